@@ -1,0 +1,1 @@
+"""The web process: Starlette app, routing, auth, errors. Never talks to Discord."""

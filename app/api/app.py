@@ -1,0 +1,47 @@
+"""The Starlette application factory for the web process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.api import health
+from app.config import Settings
+from db.engine import make_engine
+
+log = logging.getLogger(__name__)
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # Never a traceback to a client; the log line carries it (redacted) for operators.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": "internal error"}, status_code=500)
+
+
+def create_app(settings: Settings, database_url: str) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.engine = make_engine(database_url)
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    routes = [
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", health.metrics, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={Exception: _unhandled},
+    )
+    app.state.settings = settings
+    return app

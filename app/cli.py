@@ -1,0 +1,130 @@
+"""The `mjrelay` command line: one entry point for every process of the service."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+
+from app import __version__
+from app.config import Settings, load_settings
+from app.errors import MjRelayError
+from app.logs import configure_logging
+from db.database import DatabaseHandle, open_database
+
+cli = typer.Typer(
+    name="mjrelay",
+    help="mjrelay: an HTTP bridge to the Midjourney and Pika bots on Discord.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mjrelay {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Show the version and exit.",
+    ),
+) -> None:
+    """mjrelay: an HTTP bridge to the Midjourney and Pika bots on Discord."""
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"mjrelay: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except MjRelayError as exc:
+        _fail(str(exc), code=2)
+        raise  # unreachable: _fail exits
+    configure_logging(settings.log_level, settings.log_format, settings.secrets())
+    return settings
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[DatabaseHandle]:
+    try:
+        handle = open_database(settings.database_url, settings.data_dir)
+    except MjRelayError as exc:
+        _fail(str(exc))
+        raise
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, object]]) -> object:
+    try:
+        return asyncio.run(make())
+    except MjRelayError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        return None
+    return None
+
+
+@cli.command()
+def up() -> None:
+    """Everything in one process: database (embedded unless DATABASE_URL), migrate, web, worker."""
+    from app.serve import run_up
+
+    settings = _settings()
+    with _database(settings) as db:
+        _run(lambda: run_up(settings, db.url))
+
+
+@cli.command()
+def web() -> None:
+    """The HTTP API on $PORT (host from MJRELAY_HOST, default 0.0.0.0)."""
+    from app.serve import run_web
+
+    settings = _settings()
+    with _database(settings) as db:
+        _run(lambda: run_web(settings, db.url))
+
+
+@cli.command()
+def worker() -> None:
+    """The supervisor: Discord accounts, task leasing and callback delivery."""
+    from app.serve import run_worker_process
+
+    settings = _settings()
+    with _database(settings) as db:
+        _run(lambda: run_worker_process(settings, db.url))
+
+
+@cli.command()
+def migrate() -> None:
+    """Upgrade the database schema to the newest migration (alembic upgrade head)."""
+    from app.serve import migrate as run_migrate
+
+    settings = _settings()
+    with _database(settings) as db:
+        revision = _run(lambda: run_migrate(db.url))
+        typer.echo(f"database at revision {revision}")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Settings: one frozen object per process, built from the environment and an optional file.
+
+Every setting has an environment variable (`MJRELAY_*`, plus the PaaS conventions `DATABASE_URL`
+and `PORT`). A TOML file named by `MJRELAY_CONFIG` may set the same keys in lower case without the
+prefix (`port = 8080`, `log_level = "debug"`); the environment wins over the file. Invalid values
+fail at start with a `SettingsError` naming the setting, never later in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from app.errors import SettingsError
+
+LOG_FORMATS = ("auto", "json", "text")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("mjrelay", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a process needs to know; the docs table in README.md lists each variable."""
+
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=_default_data_dir)
+    host: str | None = None
+    port: int = 8080
+    log_level: str = "info"
+    log_format: str = "auto"
+
+    def secrets(self) -> list[str]:
+        """Values that must never be printed; the log redaction filter is fed from here."""
+        found: list[str] = []
+        if self.database_url and "@" in self.database_url:
+            creds = self.database_url.split("://", 1)[-1].split("@", 1)[0]
+            password = creds.split(":", 1)[1] if ":" in creds else ""
+            if password:
+                found.append(password)
+        return found
+
+
+def _as_str(value: str) -> str:
+    return value.strip()
+
+
+def _as_optional_str(value: str) -> str | None:
+    return value.strip() or None
+
+
+def _as_path(value: str) -> Path:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return Path(value.strip()).expanduser()
+
+
+def _as_port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise ValueError("must be between 0 and 65535")
+    return port
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        lowered = value.strip().lower()
+        if lowered not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return lowered
+
+    return parse
+
+
+# field name -> (environment variable, parser). The file key is the field name.
+_SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "database_url": ("DATABASE_URL", _as_optional_str),
+    "data_dir": ("MJRELAY_DATA_DIR", _as_path),
+    "host": ("MJRELAY_HOST", _as_optional_str),
+    "port": ("PORT", _as_port),
+    "log_level": ("MJRELAY_LOG_LEVEL", _one_of(LOG_LEVELS)),
+    "log_format": ("MJRELAY_LOG_FORMAT", _one_of(LOG_FORMATS)),
+}
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"MJRELAY_CONFIG: file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"MJRELAY_CONFIG: {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(_SOURCES))
+    if unknown:
+        raise SettingsError(f"MJRELAY_CONFIG: unknown setting(s) in {path}: {', '.join(unknown)}")
+    return data
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from `environ` (default: os.environ) and the optional config file."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, tuple[str, str]] = {}  # field -> (where it came from, text)
+    config_file = env.get("MJRELAY_CONFIG", "").strip()
+    if config_file:
+        for key, value in _read_file(Path(config_file).expanduser()).items():
+            raw[key] = (f"{key} in {config_file}", str(value))
+    for name, (variable, _parse) in _SOURCES.items():
+        if variable in env:
+            raw[name] = (variable, env[variable])
+    values: dict[str, Any] = {}
+    for name, (origin, text) in raw.items():
+        _variable, parse = _SOURCES[name]
+        try:
+            values[name] = parse(text)
+        except ValueError as exc:
+            raise SettingsError(f"{origin}: invalid value {text!r}: {exc}") from None
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in values.items() if k in known})

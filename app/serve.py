@@ -1,0 +1,96 @@
+"""Process runners behind the CLI: web, worker, and `up` (all of them in one process).
+
+Signals are ours, not uvicorn's: SIGINT/SIGTERM set one stop event that the web server and the
+worker both watch, so Ctrl-C shuts everything down in order and the embedded server is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+
+from app.api.app import create_app
+from app.config import Settings
+from app.worker.main import run_worker
+from db import migrations
+from db.database import connected_engine
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling (we own the signals)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+def _web_server(settings: Settings, database_url: str, host: str) -> _Server:
+    config = uvicorn.Config(
+        create_app(settings, database_url),
+        host=host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    return _Server(config)
+
+
+async def _serve_until(server: _Server, stop: asyncio.Event) -> None:
+    serving = asyncio.create_task(server.serve())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopping.cancel()
+    await serving
+    stop.set()  # the server may end by itself (port in use): take the rest down with it
+
+
+async def migrate(database_url: str) -> str | None:
+    async with connected_engine(database_url, pool_size=1) as engine:
+        await migrations.upgrade(engine)
+        return await migrations.current_revision(engine)
+
+
+async def run_web(settings: Settings, database_url: str) -> None:
+    stop = asyncio.Event()
+    _install_stop_signals(stop)
+    host = settings.host or "0.0.0.0"
+    log.info("web listening", extra={"host": host, "port": settings.port})
+    await _serve_until(_web_server(settings, database_url, host), stop)
+
+
+async def run_worker_process(settings: Settings, database_url: str) -> None:
+    stop = asyncio.Event()
+    _install_stop_signals(stop)
+    await run_worker(settings, database_url, stop)
+
+
+async def run_up(settings: Settings, database_url: str) -> None:
+    """Migrate, then web + worker in one process until Ctrl-C."""
+    stop = asyncio.Event()
+    _install_stop_signals(stop)
+    await migrate(database_url)
+    host = settings.host or "127.0.0.1"
+    worker = asyncio.create_task(run_worker(settings, database_url, stop))
+    log.info("mjrelay up", extra={"url": f"http://{host}:{settings.port}"})
+    try:
+        await _serve_until(_web_server(settings, database_url, host), stop)
+    finally:
+        stop.set()
+        await worker

@@ -1,0 +1,1 @@
+"""The worker process: account ownership, leasing, task runners, recovery, callback dispatch."""

@@ -1,0 +1,30 @@
+"""Entry point of the worker process: the services it runs until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.config import Settings
+from db import migrations
+from db.database import connected_engine
+
+log = logging.getLogger(__name__)
+
+SCHEMA_WAIT_S = 2.0
+
+
+async def run_worker(settings: Settings, database_url: str, stop: asyncio.Event) -> None:
+    """Run the worker's services on `database_url` until `stop` is set."""
+    async with connected_engine(database_url) as engine:
+        # A worker may start before `mjrelay migrate` (release phase) finished; wait, don't race.
+        while not await migrations.is_at_head(engine):
+            log.warning("database schema is not at head yet; waiting for `mjrelay migrate`")
+            try:
+                await asyncio.wait_for(stop.wait(), SCHEMA_WAIT_S)
+                return
+            except TimeoutError:
+                continue
+        log.info("worker started")
+        await stop.wait()
+        log.info("worker stopped")

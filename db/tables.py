@@ -1,0 +1,188 @@
+"""The schema: the single source Alembic migrations are checked against.
+
+Four tables, as in the design: `accounts` (Discord identities and their ownership lease),
+`tasks` (the canonical task model, a superset of every dialect), `task_events` (append-only
+history, one row per state change with a per-task sequence) and `deliveries` (the callback outbox,
+written in the same transaction as the change it reports).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Statuses a task holds while an account works on it; they count against the account's cap.
+ACTIVE_STATUSES = ("STARTED", "SUBMITTED", "MODAL", "RUNNING")
+
+
+def _created() -> Column[object]:
+    return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _updated() -> Column[object]:
+    return Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False, server_default=""),
+    # The Discord token: never returned by an API, never logged.
+    Column("token", Text, nullable=False),
+    Column("guild_id", Text, nullable=False),
+    Column("channel_id", Text, nullable=False),
+    Column("user_agent", Text),
+    Column("bots", ARRAY(Text), nullable=False, server_default=text("ARRAY['mj']::text[]")),
+    Column("mode", Text, nullable=False, server_default="fast"),
+    Column("concurrency", Integer, nullable=False, server_default="3"),
+    Column("queue_size", Integer, nullable=False, server_default="10"),
+    Column("task_timeout_s", Integer, nullable=False, server_default="600"),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("sandbox", Boolean, nullable=False, server_default=text("false")),
+    Column("api_base", Text),
+    Column("gateway_url", Text),
+    Column("health", Text, nullable=False, server_default="ok"),
+    Column("health_reason", Text),
+    Column("health_since", DateTime(timezone=True)),
+    # Ownership lease: one worker drives an account at a time; `fence` grows on every takeover.
+    Column("owner", Text),
+    Column("fence", BigInteger, nullable=False, server_default="0"),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    _created(),
+    _updated(),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("dialect", Text, nullable=False),
+    Column("bot", Text, nullable=False, server_default="mj"),
+    Column("action", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="PENDING"),
+    Column("prompt", Text, nullable=False, server_default=""),
+    Column("prompt_en", Text),
+    Column("final_prompt", Text),
+    Column("description", Text),
+    # Action parameters: button index, custom id, dimensions, mask, modal fields …
+    Column("params", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    # Input images as stored references (bytes live in `task_inputs` once the API stores them).
+    Column("inputs", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("account_id", Text, ForeignKey("accounts.id", ondelete="SET NULL")),
+    Column("parent_id", Text, ForeignKey("tasks.id", ondelete="SET NULL")),
+    # Discord correlation: nonce → interaction → message → job hash.
+    Column("nonce", Text),
+    Column("interaction_id", Text),
+    Column("message_id", Text),
+    Column("message_hash", Text),
+    Column("message_flags", Integer),
+    Column("progress", Integer, nullable=False, server_default="0"),
+    Column("preview_url", Text),
+    Column("image_url", Text),
+    Column("video_url", Text),
+    Column("buttons", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("fail_reason", Text),
+    Column("notify_url", Text),
+    Column("client_state", Text),
+    Column("client_data", JSONB),
+    Column("properties", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("submit_time", BigInteger),
+    Column("start_time", BigInteger),
+    Column("finish_time", BigInteger),
+    Column("event_seq", Integer, nullable=False, server_default="0"),
+    Column("submit_attempts", Integer, nullable=False, server_default="0"),
+    # Task lease: which worker (with which account fence) drives it.
+    Column("leased_by", Text),
+    Column("fence", BigInteger),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    _created(),
+    _updated(),
+    # Leasing: oldest pending first, unassigned (account_id IS NULL) or pinned to one account.
+    Index(
+        "ix_tasks_pending_by_account",
+        "account_id",
+        "created_at",
+        postgresql_where=text("status = 'PENDING'"),
+    ),
+    # Counting an account's running tasks against its cap.
+    Index(
+        "ix_tasks_active_by_account",
+        "account_id",
+        postgresql_where=text("status IN ('STARTED', 'SUBMITTED', 'MODAL', 'RUNNING')"),
+    ),
+    Index("ix_tasks_nonce", "nonce"),
+    Index("ix_tasks_message_id", "message_id"),
+    Index("ix_tasks_message_hash", "message_hash"),
+    Index("ix_tasks_parent_id", "parent_id"),
+    Index("ix_tasks_created_at", "created_at"),
+)
+
+task_events = Table(
+    "task_events",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("task_id", Text, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("data", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _created(),
+    UniqueConstraint("task_id", "seq"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("task_id", Text, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    # Stable across retries, so receivers can drop duplicates (Standard Webhooks `webhook-id`).
+    Column("webhook_id", Text, nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("dialect", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("status", Text, nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_attempt_at", DateTime(timezone=True)),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("attempt_log", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("delivered_at", DateTime(timezone=True)),
+    _created(),
+    UniqueConstraint("task_id", "seq"),
+    # The dispatcher's scan: due deliveries that are still pending.
+    Index(
+        "ix_deliveries_due",
+        "next_attempt_at",
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index("ix_deliveries_created_at", "created_at"),
+)

@@ -1,0 +1,136 @@
+"""The CLI as a user runs it: real subprocesses, real ports, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+MJRELAY = [sys.executable, "-m", "app.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MJRELAY_")}
+    env.pop("DATABASE_URL", None)
+    env["MJRELAY_LOG_FORMAT"] = "json"
+    env.update(extra)
+    return env
+
+
+def _wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            pytest.fail(f"process exited early with {process.returncode}:\n{output}")
+        try:
+            response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("never became ready")
+
+
+def _postgres_processes(pgdata: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if "postgres" in (proc.info["name"] or "") and str(pgdata) in cmdline:
+            found.append(proc)
+    return found
+
+
+def test_help_lists_the_commands() -> None:
+    result = subprocess.run([*MJRELAY, "--help"], capture_output=True, text=True, check=True)
+    for command in ("up", "web", "worker", "migrate"):
+        assert command in result.stdout
+
+
+def test_version_prints_version() -> None:
+    result = subprocess.run([*MJRELAY, "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("mjrelay ")
+
+
+def test_invalid_setting_fails_with_one_line_naming_it() -> None:
+    result = subprocess.run(
+        [*MJRELAY, "web"], capture_output=True, text=True, env=_env(PORT="not-a-port")
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "mjrelay: error: PORT: invalid value 'not-a-port': invalid literal for int() with base 10:"
+        " 'not-a-port'"
+    ]
+
+
+def test_unreachable_database_fails_with_one_line() -> None:
+    result = subprocess.run(
+        [*MJRELAY, "migrate"],
+        capture_output=True,
+        text=True,
+        env=_env(DATABASE_URL="postgresql://u:topsecret@127.0.0.1:1/none"),
+        timeout=60,
+    )
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("mjrelay: error:")]
+    assert len(errors) == 1, result.stderr
+    assert "cannot reach the database" in errors[0]
+    assert "topsecret" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_up_serves_readyz_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = _free_port()
+    data_dir = tmp_path / "data"
+    process = subprocess.Popen(
+        [*MJRELAY, "up"],
+        env=_env(PORT=str(port), MJRELAY_DATA_DIR=str(data_dir)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        response = _wait_ready(port, process)
+        assert response.json()["status"] == "ok"
+        assert _postgres_processes(data_dir / "pgdata"), "embedded PostgreSQL should be running"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.stdout.read().decode() if process.stdout else ""
+    assert "Traceback" not in output
+    time.sleep(0.5)
+    assert _postgres_processes(data_dir / "pgdata") == [], "embedded PostgreSQL left running"
+    assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+
+
+def test_web_with_external_database_url(database_url: str) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [*MJRELAY, "web"],
+        env=_env(PORT=str(port), MJRELAY_HOST="127.0.0.1", DATABASE_URL=database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_ready(port, process)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
