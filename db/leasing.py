@@ -1,0 +1,143 @@
+"""SQL for leasing tasks to accounts: the per-account concurrency cap lives here, in the database.
+
+`lease_tasks` is the one statement that moves tasks from PENDING to STARTED on an account. Its
+invariants, each enforced by SQL rather than by a worker's memory:
+
+- cap: an account never has more than `concurrency` tasks in STARTED/SUBMITTED/MODAL/RUNNING.
+  The account row is locked (`FOR UPDATE`) first, so two claimers of one account run one after
+  the other, and the second counts the first one's committed claims — also when a transaction is
+  held open between claim and commit, and also across worker processes.
+- ownership: only the worker holding the account's current lease (owner + fence) claims, so a
+  paused ex-owner claims nothing after a takeover.
+- health: a disabled or unhealthy account claims nothing.
+- order: oldest pending first; tasks pinned to this account (follow-ups on its messages) or
+  unassigned ones; other workers' locked candidates are skipped (`SKIP LOCKED`), not waited on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.tables import ACTIVE_STATUSES
+
+_ACTIVE = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+
+# -- lock_account_for_lease: the gate. Waits for any other claimer of this account to commit.
+# It must be its own statement: in READ COMMITTED each statement takes a fresh snapshot, so the
+# count in the claim below (a later statement) sees every claim committed while we waited.
+_LOCK_ACCOUNT = text(
+    """
+    SELECT concurrency, bots FROM accounts
+    WHERE id = :account_id AND owner = :owner AND fence = :fence AND enabled AND health = 'ok'
+    FOR UPDATE
+    """
+)
+
+# -- claim_pending: oldest pending tasks for this account, up to its free slots.
+_CLAIM_PENDING = text(
+    f"""
+    WITH free AS (
+        SELECT greatest(:concurrency - count(*), 0) AS slots FROM tasks
+        WHERE account_id = :account_id AND status IN ({_ACTIVE})
+    ),
+    candidates AS (
+        SELECT id FROM tasks
+        WHERE status = 'PENDING'
+          AND (account_id IS NULL OR account_id = :account_id)
+          AND bot = ANY(:bots)
+        ORDER BY created_at, id
+        LIMIT least((SELECT slots FROM free), :limit)
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE tasks t
+    SET status = 'STARTED', account_id = :account_id, leased_by = :owner, fence = :fence,
+        start_time = coalesce(t.start_time, (extract(epoch FROM clock_timestamp()) * 1000)::bigint),
+        updated_at = now()
+    FROM candidates c
+    WHERE t.id = c.id
+    RETURNING t.*
+    """
+)
+
+
+async def lease_tasks(
+    conn: AsyncConnection, *, account_id: str, owner: str, fence: int, limit: int = 1000
+) -> list[RowMapping]:
+    """Claim pending tasks for one account within its cap; returns the claimed rows (STARTED).
+
+    Run inside a transaction; the claims count against the cap from the moment they commit.
+    """
+    params: dict[str, Any] = {"account_id": account_id, "owner": owner, "fence": fence}
+    account = (await conn.execute(_LOCK_ACCOUNT, params)).one_or_none()
+    if account is None:
+        return []
+    params.update(concurrency=account.concurrency, bots=list(account.bots), limit=limit)
+    rows = await conn.execute(_CLAIM_PENDING, params)
+    return list(rows.mappings())
+
+
+# -- active_task_counts: per-account running tasks, for the cap check and the dashboard.
+_ACTIVE_COUNTS = text(
+    f"""
+    SELECT account_id, count(*) AS active FROM tasks
+    WHERE status IN ({_ACTIVE}) AND account_id IS NOT NULL
+    GROUP BY account_id
+    """
+)
+
+
+async def active_task_counts(conn: AsyncConnection) -> dict[str, int]:
+    rows = await conn.execute(_ACTIVE_COUNTS)
+    return {row.account_id: int(row.active) for row in rows}
+
+
+# -- tasks_in_flight: an account's active tasks, for recovery after a takeover.
+_IN_FLIGHT = text(
+    f"""
+    SELECT * FROM tasks WHERE account_id = :account_id AND status IN ({_ACTIVE})
+    ORDER BY created_at
+    """
+)
+
+
+async def tasks_in_flight(conn: AsyncConnection, account_id: str) -> list[RowMapping]:
+    return list((await conn.execute(_IN_FLIGHT, {"account_id": account_id})).mappings())
+
+
+# -- adopt_tasks: a new owner takes over an account's in-flight tasks under its own fence.
+_ADOPT = text(
+    f"""
+    UPDATE tasks SET leased_by = :owner, fence = :fence, updated_at = now()
+    WHERE account_id = :account_id AND status IN ({_ACTIVE})
+      AND EXISTS (SELECT 1 FROM accounts a
+                  WHERE a.id = :account_id AND a.owner = :owner AND a.fence = :fence)
+    RETURNING *
+    """
+)
+
+
+async def adopt_tasks(
+    conn: AsyncConnection, *, account_id: str, owner: str, fence: int
+) -> list[RowMapping]:
+    params = {"account_id": account_id, "owner": owner, "fence": fence}
+    return list((await conn.execute(_ADOPT, params)).mappings())
+
+
+# -- unassign_queued: an unhealthy account's queued (not yet started) work goes back to the pool.
+# Follow-ups pinned to it stay: their parent message only exists on that account.
+_UNASSIGN = text(
+    """
+    UPDATE tasks SET account_id = NULL, updated_at = now()
+    WHERE account_id = :account_id AND status = 'PENDING' AND parent_id IS NULL
+    RETURNING id
+    """
+)
+
+
+async def unassign_queued(conn: AsyncConnection, account_id: str) -> Sequence[str]:
+    return list((await conn.execute(_UNASSIGN, {"account_id": account_id})).scalars())
