@@ -1,0 +1,221 @@
+"""Tying bot events back to the task that caused them (spec §3.8). Pure bookkeeping.
+
+Keys, strongest first: nonce → interaction id → message id (progress/start message) →
+(parent message, index) for upscales → reply-to-progress → job hash → normalised prompt.
+The prompt fallback exists because the final message carries no nonce and the bot rewrites the
+prompt (whitespace, `—` → `--`, links → `<https://s.mj.run/…>`, default params, truncation).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.discord.constants import DISCORD_EPOCH_MS
+from app.discord.events import (
+    TERMINAL_EVENTS,
+    BotEvent,
+    IframeModalOpened,
+    InteractionCreated,
+    InteractionFailed,
+    InteractionSucceeded,
+    JobFinished,
+    JobProgress,
+    MessageDeleted,
+    MessageEvent,
+    ModalOpened,
+)
+
+_SEQUENCE_BITS = 22
+_SEQUENCE_MASK = (1 << _SEQUENCE_BITS) - 1
+
+
+def snowflake(now: float, sequence: int = 0) -> str:
+    """A Discord-style snowflake for wall-clock `now` (seconds since the Unix epoch)."""
+    ms = max(int(now * 1000) - DISCORD_EPOCH_MS, 0)
+    return str((ms << _SEQUENCE_BITS) | (sequence & _SEQUENCE_MASK))
+
+
+def snowflake_time(value: str) -> float:
+    """Inverse of `snowflake`: the Unix time (seconds) a snowflake was minted."""
+    return ((int(value) >> _SEQUENCE_BITS) + DISCORD_EPOCH_MS) / 1000
+
+
+class NonceGenerator:
+    """Strictly increasing snowflake nonces (≤ 19 digits, well under Discord's 25-char limit)."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def next(self, now: float) -> str:
+        value = max(int(snowflake(now)), self._last + 1)
+        self._last = value
+        return str(value)
+
+
+# ---------------------------------------------------------------------------- prompts
+
+_URL = re.compile(r"<?https?://[^\s>]+>?")
+_DASH = re.compile(r"[\u2014\u2013\u2012\u2212](?=\w)")  # — – ‒ − before a parameter name
+_PARAMS = re.compile(r"\s--?[a-z].*$", re.S | re.I)
+_ELLIPSIS = re.compile(r"(\u2026|\.\.\.)\s*$")
+_MIN_PREFIX = 16
+
+
+def normalize_prompt(prompt: str) -> str:
+    """The prompt as the bot would echo it, modulo link shortening and spacing."""
+    text = _DASH.sub("--", prompt)
+    text = _URL.sub("<link>", text)
+    return " ".join(text.split())
+
+
+def prompt_key(prompt: str) -> str:
+    """Primary prompt for matching: no params, no links' targets, no whitespace, casefolded."""
+    text = _ELLIPSIS.sub("", normalize_prompt(prompt))
+    text = _PARAMS.sub("", " " + text)
+    return "".join(text.split()).casefold()
+
+
+def prompts_match(submitted: str, echoed: str) -> bool:
+    """Whether the bot's echo `echoed` is the prompt we `submitted` (truncation tolerated)."""
+    a, b = prompt_key(submitted), prompt_key(echoed)
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= _MIN_PREFIX and long_.startswith(short)
+
+
+# ---------------------------------------------------------------------------- correlator
+
+
+@dataclass
+class TrackedJob:
+    key: str
+    submitted_at: float
+    prompt: str | None = None
+    parent_message_id: str | None = None
+    index: int | None = None
+    nonces: set[str] = field(default_factory=set)
+    interaction_ids: set[str] = field(default_factory=set)
+    message_ids: set[str] = field(default_factory=set)
+    job_hash: str | None = None
+    done: bool = False
+
+
+class Correlator:
+    """Maps events to task keys; the worker calls `track` before sending each interaction."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, TrackedJob] = {}
+
+    def track(
+        self,
+        key: str,
+        *,
+        nonce: str,
+        now: float,
+        prompt: str | None = None,
+        parent_message_id: str | None = None,
+        index: int | None = None,
+    ) -> TrackedJob:
+        job = self._jobs.get(key) or TrackedJob(key=key, submitted_at=now)
+        job.nonces.add(nonce)
+        job.prompt = prompt if prompt is not None else job.prompt
+        job.parent_message_id = parent_message_id or job.parent_message_id
+        job.index = index if index is not None else job.index
+        job.done = False
+        self._jobs[key] = job
+        return job
+
+    def forget(self, key: str) -> None:
+        self._jobs.pop(key, None)
+
+    def get(self, key: str) -> TrackedJob | None:
+        return self._jobs.get(key)
+
+    def observe(self, event: BotEvent) -> str | None:
+        """The task key `event` belongs to (recording what it teaches us), or None."""
+        job = self._match(event)
+        if job is None:
+            return None
+        self._learn(job, event)
+        return job.key
+
+    def _match(self, event: BotEvent) -> TrackedJob | None:
+        if isinstance(
+            event,
+            (
+                InteractionCreated,
+                InteractionSucceeded,
+                InteractionFailed,
+                ModalOpened,
+                IframeModalOpened,
+            ),
+        ):
+            return self._by_nonce(event.nonce) or self._find(
+                lambda j: event.interaction_id in j.interaction_ids
+            )
+        if isinstance(event, MessageDeleted):
+            return self._find(lambda j: event.message_id in j.message_ids)
+        if isinstance(event, MessageEvent):
+            return self._match_message(event)
+        return None
+
+    def _match_message(self, event: MessageEvent) -> TrackedJob | None:
+        meta = event.meta
+        exact = (
+            self._by_nonce(meta.nonce)
+            or self._find(lambda j: meta.interaction_id in j.interaction_ids)
+            or self._find(lambda j: meta.message_id in j.message_ids)
+        )
+        if exact is not None:
+            return exact
+        index = event.index if isinstance(event, JobFinished) else None
+        ref = meta.reference_message_id
+        job_hash = event.job_hash if isinstance(event, (JobProgress, JobFinished)) else None
+        return (
+            self._find(
+                lambda j: ref is not None and j.parent_message_id == ref and j.index == index,
+                pending=True,
+            )
+            or self._find(lambda j: ref is not None and ref in j.message_ids, pending=True)
+            or self._find(lambda j: job_hash is not None and j.job_hash == job_hash, pending=True)
+            or self._by_prompt(event.prompt)
+        )
+
+    def _by_nonce(self, nonce: str | None) -> TrackedJob | None:
+        return None if nonce is None else self._find(lambda j: nonce in j.nonces)
+
+    def _by_prompt(self, prompt: str | None) -> TrackedJob | None:
+        if not prompt:
+            return None
+        candidates = [
+            j
+            for j in self._jobs.values()
+            if not j.done and j.prompt and prompts_match(j.prompt, prompt)
+        ]
+        return min(candidates, key=lambda j: j.submitted_at, default=None)
+
+    def _find(
+        self, predicate: Callable[[TrackedJob], bool], *, pending: bool = False
+    ) -> TrackedJob | None:
+        for job in self._jobs.values():
+            if (not pending or not job.done) and predicate(job):
+                return job
+        return None
+
+    @staticmethod
+    def _learn(job: TrackedJob, event: BotEvent) -> None:
+        interaction_id = getattr(event, "interaction_id", None)
+        if isinstance(interaction_id, str):
+            job.interaction_ids.add(interaction_id)
+        if isinstance(event, MessageEvent):
+            if event.meta.interaction_id:
+                job.interaction_ids.add(event.meta.interaction_id)
+            if event.meta.message_id and not isinstance(event, JobFinished):
+                job.message_ids.add(event.meta.message_id)
+            if isinstance(event, (JobProgress, JobFinished)) and event.job_hash:
+                job.job_hash = job.job_hash or event.job_hash
+        if isinstance(event, TERMINAL_EVENTS):
+            job.done = True

@@ -1,0 +1,287 @@
+"""Typed events the protocol layer produces from Discord gateway dispatches.
+
+Two families:
+
+- gateway events (`Ready`, `Resumed`, `Dispatch`, `Reconnecting`, `GatewayFatal`) come from
+  `gateway_protocol`/`gateway` and describe the connection;
+- bot events (everything deriving from `BotEvent`) come from `parse.parse_dispatch` and describe
+  what Discord or the Midjourney/Pika bot said about a job.
+
+Every message-derived event carries the correlation keys of its message (`MessageMeta`) so the
+worker can tie it to a task without looking at raw payloads again. All events are frozen
+dataclasses with keyword-only fields: cheap to compare in tests, safe to pass between tasks.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+# ---------------------------------------------------------------------------- gateway events
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ready:
+    session_id: str
+    user_id: str
+    resume_gateway_url: str | None
+    username: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resumed:
+    session_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dispatch:
+    """Any other op-0 dispatch, still raw; `parse.parse_dispatch` turns it into a `BotEvent`."""
+
+    type: str
+    seq: int | None
+    data: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reconnecting:
+    """The socket is gone; the transport retries after `delay` (resuming when `resume`)."""
+
+    close_code: int | None
+    resume: bool
+    delay: float
+    attempt: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayFatal:
+    """The account cannot use the gateway (bad token, forbidden config); no retry follows."""
+
+    close_code: int | None
+    reason: str
+
+
+GatewayEvent = Ready | Resumed | Dispatch | Reconnecting | GatewayFatal
+
+# ---------------------------------------------------------------------------- bot events
+
+
+class TaskErrorKind(enum.StrEnum):
+    """Failures that end one task; the account stays usable."""
+
+    BANNED_PROMPT = "banned_prompt"
+    INVALID_PARAMETER = "invalid_parameter"
+    INVALID_PROMPT = "invalid_prompt"
+    INVALID_LINK = "invalid_link"
+    OUTPUT_FILTERED = "output_filtered"
+    DUPLICATE_IMAGES = "duplicate_images"
+    QUEUE_FULL = "queue_full"
+    MODERATION_APPEAL = "moderation_appeal"
+    ACTION_RESTRICTED = "action_restricted"
+    INVALID_REQUEST = "invalid_request"
+    COMMAND_FAILED = "command_failed"
+    STOPPED = "stopped"
+    UNKNOWN = "unknown"
+
+
+class AccountErrorKind(enum.StrEnum):
+    """Failures that make the account unusable until a human (or time) fixes it."""
+
+    PENDING_MODERATION = "pending_moderation"
+    CAPTCHA = "captcha"
+    OUT_OF_CREDITS = "out_of_credits"
+    NO_SUBSCRIPTION = "no_subscription"
+    BANNED = "banned"
+    UNDER_REVIEW = "under_review"
+    TOS_NOT_ACCEPTED = "tos_not_accepted"
+    BAD_TOKEN = "bad_token"
+    FORBIDDEN = "forbidden"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Button:
+    """One clickable component; `custom_id` is None for link buttons."""
+
+    custom_id: str | None
+    label: str | None = None
+    emoji: str | None = None
+    style: int | None = None
+    url: str | None = None
+    component_type: int = 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageMeta:
+    """Correlation keys of one Discord message (see spec §3.8)."""
+
+    message_id: str | None  # None only for events that are not messages (captcha iframe)
+    channel_id: str | None = None
+    guild_id: str | None = None
+    author_id: str | None = None
+    nonce: str | None = None
+    interaction_id: str | None = None
+    interaction_name: str | None = None
+    reference_message_id: str | None = None
+    flags: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotEvent:
+    """Base of everything `parse_dispatch` returns."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unknown(BotEvent):
+    """A dispatch we do not act on (other event types, other authors, malformed payloads)."""
+
+    event_type: str
+    reason: str
+    meta: MessageMeta | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InteractionCreated(BotEvent):
+    interaction_id: str
+    nonce: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InteractionSucceeded(BotEvent):
+    interaction_id: str
+    nonce: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InteractionFailed(BotEvent):
+    """The bot did not acknowledge in time ("This interaction failed")."""
+
+    interaction_id: str
+    nonce: str | None
+    reason_code: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModalField:
+    custom_id: str
+    value: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModalOpened(BotEvent):
+    """INTERACTION_MODAL_CREATE: submit with `commands.submit_modal(interaction_id, custom_id…)`."""
+
+    interaction_id: str
+    nonce: str | None
+    channel_id: str | None
+    custom_id: str
+    title: str | None
+    fields: tuple[ModalField, ...] = ()
+    application_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IframeModalOpened(BotEvent):
+    """INTERACTION_IFRAME_MODAL_CREATE for Vary (Region); `token` goes into the inpaint submit."""
+
+    interaction_id: str
+    nonce: str | None
+    channel_id: str | None
+    custom_id: str
+    token: str
+    title: str | None
+    iframe_path: str | None
+    application_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageEvent(BotEvent):
+    meta: MessageMeta
+    prompt: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobStarted(MessageEvent):
+    """The bot's first message for a job ("(Waiting to start)"); its id is the progress message."""
+
+    action_label: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobProgress(MessageEvent):
+    percent: int
+    preview_url: str | None = None
+    job_hash: str | None = None
+    mode: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobFinished(MessageEvent):
+    """A final result: a new message with the media and the follow-up buttons."""
+
+    image_url: str | None = None
+    video_url: str | None = None
+    proxy_url: str | None = None
+    filename: str | None = None
+    width: int | None = None
+    height: int | None = None
+    job_hash: str | None = None
+    action_label: str | None = None
+    index: int | None = None  # "Image #i" of an upscale
+    mode: str | None = None
+    buttons: tuple[Button, ...] = ()
+    components: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Described(MessageEvent):
+    prompts: tuple[str, ...]
+    image_url: str | None = None
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shortened(MessageEvent):
+    prompts: tuple[str, ...]
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobQueued(MessageEvent):
+    """Not terminal: the account is at its concurrency limit; the real start follows later."""
+
+    description: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskError(MessageEvent):
+    kind: TaskErrorKind
+    title: str | None
+    reason: str
+    retryable: bool = False
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountError(MessageEvent):
+    kind: AccountErrorKind
+    title: str | None
+    reason: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotNotice(MessageEvent):
+    """A non-error embed we do not model (warnings, `/info`); kept for logs and probes."""
+
+    title: str | None
+    description: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageDeleted(BotEvent):
+    message_id: str
+    channel_id: str | None
+
+
+TERMINAL_EVENTS = (JobFinished, Described, Shortened, TaskError, AccountError)

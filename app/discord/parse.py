@@ -1,0 +1,333 @@
+"""Gateway dispatch → typed bot event. Pure; never raises (spec §1.7, §3, §4).
+
+`parse_dispatch(t, d)` returns exactly one `BotEvent`. Anything we do not understand becomes
+`Unknown` with a reason: a malformed payload from Discord must never kill a gateway connection.
+
+Message rules, in order (first match wins):
+1. author is not a bot we follow                        → Unknown
+2. embed: `Job queued` → JobQueued; error title → TaskError/AccountError;
+   keycap list on a describe/shorten message → Described/Shortened; other titled embed → BotNotice
+3. content starting `Failed`                             → TaskError(command_failed)
+4. content status `(Stopped)`                            → TaskError(stopped)
+5. content status `(Waiting to start)`, or a nonce-echoing CREATE without media → JobStarted
+6. content with `(NN%)`                                  → JobProgress
+7. MESSAGE_CREATE with an image/video attachment         → JobFinished
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from app.discord import bot_errors, content
+from app.discord.constants import MJ_APPLICATION_ID
+from app.discord.events import (
+    AccountError,
+    AccountErrorKind,
+    BotEvent,
+    BotNotice,
+    Described,
+    IframeModalOpened,
+    InteractionCreated,
+    InteractionFailed,
+    InteractionSucceeded,
+    JobFinished,
+    JobProgress,
+    JobQueued,
+    JobStarted,
+    MessageDeleted,
+    MessageMeta,
+    ModalField,
+    ModalOpened,
+    Shortened,
+    TaskError,
+    TaskErrorKind,
+    Unknown,
+)
+
+IFRAME_PREFIX = "MJ::iframe::"
+_SHORTEN_FOOTER = "click on a button to imagine"
+
+
+def parse_dispatch(
+    event_type: str, data: Any, *, bot_ids: Collection[str] | None = None
+) -> BotEvent:
+    """Classify one dispatch. `bot_ids` limits messages to those authors (default: any bot)."""
+    handler = _HANDLERS.get(event_type)
+    if handler is None:
+        return Unknown(event_type=event_type, reason="unhandled event type")
+    if not isinstance(data, dict):
+        return Unknown(event_type=event_type, reason="payload is not an object")
+    try:
+        return handler(event_type, data, bot_ids)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return Unknown(event_type=event_type, reason=f"malformed payload ({type(exc).__name__})")
+
+
+# ---------------------------------------------------------------------------- interactions
+
+
+def _interaction(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEvent:
+    interaction_id, nonce = _required_str(d, "id"), _opt_str(d.get("nonce"))
+    if t == "INTERACTION_CREATE":
+        return InteractionCreated(interaction_id=interaction_id, nonce=nonce)
+    if t == "INTERACTION_SUCCESS":
+        return InteractionSucceeded(interaction_id=interaction_id, nonce=nonce)
+    reason = d.get("reason_code")
+    return InteractionFailed(
+        interaction_id=interaction_id,
+        nonce=nonce,
+        reason_code=reason if isinstance(reason, int) else None,
+    )
+
+
+def _modal(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEvent:
+    fields = tuple(
+        ModalField(
+            custom_id=str(child["custom_id"]),
+            value=_opt_str(child.get("value")),
+            label=_opt_str(child.get("label")),
+        )
+        for row in _list(d.get("components"))
+        for child in _list(row.get("components") if isinstance(row, dict) else None)
+        if isinstance(child, dict) and child.get("type") == 4
+    )
+    return ModalOpened(
+        interaction_id=_required_str(d, "id"),
+        nonce=_opt_str(d.get("nonce")),
+        channel_id=_opt_str(d.get("channel_id")),
+        custom_id=_required_str(d, "custom_id"),
+        title=_opt_str(d.get("title")),
+        fields=fields,
+        application_id=_application_id(d),
+    )
+
+
+def _iframe_modal(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEvent:
+    custom_id = _required_str(d, "custom_id")
+    title, path = _opt_str(d.get("title")), _opt_str(d.get("iframe_path"))
+    nonce, interaction_id = _opt_str(d.get("nonce")), _required_str(d, "id")
+    if bot_errors.is_captcha_iframe(title, path):
+        meta = MessageMeta(
+            message_id=None,
+            channel_id=_opt_str(d.get("channel_id")),
+            nonce=nonce,
+            interaction_id=interaction_id,
+        )
+        return AccountError(
+            meta=meta, kind=AccountErrorKind.CAPTCHA, title=title, reason="captcha required"
+        )
+    return IframeModalOpened(
+        interaction_id=interaction_id,
+        nonce=nonce,
+        channel_id=_opt_str(d.get("channel_id")),
+        custom_id=custom_id,
+        token=custom_id.removeprefix(IFRAME_PREFIX),
+        title=title,
+        iframe_path=path,
+        application_id=_application_id(d),
+    )
+
+
+# ---------------------------------------------------------------------------- messages
+
+
+def _message_delete(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEvent:
+    return MessageDeleted(
+        message_id=_required_str(d, "id"), channel_id=_opt_str(d.get("channel_id"))
+    )
+
+
+def _message(t: str, d: dict[str, Any], bot_ids: Collection[str] | None) -> BotEvent:
+    meta = message_meta(d)
+    if not _from_bot(d, bot_ids, partial_ok=t == "MESSAGE_UPDATE"):
+        return Unknown(event_type=t, reason="not from a followed bot", meta=meta)
+    created = t == "MESSAGE_CREATE"
+    embeds = [e for e in _list(d.get("embeds")) if isinstance(e, dict)]
+    if embeds:
+        event = _from_embed(meta, embeds[0], d)
+        if event is not None:
+            return event
+    text = str(d.get("content") or "")
+    parsed = content.parse_content(text)
+    if bot_errors.is_failure_content(text):
+        return TaskError(
+            meta=meta, kind=TaskErrorKind.COMMAND_FAILED, title=None, reason=text.strip()
+        )
+    if parsed.stopped:
+        return TaskError(
+            meta=meta,
+            prompt=parsed.prompt,
+            kind=TaskErrorKind.STOPPED,
+            title=None,
+            reason="job stopped",
+        )
+    attachment = content.first_attachment(d)
+    if parsed.waiting or (created and meta.nonce and attachment is None):
+        return JobStarted(meta=meta, prompt=parsed.prompt, action_label=parsed.action_label)
+    if parsed.percent is not None:
+        return JobProgress(
+            meta=meta,
+            prompt=parsed.prompt,
+            percent=parsed.percent,
+            preview_url=_opt_str(attachment.get("url")) if attachment else None,
+            job_hash=content.job_hash(d),
+            mode=parsed.mode,
+        )
+    if created and attachment is not None:
+        return _finished(meta, d, attachment, parsed)
+    reason = "update of a posted message" if attachment else "unrecognised bot message"
+    return Unknown(event_type=t, reason=reason, meta=meta)
+
+
+def _finished(
+    meta: MessageMeta, d: dict[str, Any], attachment: dict[str, Any], parsed: content.ParsedContent
+) -> JobFinished:
+    url = _opt_str(attachment.get("url"))
+    video = content.is_video(attachment)
+    components = d.get("components")
+    return JobFinished(
+        meta=meta,
+        prompt=parsed.prompt,
+        image_url=None if video else url,
+        video_url=url if video else None,
+        proxy_url=_opt_str(attachment.get("proxy_url")),
+        filename=_opt_str(attachment.get("filename")),
+        width=_opt_int(attachment.get("width")),
+        height=_opt_int(attachment.get("height")),
+        job_hash=content.job_hash(d),
+        action_label=parsed.action_label,
+        index=parsed.image_index,
+        mode=parsed.mode,
+        buttons=content.buttons_of(components),
+        components=tuple(_list(components)),
+    )
+
+
+def _from_embed(meta: MessageMeta, embed: dict[str, Any], d: dict[str, Any]) -> BotEvent | None:
+    title, description = _opt_str(embed.get("title")), _opt_str(embed.get("description"))
+    color = embed.get("color") if isinstance(embed.get("color"), int) else None
+    buttons = content.buttons_of(d.get("components"))
+    prompt = _footer_prompt(embed)
+    if (title or "").strip().lower() == bot_errors.JOB_QUEUED_TITLE:
+        return JobQueued(meta=meta, prompt=prompt, description=description)
+    rule = bot_errors.classify_embed(title, description, color)
+    reason = (description or title or "").strip()
+    if isinstance(rule, bot_errors.TaskRule):
+        return TaskError(
+            meta=meta,
+            prompt=prompt,
+            kind=rule.kind,
+            title=title,
+            reason=reason,
+            retryable=rule.retryable,
+            buttons=buttons,
+        )
+    if isinstance(rule, bot_errors.AccountRule):
+        return AccountError(
+            meta=meta, prompt=prompt, kind=rule.kind, title=title, reason=reason, buttons=buttons
+        )
+    prompts = content.keycap_items(description)
+    if prompts and _is_shorten(meta, embed):
+        return Shortened(meta=meta, prompts=prompts, buttons=buttons)
+    if prompts and _is_describe(meta, embed, buttons):
+        image = embed.get("image")
+        image_url = _opt_str(image.get("url")) if isinstance(image, dict) else None
+        return Described(meta=meta, prompts=prompts, image_url=image_url, buttons=buttons)
+    if title:
+        return BotNotice(meta=meta, prompt=prompt, title=title, description=description)
+    return None
+
+
+def _is_shorten(meta: MessageMeta, embed: dict[str, Any]) -> bool:
+    footer = embed.get("footer")
+    text = str(footer.get("text") or "") if isinstance(footer, dict) else ""
+    return meta.interaction_name == "shorten" or _SHORTEN_FOOTER in text.lower()
+
+
+def _is_describe(meta: MessageMeta, embed: dict[str, Any], buttons: tuple[Any, ...]) -> bool:
+    picreader = any("PicReader" in (b.custom_id or "") for b in buttons)
+    return meta.interaction_name == "describe" or picreader or isinstance(embed.get("image"), dict)
+
+
+def _footer_prompt(embed: dict[str, Any]) -> str | None:
+    """Error embeds echo the command in the footer: `/imagine <prompt>`."""
+    footer = embed.get("footer")
+    text = str(footer.get("text") or "") if isinstance(footer, dict) else ""
+    if text.startswith("/"):
+        _, _, rest = text.partition(" ")
+        return rest.strip() or None
+    return None
+
+
+def message_meta(d: dict[str, Any]) -> MessageMeta:
+    """Correlation keys of a message payload (also used by REST reconciliation)."""
+    interaction = d.get("interaction") if isinstance(d.get("interaction"), dict) else {}
+    metadata = (
+        d.get("interaction_metadata") if isinstance(d.get("interaction_metadata"), dict) else {}
+    )
+    reference = d.get("message_reference") if isinstance(d.get("message_reference"), dict) else {}
+    author = d.get("author") if isinstance(d.get("author"), dict) else {}
+    return MessageMeta(
+        message_id=_required_str(d, "id"),
+        channel_id=_opt_str(d.get("channel_id")),
+        guild_id=_opt_str(d.get("guild_id")),
+        author_id=_opt_str(author.get("id")),
+        nonce=_opt_str(d.get("nonce")),
+        interaction_id=_opt_str(metadata.get("id")) or _opt_str(interaction.get("id")),
+        interaction_name=_opt_str(interaction.get("name")) or _opt_str(metadata.get("name")),
+        reference_message_id=_opt_str(reference.get("message_id")),
+        flags=_opt_int(d.get("flags")) or 0,
+    )
+
+
+def _from_bot(d: dict[str, Any], bot_ids: Collection[str] | None, *, partial_ok: bool) -> bool:
+    author = d.get("author")
+    if not isinstance(author, dict):
+        return partial_ok  # partial MESSAGE_UPDATEs carry no author (spec §1.7)
+    author_id = _opt_str(author.get("id"))
+    if bot_ids is not None:
+        return author_id in bot_ids
+    return author.get("bot") is True or author_id == MJ_APPLICATION_ID
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _required_str(d: dict[str, Any], key: str) -> str:
+    value = _opt_str(d.get(key))
+    if not value:
+        raise KeyError(key)
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list, bool)):
+        return None
+    return str(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _application_id(d: dict[str, Any]) -> str | None:
+    application = d.get("application")
+    return _opt_str(application.get("id")) if isinstance(application, dict) else None
+
+
+_Handler = Callable[[str, dict[str, Any], Collection[str] | None], BotEvent]
+_HANDLERS: dict[str, _Handler] = {
+    "MESSAGE_CREATE": _message,
+    "MESSAGE_UPDATE": _message,
+    "MESSAGE_DELETE": _message_delete,
+    "INTERACTION_CREATE": _interaction,
+    "INTERACTION_SUCCESS": _interaction,
+    "INTERACTION_FAILURE": _interaction,
+    "INTERACTION_MODAL_CREATE": _modal,
+    "INTERACTION_IFRAME_MODAL_CREATE": _iframe_modal,
+}
