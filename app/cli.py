@@ -48,7 +48,7 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _settings() -> Settings:
+def load_cli_settings() -> Settings:
     try:
         settings = load_settings()
     except MjRelayError as exc:
@@ -86,7 +86,7 @@ def up() -> None:
     """Everything in one process: database (embedded unless DATABASE_URL), migrate, web, worker."""
     from app.serve import run_up
 
-    settings = _settings()
+    settings = load_cli_settings()
     with _database(settings) as db:
         _run(lambda: run_up(settings, db.url))
 
@@ -96,7 +96,7 @@ def web() -> None:
     """The HTTP API on $PORT (host from MJRELAY_HOST, default 0.0.0.0)."""
     from app.serve import run_web
 
-    settings = _settings()
+    settings = load_cli_settings()
     with _database(settings) as db:
         _run(lambda: run_web(settings, db.url))
 
@@ -106,7 +106,7 @@ def worker() -> None:
     """The supervisor: Discord accounts, task leasing and callback delivery."""
     from app.serve import run_worker_process
 
-    settings = _settings()
+    settings = load_cli_settings()
     with _database(settings) as db:
         _run(lambda: run_worker_process(settings, db.url))
 
@@ -116,10 +116,19 @@ def migrate() -> None:
     """Upgrade the database schema to the newest migration (alembic upgrade head)."""
     from app.serve import migrate as run_migrate
 
-    settings = _settings()
+    settings = load_cli_settings()
     with _database(settings) as db:
         revision = _run(lambda: run_migrate(db.url))
         typer.echo(f"database at revision {revision}")
+
+
+def _register_subcommands() -> None:
+    from app.account_cli import account_cli
+
+    cli.add_typer(account_cli, name="account")
+
+
+_register_subcommands()
 
 
 def main() -> None:

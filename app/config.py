@@ -8,6 +8,7 @@ fail at start with a `SettingsError` naming the setting, never later in a reques
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -17,10 +18,12 @@ from typing import Any
 
 import platformdirs
 
+from app.accounts import AccountSpec, parse_accounts_json
 from app.errors import SettingsError
 
 LOG_FORMATS = ("auto", "json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+SANDBOX_SPEEDS = ("instant", "fast", "realistic")
 
 
 def _default_data_dir() -> Path:
@@ -37,6 +40,16 @@ class Settings:
     port: int = 8080
     log_level: str = "info"
     log_format: str = "auto"
+    # Worker
+    accounts: tuple[AccountSpec, ...] = ()
+    worker_id: str | None = None
+    account_lease_ttl_s: float = 20.0
+    poll_interval_s: float = 2.0
+    retention_days: int = 30
+    discord_api_base: str = "https://discord.com/api/v9"
+    # Sandbox (used by `mjrelay up` when no real account is configured)
+    sandbox_speed: str = "fast"
+    sandbox_accounts: int = 2
 
     def secrets(self) -> list[str]:
         """Values that must never be printed; the log redaction filter is fed from here."""
@@ -46,6 +59,7 @@ class Settings:
             password = creds.split(":", 1)[1] if ":" in creds else ""
             if password:
                 found.append(password)
+        found.extend(account.token for account in self.accounts)
         return found
 
 
@@ -70,6 +84,37 @@ def _as_port(value: str) -> int:
     return port
 
 
+def _as_float_between(low: float, high: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        number = float(value)
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low:g} and {high:g}")
+        return number
+
+    return parse
+
+
+def _as_int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number
+
+    return parse
+
+
+def _as_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _as_accounts(value: str) -> tuple[AccountSpec, ...]:
+    return tuple(parse_accounts_json(value)) if value.strip() else ()
+
+
 def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
     def parse(value: str) -> str:
         lowered = value.strip().lower()
@@ -88,6 +133,14 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "port": ("PORT", _as_port),
     "log_level": ("MJRELAY_LOG_LEVEL", _one_of(LOG_LEVELS)),
     "log_format": ("MJRELAY_LOG_FORMAT", _one_of(LOG_FORMATS)),
+    "accounts": ("MJRELAY_ACCOUNTS", _as_accounts),
+    "worker_id": ("MJRELAY_WORKER_ID", _as_optional_str),
+    "account_lease_ttl_s": ("MJRELAY_ACCOUNT_LEASE_TTL_S", _as_float_between(2, 30)),
+    "poll_interval_s": ("MJRELAY_POLL_INTERVAL_S", _as_float_between(0.05, 60)),
+    "retention_days": ("MJRELAY_RETENTION_DAYS", _as_int_between(1, 3650)),
+    "discord_api_base": ("MJRELAY_DISCORD_API_BASE", _as_url),
+    "sandbox_speed": ("MJRELAY_SANDBOX_SPEED", _one_of(SANDBOX_SPEEDS)),
+    "sandbox_accounts": ("MJRELAY_SANDBOX_ACCOUNTS", _as_int_between(1, 50)),
 }
 
 
@@ -111,7 +164,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     config_file = env.get("MJRELAY_CONFIG", "").strip()
     if config_file:
         for key, value in _read_file(Path(config_file).expanduser()).items():
-            raw[key] = (f"{key} in {config_file}", str(value))
+            text = value if isinstance(value, str) else json.dumps(value)
+            raw[key] = (f"{key} in {config_file}", text)
     for name, (variable, _parse) in _SOURCES.items():
         if variable in env:
             raw[name] = (variable, env[variable])

@@ -70,3 +70,40 @@ def test_load_settings_missing_file_fails() -> None:
 def test_settings_secrets_include_database_password() -> None:
     settings = Settings(database_url="postgresql://user:hunter22@db.example/app")
     assert "hunter22" in settings.secrets()
+
+
+def test_load_settings_parses_accounts_and_treats_tokens_as_secrets() -> None:
+    accounts = (
+        '[{"token": "tok-abcdef-123", "guild_id": "1", "channel_id": "2", "concurrency": 2},'
+        ' {"user-token": "tok-ghijkl-456", "guild-id": "3", "channel-id": "4", "bot": "pika"}]'
+    )
+    settings = load_settings({"MJRELAY_ACCOUNTS": accounts})
+    assert [a.id for a in settings.accounts] == ["2", "4"]
+    assert settings.accounts[1].bots == ("pika",)
+    assert {"tok-abcdef-123", "tok-ghijkl-456"} <= set(settings.secrets())
+    assert "tok-abcdef-123" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        pytest.param("not json", "not valid JSON", id="bad-json"),
+        pytest.param('{"token": "x"}', "JSON list", id="not-a-list"),
+        pytest.param('[{"guild_id": "1", "channel_id": "2"}]', "token is required", id="no-token"),
+        pytest.param(
+            '[{"token": "t", "guild_id": "g", "channel_id": "2"}]', "digits", id="bad-guild"
+        ),
+    ],
+)
+def test_load_settings_rejects_bad_accounts(value: str, reason: str) -> None:
+    with pytest.raises(SettingsError, match=rf"MJRELAY_ACCOUNTS.*{reason}"):
+        load_settings({"MJRELAY_ACCOUNTS": value})
+
+
+def test_load_settings_accounts_from_toml_file(tmp_path: Path) -> None:
+    config = tmp_path / "mjrelay.toml"
+    config.write_text(
+        '[[accounts]]\ntoken = "tok-file-123456"\nguild_id = "10"\nchannel_id = "20"\n'
+    )
+    settings = load_settings({"MJRELAY_CONFIG": str(config)})
+    assert settings.accounts[0].channel_id == "20"

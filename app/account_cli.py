@@ -1,0 +1,175 @@
+"""`mjrelay account …`: manage real Discord accounts. Tokens are read hidden, never printed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.accounts import AccountSpec, parse_discordxy_config, spec_from_mapping
+from app.config import Settings
+from app.errors import MjRelayError
+from db import accounts as account_queries
+from db.database import connected_engine, open_database
+
+T = TypeVar("T")
+
+account_cli = typer.Typer(help="Manage the Discord accounts mjrelay drives.", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    from app.cli import load_cli_settings
+
+    return load_cli_settings()
+
+
+def _with_connection(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    settings = _settings()
+    try:
+        handle = open_database(settings.database_url, settings.data_dir)
+    except MjRelayError as exc:
+        typer.echo(f"mjrelay: error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+    async def run() -> T:
+        async with connected_engine(handle.url, pool_size=1) as engine, engine.begin() as conn:
+            return await work(conn)
+
+    try:
+        return asyncio.run(run())
+    except MjRelayError as exc:
+        typer.echo(f"mjrelay: error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        handle.close()
+
+
+def _read_token(token_stdin: bool) -> str:
+    if token_stdin:
+        return sys.stdin.readline().strip()
+    return str(typer.prompt("Discord token", hide_input=True)).strip()
+
+
+@account_cli.command("add")
+def add(
+    guild_id: str = typer.Option(..., "--guild-id", help="The server (guild) id."),
+    channel_id: str = typer.Option(..., "--channel-id", help="The channel the bot works in."),
+    account_id: str = typer.Option(None, "--id", help="Account id (default: the channel id)."),
+    name: str = typer.Option("", help="A name to recognise it by."),
+    bot: list[str] = typer.Option(["mj"], "--bot", help="mj and/or pika (repeatable)."),
+    mode: str = typer.Option("fast", help="fast, relax or turbo."),
+    concurrency: int = typer.Option(3, help="Jobs running at once on this account."),
+    queue_size: int = typer.Option(10, help="Jobs waiting for this account at most."),
+    timeout_minutes: int = typer.Option(10, help="A job running longer than this fails."),
+    user_agent: str = typer.Option(None, help="The browser User-Agent the token was made with."),
+    token_stdin: bool = typer.Option(False, help="Read the token from standard input."),
+) -> None:
+    """Add (or update) an account. The token is asked for without echo."""
+    token = _read_token(token_stdin)
+    try:
+        spec = spec_from_mapping(
+            {
+                "id": account_id or channel_id,
+                "name": name,
+                "token": token,
+                "guild_id": guild_id,
+                "channel_id": channel_id,
+                "bots": bot,
+                "mode": mode,
+                "concurrency": concurrency,
+                "queue_size": queue_size,
+                "timeout_minutes": timeout_minutes,
+                "user_agent": user_agent,
+            }
+        )
+    except ValueError as exc:
+        typer.echo(f"mjrelay: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    _with_connection(lambda conn: account_queries.upsert_account(conn, spec.row()))
+    typer.echo(f"account {spec.id} saved")
+
+
+def _describe(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "bots": list(row["bots"]),
+        "guild_id": row["guild_id"],
+        "channel_id": row["channel_id"],
+        "mode": row["mode"],
+        "concurrency": row["concurrency"],
+        "enabled": row["enabled"],
+        "sandbox": row["sandbox"],
+        "health": row["health"],
+        "reason": row["health_reason"],
+        "owner": row["owner"],
+    }
+
+
+@account_cli.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List accounts with their health (never their tokens)."""
+    rows = _with_connection(account_queries.list_accounts)
+    described = [_describe(row) for row in rows]
+    if as_json:
+        typer.echo(json.dumps(described, indent=2))
+        return
+    if not described:
+        typer.echo("no accounts")
+        return
+    for a in described:
+        state = "enabled" if a["enabled"] else "disabled"
+        health = a["health"] + (f" ({a['reason']})" if a["reason"] else "")
+        kind = " sandbox" if a["sandbox"] else ""
+        typer.echo(
+            f"{a['id']}\t{','.join(a['bots'])}\t{a['mode']}\tx{a['concurrency']}\t"
+            f"{state}\t{health}{kind}"
+        )
+
+
+def _set_enabled(account_id: str, enabled: bool) -> None:
+    changed = _with_connection(lambda conn: account_queries.set_enabled(conn, account_id, enabled))
+    if not changed:
+        typer.echo(f"mjrelay: error: no account {account_id!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"account {account_id} {'enabled' if enabled else 'disabled'}")
+
+
+@account_cli.command("disable")
+def disable(account_id: str) -> None:
+    """Stop using an account (running tasks finish elsewhere or time out)."""
+    _set_enabled(account_id, False)
+
+
+@account_cli.command("enable")
+def enable(account_id: str) -> None:
+    """Use an account again and clear its health state."""
+    _set_enabled(account_id, True)
+
+
+@account_cli.command("import")
+def import_(path: Path) -> None:
+    """Import accounts from Discordxy's config.json (or a JSON list like MJRELAY_ACCOUNTS)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        specs: list[AccountSpec] = (
+            [spec_from_mapping(entry) for entry in data]
+            if isinstance(data, list)
+            else parse_discordxy_config(data)
+        )
+    except (OSError, ValueError) as exc:
+        typer.echo(f"mjrelay: error: {path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    async def save(conn: AsyncConnection) -> None:
+        for spec in specs:
+            await account_queries.upsert_account(conn, spec.row())
+
+    _with_connection(save)
+    typer.echo(f"imported {len(specs)} account(s): {', '.join(s.id for s in specs) or 'none'}")
