@@ -127,13 +127,16 @@ async def claim_accounts(
 async def renew_account_leases(
     conn: AsyncConnection, owner: str, fences: Mapping[str, int], ttl_s: float
 ) -> set[str]:
-    """Extend the leases still held with the given fences; returns the ids renewed."""
+    """Extend the leases still held with the given fences on accounts still usable.
+
+    Returns the ids renewed; a missing id is lost (taken over, disabled, or deleted).
+    """
     if not fences:
         return set()
     held = or_(*(and_(accounts.c.id == i, accounts.c.fence == f) for i, f in fences.items()))
     statement = (
         update(accounts)
-        .where(accounts.c.owner == owner, held)
+        .where(accounts.c.owner == owner, held, accounts.c.enabled, accounts.c.health != "disabled")
         .values(lease_expires_at=func.now() + text("make_interval(secs => :ttl)"))
         .returning(accounts.c.id)
     )
@@ -151,14 +154,6 @@ async def release_accounts(
         update(accounts).where(*conditions).values(owner=None, lease_expires_at=None)
     )
     return int(result.rowcount)
-
-
-async def live_owner_count(conn: AsyncConnection) -> int:
-    """How many workers hold at least one live account lease (for fair sharing)."""
-    query = select(func.count(func.distinct(accounts.c.owner))).where(
-        accounts.c.owner.is_not(None), accounts.c.lease_expires_at > func.now()
-    )
-    return int((await conn.execute(query)).scalar_one())
 
 
 async def usable_account_count(conn: AsyncConnection) -> int:

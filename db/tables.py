@@ -79,6 +79,18 @@ accounts = Table(
     _updated(),
 )
 
+# Live workers: each heartbeats here, so a worker that owns nothing yet still counts when the
+# others work out their fair share of accounts.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("hostname", Text, nullable=False, server_default=""),
+    Column("pid", Integer),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 tasks = Table(
     "tasks",
     metadata,

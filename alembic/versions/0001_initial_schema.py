@@ -64,6 +64,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
     )
     op.create_table(
+        "workers",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("hostname", sa.Text(), server_default="", nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=True),
+        sa.Column(
+            "started_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column(
+            "heartbeat_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_workers")),
+    )
+    op.create_table(
         "tasks",
         sa.Column("id", sa.Text(), nullable=False),
         sa.Column("dialect", sa.Text(), nullable=False),
@@ -263,5 +279,6 @@ def downgrade() -> None:
         postgresql_where=sa.text("status IN ('STARTED', 'SUBMITTED', 'MODAL', 'RUNNING')"),
     )
     op.drop_table("tasks")
+    op.drop_table("workers")
     op.drop_table("accounts")
     # ### end Alembic commands ###
