@@ -1,0 +1,135 @@
+"""What a bot event means for a task: pure translation into a `Change` the store records.
+
+The runner feeds each event the correlator tied to a task through `change_for_event`; the result
+says which columns change, the new status, and the event kind for the task's history. `None`
+means "nothing a client can see changed" (a duplicate progress update, an out-of-order one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.discord.events import (
+    AccountError,
+    BotEvent,
+    Described,
+    InteractionFailed,
+    JobFinished,
+    JobProgress,
+    JobStarted,
+    MessageEvent,
+    Shortened,
+    TaskError,
+)
+from app.domain.status import TaskStatus, can_transition
+from app.domain.task import Task
+
+
+@dataclass(frozen=True)
+class Change:
+    """Columns to set on a task, and how its history names the change."""
+
+    values: dict[str, Any]
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str | None:
+        return self.values.get("status")
+
+
+def _correlation(event: MessageEvent) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if event.meta.message_id:
+        values["message_id"] = event.meta.message_id
+    if event.meta.flags:
+        values["message_flags"] = event.meta.flags
+    return values
+
+
+def _finished(task: Task, event: JobFinished, now_ms: int) -> Change:
+    values = {
+        **_correlation(event),
+        "status": TaskStatus.SUCCESS,
+        "progress": 100,
+        "image_url": event.image_url if not event.video_url else task.image_url,
+        "video_url": event.video_url,
+        "message_hash": event.job_hash,
+        "buttons": list(event.components),
+        "final_prompt": event.prompt or task.final_prompt,
+        "finish_time": now_ms,
+        "preview_url": None,
+    }
+    data = {"image_url": event.image_url, "video_url": event.video_url, "hash": event.job_hash}
+    return Change(values, "finished", data)
+
+
+def _text_result(task: Task, event: Described | Shortened, now_ms: int) -> Change:
+    values: dict[str, Any] = {
+        **_correlation(event),
+        "status": TaskStatus.SUCCESS,
+        "progress": 100,
+        "description": "\n\n".join(event.prompts),
+        "properties": {**task.properties, "prompts": list(event.prompts)},
+        "finish_time": now_ms,
+    }
+    if isinstance(event, Described) and event.image_url:
+        values["image_url"] = event.image_url
+    kind = "described" if isinstance(event, Described) else "shortened"
+    return Change(values, kind, {"prompts": list(event.prompts)})
+
+
+def _failed(reason: str, kind: str, now_ms: int, **data: Any) -> Change:
+    values = {"status": TaskStatus.FAILURE, "fail_reason": reason, "finish_time": now_ms}
+    return Change(values, kind, {"reason": reason, **data})
+
+
+def change_for_event(task: Task, event: BotEvent, now_ms: int) -> Change | None:
+    """The change `event` makes to `task`, or None when a client would see no difference."""
+    change = _change(task, event, now_ms)
+    if change is None or change.status is None:
+        return change
+    if not can_transition(task.status, change.status):
+        return None
+    return change
+
+
+def _change(task: Task, event: BotEvent, now_ms: int) -> Change | None:
+    if isinstance(event, JobFinished):
+        return _finished(task, event, now_ms)
+    if isinstance(event, Described | Shortened):
+        return _text_result(task, event, now_ms)
+    if isinstance(event, TaskError):
+        return _failed(event.reason, "bot_error", now_ms, error=str(event.kind))
+    if isinstance(event, InteractionFailed):
+        return _failed("Discord reported that the interaction failed", "interaction_failed", now_ms)
+    if isinstance(event, JobProgress):
+        if task.status == TaskStatus.RUNNING and event.percent <= task.progress:
+            return None  # a late or repeated update
+        values = {
+            **_correlation(event),
+            "status": TaskStatus.RUNNING,
+            "progress": max(0, min(event.percent, 99)),
+        }
+        if event.preview_url:
+            values["preview_url"] = event.preview_url
+        if event.job_hash:
+            values["message_hash"] = event.job_hash
+        return Change(values, "progress", {"percent": event.percent})
+    if isinstance(event, JobStarted):
+        if task.status not in (TaskStatus.STARTED, TaskStatus.SUBMITTED):
+            return None
+        values = {**_correlation(event), "status": TaskStatus.SUBMITTED}
+        if event.prompt:
+            values["final_prompt"] = event.prompt
+        return Change(values, "bot_started")
+    if isinstance(event, AccountError):
+        if task.parent_id is not None:
+            # A follow-up needs its parent's message, which only this account can press.
+            reason = f"the account that owns the parent task is unusable: {event.reason}"
+            return _failed(reason, "account_error", now_ms, error=str(event.kind))
+        # The task did nothing wrong: it goes back to the queue for a healthy account.
+        values = {"status": TaskStatus.PENDING, "account_id": None, "nonce": None}
+        return Change(values, "requeued", {"reason": event.reason, "error": str(event.kind)})
+    return None
