@@ -1,0 +1,143 @@
+"""Which Discord interaction a task sends: pure, from the task, its parent and the command index.
+
+Slash commands (imagine, blend, describe, shorten, Pika create/animate) come from the guild's
+application-command index; follow-ups press a button on the parent's message, by the exact
+custom_id the client chose or the one the parent's buttons carry for the requested action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.discord import commands
+from app.discord.commands import CommandIndex, InteractionContext, UploadedAttachment
+from app.discord.constants import MJ_APPLICATION_ID
+from app.domain.actions import Action
+from app.domain.buttons import find_action, find_custom_id, grid_custom_id
+from app.domain.task import Task
+
+
+class CannotSubmit(ValueError):
+    """The task cannot become an interaction (missing parent message, button, input…)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    payload: dict[str, Any]
+    # Correlation hints for follow-ups: the parent message and the U-index the result answers.
+    parent_message_id: str | None = None
+    index: int | None = None
+
+
+def _param(task: Task, *names: str) -> Any:
+    for name in names:
+        value = task.params.get(name)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _index(task: Task) -> int | None:
+    value = _param(task, "index")
+    return int(value) if value is not None and str(value).isdigit() else None
+
+
+def _button(task: Task, parent: Task) -> str:
+    """The custom_id to press on the parent's message."""
+    custom_id = _param(task, "customId", "custom_id")
+    if custom_id:
+        return str(custom_id)
+    action = Action(task.action)
+    ref = find_action(parent.buttons, action, _index(task), _param(task, "variant", "zoom"))
+    if ref is not None:
+        return ref.custom_id
+    if action in (Action.UPSCALE, Action.VARIATION, Action.REROLL) and parent.message_hash:
+        return grid_custom_id(action, _index(task) or 1, parent.message_hash)
+    raise CannotSubmit(f"the parent task has no button for {task.action}")
+
+
+def follow_up(ctx: InteractionContext, task: Task, parent: Task, nonce: str) -> Submission:
+    if not parent.message_id:
+        raise CannotSubmit("the parent task has no Discord message to act on")
+    custom_id = _button(task, parent)
+    ref = find_custom_id(parent.buttons, custom_id)
+    payload = commands.press_button(
+        ctx,
+        message_id=parent.message_id,
+        custom_id=custom_id,
+        nonce=nonce,
+        message_flags=parent.message_flags or 0,
+    )
+    index = ref.index if ref is not None and ref.action == Action.UPSCALE else None
+    return Submission(payload, parent_message_id=parent.message_id, index=index)
+
+
+def with_image_links(prompt: str, links: Sequence[str]) -> str:
+    """Image prompts go first, as links, the way the bot expects them."""
+    return " ".join([*links, prompt]).strip()
+
+
+def slash(
+    ctx: InteractionContext,
+    task: Task,
+    index: CommandIndex,
+    nonce: str,
+    uploads: Sequence[UploadedAttachment] = (),
+    image_links: Sequence[str] = (),
+) -> Submission:
+    """A new job: imagine, blend, describe, shorten, Pika create / animate."""
+    action = Action(task.action)
+    prompt = task.prompt_en or task.prompt
+    if action == Action.IMAGINE:
+        command = index.get("imagine")
+        return Submission(
+            commands.imagine(ctx, command, with_image_links(prompt, image_links), nonce)
+        )
+    if action == Action.SHORTEN:
+        return Submission(commands.shorten(ctx, index.get("shorten"), prompt, nonce))
+    if action == Action.DESCRIBE:
+        link = _param(task, "link")
+        if uploads:
+            return Submission(
+                commands.describe(ctx, index.get("describe"), nonce, image=uploads[0])
+            )
+        if link:
+            return Submission(commands.describe(ctx, index.get("describe"), nonce, link=str(link)))
+        raise CannotSubmit("describe needs an image")
+    if action == Action.BLEND:
+        dimensions = _param(task, "dimensions")
+        command = index.get("blend")
+        return Submission(commands.blend(ctx, command, list(uploads), nonce, dimensions))
+    if action in (Action.PIKA_CREATE, Action.PIKA_ANIMATE):
+        return _pika(ctx, task, index, nonce, uploads, prompt)
+    raise CannotSubmit(f"{task.action} is not a slash command")
+
+
+def _pika(
+    ctx: InteractionContext,
+    task: Task,
+    index: CommandIndex,
+    nonce: str,
+    uploads: Sequence[UploadedAttachment],
+    prompt: str,
+) -> Submission:
+    name = "create" if Action(task.action) == Action.PIKA_CREATE else "animate"
+    # Pika's commands share names with nobody we drive, but never press Midjourney's by mistake.
+    command = next(
+        (c for c in index.commands if c.name == name and c.application_id != MJ_APPLICATION_ID),
+        None,
+    )
+    if command is None:
+        raise CannotSubmit(f"the Pika bot's /{name} command is not in this guild")
+    if name == "create":
+        image = uploads[0] if uploads else None
+        return Submission(commands.pika_create(ctx, command, prompt, nonce, image))
+    if not uploads:
+        raise CannotSubmit("/animate needs an image")
+    return Submission(commands.pika_animate(ctx, command, uploads[0], nonce, prompt or None))
+
+
+def is_follow_up(task: Task) -> bool:
+    return task.parent_id is not None
