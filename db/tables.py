@@ -169,6 +169,23 @@ task_events = Table(
     UniqueConstraint("task_id", "seq"),
 )
 
+# Files of a task kept in the database: input images (role `input`, uploaded to Discord by the
+# worker), a Vary (Region) mask (`mask`), and archived results (`result`: served at /files/…
+# after Discord's signed links expire).
+task_files = Table(
+    "task_files",
+    metadata,
+    Column("task_id", Text, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("role", Text, nullable=False),
+    Column("position", Integer, nullable=False, server_default="0"),
+    Column("content_type", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("source", Text),
+    Column("data", LargeBinary, nullable=False),
+    _created(),
+)
+
 deliveries = Table(
     "deliveries",
     metadata,

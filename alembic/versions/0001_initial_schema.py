@@ -271,11 +271,33 @@ def downgrade() -> None:
     op.drop_index("ix_tasks_parent_id", table_name="tasks")
     op.drop_index("ix_tasks_nonce", table_name="tasks")
     op.drop_index("ix_tasks_message_id", table_name="tasks")
+    op.create_table(
+        "task_files",
+        sa.Column("task_id", sa.Text(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("role", sa.Text(), nullable=False),
+        sa.Column("position", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("content_type", sa.Text(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_id"], ["tasks.id"], name=op.f("fk_task_files_task_id_tasks"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("task_id", "name", name=op.f("pk_task_files")),
+    )
     op.drop_index("ix_tasks_message_hash", table_name="tasks")
     op.drop_index("ix_tasks_created_at", table_name="tasks")
     op.drop_index(
         "ix_tasks_active_by_account",
         table_name="tasks",
+    op.drop_table("task_files")
         postgresql_where=sa.text("status IN ('STARTED', 'SUBMITTED', 'MODAL', 'RUNNING')"),
     )
     op.drop_table("tasks")

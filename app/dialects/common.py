@@ -1,0 +1,83 @@
+"""Helpers every dialect renderer shares: JSON bytes, result URLs, progress text, times."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.domain.task import Task
+
+_MEDIA_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov")
+
+
+def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
+    """The one JSON serializer of responses and callbacks: compact UTF-8."""
+    return json.dumps(
+        value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys
+    ).encode()
+
+
+def envelope(head: bytes, body: bytes, tail: bytes = b"}") -> bytes:
+    """Embed already-rendered task bytes in an envelope without re-serializing them."""
+    return head + body + tail
+
+
+def media_extension(url: str | None) -> str:
+    if not url:
+        return ""
+    ext = posixpath.splitext(urlsplit(url).path)[1].lower()
+    return ext if ext in _MEDIA_EXTENSIONS else ""
+
+
+def file_url(task: Task, kind: str) -> str | None:
+    """mjrelay's own durable URL for a result file (see docs/api.md "Result files")."""
+    raw = task.image_url if kind == "image" else task.video_url
+    if not raw:
+        return None
+    origin, token = task.prop("_origin"), task.prop("_file_token")
+    if not origin or not token:
+        return raw
+    return f"{origin}/files/{task.id}/{token}/{kind}{media_extension(raw)}"
+
+
+def image_url(task: Task) -> str | None:
+    """The image a client should show now: the archived result, else the live preview."""
+    return file_url(task, "image") or task.preview_url
+
+
+def image_raw_url(task: Task) -> str | None:
+    """The image URL as Discord sent it."""
+    return task.image_url or task.preview_url
+
+
+def video_url(task: Task) -> str | None:
+    return file_url(task, "video")
+
+
+def seconds(ms: int | None) -> int | None:
+    return None if ms is None else ms // 1000
+
+
+def percent(value: int) -> str:
+    return f"{max(0, min(100, int(value)))}%"
+
+
+def public_properties(task: Task) -> dict[str, Any]:
+    props = task.properties if isinstance(task.properties, dict) else {}
+    return {k: v for k, v in props.items() if not k.startswith("_")}
+
+
+def public_params(task: Task) -> dict[str, Any]:
+    params = task.params if isinstance(task.params, dict) else {}
+    return {k: v for k, v in params.items() if not k.startswith("_")}
+
+
+def input_urls(task: Task) -> list[str]:
+    """The URLs the client gave as input images (webman `images`)."""
+    urls = []
+    for item in task.inputs if isinstance(task.inputs, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            urls.append(item["url"])
+    return urls

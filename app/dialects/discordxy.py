@@ -1,0 +1,271 @@
+"""Discordxy dialect (spec §B): parse requests, render tasks.
+
+Envelope `{code, result, message}` (code 0 = success); the status object's keys are sorted
+(Go marshals maps that way), times are unix seconds, missing strings are "" and missing times 0.
+Discordxy documents no errors: ours use the same envelope with `code` = the HTTP status.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.dialects.common import (
+    dumps,
+    envelope,
+    image_raw_url,
+    image_url,
+    percent,
+    public_params,
+    seconds,
+    video_url,
+)
+from app.domain.actions import Action, Bot
+from app.domain.commands import CreateTask, Passthrough, PressButton
+from app.domain.errors import CommandError, ErrorKind
+from app.domain.images import InputImage
+from app.domain.status import TIMEOUT_REASON, TaskStatus
+from app.domain.task import Task
+
+DIALECT = "discordxy"
+
+STATUS = {
+    TaskStatus.PENDING: "Submit",
+    TaskStatus.STARTED: "Submit",
+    TaskStatus.MODAL: "Submit",
+    TaskStatus.SUBMITTED: "Create",
+    TaskStatus.RUNNING: "Running",
+    TaskStatus.SUCCESS: "Success",
+    TaskStatus.FAILURE: "Failed",
+    TaskStatus.CANCEL: "Failed",
+}
+
+_A = Action
+ACTION = {
+    _A.IMAGINE: "Imagine",
+    _A.UPSCALE: "Upsample",
+    _A.VARIATION: "Variation",
+    _A.REROLL: "Reroll",
+    _A.UPSCALE_SUBTLE: "UpscaleSubtle",
+    _A.UPSCALE_CREATIVE: "UpscaleCreative",
+    _A.UPSCALE_2X: "Upscale2x",
+    _A.UPSCALE_4X: "Upscale4x",
+    _A.VARIATION_SUBTLE: "VarySubtle",
+    _A.VARIATION_STRONG: "VaryCreative",
+    _A.VARIATION_REGION: "VaryRegion",
+    _A.MAKE_SQUARE: "MakeSquare",
+    _A.ZOOM_CUSTOM: "CustomZoom",
+    _A.PAN_LEFT: "PanLeft",
+    _A.PAN_RIGHT: "PanRight",
+    _A.PAN_UP: "PanUp",
+    _A.PAN_DOWN: "PanDown",
+    _A.DESCRIBE: "Describe",
+    _A.BLEND: "Blend",
+    _A.SHORTEN: "Shorten",
+    _A.ANIMATE: "Animate",
+    _A.PIC_READER: "PicReader",
+    _A.PIC_READER_ALL: "PicReader",
+    _A.PIC_READ_RETRY: "Describe",
+    _A.PROMPT_ANALYZER: "Imagine",
+    _A.CANCEL_JOB: "Cancel",
+    _A.PIKA_CREATE: "Create",
+    _A.PIKA_ANIMATE: "Animate",
+}
+
+# `/mj/change` action names (README B.2) -> (action, index, variant). Matched case-insensitively.
+CHANGES: dict[str, tuple[Action, int | None, str | None]] = {
+    **{f"u{i}": (Action.UPSCALE, i, None) for i in range(1, 5)},
+    **{f"v{i}": (Action.VARIATION, i, None) for i in range(1, 5)},
+    "reroll": (Action.REROLL, None, None),
+    "upscalesubtle": (Action.UPSCALE_SUBTLE, None, None),
+    "upscalecreative": (Action.UPSCALE_CREATIVE, None, None),
+    "varysubtle": (Action.VARIATION_SUBTLE, None, None),
+    "varycreative": (Action.VARIATION_STRONG, None, None),
+    "varystrong": (Action.VARIATION_STRONG, None, None),
+    "zoom2x": (Action.ZOOM_OUT, None, "50"),
+    "zoom1d5x": (Action.ZOOM_OUT, None, "75"),
+    "panleft": (Action.PAN_LEFT, None, None),
+    "panright": (Action.PAN_RIGHT, None, None),
+    "panup": (Action.PAN_UP, None, None),
+    "pandown": (Action.PAN_DOWN, None, None),
+}
+CHANGE_NAMES = (
+    "U1–U4, V1–V4, Reroll, UpscaleSubtle, UpscaleCreative, VarySubtle, VaryCreative, "
+    "Zoom2x, Zoom1d5x, PanLeft, PanRight, PanUp, PanDown"
+)
+
+
+# ---------------------------------------------------------------------------------------- render
+
+
+def _action_name(task: Task) -> str:
+    action = task.action_enum
+    if action == Action.ZOOM_OUT:
+        return "Zoom1d5x" if (task.params or {}).get("zoom") == "75" else "Zoom2x"
+    return ACTION.get(action, task.action) if action else task.action
+
+
+def _status(task: Task) -> str:
+    if task.status == TaskStatus.FAILURE and task.fail_reason == TIMEOUT_REASON:
+        return "Timeout"
+    if task.status == TaskStatus.SUBMITTED and task.prop("queued"):
+        return "Queuing"
+    return STATUS.get(TaskStatus(task.status), task.status)
+
+
+def _progress(task: Task) -> str:
+    return "100%" if task.status == TaskStatus.SUCCESS else percent(task.progress)
+
+
+def render_task(task: Task) -> dict[str, Any]:
+    params = task.params or {}
+    out: dict[str, Any] = {
+        "id": task.id,
+        "action": _action_name(task),
+        "channelId": task.account_id or "",
+        "failReason": task.fail_reason or "",
+        "finalPrompt": task.final_prompt or task.description or "",
+        "finishTime": seconds(task.finish_time) or 0,
+        "imageRawUrl": image_raw_url(task) or "",
+        "imageUrl": image_url(task) or "",
+        "messageHash": task.message_hash or "",
+        "messageId": task.message_id or "",
+        "nonce": task.nonce or "",
+        "progress": _progress(task),
+        "prompt": task.prompt,
+        "referenceMessageId": params.get("messageId") or task.prop("progressMessageId") or "",
+        "startTime": seconds(task.start_time) or 0,
+        "status": _status(task),
+        "submitTime": seconds(task.submit_time) or 0,
+    }
+    if task.parent_id:
+        shown = public_params(task)
+        out["params"] = {
+            "customId": shown.get("customId", ""),
+            "index": str(shown.get("index") or ""),
+            "messageId": shown.get("messageId", ""),
+        }
+    if task.video_url:
+        out["videoRawUrl"] = task.video_url
+        out["videoUrl"] = video_url(task) or ""
+    return out
+
+
+def task_bytes(task: Task) -> bytes:
+    """The `/mj/status` reply of a Discordxy task, and its callback body."""
+    result = dumps(render_task(task), sort_keys=True)
+    return envelope(b'{"code":0,"result":', result, b',"message":"Success"}')
+
+
+# ------------------------------------------------------------------------------------- envelopes
+
+
+def ok(result: Any) -> bytes:
+    return dumps({"code": 0, "result": result, "message": "Success"})
+
+
+def submitted(task: Task) -> bytes:
+    return ok(task.id)
+
+
+_STATUS_OF = {
+    ErrorKind.UNAUTHORIZED: 401,
+    ErrorKind.TASK_NOT_FOUND: 404,
+    ErrorKind.PARENT_NOT_FOUND: 404,
+    ErrorKind.PARENT_NOT_FINISHED: 409,
+    ErrorKind.WRONG_STATE: 409,
+}
+
+
+def error_body(err: CommandError) -> tuple[int, bytes]:
+    status = _STATUS_OF.get(err.kind, 400)
+    message = err.message
+    if err.kind == ErrorKind.BANNED:
+        message = f"prompt contains a banned word: {err.details.get('word')}"
+    return status, dumps({"code": status, "result": None, "message": message})
+
+
+# ----------------------------------------------------------------------------------------- parse
+
+
+def _invalid(message: str) -> CommandError:
+    return CommandError(ErrorKind.INVALID, message)
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise _invalid("request body must be a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _invalid(f"{name} is required")
+    if not isinstance(value, str):
+        raise _invalid(f"{name} must be a string")
+    return value.strip()
+
+
+def _passthrough(body: dict[str, Any]) -> Passthrough:
+    notify = body.get("notifyUrl")
+    if notify in (None, ""):
+        return Passthrough()
+    if not isinstance(notify, str) or not re.match(r"^https?://\S+$", notify, re.I):
+        raise _invalid("notifyUrl must be an http(s) URL")
+    return Passthrough(notify_url=notify)
+
+
+def parse_imagine(body: Any) -> CreateTask:
+    """`{"prompt"}`; a reference image is a URL at the start of the prompt (MJ fetches it)."""
+    body = _object(body)
+    return CreateTask(
+        dialect=DIALECT,
+        action=Action.IMAGINE,
+        prompt=_text(body, "prompt"),
+        extra=_passthrough(body),
+    )
+
+
+def parse_change(body: Any) -> PressButton:
+    body = _object(body)
+    task_id = _text(body, "taskId")
+    name = _text(body, "action")
+    if name.lower() not in CHANGES:
+        raise CommandError(
+            ErrorKind.ACTION_NOT_FOUND, f"unsupported action {name!r}; expected {CHANGE_NAMES}"
+        )
+    action, index, variant = CHANGES[name.lower()]
+    return PressButton(
+        dialect=DIALECT,
+        parent_id=task_id,
+        action=action,
+        index=index,
+        variant=variant,
+        extra=_passthrough(body),
+    )
+
+
+def parse_pika_create(body: Any) -> CreateTask:
+    body = _object(body)
+    return CreateTask(
+        dialect=DIALECT,
+        action=Action.PIKA_CREATE,
+        bot=Bot.PIKA,
+        prompt=_text(body, "prompt"),
+        extra=_passthrough(body),
+    )
+
+
+def parse_pika_animate(prompt: Any, image: InputImage | None) -> CreateTask:
+    if image is None:
+        raise _invalid("file is required (multipart/form-data image file)")
+    if prompt is not None and not isinstance(prompt, str):
+        raise _invalid("prompt must be a string")
+    return CreateTask(
+        dialect=DIALECT,
+        action=Action.PIKA_ANIMATE,
+        bot=Bot.PIKA,
+        prompt=(prompt or "").strip(),
+        images=[image],
+    )

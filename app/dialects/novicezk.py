@@ -1,0 +1,489 @@
+"""novicezk/midjourney-proxy + "plus" dialect (spec §C, §E): parse requests, render tasks.
+
+Task JSON is the bare task (fetch body = callback body); submit replies are `SubmitResultVO`
+`{code, description, result, properties}` with codes 1 (ok), 3 (not found), 4 (validation),
+21 (modal required), 24 (banned prompt).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.dialects.common import (
+    dumps,
+    image_url,
+    percent,
+    public_params,
+    public_properties,
+    video_url,
+)
+from app.domain import buttons as btn
+from app.domain.actions import Action, Bot
+from app.domain.commands import CancelTask, CreateTask, Passthrough, PressButton, SubmitModal
+from app.domain.errors import CommandError, ErrorKind
+from app.domain.images import ImageError, decode_data_url
+from app.domain.status import TaskStatus
+from app.domain.task import Task
+
+DIALECT = "novicezk"
+
+CODE_SUCCESS = 1
+CODE_NOT_FOUND = 3
+CODE_VALIDATION = 4
+CODE_FAILURE = 9
+CODE_MODAL = 21
+CODE_BANNED = 24
+
+STATUS = {
+    TaskStatus.PENDING: "NOT_START",
+    TaskStatus.STARTED: "NOT_START",
+    TaskStatus.SUBMITTED: "SUBMITTED",
+    TaskStatus.MODAL: "MODAL",
+    TaskStatus.RUNNING: "IN_PROGRESS",
+    TaskStatus.SUCCESS: "SUCCESS",
+    TaskStatus.FAILURE: "FAILURE",
+    TaskStatus.CANCEL: "CANCEL",
+}
+
+_A = Action
+ACTION = {
+    _A.IMAGINE: "IMAGINE",
+    _A.UPSCALE: "UPSCALE",
+    _A.VARIATION: "VARIATION",
+    _A.REROLL: "REROLL",
+    _A.DESCRIBE: "DESCRIBE",
+    _A.BLEND: "BLEND",
+    _A.SHORTEN: "SHORTEN",
+    _A.UPSCALE_SUBTLE: "UPSCALE",
+    _A.UPSCALE_CREATIVE: "UPSCALE",
+    _A.UPSCALE_2X: "UPSCALE",
+    _A.UPSCALE_4X: "UPSCALE",
+    _A.VARIATION_SUBTLE: "VARIATION",
+    _A.VARIATION_STRONG: "VARIATION",
+    _A.VARIATION_REGION: "INPAINT",
+    _A.ZOOM_OUT: "ZOOM",
+    _A.MAKE_SQUARE: "ZOOM",
+    _A.ZOOM_CUSTOM: "ZOOM",
+    _A.PAN_LEFT: "PAN",
+    _A.PAN_RIGHT: "PAN",
+    _A.PAN_UP: "PAN",
+    _A.PAN_DOWN: "PAN",
+    _A.ANIMATE: "VIDEO",
+    _A.PIC_READER: "IMAGINE",
+    _A.PIC_READER_ALL: "IMAGINE",
+    _A.PIC_READ_RETRY: "DESCRIBE",
+    _A.PROMPT_ANALYZER: "IMAGINE",
+    _A.CANCEL_JOB: "CANCEL",
+    _A.PIKA_CREATE: "VIDEO",
+    _A.PIKA_ANIMATE: "VIDEO",
+}
+
+# Body fields only novicezk-family clients send (MJRELAY_SUBMIT_DIALECT=auto sniffing).
+ONLY_FIELDS = frozenset(
+    {"base64Array", "base64", "notifyHook", "state", "botType", "accountFilter"}
+)
+CHANGE_ACTIONS = {
+    "UPSCALE": Action.UPSCALE,
+    "VARIATION": Action.VARIATION,
+    "REROLL": Action.REROLL,
+}
+BOT_TYPES = {
+    "MID_JOURNEY": "MID_JOURNEY",
+    "NIJI_JOURNEY": "NIJI_JOURNEY",
+    "MJ": "MID_JOURNEY",
+    "NIJI": "NIJI_JOURNEY",
+}
+DIMENSIONS = ("PORTRAIT", "SQUARE", "LANDSCAPE")
+MAX_STATE = 255
+MAX_NOTIFY_HOOK = 2000
+
+
+def is_novicezk_body(body: Any) -> bool:
+    """Does this `/mj/submit/imagine|change` body carry a field only novicezk clients send?"""
+    if not isinstance(body, dict):
+        return False
+    if ONLY_FIELDS & set(body):
+        return True
+    action = body.get("action")
+    return isinstance(action, str) and action.upper() in CHANGE_ACTIONS and "index" in body
+
+
+# ---------------------------------------------------------------------------------------- render
+
+
+def render_task(task: Task) -> dict[str, Any]:
+    action = task.action_enum
+    out: dict[str, Any] = {
+        "id": task.id,
+        "action": ACTION.get(action, task.action) if action else task.action,
+        "status": STATUS.get(TaskStatus(task.status), task.status),
+        "prompt": _prompt(task),
+        "promptEn": _prompt_en(task),
+        "description": _description(task),
+        "state": task.client_state,
+        "submitTime": task.submit_time,
+        "startTime": task.start_time,
+        "finishTime": task.finish_time,
+        "imageUrl": image_url(task),
+        "progress": _progress(task),
+        "failReason": task.fail_reason,
+        "properties": _properties(task),
+        "buttons": render_buttons(task.buttons),
+        "botType": task.prop("botType") or "MID_JOURNEY",
+    }
+    video = video_url(task)
+    if video:
+        out["videoUrl"] = video
+        out["videoUrls"] = [{"url": video}]
+    if task.parent_id:
+        out["parentId"] = task.parent_id
+    if task.prop("seed") is not None:
+        out["seed"] = str(task.prop("seed"))
+    return out
+
+
+def task_bytes(task: Task) -> bytes:
+    """The fetch body and the callback body of a novicezk task."""
+    return dumps(render_task(task))
+
+
+def render_buttons(buttons: Any) -> list[dict[str, Any]]:
+    """plus shape: flat `[{customId, emoji, label, type, style}]` with the real custom ids."""
+    flat = []
+    for c in btn.iter_components(buttons):
+        custom_id = c.get("custom_id")
+        if not isinstance(custom_id, str):
+            continue
+        emoji = c.get("emoji")
+        flat.append(
+            {
+                "customId": custom_id,
+                "emoji": emoji.get("name", "") if isinstance(emoji, dict) else (emoji or ""),
+                "label": c.get("label") or "",
+                "type": c.get("type", 2),
+                "style": c.get("style", 2),
+            }
+        )
+    return flat
+
+
+def _progress(task: Task) -> str | None:
+    status = TaskStatus(task.status)
+    if status == TaskStatus.SUCCESS:
+        return "100%"
+    if status in (TaskStatus.FAILURE, TaskStatus.CANCEL):
+        return ""
+    if status in (TaskStatus.SUBMITTED, TaskStatus.RUNNING):
+        return percent(task.progress)
+    return None
+
+
+def _result_text(task: Task) -> str | None:
+    return task.description or task.final_prompt
+
+
+def _prompt(task: Task) -> str:
+    if task.action in (Action.DESCRIBE, Action.PIC_READ_RETRY) and _result_text(task):
+        return _result_text(task) or ""
+    return task.prompt
+
+
+def _prompt_en(task: Task) -> str:
+    if task.action in (Action.DESCRIBE, Action.PIC_READ_RETRY) and _result_text(task):
+        return _result_text(task) or ""
+    return task.prompt_en or task.prompt
+
+
+def _description(task: Task) -> str:
+    params, action = task.params or {}, task.action
+    if action == Action.IMAGINE:
+        return f"/imagine {task.prompt}"
+    if action in (Action.UPSCALE, Action.VARIATION):
+        letter = "U" if action == Action.UPSCALE else "V"
+        return f"/up {task.parent_id} {letter}{params.get('index')}"
+    if action == Action.REROLL:
+        return f"/up {task.parent_id} R"
+    if action == Action.DESCRIBE:
+        return f"/describe {task.id}.png"
+    if action == Action.BLEND:
+        return f"/blend {task.id} {len(task.inputs)}"
+    if action == Action.SHORTEN:
+        return f"/shorten {task.prompt}"
+    if task.parent_id:
+        return f"/action {task.parent_id} {params.get('customId', action)}"
+    return f"/{str(action).lower()} {task.prompt}".rstrip()
+
+
+def _properties(task: Task) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "notifyHook": task.notify_url,
+        "nonce": task.nonce,
+        "discordInstanceId": task.account_id,
+        "discordChannelId": task.account_id,
+        "finalPrompt": task.final_prompt,
+        "progressMessageId": task.prop("progressMessageId"),
+        "messageId": task.message_id,
+        "messageHash": task.message_hash,
+        "flags": task.message_flags,
+        "referencedMessageId": (task.params or {}).get("messageId"),
+        "botType": task.prop("botType"),
+    }
+    if task.action in (Action.DESCRIBE, Action.SHORTEN, Action.PIC_READ_RETRY):
+        props["finalPrompt"] = _result_text(task)
+    for key, value in public_properties(task).items():
+        props.setdefault(key, value)
+    if public_params(task).get("customId"):
+        props.setdefault("customId", public_params(task)["customId"])
+    return {k: v for k, v in props.items() if v is not None}
+
+
+# ------------------------------------------------------------------------------------- envelopes
+
+
+def submit_body(
+    code: int, description: str, result: str | None = None, properties: dict[str, Any] | None = None
+) -> bytes:
+    return dumps(
+        {"code": code, "description": description, "result": result, "properties": properties or {}}
+    )
+
+
+def submitted(task: Task) -> bytes:
+    if task.status == TaskStatus.MODAL:
+        return submit_body(
+            CODE_MODAL,
+            "窗口等待",
+            task.id,
+            {"finalPrompt": task.prompt, "remix": False, "status": "MODAL"},
+        )
+    props = {"discordInstanceId": task.account_id} if task.account_id else {}
+    return submit_body(CODE_SUCCESS, "提交成功", task.id, props)
+
+
+_MESSAGES = {
+    ErrorKind.TASK_NOT_FOUND: (CODE_NOT_FOUND, "任务不存在"),
+    ErrorKind.PARENT_NOT_FOUND: (CODE_NOT_FOUND, "关联任务不存在或已失效"),
+    ErrorKind.PARENT_NOT_FINISHED: (CODE_VALIDATION, "关联任务状态错误"),
+    ErrorKind.ACTION_NOT_ALLOWED: (CODE_VALIDATION, "关联任务不允许执行变化"),
+    ErrorKind.BUTTON_NOT_FOUND: (CODE_VALIDATION, "customId参数错误: 关联任务没有这个按钮"),
+    ErrorKind.ACTION_NOT_FOUND: (CODE_VALIDATION, "customId参数错误: 不支持的按钮"),
+    ErrorKind.WRONG_STATE: (CODE_VALIDATION, "任务状态错误"),
+}
+
+
+def error_body(err: CommandError) -> tuple[int, bytes]:
+    """(HTTP status, body) for a refused request."""
+    if err.kind == ErrorKind.UNAUTHORIZED:
+        return 401, submit_body(401, err.message)
+    if err.kind == ErrorKind.BANNED:
+        props = {"promptEn": err.details.get("prompt"), "bannedWord": err.details.get("word")}
+        return 200, submit_body(CODE_BANNED, "可能包含敏感词", None, props)
+    if err.kind == ErrorKind.TASK_NOT_FOUND:
+        return 404, submit_body(CODE_NOT_FOUND, "任务不存在")
+    code, text = _MESSAGES.get(err.kind, (CODE_VALIDATION, err.message))
+    detail = err.message if err.kind in _MESSAGES and err.message and err.message != text else None
+    return 200, submit_body(code, f"{text} ({detail})" if detail else text)
+
+
+# ----------------------------------------------------------------------------------------- parse
+
+
+def _invalid(message: str) -> CommandError:
+    return CommandError(ErrorKind.INVALID, message)
+
+
+def _require_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise _invalid("请求体必须是 JSON 对象 (request body must be a JSON object)")
+    return body
+
+
+def _opt_str(body: dict[str, Any], name: str, max_len: int | None = None) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or (max_len is not None and len(value) > max_len):
+        raise _invalid(f"{name}参数错误")
+    return value
+
+
+def _req_str(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _invalid(f"{name}不能为空")
+    if not isinstance(value, str):
+        raise _invalid(f"{name}参数错误")
+    return value.strip()
+
+
+def _passthrough(body: dict[str, Any]) -> Passthrough:
+    bot_type = body.get("botType")
+    if bot_type is not None and (
+        not isinstance(bot_type, str) or bot_type.upper() not in BOT_TYPES
+    ):
+        raise _invalid("botType参数错误")
+    hook = _opt_str(body, "notifyHook", MAX_NOTIFY_HOOK)
+    if hook and not re.match(r"^https?://", hook, re.I):
+        raise _invalid("notifyHook参数错误")
+    return Passthrough(
+        notify_url=hook or None,
+        client_state=_opt_str(body, "state", MAX_STATE),
+        bot_type=BOT_TYPES[bot_type.upper()] if isinstance(bot_type, str) else None,
+    )
+
+
+def _decode(value: Any, max_bytes: int) -> Any:
+    if not isinstance(value, str):
+        raise _invalid("base64格式错误")
+    try:
+        return decode_data_url(value, max_bytes)
+    except ImageError as exc:
+        raise CommandError(ErrorKind.IMAGE, f"base64格式错误: {exc}") from None
+
+
+def _base64_list(body: dict[str, Any], max_bytes: int) -> list[Any]:
+    items = body.get("base64Array")
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise _invalid("base64List参数错误")
+    images = [_decode(item, max_bytes) for item in items]
+    if body.get("base64") not in (None, ""):
+        images.append(_decode(body.get("base64"), max_bytes))
+    return images
+
+
+def parse_imagine(body: Any, max_bytes: int) -> CreateTask:
+    body = _require_object(body)
+    prompt = _req_str(body, "prompt")
+    extra = _passthrough(body)
+    return CreateTask(
+        dialect=DIALECT,
+        action=Action.IMAGINE,
+        prompt=prompt,
+        images=_base64_list(body, max_bytes),
+        extra=extra,
+    )
+
+
+def parse_change(body: Any) -> PressButton:
+    body = _require_object(body)
+    task_id = _req_str(body, "taskId")
+    action = body.get("action")
+    if not isinstance(action, str) or action.upper() not in CHANGE_ACTIONS:
+        raise _invalid("action参数错误")
+    act = CHANGE_ACTIONS[action.upper()]
+    index = body.get("index")
+    if act == Action.REROLL:
+        index = None
+    elif isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= 4:
+        raise _invalid("index参数错误")
+    return PressButton(
+        dialect=DIALECT, parent_id=task_id, action=act, index=index, extra=_passthrough(body)
+    )
+
+
+_SIMPLE = re.compile(r"^\s*(\S+)\s+([UV])([1-4])\s*$|^\s*(\S+)\s+(R)\s*$", re.I)
+
+
+def parse_simple_change(body: Any) -> PressButton:
+    body = _require_object(body)
+    content = body.get("content")
+    match = _SIMPLE.match(content) if isinstance(content, str) else None
+    if match is None:
+        raise _invalid("content参数错误")
+    if match.group(5):
+        task_id, act, index = match.group(4), Action.REROLL, None
+    else:
+        task_id = match.group(1)
+        act = Action.UPSCALE if match.group(2).upper() == "U" else Action.VARIATION
+        index = int(match.group(3))
+    return PressButton(
+        dialect=DIALECT, parent_id=task_id, action=act, index=index, extra=_passthrough(body)
+    )
+
+
+def parse_describe(body: Any, max_bytes: int) -> CreateTask:
+    body = _require_object(body)
+    link = _opt_str(body, "link")
+    if body.get("base64") in (None, "") and not link:
+        raise _invalid("base64不能为空")
+    images: list[Any] = (
+        [_decode(body["base64"], max_bytes)] if body.get("base64") not in (None, "") else [link]
+    )
+    return CreateTask(
+        dialect=DIALECT, action=Action.DESCRIBE, images=images, extra=_passthrough(body)
+    )
+
+
+def parse_blend(body: Any, max_bytes: int) -> CreateTask:
+    body = _require_object(body)
+    items = body.get("base64Array")
+    if not isinstance(items, list) or not 2 <= len(items) <= 5:
+        raise _invalid("base64List参数错误")
+    dimensions = body.get("dimensions", "SQUARE")
+    if not isinstance(dimensions, str) or dimensions.upper() not in DIMENSIONS:
+        raise _invalid("dimensions参数错误")
+    images = [_decode(item, max_bytes) for item in items]
+    return CreateTask(
+        dialect=DIALECT,
+        action=Action.BLEND,
+        images=images,
+        params={"dimensions": dimensions.upper()},
+        extra=_passthrough(body),
+    )
+
+
+def parse_shorten(body: Any) -> CreateTask:
+    body = _require_object(body)
+    return CreateTask(
+        dialect=DIALECT,
+        action=Action.SHORTEN,
+        prompt=_req_str(body, "prompt"),
+        extra=_passthrough(body),
+    )
+
+
+def parse_action(body: Any) -> PressButton:
+    body = _require_object(body)
+    task_id = _req_str(body, "taskId")
+    custom_id = _req_str(body, "customId")
+    return PressButton(
+        dialect=DIALECT, parent_id=task_id, custom_id=custom_id, extra=_passthrough(body)
+    )
+
+
+def parse_modal(body: Any, max_bytes: int) -> SubmitModal:
+    body = _require_object(body)
+    task_id = _req_str(body, "taskId")
+    prompt = _opt_str(body, "prompt")
+    mask = body.get("maskBase64")
+    return SubmitModal(
+        task_id=task_id,
+        prompt=prompt.strip() if prompt else None,
+        mask=_decode(mask, max_bytes) if mask not in (None, "") else None,
+    )
+
+
+def parse_cancel(task_id: str) -> CancelTask:
+    return CancelTask(task_id=task_id)
+
+
+def parse_ids(body: Any) -> list[str]:
+    """`{"ids": [...]}` of list-by-condition; Dooy sends numbers, new-api strings."""
+    body = _require_object(body)
+    ids = body.get("ids")
+    if ids is None:
+        return []
+    if not isinstance(ids, list) or len(ids) > 1000:
+        raise _invalid("ids参数错误")
+    out = []
+    for item in ids:
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise _invalid("ids参数错误")
+        out.append(str(item))
+    return out
+
+
+__all__ = ["DIALECT", "Bot"]

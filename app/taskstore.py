@@ -1,0 +1,210 @@
+"""The one place a task changes: create it, or record a change — each in one transaction.
+
+    create_task(db, task, files=…)          PENDING row + event 1 (+ callback)
+                                            NOTIFY mjrelay_tasks
+    record_change(db, task_id, changes, …)  lock row, guard, update, event seq+1 (+ callback)
+                                            NOTIFY mjrelay_deliveries (+ mjrelay_tasks on PENDING)
+
+`db` is an AsyncEngine (a transaction is opened and committed here) or an AsyncConnection (the
+work joins the caller's transaction, or opens one when none is active). Callback rows hold
+`render_callback(task)` of the task *after* the change, so a receiver gets exactly what a fetch
+of that task returns at that moment (transactional outbox, design.md "Flow of one task").
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.dialects import render_callback
+from app.domain.status import TaskStatus, can_transition, is_final
+from app.domain.task import Task
+from app.errors import MjRelayError
+from db import tasks as q
+from db.tables import tasks as tasks_table
+
+Database = AsyncEngine | AsyncConnection
+
+_COLUMNS = frozenset(c.name for c in tasks_table.columns)
+_NOT_CHANGEABLE = frozenset({"id", "event_seq", "created_at", "updated_at"})
+_MAX_ID_ATTEMPTS = 8
+
+
+class InvalidTransition(MjRelayError):
+    """A change asked for a status move the transition table forbids (a programming error)."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file kept with a task (`task_files`): input image, mask, or archived result."""
+
+    name: str
+    role: str
+    content_type: str
+    data: bytes
+    position: int = 0
+    source: str | None = None
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@asynccontextmanager
+async def transaction(db: Database) -> AsyncIterator[AsyncConnection]:
+    if isinstance(db, AsyncEngine):
+        async with db.begin() as conn:
+            yield conn
+    elif db.in_transaction():
+        yield db
+    else:
+        async with db.begin():
+            yield db
+
+
+def _row_values(task: Task) -> dict[str, Any]:
+    values = {name: getattr(task, name) for name in _COLUMNS if hasattr(task, name)}
+    values.pop("created_at", None)
+    values.pop("updated_at", None)
+    return values
+
+
+async def _queue_callback(conn: AsyncConnection, task: Task, seq: int) -> None:
+    if not task.notify_url:
+        return
+    await q.insert_task_delivery(
+        conn,
+        task_id=task.id,
+        seq=seq,
+        webhook_id=f"msg_{uuid.uuid4().hex}",
+        url=task.notify_url,
+        dialect=task.dialect,
+        payload=render_callback(task),
+    )
+    await q.notify(conn, q.DELIVERIES_CHANNEL, task.id)
+
+
+async def create_task(
+    db: Database,
+    task: Task,
+    *,
+    files: Sequence[StoredFile] = (),
+    new_id: Callable[[], str] | None = None,
+    kind: str = "created",
+    data: Mapping[str, Any] | None = None,
+) -> Task:
+    """Insert `task` (as PENDING, or MODAL when waiting for client input) with its files.
+
+    An id clash is retried with `new_id()` when given. Returns the task as stored.
+    """
+    if task.status not in (TaskStatus.PENDING, TaskStatus.MODAL):
+        raise InvalidTransition(f"a new task starts PENDING or MODAL, not {task.status}")
+    task = task.replace(
+        event_seq=1, submit_time=task.submit_time if task.submit_time is not None else now_ms()
+    )
+    async with transaction(db) as conn:
+        for attempt in range(_MAX_ID_ATTEMPTS):
+            try:
+                await q.insert_task(conn, _row_values(task))
+                break
+            except q.TaskIdTaken:
+                if new_id is None or attempt == _MAX_ID_ATTEMPTS - 1:
+                    raise
+                task = task.replace(id=new_id())
+        for file in files:
+            await q.insert_task_file(
+                conn,
+                task_id=task.id,
+                name=file.name,
+                role=file.role,
+                content_type=file.content_type,
+                data=file.data,
+                position=file.position,
+                source=file.source,
+            )
+        await q.append_task_event(
+            conn, task_id=task.id, seq=1, status=task.status, kind=kind, data=dict(data or {})
+        )
+        await _queue_callback(conn, task, 1)
+        if task.status == TaskStatus.PENDING:
+            await q.notify(conn, q.TASKS_CHANNEL, task.id)
+    return task
+
+
+def _event_data(changes: Mapping[str, Any]) -> dict[str, Any]:
+    skip = {"buttons", "params", "properties", "inputs", "client_data"}
+    return {k: v for k, v in changes.items() if k not in skip and _is_plain(v)}
+
+
+def _is_plain(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+async def record_change(
+    db: Database,
+    task_id: str,
+    changes: Mapping[str, Any],
+    *,
+    kind: str,
+    data: Mapping[str, Any] | None = None,
+    expected_fence: int | None = None,
+    expected_statuses: Collection[str] | None = None,
+) -> Task | None:
+    """Apply `changes` (column -> value) to a task, with its event and callback, atomically.
+
+    Returns the changed task, or None when the task does not exist, its `fence` is not
+    `expected_fence`, its status is not in `expected_statuses`, or it is already final (a stale
+    writer lost a race). Raises InvalidTransition for a move the table forbids, and ValueError
+    for an unknown column. `start_time` / `finish_time` are filled in on STARTED / a final
+    status when the change does not set them.
+    """
+    unknown = set(changes) - (_COLUMNS - _NOT_CHANGEABLE)
+    if unknown:
+        raise ValueError(f"not changeable task column(s): {', '.join(sorted(unknown))}")
+    async with transaction(db) as conn:
+        row = await q.lock_task(conn, task_id)
+        if row is None:
+            return None
+        current = Task.from_row(row)
+        if expected_fence is not None and row["fence"] != expected_fence:
+            return None
+        if expected_statuses is not None and current.status not in {
+            str(s) for s in expected_statuses
+        }:
+            return None
+        new_status = str(changes.get("status", current.status))
+        if not can_transition(current.status, new_status):
+            if is_final(current.status):
+                return None
+            raise InvalidTransition(f"task {task_id}: {current.status} -> {new_status}")
+        values = dict(changes)
+        if "status" in values:
+            values["status"] = new_status
+        if new_status == TaskStatus.STARTED and current.start_time is None:
+            values.setdefault("start_time", now_ms())
+        if is_final(new_status):
+            values.setdefault("finish_time", now_ms())
+        seq = current.event_seq + 1
+        values["event_seq"] = seq
+        await q.update_task(conn, task_id, values)
+        changed = Task.from_row(await q.get_task(conn, task_id) or {})
+        event = dict(data) if data is not None else _event_data(changes)
+        await q.append_task_event(
+            conn, task_id=task_id, seq=seq, status=new_status, kind=kind, data=event
+        )
+        await _queue_callback(conn, changed, seq)
+        if new_status == TaskStatus.PENDING and current.status != TaskStatus.PENDING:
+            await q.notify(conn, q.TASKS_CHANNEL, task_id)
+    return changed
+
+
+async def get_task(db: Database, task_id: str) -> Task | None:
+    async with transaction(db) as conn:
+        row = await q.get_task(conn, task_id)
+    return Task.from_row(row) if row is not None else None

@@ -1,0 +1,196 @@
+"""SQL for tasks, their events and their files. Every statement is a named async function.
+
+The invariants live in `app/taskstore.py`, which calls these inside one transaction: the task
+row is locked (`lock_task`) before it changes, its event gets `seq = event_seq + 1`, and the
+callback row is written beside it. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.tables import deliveries, task_events, task_files, tasks
+
+TASKS_CHANNEL = "mjrelay_tasks"
+DELIVERIES_CHANNEL = "mjrelay_deliveries"
+
+
+class TaskIdTaken(Exception):
+    """`insert_task` hit an existing id (two submissions drew the same random digits)."""
+
+
+async def insert_task(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
+    """Insert one task row. A clashing id raises TaskIdTaken (inside a savepoint)."""
+    try:
+        async with conn.begin_nested():
+            await conn.execute(insert(tasks).values(**values))
+    except IntegrityError as exc:
+        if "pk_tasks" in str(exc.orig):
+            raise TaskIdTaken(values.get("id")) from None
+        raise
+
+
+async def lock_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
+    """The task row, locked until the transaction ends (`SELECT … FOR UPDATE`)."""
+    result = await conn.execute(select(tasks).where(tasks.c.id == task_id).with_for_update())
+    return result.mappings().first()
+
+
+async def get_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
+    result = await conn.execute(select(tasks).where(tasks.c.id == task_id))
+    return result.mappings().first()
+
+
+async def get_task_by_id_or_nonce(conn: AsyncConnection, key: str) -> RowMapping | None:
+    """Pika status is keyed by "nonce": accept our task id or the interaction nonce."""
+    found = await get_task(conn, key)
+    if found is not None:
+        return found
+    result = await conn.execute(
+        select(tasks).where(tasks.c.nonce == key).order_by(tasks.c.created_at.desc()).limit(1)
+    )
+    return result.mappings().first()
+
+
+async def get_tasks(conn: AsyncConnection, ids: Sequence[str]) -> list[RowMapping]:
+    """The tasks with these ids, in the order asked; unknown ids are skipped."""
+    if not ids:
+        return []
+    result = await conn.execute(select(tasks).where(tasks.c.id.in_(list(ids))))
+    by_id = {row["id"]: row for row in result.mappings()}
+    return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+
+
+async def list_recent_tasks(conn: AsyncConnection, limit: int = 100) -> list[RowMapping]:
+    result = await conn.execute(
+        select(tasks).order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)
+    )
+    return list(result.mappings())
+
+
+async def list_queued_tasks(conn: AsyncConnection, limit: int = 100) -> list[RowMapping]:
+    """Tasks waiting for an account (PENDING), oldest first."""
+    result = await conn.execute(
+        select(tasks)
+        .where(tasks.c.status == "PENDING")
+        .order_by(tasks.c.created_at, tasks.c.id)
+        .limit(limit)
+    )
+    return list(result.mappings())
+
+
+async def update_task(conn: AsyncConnection, task_id: str, values: Mapping[str, Any]) -> None:
+    await conn.execute(
+        update(tasks).where(tasks.c.id == task_id).values(**values, updated_at=func.now())
+    )
+
+
+async def append_task_event(
+    conn: AsyncConnection, *, task_id: str, seq: int, status: str, kind: str, data: Any
+) -> None:
+    await conn.execute(
+        insert(task_events).values(
+            task_id=task_id, seq=seq, status=status, kind=kind, data=data or {}
+        )
+    )
+
+
+async def insert_task_delivery(
+    conn: AsyncConnection,
+    *,
+    task_id: str,
+    seq: int,
+    webhook_id: str,
+    url: str,
+    dialect: str,
+    payload: bytes,
+) -> None:
+    """The callback for event `seq` of a task (transactional outbox row)."""
+    await conn.execute(
+        insert(deliveries).values(
+            task_id=task_id,
+            seq=seq,
+            webhook_id=webhook_id,
+            url=url,
+            dialect=dialect,
+            payload=payload,
+        )
+    )
+
+
+async def notify(conn: AsyncConnection, channel: str, payload: str = "") -> None:
+    """NOTIFY `channel`; PostgreSQL delivers it when the transaction commits."""
+    await conn.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
+    )
+
+
+async def list_task_events(conn: AsyncConnection, task_id: str) -> list[RowMapping]:
+    result = await conn.execute(
+        select(task_events).where(task_events.c.task_id == task_id).order_by(task_events.c.seq)
+    )
+    return list(result.mappings())
+
+
+# ----------------------------------------------------------------------------------- task files
+
+
+async def insert_task_file(
+    conn: AsyncConnection,
+    *,
+    task_id: str,
+    name: str,
+    role: str,
+    content_type: str,
+    data: bytes,
+    position: int = 0,
+    source: str | None = None,
+) -> None:
+    """Store a file of a task; an existing file of that name is replaced."""
+    stmt = text(
+        """
+        INSERT INTO task_files (task_id, name, role, position, content_type, size, source, data)
+        VALUES (:task_id, :name, :role, :position, :content_type, :size, :source, :data)
+        ON CONFLICT (task_id, name) DO UPDATE
+        SET role = excluded.role, position = excluded.position,
+            content_type = excluded.content_type, size = excluded.size,
+            source = excluded.source, data = excluded.data
+        """
+    )
+    await conn.execute(
+        stmt,
+        {
+            "task_id": task_id,
+            "name": name,
+            "role": role,
+            "position": position,
+            "content_type": content_type,
+            "size": len(data),
+            "source": source,
+            "data": data,
+        },
+    )
+
+
+async def get_task_file(conn: AsyncConnection, task_id: str, name: str) -> RowMapping | None:
+    result = await conn.execute(
+        select(task_files).where(task_files.c.task_id == task_id, task_files.c.name == name)
+    )
+    return result.mappings().first()
+
+
+async def list_task_files(
+    conn: AsyncConnection, task_id: str, role: str | None = None
+) -> list[RowMapping]:
+    """A task's files (bytes included), by role then position; `role="input"` for uploads."""
+    stmt = select(task_files).where(task_files.c.task_id == task_id)
+    if role is not None:
+        stmt = stmt.where(task_files.c.role == role)
+    result = await conn.execute(stmt.order_by(task_files.c.role, task_files.c.position))
+    return list(result.mappings())
