@@ -1,0 +1,131 @@
+"""The application-command index: Midjourney's real ids/versions, and the sandbox's Pika ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.sandbox.messages import MJ_APPLICATION_ID, MJ_BOT, PIKA_APPLICATION_ID, PIKA_BOT
+
+Json = dict[str, Any]
+
+INDEX_VERSION = "1300000000000000999"
+
+
+def _option(kind: int, name: str, description: str, required: bool = False, **extra: Any) -> Json:
+    data: Json = {"type": kind, "name": name, "description": description}
+    if required:
+        data["required"] = True
+    data.update(extra)
+    return data
+
+
+def _command(app_id: str, id: str, version: str, name: str, description: str, rank: int,
+             options: list[Json] | None = None) -> Json:  # fmt: skip
+    return {
+        "id": id,
+        "type": 1,
+        "application_id": app_id,
+        "version": version,
+        "name": name,
+        "description": description,
+        "options": options or [],
+        "dm_permission": True,
+        "contexts": [0, 1, 2],
+        "integration_types": [0, 1],
+        "global_popularity_rank": rank,
+    }
+
+
+_DIMENSIONS = [
+    {"name": "Portrait", "value": "--ar 2:3"},
+    {"name": "Square", "value": "--ar 1:1"},
+    {"name": "Landscape", "value": "--ar 3:2"},
+]
+_BLEND_OPTIONS = [
+    _option(11, "image1", "First image to add to the blend", True),
+    _option(11, "image2", "Second image to add to the blend", True),
+    _option(3, "dimensions", "The dimensions of the image.", choices=_DIMENSIONS),
+    _option(11, "image3", "Third image to add to the blend (optional)"),
+    _option(11, "image4", "Fourth image to add to the blend (optional)"),
+    _option(11, "image5", "Fifth image to add to the blend (optional)"),
+]
+MJ = MJ_APPLICATION_ID
+COMMANDS: list[Json] = [
+    _command(MJ, "938956540159881230", "1237876415471554623", "imagine",
+             "Create images with Midjourney", 1,
+             [_option(3, "prompt", "The prompt to imagine", True)]),
+    _command(MJ, "1062880104792997970", "1237876415471554624", "blend",
+             "Blend images together seamlessly!", 6, _BLEND_OPTIONS),
+    _command(MJ, "1092492867185950852", "1237876415471554625", "describe",
+             "Writes a prompt based on your image.", 2,
+             [_option(11, "image", "The image to describe"),
+              _option(3, "link", "The link to the image to describe")]),
+    _command(MJ, "1121575372539039774", "1247736572414001223", "shorten",
+             "Analyzes and shortens a prompt.", 8,
+             [_option(3, "prompt", "The prompt to shorten", True)]),
+    _command(MJ, "972289487818334209", "1237876415735660565", "info",
+             "View information about your profile.", 3),
+    _command(MJ, "972289487818334212", "1237876415735660572", "fast", "Switch to fast mode", 5),
+    _command(MJ, "972289487818334213", "1237876415735660573", "relax", "Switch to relax mode", 7),
+    _command(MJ, "1000850743479255081", "1237876415790055475", "settings",
+             "View and adjust your personal settings.", 4),
+    _command(MJ, "1169435442328911902", "1247736572414001224", "show",
+             "Shows the job view based on job id.", 9,
+             [_option(3, "job_id", "The job ID of the job you want to show", True)]),
+    _command(PIKA_APPLICATION_ID, "1123437775926251531", "1123437775926251532", "create",
+             "Create a video from a text prompt (and an optional image)", 1,
+             [_option(3, "prompt", "Describe the video", True),
+              _option(11, "image", "An optional starting image")]),
+    _command(PIKA_APPLICATION_ID, "1123437775926251533", "1123437775926251534", "animate",
+             "Animate an image", 2,
+             [_option(11, "image", "The image to animate", True),
+              _option(3, "prompt", "What should happen")]),
+]  # fmt: skip
+
+
+def _application(bot: Json, name: str, description: str, flags: str) -> Json:
+    return {
+        "id": bot["id"],
+        "name": name,
+        "description": description,
+        "icon": bot["avatar"],
+        "bot": bot,
+        "bot_id": bot["id"],
+        "flags": flags,
+    }
+
+
+APPLICATIONS: list[Json] = [
+    _application(MJ_BOT, "Midjourney Bot", "Generate an image based on a text prompt ...",
+                 "94371840"),
+    _application(PIKA_BOT, "Pika", "Create videos from text and images (sandbox)", "8388608"),
+]  # fmt: skip
+
+
+def command_index() -> Json:
+    return {
+        "applications": APPLICATIONS,
+        "application_commands": COMMANDS,
+        "version": INDEX_VERSION,
+    }
+
+
+def find_command(application_id: str, command_id: str) -> Json | None:
+    for command in COMMANDS:
+        if command["application_id"] == application_id and command["id"] == command_id:
+            return command
+    return None
+
+
+def search(query: str, limit: int, command_type: int = 1) -> Json:
+    """`GET /channels/{id}/application-commands/search` (the pre-2024 lookup)."""
+    found = [
+        c for c in COMMANDS if c["type"] == command_type and c["name"].startswith(query.lower())
+    ]
+    found = found[: max(1, limit)]
+    app_ids = {c["application_id"] for c in found}
+    return {
+        "applications": [a for a in APPLICATIONS if a["id"] in app_ids],
+        "application_commands": found,
+        "cursor": {"next": None, "previous": None, "repaired": None},
+    }

@@ -1,0 +1,153 @@
+"""The sandbox app (Starlette) and its in-process runner (uvicorn on a pre-bound socket)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from app.sandbox import rest
+from app.sandbox.accounts import SandboxAccount
+from app.sandbox.core import SandboxCore
+from app.sandbox.faults import FaultError
+from app.sandbox.speed import get_speed
+from app.sandbox.store import Submissions
+
+log = logging.getLogger("mjrelay.sandbox")
+
+
+async def sandbox_accounts(request: Request) -> Response:
+    core: SandboxCore = request.app.state.core
+    return JSONResponse(
+        {
+            "accounts": [account.as_json() for account in core.accounts],
+            "base_url": core.base_url,
+            "gateway_url": core.gateway.public_url,
+            "speed": core.speed.name,
+        }
+    )
+
+
+async def sandbox_faults(request: Request) -> Response:
+    core: SandboxCore = request.app.state.core
+    try:
+        spec = json.loads(await request.body())
+        if not isinstance(spec, dict):
+            raise FaultError("body must be a JSON object")
+        return JSONResponse(await core.inject_fault(spec))
+    except (FaultError, ValueError, TypeError) as exc:
+        return JSONResponse({"message": str(exc), "code": 0}, status_code=400)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    reasons = {404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
+    return JSONResponse({"message": f"{status}: {reasons.get(status, 'Error')}", "code": 0}, status)
+
+
+def create_app(core: SandboxCore) -> Starlette:
+    routes = [
+        WebSocketRoute("/", core.gateway.endpoint),
+        Mount("/api/v9", routes=rest.API_ROUTES),
+        Mount("/api/v10", routes=rest.API_ROUTES),
+        Route("/attachments/{path:path}", rest.cdn_file),
+        Route("/ephemeral-attachments/{path:path}", rest.cdn_file),
+        Route("/_upload/{key:path}", rest.upload_put, methods=["PUT"]),
+        Route("/inpaint/api/submit-job", rest.inpaint_submit, methods=["POST"]),
+        Route("/_sandbox/accounts", sandbox_accounts),
+        Route("/_sandbox/faults", sandbox_faults, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, 500: http_error})
+    app.state.core = core
+    return app
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: where it listens, its accounts, and what it received."""
+
+    core: SandboxCore
+    base_url: str
+    gateway_url: str
+
+    @property
+    def accounts(self) -> list[SandboxAccount]:
+        return list(self.core.accounts)
+
+    @property
+    def submissions(self) -> Submissions:
+        return self.core.submissions
+
+    async def inject_fault(
+        self, kind: str, account: int | str | None = None, **params: Any
+    ) -> dict[str, Any]:
+        """Same as `POST /_sandbox/faults` with `{"kind": kind, "account": account, ...}`."""
+        spec: dict[str, Any] = {"kind": kind, **params}
+        if account is not None:
+            spec["account"] = account
+        return await self.core.inject_fault(spec)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def start_sandbox(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    accounts: int = 2,
+    speed: str = "instant",
+    seed: int = 0,
+    *,
+    concurrency: int = 3,
+    queue_size: int = 10,
+    heartbeat_interval_ms: int = 41250,
+    rate_limit: int = 50,
+    log_level: str = "warning",
+) -> AsyncIterator[Sandbox]:
+    """Run a sandbox in this event loop; `port=0` picks a free port (see `base_url`)."""
+    core = SandboxCore(
+        accounts=accounts, speed=get_speed(speed), seed=seed, concurrency=concurrency,
+        queue_size=queue_size, heartbeat_interval_ms=heartbeat_interval_ms, rate_limit=rate_limit,
+    )  # fmt: skip
+    sock = _bind(host, port)
+    real_port = sock.getsockname()[1]
+    base_url = f"http://{host}:{real_port}"
+    core.set_base_url(base_url)
+    config = uvicorn.Config(
+        create_app(core), log_level=log_level, access_log=False, lifespan="off",
+        ws="websockets-sansio", ws_per_message_deflate=False, timeout_graceful_shutdown=2,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # raise the startup error
+            await asyncio.sleep(0.005)
+        yield Sandbox(core, base_url, core.gateway.public_url)
+    finally:
+        await core.aclose()
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+        sock.close()
