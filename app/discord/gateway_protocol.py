@@ -342,7 +342,8 @@ class GatewayProtocol:
         ]
 
     def _ready(self, data: dict[str, Any]) -> list[Action]:
-        user = data.get("user") if isinstance(data.get("user"), dict) else {}
+        raw_user = data.get("user")
+        user: dict[str, Any] = raw_user if isinstance(raw_user, dict) else {}
         session_id = data.get("session_id")
         if not isinstance(session_id, str) or not session_id:
             return self._close(CloseAction.IDENTIFY, "READY without session_id")

@@ -262,12 +262,8 @@ def _footer_prompt(embed: dict[str, Any]) -> str | None:
 
 def message_meta(d: dict[str, Any]) -> MessageMeta:
     """Correlation keys of a message payload (also used by REST reconciliation)."""
-    interaction = d.get("interaction") if isinstance(d.get("interaction"), dict) else {}
-    metadata = (
-        d.get("interaction_metadata") if isinstance(d.get("interaction_metadata"), dict) else {}
-    )
-    reference = d.get("message_reference") if isinstance(d.get("message_reference"), dict) else {}
-    author = d.get("author") if isinstance(d.get("author"), dict) else {}
+    interaction, metadata = _dict(d.get("interaction")), _dict(d.get("interaction_metadata"))
+    reference, author = _dict(d.get("message_reference")), _dict(d.get("author"))
     return MessageMeta(
         message_id=_required_str(d, "id"),
         channel_id=_opt_str(d.get("channel_id")),
@@ -309,6 +305,10 @@ def _opt_str(value: Any) -> str | None:
 
 def _opt_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[Any]:
