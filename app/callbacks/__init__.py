@@ -1,0 +1,14 @@
+"""Callback delivery: the outbox dispatcher, its retry policy, signatures and the SSRF guard.
+
+    policy.py      pure: outcome classification, retry schedule with jitter, Retry-After
+    ssrf.py        pure: which addresses may be dialled; the allowlist
+    signing.py     Standard Webhooks headers (key rotation: one signature per secret)
+    transport.py   httpx client whose network backend resolves once and dials what it checked
+    sender.py      one attempt: headers, timeout, 16 KB response cap, outcome
+    dispatcher.py  LISTEN/NOTIFY + polling, SKIP LOCKED claims, bounded concurrency, recording
+    __main__.py    `python -m app.callbacks`: the dispatcher as a process of its own
+
+See docs/callbacks.md.
+"""
+
+from __future__ import annotations

@@ -1,0 +1,332 @@
+"""The dispatcher: turns pending rows of the `deliveries` outbox into HTTP callbacks.
+
+Theory of operation. One loop claims work and up to `concurrency` attempt tasks run it:
+
+    loop:  clear the wake flag
+           slots full?        -> sleep until an attempt finishes
+           claim one due row  -> start an attempt task on the claim's connection; loop at once
+           nothing due        -> sleep until woken (NOTIFY, an attempt finished) or poll_interval
+    attempt: send (sender.py) -> decide (policy.py) -> record_attempt (+ disable URL on 410)
+             -> COMMIT, which releases the row lock and lets the task's next delivery go
+
+The row lock taken by the claim is the only "this one is being sent" marker, so a crash of any
+kind returns the row to the queue at once and nothing needs a lease or a reaper. An attempt
+finishing wakes the loop, because it may have unblocked the next delivery of its task. A LISTEN
+connection wakes the loop on `NOTIFY mjrelay_deliveries`; polling covers a lost LISTEN connection
+and retries coming due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.callbacks import metrics
+from app.callbacks.policy import (
+    DEFAULT_TIMEOUT_S,
+    DeliveryStatus,
+    Outcome,
+    Random,
+    RetrySchedule,
+    decide,
+    parse_retry_after,
+)
+from app.callbacks.sender import Attempt, build_headers, send_attempt
+from app.callbacks.signing import Signer
+from app.callbacks.ssrf import Allowlist
+from app.callbacks.transport import make_client
+from app.config import Settings
+from db import deliveries as db
+from db.engine import make_engine
+from db.urls import asyncpg_dsn
+
+log = logging.getLogger(__name__)
+
+DB_RETRY_MAX_S = 30.0
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    schedule: RetrySchedule = field(default_factory=RetrySchedule)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    concurrency: int = 16
+    poll_interval_s: float = 1.0
+    stats_interval_s: float = 15.0
+    secrets: tuple[str, ...] = ()
+    allowlist: Allowlist = field(default_factory=Allowlist)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> DispatcherConfig:
+        values: dict[str, Any] = {
+            "schedule": RetrySchedule(settings.callback_schedule),
+            "timeout_s": settings.callback_timeout_s,
+            "concurrency": settings.callback_concurrency,
+            "secrets": settings.webhook_secrets,
+            "allowlist": Allowlist.parse(settings.callback_allowlist),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def hold_timeout_s(self) -> float:
+        """How long PostgreSQL lets a claim sit idle in its transaction before ending it."""
+        return 2 * self.timeout_s + 30.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        config: DispatcherConfig,
+        *,
+        client: httpx.AsyncClient | None = None,
+        listen_dsn: str | None = None,
+        rand: Random = random.random,
+    ) -> None:
+        self._engine = engine
+        self._config = config
+        self._client = client
+        self._listen_dsn = listen_dsn
+        self._rand = rand
+        self._signer = Signer(config.secrets)
+        self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._stats_at = 0.0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set, then let attempts in flight finish (bounded)."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self._client is None:
+                self._client = await stack.enter_async_context(make_client(self._config.allowlist))
+            helpers = [asyncio.create_task(self._wake_on(stop))]
+            if self._listen_dsn:
+                helpers.append(asyncio.create_task(self._listen(stop)))
+            try:
+                await self._claim_loop(stop)
+            finally:
+                await self._drain()
+                for helper in helpers:
+                    helper.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
+
+    async def _sleep(self, seconds: float | None) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            self._wake.clear()
+            if len(self._inflight) >= self._config.concurrency:
+                await self._sleep(None)
+                continue
+            try:
+                started = await self._start_one()
+                await self._refresh_stats()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                delay = min(DB_RETRY_MAX_S, self._config.poll_interval_s * 2**failures)
+                log.warning("callback claim failed (%s); retrying in %.1f s", exc, delay)
+                await self._sleep(delay)
+                continue
+            if not started:
+                await self._sleep(self._config.poll_interval_s)
+
+    async def _start_one(self) -> bool:
+        """Claim one due delivery and start its attempt; False when nothing is due."""
+        conn = await self._engine.connect()
+        try:
+            await conn.begin()
+            delivery = await db.claim_due_delivery(conn, hold_timeout_s=self._config.hold_timeout_s)
+        except BaseException:
+            await _close(conn)
+            raise
+        if delivery is None:
+            await _close(conn)
+            return False
+        task = asyncio.create_task(self._attempt(conn, delivery))
+        self._inflight.add(task)
+        task.add_done_callback(self._finished)
+        return True
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._wake.set()
+
+    async def _drain(self) -> None:
+        if not self._inflight:
+            return
+        _done, pending = await asyncio.wait(self._inflight, timeout=self._config.timeout_s + 5)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _attempt(self, conn: AsyncConnection, delivery: db.ClaimedDelivery) -> None:
+        try:
+            metrics.LAG.observe(delivery.lag_s)
+            attempt = await self._send(delivery)
+            await self._record(conn, delivery, attempt)
+            await conn.commit()
+        except Exception:
+            log.exception("could not record callback delivery %s", delivery.id)
+        finally:
+            await _close(conn)
+
+    async def _send(self, delivery: db.ClaimedDelivery) -> Attempt:
+        if delivery.endpoint_disabled:
+            return Attempt(
+                Outcome.DISABLED,
+                datetime.now(UTC),
+                error="not sent: this URL answered 410 Gone earlier and is disabled",
+            )
+        assert self._client is not None
+        number = delivery.attempts + 1
+        headers = build_headers(
+            self._signer,
+            webhook_id=delivery.webhook_id,
+            task_id=delivery.task_id,
+            seq=delivery.seq,
+            attempt=number,
+            payload=delivery.payload,
+            at=datetime.now(UTC),
+        )
+        return await send_attempt(
+            self._client,
+            delivery.url,
+            delivery.payload,
+            headers,
+            timeout_s=self._config.timeout_s,
+        )
+
+    async def _record(
+        self, conn: AsyncConnection, delivery: db.ClaimedDelivery, attempt: Attempt
+    ) -> None:
+        sent = attempt.outcome is not Outcome.DISABLED
+        number = delivery.attempts + 1 if sent else delivery.attempts
+        retry_after = parse_retry_after(attempt.retry_after, datetime.now(UTC))
+        decision = decide(attempt.outcome, number, self._config.schedule, self._rand, retry_after)
+        entry = _log_entry(number, attempt, decision.status, decision.delay_s)
+        await db.record_attempt(
+            conn,
+            delivery.id,
+            status=decision.status,
+            attempts=number,
+            delay_s=decision.delay_s,
+            attempted_at=attempt.started_at,
+            status_code=attempt.status_code,
+            error=attempt.error,
+            entry=entry,
+        )
+        if decision.disable_url:
+            await db.disable_endpoint(conn, delivery.url, f"410 Gone for delivery {delivery.id}")
+        if sent:
+            metrics.ATTEMPTS.labels(attempt.outcome).inc()
+            metrics.ATTEMPT_SECONDS.observe(attempt.latency_s)
+        if attempt.outcome is not Outcome.DELIVERED:
+            metrics.FAILURES.labels(attempt.outcome).inc()
+        if decision.status is not DeliveryStatus.PENDING:
+            metrics.FINISHED.labels(decision.status).inc()
+        log.info(
+            "callback %s seq %s of task %s: %s",
+            delivery.webhook_id,
+            delivery.seq,
+            delivery.task_id,
+            attempt.outcome,
+            extra={"status_code": attempt.status_code, "next": decision.status},
+        )
+
+    async def _refresh_stats(self) -> None:
+        now = time.monotonic()
+        if now - self._stats_at < self._config.stats_interval_s:
+            return
+        self._stats_at = now
+        async with self._engine.connect() as conn:
+            stats = await db.queue_stats(conn)
+        metrics.QUEUE_DEPTH.labels("pending").set(stats.pending)
+        metrics.QUEUE_DEPTH.labels("due").set(stats.due)
+        metrics.OLDEST_DUE.set(stats.oldest_due_s)
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """Keep a LISTEN connection; every NOTIFY (and every reconnect) wakes the loop."""
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                await self._listen_once()
+                delay = 0.5
+            except Exception as exc:
+                log.warning("callback LISTEN connection failed (%s); polling meanwhile", exc)
+                await asyncio.sleep(delay)
+                delay = min(DB_RETRY_MAX_S, delay * 2)
+
+    async def _listen_once(self) -> None:
+        """Listen until the connection is lost."""
+        assert self._listen_dsn is not None
+        conn = await asyncpg.connect(self._listen_dsn)
+        lost = asyncio.Event()
+        try:
+            conn.add_termination_listener(lambda _conn: lost.set())
+            await conn.add_listener(db.CHANNEL, lambda *_args: self._wake.set())
+            self._wake.set()  # whatever was notified while we were not listening
+            await lost.wait()
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=2)
+
+
+def _log_entry(
+    number: int, attempt: Attempt, status: DeliveryStatus, delay_s: float | None
+) -> dict[str, Any]:
+    return {
+        "attempt": number,
+        "at": attempt.started_at.isoformat(timespec="milliseconds"),
+        "outcome": str(attempt.outcome),
+        "status_code": attempt.status_code,
+        "latency_ms": round(attempt.latency_s * 1000),
+        "error": attempt.error,
+        "response_bytes": attempt.body_bytes,
+        "response_excerpt": attempt.body_excerpt,
+        "result": str(status),
+        "retry_in_s": None if delay_s is None else round(delay_s, 3),
+    }
+
+
+async def _close(conn: AsyncConnection) -> None:
+    with contextlib.suppress(Exception):
+        await conn.close()
+
+
+async def run_dispatcher(
+    settings: Settings,
+    database_url: str,
+    stop: asyncio.Event,
+    **overrides: Any,
+) -> None:
+    """Run the dispatcher of `settings` on `database_url` until `stop` is set."""
+    config = DispatcherConfig.from_settings(settings, **overrides)
+    engine = make_engine(database_url, pool_size=config.concurrency + 2)
+    try:
+        dispatcher = Dispatcher(engine, config, listen_dsn=asyncpg_dsn(database_url))
+        log.info("callback dispatcher started (concurrency %s)", config.concurrency)
+        await dispatcher.run(stop)
+    finally:
+        await engine.dispose()
+        log.info("callback dispatcher stopped")

@@ -1,0 +1,323 @@
+"""SQL for the callback outbox (`deliveries`) and the URLs disabled by a 410 (`callback_endpoints`).
+
+Producers (every task state change with a notify URL) call `insert_delivery` and then
+`notify_deliveries` in the transaction that changes the task, so the callback exists exactly when
+the change does (transactional outbox); the NOTIFY is sent by PostgreSQL at commit.
+
+The dispatcher's invariants, each enforced here rather than in a process's memory:
+
+- one sender: `claim_due_delivery` locks the row (`FOR UPDATE SKIP LOCKED`) and the lock is held
+  for the whole HTTP attempt; the attempt's result is written in that same transaction. A
+  dispatcher that dies (even kill -9) loses its connection, PostgreSQL rolls back and releases the
+  row, and the next claim sends it again — with the same `webhook_id`.
+- per-task FIFO: a delivery is claimable only when no earlier `seq` of its task is still pending
+  (waiting for a retry, or locked because it is in flight).
+- at least once: a row leaves `pending` only through `record_attempt` (or `redeliver` puts it back).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+CHANNEL = "mjrelay_deliveries"
+
+# -- notify_deliveries: wake every dispatcher. Inside a transaction PostgreSQL sends it at COMMIT
+# (and drops it on ROLLBACK), so a dispatcher never wakes for a row it cannot see yet.
+_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
+
+
+async def notify_deliveries(conn: AsyncConnection) -> None:
+    """Tell the dispatchers that deliveries were inserted (call after `insert_delivery`)."""
+    await conn.execute(_NOTIFY)
+
+
+def new_webhook_id() -> str:
+    """A Standard Webhooks message id: stable for a delivery across all of its retries."""
+    return f"msg_{uuid.uuid4().hex}"
+
+
+# -- insert_delivery: one callback for one state change. `seq` defaults to the task's next number;
+# producers already hold the task row's lock (they update it in the same transaction), so two
+# changes of one task never pick the same number.
+_INSERT = text(
+    """
+    INSERT INTO deliveries (task_id, seq, webhook_id, url, dialect, payload)
+    VALUES (
+        :task_id,
+        coalesce(
+            CAST(:seq AS integer),
+            (SELECT coalesce(max(seq), 0) + 1 FROM deliveries WHERE task_id = :task_id)
+        ),
+        :webhook_id, :url, :dialect, :payload
+    )
+    RETURNING id, seq, webhook_id
+    """
+)
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    id: int
+    seq: int
+    webhook_id: str
+
+
+async def insert_delivery(
+    conn: AsyncConnection,
+    *,
+    task_id: str,
+    url: str,
+    dialect: str,
+    payload: bytes,
+    seq: int | None = None,
+    webhook_id: str | None = None,
+) -> NewDelivery:
+    """Queue a callback; `payload` is sent byte for byte. Due at once."""
+    row = (
+        await conn.execute(
+            _INSERT,
+            {
+                "task_id": task_id,
+                "seq": seq,
+                "webhook_id": webhook_id or new_webhook_id(),
+                "url": url,
+                "dialect": dialect,
+                "payload": payload,
+            },
+        )
+    ).one()
+    return NewDelivery(id=row.id, seq=row.seq, webhook_id=row.webhook_id)
+
+
+# -- claim_due_delivery: the oldest due delivery that is not held back by an earlier one of its
+# task, locked for the caller's transaction. Rows another dispatcher holds are skipped, not waited
+# on. The earlier-seq check sees an in-flight (locked) delivery as pending, so a task's next
+# callback waits until the previous one is delivered or given up. `lag_s` is how late the attempt
+# starts compared with when it was due.
+_CLAIM = text(
+    """
+    SELECT d.id, d.task_id, d.seq, d.webhook_id, d.url, d.dialect, d.payload, d.attempts,
+           extract(epoch FROM clock_timestamp() - d.next_attempt_at)::float8 AS lag_s,
+           EXISTS (
+               SELECT 1 FROM callback_endpoints e
+               WHERE e.url = d.url AND e.disabled_at IS NOT NULL
+           ) AS endpoint_disabled
+    FROM deliveries d
+    WHERE d.status = 'pending'
+      AND d.next_attempt_at <= now()
+      AND NOT EXISTS (
+          SELECT 1 FROM deliveries p
+          WHERE p.task_id = d.task_id AND p.seq < d.seq AND p.status = 'pending'
+      )
+    ORDER BY d.next_attempt_at, d.id
+    LIMIT 1
+    FOR UPDATE OF d SKIP LOCKED
+    """
+)
+
+# A claimed row stays locked while its attempt runs; if the dispatcher stalls far beyond the
+# attempt timeout (network partition, frozen VM), PostgreSQL ends the session and frees the row.
+_GUARD_IDLE = text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)")
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    id: int
+    task_id: str
+    seq: int
+    webhook_id: str
+    url: str
+    dialect: str
+    payload: bytes
+    attempts: int
+    lag_s: float
+    endpoint_disabled: bool
+
+
+async def claim_due_delivery(
+    conn: AsyncConnection, *, hold_timeout_s: float = 120.0
+) -> ClaimedDelivery | None:
+    """Lock one due delivery for an attempt; None when nothing is due. Keep the transaction
+    open during the attempt and finish it with `record_attempt` + commit."""
+    await conn.execute(_GUARD_IDLE, {"ms": str(int(hold_timeout_s * 1000))})
+    row = (await conn.execute(_CLAIM)).one_or_none()
+    if row is None:
+        return None
+    return ClaimedDelivery(
+        id=row.id,
+        task_id=row.task_id,
+        seq=row.seq,
+        webhook_id=row.webhook_id,
+        url=row.url,
+        dialect=row.dialect,
+        payload=bytes(row.payload),
+        attempts=row.attempts,
+        lag_s=max(0.0, float(row.lag_s)),
+        endpoint_disabled=bool(row.endpoint_disabled),
+    )
+
+
+# -- record_attempt: the result of one attempt, in the claim's transaction. A null delay keeps
+# next_attempt_at (finished deliveries); times come from clock_timestamp(), not the transaction
+# start, because the attempt itself took time.
+_RECORD = text(
+    """
+    UPDATE deliveries SET
+        status = :status,
+        attempts = :attempts,
+        next_attempt_at = coalesce(
+            clock_timestamp() + make_interval(secs => CAST(:delay_s AS float8)), next_attempt_at
+        ),
+        last_attempt_at = :attempted_at,
+        last_status_code = :status_code,
+        last_error = :error,
+        attempt_log = attempt_log || jsonb_build_array(CAST(:entry AS jsonb)),
+        delivered_at = CASE WHEN :status = 'delivered' THEN clock_timestamp() ELSE delivered_at END
+    WHERE id = :id
+    """
+)
+
+
+async def record_attempt(
+    conn: AsyncConnection,
+    delivery_id: int,
+    *,
+    status: str,
+    attempts: int,
+    delay_s: float | None,
+    attempted_at: datetime,
+    status_code: int | None,
+    error: str | None,
+    entry: dict[str, Any],
+) -> None:
+    """Write one attempt's result and append `entry` to the delivery's attempt log."""
+    await conn.execute(
+        _RECORD,
+        {
+            "id": delivery_id,
+            "status": status,
+            "attempts": attempts,
+            "delay_s": delay_s,
+            "attempted_at": attempted_at,
+            "status_code": status_code,
+            "error": error,
+            "entry": json.dumps(entry),
+        },
+    )
+
+
+# -- disable_endpoint: a 410 Gone turns a URL off for every later delivery until a redeliver.
+_DISABLE = text(
+    """
+    INSERT INTO callback_endpoints (url, disabled_at, disabled_reason)
+    VALUES (:url, clock_timestamp(), :reason)
+    ON CONFLICT (url) DO UPDATE
+    SET disabled_at = excluded.disabled_at, disabled_reason = excluded.disabled_reason,
+        updated_at = clock_timestamp()
+    """
+)
+
+
+async def disable_endpoint(conn: AsyncConnection, url: str, reason: str) -> None:
+    await conn.execute(_DISABLE, {"url": url, "reason": reason})
+
+
+# -- enable_endpoint: an operator's redeliver turns the URL back on.
+_ENABLE = text(
+    """
+    UPDATE callback_endpoints
+    SET disabled_at = NULL, disabled_reason = NULL, updated_at = clock_timestamp()
+    WHERE url = :url AND disabled_at IS NOT NULL
+    """
+)
+
+
+async def enable_endpoint(conn: AsyncConnection, url: str) -> None:
+    await conn.execute(_ENABLE, {"url": url})
+
+
+# -- list_task_deliveries: a task's callbacks in sequence order, with every attempt.
+_LIST = text(
+    """
+    SELECT id, task_id, seq, webhook_id, url, dialect, status, attempts, next_attempt_at,
+           last_attempt_at, last_status_code, last_error, attempt_log, delivered_at, created_at,
+           payload
+    FROM deliveries WHERE task_id = :task_id ORDER BY seq, id
+    """
+)
+_TASK_EXISTS = text("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = :task_id)")
+
+
+async def list_task_deliveries(conn: AsyncConnection, task_id: str) -> list[dict[str, Any]] | None:
+    """The task's deliveries (oldest first); None when there is no such task."""
+    rows = (await conn.execute(_LIST, {"task_id": task_id})).mappings().all()
+    if not rows and not await conn.scalar(_TASK_EXISTS, {"task_id": task_id}):
+        return None
+    return [dict(row) for row in rows]
+
+
+class DeliveryBusy(Exception):
+    """The delivery is being attempted right now; try again in a few seconds."""
+
+
+# -- redeliver: send a delivery again from a fresh retry cycle (attempts back to 0, due now),
+# whatever its status; its history stays in attempt_log. Waits at most 2 s for an in-flight
+# attempt's lock, then gives up (DeliveryBusy) instead of hanging an API request.
+_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', '2s', true)")
+_REDELIVER = text(
+    """
+    UPDATE deliveries
+    SET status = 'pending', attempts = 0, next_attempt_at = now(), delivered_at = NULL
+    WHERE id = :id
+    RETURNING id, task_id, seq, webhook_id, url, status, next_attempt_at
+    """
+)
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+async def redeliver(conn: AsyncConnection, delivery_id: int) -> dict[str, Any] | None:
+    """Queue `delivery_id` again (and re-enable its URL); None when there is no such delivery."""
+    await conn.execute(_LOCK_TIMEOUT)
+    try:
+        row = (await conn.execute(_REDELIVER, {"id": delivery_id})).mappings().one_or_none()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            raise DeliveryBusy(f"delivery {delivery_id} is being attempted right now") from None
+        raise
+    if row is None:
+        return None
+    await enable_endpoint(conn, row["url"])
+    await notify_deliveries(conn)
+    return dict(row)
+
+
+# -- queue_stats: for the queue-depth and lag gauges. Reads only pending rows (partial index).
+_STATS = text(
+    """
+    SELECT count(*) AS pending,
+           count(*) FILTER (WHERE next_attempt_at <= now()) AS due,
+           coalesce(extract(epoch FROM now() - min(next_attempt_at)
+                    FILTER (WHERE next_attempt_at <= now())), 0)::float8 AS oldest_due_s
+    FROM deliveries WHERE status = 'pending'
+    """
+)
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    pending: int
+    due: int
+    oldest_due_s: float
+
+
+async def queue_stats(conn: AsyncConnection) -> QueueStats:
+    row = (await conn.execute(_STATS)).one()
+    return QueueStats(pending=row.pending, due=row.due, oldest_due_s=float(row.oldest_due_s))
