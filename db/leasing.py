@@ -141,3 +141,38 @@ _UNASSIGN = text(
 
 async def unassign_queued(conn: AsyncConnection, account_id: str) -> Sequence[str]:
     return list((await conn.execute(_UNASSIGN, {"account_id": account_id})).scalars())
+
+
+# -- mark_submitting: record the nonce *before* the interaction goes out (fenced).
+# After a crash the next owner finds the nonce and looks for it on Discord before it would
+# ever resubmit, which is how one task is never submitted twice.
+_MARK_SUBMITTING = text(
+    """
+    UPDATE tasks SET nonce = :nonce, submit_attempts = submit_attempts + 1, updated_at = now()
+    WHERE id = :task_id AND leased_by = :owner AND fence = :fence AND status = 'STARTED'
+    RETURNING submit_attempts
+    """
+)
+
+
+async def mark_submitting(
+    conn: AsyncConnection, *, task_id: str, owner: str, fence: int, nonce: str
+) -> int | None:
+    """The task's submit attempt count, or None when this worker no longer holds it."""
+    params = {"task_id": task_id, "owner": owner, "fence": fence, "nonce": nonce}
+    return (await conn.execute(_MARK_SUBMITTING, params)).scalar_one_or_none()
+
+
+# -- expired_tasks: in-flight tasks of an account past its timeout (runner restarts included).
+_EXPIRED = text(
+    f"""
+    SELECT t.id FROM tasks t JOIN accounts a ON a.id = t.account_id
+    WHERE t.account_id = :account_id AND t.status IN ({_ACTIVE})
+      AND t.start_time < (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+                         - a.task_timeout_s * 1000
+    """
+)
+
+
+async def expired_tasks(conn: AsyncConnection, account_id: str) -> list[str]:
+    return list((await conn.execute(_EXPIRED, {"account_id": account_id})).scalars())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from app.callbacks.dispatcher import run_dispatcher
 from app.config import Settings
+from app.worker.supervisor import Supervisor
 from db import migrations
 from db.database import connected_engine
 
@@ -26,5 +28,8 @@ async def run_worker(settings: Settings, database_url: str, stop: asyncio.Event)
             except TimeoutError:
                 continue
         log.info("worker started")
-        await stop.wait()
+        async with asyncio.TaskGroup() as services:
+            services.create_task(run_dispatcher(settings, database_url, stop))  # callbacks
+            services.create_task(Supervisor(settings, database_url, engine).run(stop))
+            await stop.wait()
         log.info("worker stopped")

@@ -91,14 +91,15 @@ class Ownership:
         await self._claim_fair_share()
 
     def _restart_dead_runners(self) -> None:
+        # A runner that returned stopped on purpose (account unusable): the next renewal drops
+        # the account. One that raised crashed: start it again on the same lease.
         for account_id, runner in list(self._runners.items()):
-            if runner.done():
-                if not runner.cancelled() and runner.exception() is not None:
-                    log.error(
-                        "account runner crashed; restarting",
-                        exc_info=runner.exception(),
-                        extra={"account": account_id},
-                    )
+            if runner.done() and not runner.cancelled() and runner.exception() is not None:
+                log.error(
+                    "account runner crashed; restarting",
+                    exc_info=runner.exception(),
+                    extra={"account": account_id},
+                )
                 self._spawn(self._owned[account_id])
 
     async def _claim_fair_share(self) -> None:

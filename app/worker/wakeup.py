@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -42,25 +43,28 @@ class Wakeup:
 
 
 class Listener:
-    """LISTEN on `channels`; each notification fires the matching Wakeup."""
+    """LISTEN on `channels`; each notification (and each reconnect) calls `on_notify(channel)`."""
 
-    def __init__(self, database_url: str, wakeups: dict[str, Wakeup]) -> None:
+    def __init__(
+        self, database_url: str, channels: Sequence[str], on_notify: Callable[[str], None]
+    ) -> None:
         self._dsn = asyncpg_dsn(database_url)
-        self._wakeups = wakeups
+        self._channels = list(channels)
+        self._notify = on_notify
 
     def _on_notify(self, connection: Any, pid: int, channel: str, payload: str) -> None:
-        self._wakeups[channel].fire()
+        self._notify(channel)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             connection = None
             try:
                 connection = await asyncpg.connect(self._dsn)
-                for channel in self._wakeups:
+                for channel in self._channels:
                     await connection.add_listener(channel, self._on_notify)
                 # Anything committed while we were not listening is picked up by this wake-up.
-                for wakeup in self._wakeups.values():
-                    wakeup.fire()
+                for channel in self._channels:
+                    self._notify(channel)
                 while not stop.is_set() and not connection.is_closed():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), 5.0)
@@ -71,7 +75,3 @@ class Listener:
                     await connection.close()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), RECONNECT_DELAY_S)
-
-
-def channels(*names: str) -> dict[str, Wakeup]:
-    return {name: Wakeup() for name in names}

@@ -1,0 +1,72 @@
+"""The production `DiscordLink`: `app.discord.DiscordSession` for one account row.
+
+Real Discord or the sandbox: only `api_base` (and the gateway URL it hands out) differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from app.discord.commands import CommandIndex, UploadedAttachment
+from app.discord.events import BotEvent, GatewayEvent
+from app.discord.parse import parse_dispatch
+from app.discord.rest import UploadFile
+from app.discord.session import DiscordSession
+from app.domain.images import sniff_image_type
+from app.logs import register_secret
+
+
+class SessionLink:
+    def __init__(self, session: DiscordSession) -> None:
+        self._session = session
+
+    @property
+    def session_id(self) -> str | None:
+        return self._session.session_id
+
+    def events(self) -> AsyncIterator[GatewayEvent | BotEvent]:
+        return self._session.events()
+
+    async def send_interaction(self, payload: dict[str, Any]) -> None:
+        await self._session.send(payload)
+
+    async def command_index(self) -> CommandIndex:
+        return await self._session.command_index()
+
+    async def upload(self, files: Sequence[tuple[str, bytes]]) -> list[UploadedAttachment]:
+        uploads = [
+            UploadFile(name, data, sniff_image_type(data) or "application/octet-stream")
+            for name, data in files
+        ]
+        return await self._session.rest.upload_attachments(self._session.channel_id, uploads)
+
+    async def post_images(self, files: Sequence[tuple[str, bytes]]) -> list[str]:
+        uploaded = await self.upload(files)
+        message = await self._session.rest.send_message(self._session.channel_id, "", uploaded)
+        return [str(a["url"]) for a in message.get("attachments") or () if a.get("url")]
+
+    async def recent_messages(self, limit: int = 50) -> list[dict[str, Any]]:
+        return await self._session.rest.get_messages(self._session.channel_id, limit=limit)
+
+    def parse_message(self, message: dict[str, Any]) -> BotEvent:
+        return parse_dispatch("MESSAGE_CREATE", message)
+
+
+@asynccontextmanager
+async def open_link(
+    account: Mapping[str, Any], default_api_base: str
+) -> AsyncIterator[SessionLink]:
+    """Connect one account (token from its row, never logged)."""
+    token = str(account["token"])
+    register_secret(token)
+    session = DiscordSession(
+        token,
+        channel_id=str(account["channel_id"]),
+        guild_id=str(account["guild_id"]),
+        api_base=account.get("api_base") or default_api_base,
+        gateway_url=account.get("gateway_url") or None,
+    )
+    async with session:
+        yield SessionLink(session)
