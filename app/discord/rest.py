@@ -73,7 +73,7 @@ class DiscordRest:
         self._max_attempts = max_attempts
         self._max_429 = max_rate_limit_retries
         self._max_429_wait = max_rate_limit_wait
-        self._retry_wait = retry_wait or wait_exponential_jitter(initial=0.5, max=8.0)
+        self._retry_wait = retry_wait or wait_exponential_jitter(multiplier=0.5, max=8.0)
         self._clock = clock
         self._sleep = sleep
         self.limits = RateLimiter()
