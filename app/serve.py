@@ -10,13 +10,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 
 from app.api.app import create_app
 from app.config import Settings
 from app.worker.main import run_worker
+from db import accounts as account_queries
 from db import migrations
 from db.database import connected_engine
 
@@ -81,16 +82,41 @@ async def run_worker_process(settings: Settings, database_url: str) -> None:
     await run_worker(settings, database_url, stop)
 
 
+async def _needs_sandbox(settings: Settings, database_url: str) -> bool:
+    if settings.accounts:
+        return False
+    async with connected_engine(database_url, pool_size=1) as engine, engine.connect() as conn:
+        return await account_queries.count_real_accounts(conn) == 0
+
+
+@contextlib.asynccontextmanager
+async def _sandbox_if_needed(settings: Settings, database_url: str) -> AsyncIterator[None]:
+    """With no real account, run the local sandbox and register its accounts (sandbox mode)."""
+    if not await _needs_sandbox(settings, database_url):
+        yield
+        return
+    from app.sandbox import start_sandbox
+    from app.worker.sandbox_accounts import register_sandbox_accounts
+
+    async with start_sandbox(
+        host="127.0.0.1", port=0, accounts=settings.sandbox_accounts, speed=settings.sandbox_speed
+    ) as sandbox:
+        async with connected_engine(database_url, pool_size=1) as engine:
+            await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+        yield
+
+
 async def run_up(settings: Settings, database_url: str) -> None:
-    """Migrate, then web + worker in one process until Ctrl-C."""
+    """Migrate, then web + worker (+ the sandbox without real accounts) until Ctrl-C."""
     stop = asyncio.Event()
     _install_stop_signals(stop)
     await migrate(database_url)
     host = settings.host or "127.0.0.1"
-    worker = asyncio.create_task(run_worker(settings, database_url, stop))
-    log.info("mjrelay up", extra={"url": f"http://{host}:{settings.port}"})
-    try:
-        await _serve_until(_web_server(settings, database_url, host), stop)
-    finally:
-        stop.set()
-        await worker
+    async with _sandbox_if_needed(settings, database_url):
+        worker = asyncio.create_task(run_worker(settings, database_url, stop))
+        log.info("mjrelay up", extra={"url": f"http://{host}:{settings.port}"})
+        try:
+            await _serve_until(_web_server(settings, database_url, host), stop)
+        finally:
+            stop.set()
+            await worker
