@@ -19,6 +19,9 @@ from typing import Any
 import platformdirs
 
 from app.accounts import AccountSpec, parse_accounts_json
+from app.callbacks.policy import DEFAULT_SCHEDULE_S, parse_schedule, parse_timeout
+from app.callbacks.signing import parse_secrets
+from app.callbacks.ssrf import parse_allowlist
 from app.errors import SettingsError
 
 LOG_FORMATS = ("auto", "json", "text")
@@ -50,6 +53,12 @@ class Settings:
     # Sandbox (used by `mjrelay up` when no real account is configured)
     sandbox_speed: str = "fast"
     sandbox_accounts: int = 2
+    # Callbacks (docs/callbacks.md)
+    callback_allowlist: tuple[str, ...] = ()
+    webhook_secrets: tuple[str, ...] = ()
+    callback_timeout_s: float = 10.0
+    callback_schedule: tuple[float, ...] = DEFAULT_SCHEDULE_S
+    callback_concurrency: int = 16
 
     def secrets(self) -> list[str]:
         """Values that must never be printed; the log redaction filter is fed from here."""
@@ -60,6 +69,7 @@ class Settings:
             if password:
                 found.append(password)
         found.extend(account.token for account in self.accounts)
+        found.extend(self.webhook_secrets)
         return found
 
 
@@ -133,6 +143,11 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "port": ("PORT", _as_port),
     "log_level": ("MJRELAY_LOG_LEVEL", _one_of(LOG_LEVELS)),
     "log_format": ("MJRELAY_LOG_FORMAT", _one_of(LOG_FORMATS)),
+    "callback_allowlist": ("MJRELAY_CALLBACK_ALLOWLIST", parse_allowlist),
+    "webhook_secrets": ("MJRELAY_WEBHOOK_SECRET", parse_secrets),
+    "callback_timeout_s": ("MJRELAY_CALLBACK_TIMEOUT_S", parse_timeout),
+    "callback_schedule": ("MJRELAY_CALLBACK_SCHEDULE", parse_schedule),
+    "callback_concurrency": ("MJRELAY_CALLBACK_CONCURRENCY", _as_int_between(1, 256)),
     "accounts": ("MJRELAY_ACCOUNTS", _as_accounts),
     "worker_id": ("MJRELAY_WORKER_ID", _as_optional_str),
     "account_lease_ttl_s": ("MJRELAY_ACCOUNT_LEASE_TTL_S", _as_float_between(2, 30)),

@@ -215,3 +215,15 @@ deliveries = Table(
     ),
     Index("ix_deliveries_created_at", "created_at"),
 )
+
+# Callback URLs the dispatcher stopped sending to: a receiver answered 410 Gone. A redeliver
+# through the API enables the URL again.
+callback_endpoints = Table(
+    "callback_endpoints",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("disabled_at", DateTime(timezone=True)),
+    Column("disabled_reason", Text),
+    _created(),
+    _updated(),
+)

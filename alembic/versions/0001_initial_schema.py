@@ -219,6 +219,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("task_id", "seq", name=op.f("uq_deliveries_task_id_seq")),
         sa.UniqueConstraint("webhook_id", name=op.f("uq_deliveries_webhook_id")),
     )
+    op.create_table(
+        "callback_endpoints",
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("disabled_reason", sa.Text(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("url", name=op.f("pk_callback_endpoints")),
+    )
     op.create_index("ix_deliveries_created_at", "deliveries", ["created_at"], unique=False)
     op.create_index(
         "ix_deliveries_due",
@@ -263,6 +282,7 @@ def downgrade() -> None:
     )
     op.drop_index("ix_deliveries_created_at", table_name="deliveries")
     op.drop_table("deliveries")
+    op.drop_table("callback_endpoints")
     op.drop_index(
         "ix_tasks_pending_by_account",
         table_name="tasks",

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.api import health
+from app.api import deliveries, health
 from app.config import Settings
 from db.engine import make_engine
 
@@ -37,6 +37,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
+        *deliveries.ROUTES,
     ]
     app = Starlette(
         routes=routes,
