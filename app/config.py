@@ -19,6 +19,7 @@ from typing import Any
 import platformdirs
 
 from app.accounts import AccountSpec, parse_accounts_json
+from app.api import config_values as api_values
 from app.callbacks.policy import DEFAULT_SCHEDULE_S, parse_schedule, parse_timeout
 from app.callbacks.signing import parse_secrets
 from app.callbacks.ssrf import parse_allowlist
@@ -48,11 +49,24 @@ class Settings:
     worker_id: str | None = None
     account_lease_ttl_s: float = 20.0
     poll_interval_s: float = 2.0
+    reconcile_grace_s: float = 15.0
     retention_days: int = 30
     discord_api_base: str = "https://discord.com/api/v9"
     # Sandbox (used by `mjrelay up` when no real account is configured)
     sandbox_speed: str = "fast"
     sandbox_accounts: int = 2
+    # HTTP API (docs/api.md). A per-dialect secret (None = inherit) overrides `api_secret`.
+    api_secret: str | None = None
+    discordxy_api_secret: str | None = None
+    webman_api_secret: str | None = None
+    novicezk_api_secret: str | None = None
+    banned_words: tuple[str, ...] = ()
+    banned_words_file: Path | None = None
+    webman_api_prefix: str = ""
+    cdn_host: str | None = None
+    submit_dialect: str = "auto"
+    image_max_bytes: int = api_values.DEFAULT_IMAGE_MAX_BYTES
+    image_allow_private: bool = False
     # Callbacks (docs/callbacks.md)
     callback_allowlist: tuple[str, ...] = ()
     webhook_secrets: tuple[str, ...] = ()
@@ -60,9 +74,19 @@ class Settings:
     callback_schedule: tuple[float, ...] = DEFAULT_SCHEDULE_S
     callback_concurrency: int = 16
 
+    def api_secret_for(self, dialect: str) -> str | None:
+        """The secret clients of `dialect` must send; None or "" = no check."""
+        override = getattr(self, f"{dialect}_api_secret", None)
+        return override if override is not None else self.api_secret
+
+    def api_secrets(self) -> list[str]:
+        values = [self.api_secret, self.discordxy_api_secret, self.webman_api_secret]
+        return [v for v in [*values, self.novicezk_api_secret] if v]
+
     def secrets(self) -> list[str]:
         """Values that must never be printed; the log redaction filter is fed from here."""
         found: list[str] = []
+        found.extend(s for s in self.api_secrets() if s)
         if self.database_url and "@" in self.database_url:
             creds = self.database_url.split("://", 1)[-1].split("@", 1)[0]
             password = creds.split(":", 1)[1] if ":" in creds else ""
@@ -152,10 +176,22 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "worker_id": ("MJRELAY_WORKER_ID", _as_optional_str),
     "account_lease_ttl_s": ("MJRELAY_ACCOUNT_LEASE_TTL_S", _as_float_between(2, 30)),
     "poll_interval_s": ("MJRELAY_POLL_INTERVAL_S", _as_float_between(0.05, 60)),
+    "reconcile_grace_s": ("MJRELAY_RECONCILE_GRACE_S", _as_float_between(1, 300)),
     "retention_days": ("MJRELAY_RETENTION_DAYS", _as_int_between(1, 3650)),
     "discord_api_base": ("MJRELAY_DISCORD_API_BASE", _as_url),
     "sandbox_speed": ("MJRELAY_SANDBOX_SPEED", _one_of(SANDBOX_SPEEDS)),
     "sandbox_accounts": ("MJRELAY_SANDBOX_ACCOUNTS", _as_int_between(1, 50)),
+    "api_secret": ("MJRELAY_API_SECRET", api_values.as_secret),
+    "discordxy_api_secret": ("MJRELAY_DISCORDXY_API_SECRET", api_values.as_secret_override),
+    "webman_api_secret": ("MJRELAY_WEBMAN_API_SECRET", api_values.as_secret_override),
+    "novicezk_api_secret": ("MJRELAY_NOVICEZK_API_SECRET", api_values.as_secret_override),
+    "banned_words": ("MJRELAY_BANNED_WORDS", api_values.as_words),
+    "banned_words_file": ("MJRELAY_BANNED_WORDS_FILE", api_values.as_optional_path),
+    "webman_api_prefix": ("MJRELAY_WEBMAN_API_PREFIX", api_values.as_api_prefix),
+    "cdn_host": ("MJRELAY_CDN_HOST", api_values.as_cdn_host),
+    "submit_dialect": ("MJRELAY_SUBMIT_DIALECT", _one_of(api_values.SUBMIT_DIALECTS)),
+    "image_max_bytes": ("MJRELAY_IMAGE_MAX_BYTES", api_values.as_byte_size),
+    "image_allow_private": ("MJRELAY_IMAGE_ALLOW_PRIVATE", api_values.as_bool),
 }
 
 

@@ -68,6 +68,7 @@ class Supervisor:
                     self.engine,
                     wakeup=wakeup,
                     poll_s=self.settings.poll_interval_s,
+                    reconcile_grace_s=self.settings.reconcile_grace_s,
                 )
                 await runner.run()
         finally:
