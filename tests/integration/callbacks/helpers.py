@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -222,10 +223,16 @@ async def delivery_rows(engine: AsyncEngine, where: str = "true", **params: Any)
 
 
 async def wait_until(
-    check: Callable[[], Awaitable[bool]], timeout_s: float = 10.0, every_s: float = 0.05
+    check: Callable[[], Any], timeout_s: float = 10.0, every_s: float = 0.05
 ) -> None:
+    """Poll `check` (sync, or returning an awaitable) until it is truthy."""
     deadline = time.monotonic() + timeout_s
-    while not await check():
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_s} s")
         await asyncio.sleep(every_s)
