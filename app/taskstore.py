@@ -118,16 +118,7 @@ async def create_task(
                     raise
                 task = task.replace(id=new_id())
         for file in files:
-            await q.insert_task_file(
-                conn,
-                task_id=task.id,
-                name=file.name,
-                role=file.role,
-                content_type=file.content_type,
-                data=file.data,
-                position=file.position,
-                source=file.source,
-            )
+            await store_file(conn, task.id, file)
         await q.append_task_event(
             conn, task_id=task.id, seq=1, status=task.status, kind=kind, data=dict(data or {})
         )
@@ -202,6 +193,20 @@ async def record_change(
         if new_status == TaskStatus.PENDING and current.status != TaskStatus.PENDING:
             await q.notify(conn, q.TASKS_CHANNEL, task_id)
     return changed
+
+
+async def store_file(conn: AsyncConnection, task_id: str, file: StoredFile) -> None:
+    """Keep a file with a task (inside the caller's transaction)."""
+    await q.insert_task_file(
+        conn,
+        task_id=task_id,
+        name=file.name,
+        role=file.role,
+        content_type=file.content_type,
+        data=file.data,
+        position=file.position,
+        source=file.source,
+    )
 
 
 async def get_task(db: Database, task_id: str) -> Task | None:

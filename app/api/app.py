@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.api import deliveries, health
+from app.api import deliveries, health, routing
 from app.config import Settings
 from db.engine import make_engine
 
@@ -38,11 +38,12 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
         *deliveries.ROUTES,
+        *routing.api_routes(settings),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={Exception: _unhandled},
+        exception_handlers={Exception: _unhandled, **routing.EXCEPTION_HANDLERS},
     )
     app.state.settings = settings
     return app

@@ -19,7 +19,7 @@ from app.dialects.common import (
     video_url,
 )
 from app.domain import buttons as btn
-from app.domain.actions import Action, Bot
+from app.domain.actions import Action
 from app.domain.commands import CancelTask, CreateTask, Passthrough, PressButton, SubmitModal
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import ImageError, decode_data_url
@@ -280,7 +280,7 @@ def error_body(err: CommandError) -> tuple[int, bytes]:
         props = {"promptEn": err.details.get("prompt"), "bannedWord": err.details.get("word")}
         return 200, submit_body(CODE_BANNED, "可能包含敏感词", None, props)
     if err.kind == ErrorKind.TASK_NOT_FOUND:
-        return 404, submit_body(CODE_NOT_FOUND, "任务不存在")
+        return 404, submit_body(CODE_NOT_FOUND, err.details.get("description", "任务不存在"))
     code, text = _MESSAGES.get(err.kind, (CODE_VALIDATION, err.message))
     detail = err.message if err.kind in _MESSAGES and err.message and err.message != text else None
     return 200, submit_body(code, f"{text} ({detail})" if detail else text)
@@ -486,4 +486,22 @@ def parse_ids(body: Any) -> list[str]:
     return out
 
 
-__all__ = ["DIALECT", "Bot"]
+def render_account(row: Any) -> dict[str, Any]:
+    """DiscordAccount (open-source shape) without `userToken`: tokens never leave mjrelay."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "guildId": row["guild_id"],
+        "channelId": row["channel_id"],
+        "userAgent": row["user_agent"],
+        "enable": row["enabled"],
+        "coreSize": row["concurrency"],
+        "queueSize": row["queue_size"],
+        "timeoutMinutes": max(1, row["task_timeout_s"] // 60),
+        "mode": str(row["mode"]).upper(),
+        "bots": list(row["bots"] or []),
+        "health": row["health"],
+        "healthReason": row["health_reason"],
+        "sandbox": row["sandbox"],
+        "running": row.get("running", 0),
+    }

@@ -1,0 +1,95 @@
+"""The seam between HTTP and the service: auth, errors in the dialect's envelope, JSON bytes.
+
+`endpoint(dialect)(handler)` turns `handler(request, service) -> bytes | Response` into a
+Starlette endpoint that checks the dialect's secret, renders a CommandError with the dialect's
+`error_body`, and turns anything unexpected into that dialect's "internal error" envelope (the
+traceback goes to the log, never to the client).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from types import ModuleType
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.api.auth import is_authorized
+from app.api.service import TaskService
+from app.config import Settings
+from app.dialects import discordxy, novicezk, webman
+from app.domain.errors import CommandError, ErrorKind
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request, TaskService], Awaitable[bytes | Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+DIALECT_MODULES: dict[str, ModuleType] = {
+    "discordxy": discordxy,
+    "webman": webman,
+    "novicezk": novicezk,
+}
+_INTERNAL = {
+    "discordxy": (500, discordxy.dumps({"code": 500, "result": None, "message": "internal error"})),
+    "webman": (
+        200,
+        webman.dumps(
+            {"code": 500, "msg": "internal error", "taskId": None, "data": [], "ban-words": ""}
+        ),
+    ),
+    "novicezk": (200, novicezk.submit_body(novicezk.CODE_FAILURE, "提交失败，系统异常")),
+}
+
+
+def json_response(body: bytes, status_code: int = 200) -> Response:
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def service_of(request: Request) -> TaskService:
+    state = request.app.state
+    service = getattr(state, "task_service", None)
+    if service is None or service.engine is not state.engine:
+        service = TaskService(state.engine, state.settings)
+        state.task_service = service
+    return service
+
+
+def origin_of(request: Request) -> str:
+    """scheme://host[:port] the client used: the base of result-file URLs."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def error_response(dialect: str, err: CommandError) -> Response:
+    status, body = DIALECT_MODULES[dialect].error_body(err)
+    return json_response(body, status)
+
+
+def endpoint(dialect: str, *, auth: bool = True) -> Callable[[Handler], Endpoint]:
+    def wrap(handler: Handler) -> Endpoint:
+        @functools.wraps(handler)
+        async def run(request: Request) -> Response:
+            try:
+                if auth and not is_authorized(
+                    request, settings_of(request).api_secret_for(dialect)
+                ):
+                    raise CommandError(ErrorKind.UNAUTHORIZED, "invalid or missing API secret")
+                result = await handler(request, service_of(request))
+            except CommandError as err:
+                return error_response(dialect, err)
+            except Exception:
+                log.exception("error in %s %s", request.method, request.url.path)
+                status, body = _INTERNAL[dialect]
+                return json_response(body, status)
+            return result if isinstance(result, Response) else json_response(result)
+
+        return run
+
+    return wrap

@@ -1,0 +1,99 @@
+"""All dialects on one port (design.md "Dialects served on one port").
+
+/discordxy/…  /webman/…  /novicezk/…     each dialect under its own prefix, native paths
+/image/*, /task/fetch                     webman (behind MJRELAY_WEBMAN_API_PREFIX)
+/mj/imagine|change|status, /mj/submit/status, /client/online, /pika/*   Discordxy
+/mj/submit/{action,modal,describe,blend,shorten,simple-change}, /mj/task/*, /mj/account/*
+                                          novicezk / plus
+/mj/submit/imagine, /mj/submit/change     MJRELAY_SUBMIT_DIALECT: discordxy | novicezk |
+                                          auto (a novicezk-only body field -> novicezk)
+/files/{task}/{token}/{name}              result files (docs/api.md)
+/openapi.json                             every route above
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from app.api import discordxy_routes, files, novicezk_routes, openapi, webman_routes
+from app.api.bodies import body_limit, read_json
+from app.api.endpoint import json_response, service_of, settings_of
+from app.config import Settings
+from app.dialects import novicezk, webman
+from app.domain.errors import CommandError
+
+
+async def _submit_dialect(request: Request) -> str:
+    chosen = settings_of(request).submit_dialect
+    if chosen != "auto":
+        return chosen
+    try:
+        body = await read_json(request, body_limit(service_of(request).max_image_bytes))
+    except CommandError:
+        return "discordxy"
+    return "novicezk" if novicezk.is_novicezk_body(body) else "discordxy"
+
+
+async def submit_imagine(request: Request) -> Response:
+    """Discordxy or novicezk imagine, by MJRELAY_SUBMIT_DIALECT (auto: body sniffing)."""
+    if await _submit_dialect(request) == "novicezk":
+        return await novicezk_routes.submit_imagine(request)
+    return await discordxy_routes.imagine(request)
+
+
+async def submit_change(request: Request) -> Response:
+    """Discordxy (`action` U1…) or novicezk (`action` UPSCALE + `index`) change."""
+    if await _submit_dialect(request) == "novicezk":
+        return await novicezk_routes.submit_change(request)
+    return await discordxy_routes.change(request)
+
+
+def api_routes(settings: Settings) -> list[BaseRoute]:
+    prefix = settings.webman_api_prefix
+    webman_prefixed = webman_routes.routes("")
+    if prefix:
+        webman_prefixed += webman_routes.routes(prefix)
+    return [
+        Route("/openapi.json", openapi.endpoint, methods=["GET"], include_in_schema=False),
+        Route("/files/{task_id}/{token}/{name}", files.serve, methods=["GET"]),
+        Mount("/discordxy", routes=discordxy_routes.routes()),
+        Mount("/webman", routes=webman_prefixed),
+        Mount("/novicezk", routes=novicezk_routes.routes()),
+        Route("/mj/submit/imagine", submit_imagine, methods=["POST"]),
+        Route("/mj/submit/change", submit_change, methods=["POST"]),
+        *discordxy_routes.routes(submit_imagine_change=False),
+        *novicezk_routes.routes(submit_imagine_change=False),
+        *webman_routes.routes(prefix),
+    ]
+
+
+def _family(path: str) -> str:
+    if path.startswith(("/webman", "/image/", "/task/")):
+        return "webman"
+    if path.startswith(("/novicezk", "/mj/")):
+        return "novicezk"
+    if path.startswith(("/discordxy", "/pika/", "/client/")):
+        return "discordxy"
+    return "other"
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """404 / 405 (and other HTTP errors) as JSON in the family of the path."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    family = _family(request.url.path)
+    if family == "webman" and status in (404, 405):
+        return json_response(webman.dumps(webman.NOT_FOUND_BODY))
+    message = "not found" if status == 404 else getattr(exc, "detail", "error")
+    if family == "novicezk":
+        return json_response(novicezk.submit_body(status, str(message)), status)
+    if family == "discordxy":
+        body = {"code": status, "result": None, "message": str(message)}
+        return json_response(webman.dumps(body), status)
+    headers = getattr(exc, "headers", None)
+    return JSONResponse({"error": str(message)}, status_code=status, headers=headers)
+
+
+EXCEPTION_HANDLERS = {404: http_error, 405: http_error}

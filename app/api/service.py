@@ -1,0 +1,283 @@
+"""Submission use-cases shared by every dialect: commands in, stored tasks out.
+
+Each use-case validates everything (banned words, images, parent task, button) before it writes,
+and writes through `app.taskstore` in one transaction, so a refused request leaves no row.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import taskstore
+from app.api.images import ImageFetcher
+from app.config import Settings
+from app.domain import buttons as btn
+from app.domain.actions import MODAL_ACTIONS, Action
+from app.domain.banned import BannedWords, parse_word_list
+from app.domain.commands import CancelTask, CreateTask, PressButton, SubmitModal
+from app.domain.errors import CommandError, ErrorKind
+from app.domain.ids import new_task_id
+from app.domain.images import InputImage
+from app.domain.status import TaskStatus, is_final
+from app.domain.task import Task
+from app.taskstore import StoredFile
+
+GRID_ACTIONS = frozenset({Action.UPSCALE, Action.VARIATION, Action.REROLL})
+GRID_PARENTS = frozenset(
+    {"IMAGINE", "VARIATION", "REROLL", "BLEND", "VARIATION_SUBTLE", "VARIATION_STRONG"}
+)
+
+
+class BannedWordSource:
+    """Words from the setting plus the file, the file re-read when it changes."""
+
+    def __init__(self, words: tuple[str, ...], path: Path | None) -> None:
+        self._words, self._path = words, path
+        self._stamp: float | None = None
+        self._matcher = BannedWords(words)
+
+    def current(self) -> BannedWords:
+        if self._path is None:
+            return self._matcher
+        try:
+            stamp = self._path.stat().st_mtime
+        except OSError:
+            return self._matcher
+        if stamp != self._stamp:
+            text = self._path.read_text(encoding="utf-8", errors="replace")
+            self._matcher = BannedWords([*self._words, *parse_word_list(text)])
+            self._stamp = stamp
+        return self._matcher
+
+
+class TaskService:
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.banned = BannedWordSource(settings.banned_words, settings.banned_words_file)
+        self.fetcher = ImageFetcher(
+            settings.image_max_bytes, allow_private=settings.image_allow_private
+        )
+
+    @property
+    def max_image_bytes(self) -> int:
+        return self.settings.image_max_bytes
+
+    # ------------------------------------------------------------------------------ helpers
+
+    def check_prompt(self, prompt: str | None) -> None:
+        word = self.banned.current().find(prompt)
+        if word:
+            raise CommandError(
+                ErrorKind.BANNED, f"banned word: {word}", word=word, prompt=prompt or ""
+            )
+
+    def _properties(self, origin: str, extra: dict[str, Any]) -> dict[str, Any]:
+        props = {"_origin": self.settings.cdn_host or origin, "_file_token": secrets.token_hex(8)}
+        return {**props, **{k: v for k, v in extra.items() if v is not None}}
+
+    async def _images(self, images: list[Any]) -> list[InputImage]:
+        urls = [i for i in images if isinstance(i, str)]
+        fetched = iter(await self.fetcher.fetch_all(urls))
+        return [next(fetched) if isinstance(i, str) else i for i in images]
+
+    @staticmethod
+    def _files(images: list[InputImage], sources: list[Any]) -> tuple[list[StoredFile], list[Any]]:
+        files, inputs = [], []
+        for position, (image, given) in enumerate(zip(images, sources, strict=True)):
+            name = f"input-{position}.{image.extension}"
+            files.append(
+                StoredFile(
+                    name=name,
+                    role="input",
+                    content_type=image.content_type,
+                    data=image.data,
+                    position=position,
+                    source=given if isinstance(given, str) else image.source,
+                )
+            )
+            ref: dict[str, Any] = {
+                "name": name,
+                "content_type": image.content_type,
+                "size": len(image.data),
+            }
+            if isinstance(given, str):
+                ref["url"] = given
+            inputs.append(ref)
+        return files, inputs
+
+    def _new_id(self, dialect: str) -> str:
+        return new_task_id(dialect, taskstore.now_ms())
+
+    # ---------------------------------------------------------------------------- use-cases
+
+    async def create(self, cmd: CreateTask, origin: str) -> Task:
+        self.check_prompt(cmd.prompt)
+        images = await self._images(list(cmd.images))
+        files, inputs = self._files(images, list(cmd.images))
+        task = Task(
+            id=self._new_id(cmd.dialect),
+            dialect=cmd.dialect,
+            bot=str(cmd.bot),
+            action=str(cmd.action),
+            prompt=cmd.prompt,
+            params=dict(cmd.params),
+            inputs=inputs,
+            notify_url=cmd.extra.notify_url,
+            client_state=cmd.extra.client_state,
+            client_data=cmd.extra.client_data,
+            properties=self._properties(origin, {"botType": cmd.extra.bot_type}),
+        )
+        return await taskstore.create_task(
+            self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
+        )
+
+    async def _parent(self, parent_id: str) -> Task:
+        parent = await taskstore.get_task(self.engine, parent_id)
+        if parent is None:
+            raise CommandError(ErrorKind.PARENT_NOT_FOUND, f"task {parent_id} does not exist")
+        if parent.status != TaskStatus.SUCCESS:
+            raise CommandError(
+                ErrorKind.PARENT_NOT_FINISHED,
+                f"task {parent_id} is {parent.status}; only a finished (SUCCESS) task has buttons",
+            )
+        return parent
+
+    @staticmethod
+    def _button(cmd: PressButton, parent: Task) -> btn.ButtonRef:
+        if cmd.custom_id is not None:
+            ref = btn.find_custom_id(parent.buttons, cmd.custom_id)
+            if ref is not None:
+                return ref
+            if btn.classify(cmd.custom_id) is None:
+                raise CommandError(
+                    ErrorKind.ACTION_NOT_FOUND, f"unsupported customId: {cmd.custom_id}"
+                )
+            raise CommandError(
+                ErrorKind.BUTTON_NOT_FOUND,
+                f"task {parent.id} has no button {cmd.custom_id}",
+            )
+        assert cmd.action is not None
+        ref = btn.find_action(parent.buttons, cmd.action, cmd.index, cmd.variant)
+        if ref is not None:
+            return ref
+        grid_parent = parent.action in GRID_PARENTS and not btn.custom_ids(parent.buttons)
+        if cmd.action in GRID_ACTIONS and grid_parent and parent.message_hash:
+            custom_id = btn.grid_custom_id(cmd.action, cmd.index or 1, parent.message_hash)
+            return btn.ButtonRef(cmd.action, custom_id, index=cmd.index)
+        raise CommandError(
+            ErrorKind.ACTION_NOT_ALLOWED,
+            f"task {parent.id} ({parent.action}) has no button for {cmd.action}"
+            + (f" {cmd.index}" if cmd.index else ""),
+        )
+
+    async def press(self, cmd: PressButton, origin: str) -> Task:
+        parent = await self._parent(cmd.parent_id)
+        ref = self._button(cmd, parent)
+        self.check_prompt(cmd.prompt)
+        waits_for_client = ref.action in MODAL_ACTIONS and not cmd.prompt
+        params: dict[str, Any] = {
+            "customId": ref.custom_id,
+            "messageId": parent.message_id,
+            "messageHash": parent.message_hash,
+            "messageFlags": parent.message_flags,
+        }
+        if ref.index is not None:
+            params["index"] = ref.index
+        if ref.variant is not None:
+            params["variant"] = ref.variant
+            if ref.action in (Action.ZOOM_OUT, Action.MAKE_SQUARE):
+                params["zoom"] = ref.variant
+        if cmd.prompt:
+            params["modalPrompt"] = cmd.prompt
+        files = []
+        if cmd.mask is not None:
+            files.append(_mask_file(cmd.mask))
+        task = Task(
+            id=self._new_id(cmd.dialect),
+            dialect=cmd.dialect,
+            bot=parent.bot,
+            action=str(ref.action),
+            status=TaskStatus.MODAL if waits_for_client else TaskStatus.PENDING,
+            prompt=cmd.prompt or _default_prompt(parent, ref),
+            params={k: v for k, v in params.items() if v is not None},
+            account_id=parent.account_id,
+            parent_id=parent.id,
+            notify_url=cmd.extra.notify_url,
+            client_state=cmd.extra.client_state,
+            client_data=cmd.extra.client_data,
+            properties=self._properties(origin, {"botType": parent.prop("botType")}),
+        )
+        return await taskstore.create_task(
+            self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
+        )
+
+    async def submit_modal(self, cmd: SubmitModal) -> Task:
+        task = await taskstore.get_task(self.engine, cmd.task_id)
+        if task is None:
+            raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {cmd.task_id} does not exist")
+        if task.status != TaskStatus.MODAL:
+            raise CommandError(
+                ErrorKind.WRONG_STATE, f"task {task.id} is {task.status}, not waiting for a modal"
+            )
+        prompt = cmd.prompt or task.prompt
+        if task.action == Action.VARIATION_REGION and cmd.mask is None:
+            raise CommandError(ErrorKind.INVALID, "maskBase64 is required for Vary (Region)")
+        if task.action == Action.ZOOM_CUSTOM and "--zoom" not in prompt:
+            raise CommandError(ErrorKind.INVALID, "Custom Zoom needs --zoom <1..2> in the prompt")
+        self.check_prompt(prompt)
+        params = {**task.params, "modalPrompt": prompt}
+        async with self.engine.begin() as conn:
+            if cmd.mask is not None:
+                mask = _mask_file(cmd.mask)
+                await taskstore.store_file(conn, task.id, mask)
+            changed = await taskstore.record_change(
+                conn,
+                task.id,
+                {"status": TaskStatus.PENDING, "prompt": prompt, "params": params},
+                kind="modal_submitted",
+                expected_statuses={TaskStatus.MODAL},
+            )
+            if changed is None:
+                raise CommandError(ErrorKind.WRONG_STATE, f"task {task.id} changed meanwhile")
+        return changed
+
+    async def cancel(self, cmd: CancelTask) -> Task:
+        task = await taskstore.get_task(self.engine, cmd.task_id)
+        if task is None:
+            raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {cmd.task_id} does not exist")
+        if is_final(task.status):
+            raise CommandError(ErrorKind.WRONG_STATE, f"task {task.id} is already {task.status}")
+        changed = await taskstore.record_change(
+            self.engine,
+            task.id,
+            {"status": TaskStatus.CANCEL, "fail_reason": "cancelled by the client"},
+            kind="cancelled",
+        )
+        if changed is None:
+            raise CommandError(ErrorKind.WRONG_STATE, f"task {task.id} finished meanwhile")
+        return changed
+
+
+def _mask_file(mask: InputImage) -> StoredFile:
+    return StoredFile(
+        name=f"mask.{mask.extension}",
+        role="mask",
+        content_type=mask.content_type,
+        data=mask.data,
+        source="base64",
+    )
+
+
+def _default_prompt(parent: Task, ref: btn.ButtonRef) -> str:
+    """What a modal shows before the client edits it: the described/shortened prompt n."""
+    prompts = parent.prop("prompts")
+    if ref.action in (Action.PIC_READER, Action.PROMPT_ANALYZER) and isinstance(prompts, list):
+        index = (ref.index or 1) - 1
+        if 0 <= index < len(prompts) and isinstance(prompts[index], str):
+            return prompts[index]
+    return parent.prompt
