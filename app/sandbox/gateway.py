@@ -152,7 +152,7 @@ class Gateway:
     def send_op(self, user_id: str, op: int, data: Any) -> int:
         connections = self.connections_of(user_id)
         for connection in connections:
-            connection.send({"op": op, "d": data, "s": None, "t": None})
+            connection.send({"op": op, "d": data})
         return len(connections)
 
     def invalidate_user(self, user_id: str) -> None:
@@ -201,7 +201,8 @@ class Gateway:
 
     async def _read_loop(self, connection: Connection) -> int | None:
         """Handle frames until the socket closes; returns the client's close code, if any."""
-        timeout = self.heartbeat_interval_ms / 1000 * 2 + 5
+        interval = self.heartbeat_interval_ms / 1000
+        timeout = interval * 1.5 + min(5.0, interval)  # Discord-like slack for late heartbeats
         while True:
             try:
                 message = await asyncio.wait_for(connection.websocket.receive(), timeout)
@@ -228,7 +229,7 @@ class Gateway:
             connection.last_heartbeat = time.monotonic()
             if connection.session and self._faults.take("withhold_ack", connection.session.user_id):
                 return
-            connection.send({"op": 11, "d": None, "s": None, "t": None})
+            connection.send({"op": 11, "d": None})
         elif op == 2:
             self._identify(connection, data if isinstance(data, dict) else {})
         elif op == 6:
@@ -247,7 +248,7 @@ class Gateway:
             self._close(connection, 4004, "Authentication failed.")
             return
         if self._faults.take("identify_invalid", state.account.user_id):
-            connection.send({"op": 9, "d": False, "s": None, "t": None})
+            connection.send({"op": 9, "d": False})
             return
         session = GatewaySession(secrets.token_hex(16), state, connection=connection)
         self.sessions[session.session_id] = session
@@ -297,7 +298,7 @@ class Gateway:
             or replay is None
             or self._faults.take("resume_fail", state.account.user_id)
         ):
-            connection.send({"op": 9, "d": False, "s": None, "t": None})
+            connection.send({"op": 9, "d": False})
             return
         if session.connection is not None:  # the old socket is still open: it loses
             session.connection.session = None

@@ -102,8 +102,9 @@ class GatewayClient:
             async with self._changed:
                 self._changed.notify_all()
 
-    async def wait(self, predicate: Callable[[Json], bool], start: int = 0, timeout: float = 5):
+    async def wait(self, predicate: Callable[[Json], bool], start: int = 0, within: float = 5):
         """The first frame at index >= start matching predicate."""
+
         async def find() -> Json:
             async with self._changed:
                 while True:
@@ -114,11 +115,11 @@ class GatewayClient:
                         raise ConnectionError(f"gateway closed with {self.close_code}")
                     await self._changed.wait()
 
-        return await asyncio.wait_for(find(), timeout)
+        return await asyncio.wait_for(find(), within)
 
-    async def wait_closed(self, timeout: float = 5) -> int | None:
+    async def wait_closed(self, within: float = 5) -> int | None:
         assert self._reader is not None
-        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        await asyncio.wait_for(asyncio.shield(self._reader), within)
         return self.close_code
 
     def dispatches(self, event: str | None = None) -> list[Json]:
@@ -187,6 +188,7 @@ class Driver:
 
     def __init__(self, base_url: str, gateway_url: str, account: SandboxAccount) -> None:
         self.account = account
+        self.base_url = base_url
         self.gateway = GatewayClient(gateway_url, account.token)
         self.http = httpx.AsyncClient(
             base_url=f"{base_url}/api/v9", headers={"Authorization": account.token}, timeout=10
@@ -215,15 +217,17 @@ class Driver:
         )
         return frame["d"]["id"]
 
-    async def final(self, nonce: str, timeout: float = 10) -> Json:
+    async def final(self, nonce: str, within: float = 10) -> Json:
         """The job's final message: a MESSAGE_CREATE with attachments for its interaction."""
         interaction_id = await self.interaction_id(nonce)
         frame = await self.gateway.wait(
-            lambda f: f.get("t") == "MESSAGE_CREATE"
-            and f["d"].get("interaction_metadata", {}).get("id") == interaction_id
-            and bool(f["d"]["attachments"])
-            and f["d"]["channel_id"] == self.account.channel_id,
-            timeout=timeout,
+            lambda f: (
+                f.get("t") == "MESSAGE_CREATE"
+                and f["d"].get("interaction_metadata", {}).get("id") == interaction_id
+                and bool(f["d"]["attachments"])
+                and f["d"]["channel_id"] == self.account.channel_id
+            ),
+            within=within,
         )
         return frame["d"]
 
