@@ -133,7 +133,7 @@ def render_task(task: Task) -> dict[str, Any]:
         "nonce": task.nonce or "",
         "progress": _progress(task),
         "prompt": task.prompt,
-        "referenceMessageId": params.get("messageId") or task.prop("progressMessageId") or "",
+        "referenceMessageId": task.prop("progressMessageId") or params.get("messageId") or "",
         "startTime": seconds(task.start_time) or 0,
         "status": _status(task),
         "submitTime": seconds(task.submit_time) or 0,
