@@ -137,17 +137,34 @@ async def start_sandbox(
         ws="websockets-sansio", ws_per_message_deflate=False, timeout_graceful_shutdown=2,
     )  # fmt: skip
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    config.load()
+    server.lifespan = config.lifespan_class(config)
+    # startup/stop driven directly: uvicorn's own main loop and shutdown poll at 0.1 s steps,
+    # which would make every test's teardown wait.
+    await server.startup(sockets=[sock])
+    if not server.started:
+        sock.close()
+        raise RuntimeError(f"sandbox could not listen on {host}:{port}")
     try:
-        while not server.started:
-            if serving.done():
-                serving.result()  # raise the startup error
-            await asyncio.sleep(0.005)
         yield Sandbox(core, base_url, core.gateway.public_url)
     finally:
         await core.aclose()
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
+        await _stop(server)
         sock.close()
+
+
+async def _stop(server: uvicorn.Server, grace: float = 2.0) -> None:
+    loop = asyncio.get_running_loop()
+    for listener in server.servers:
+        listener.close()
+    state = server.server_state
+    for connection in list(state.connections):
+        connection.shutdown()
+    deadline = loop.time() + grace
+    while (state.connections or state.tasks) and loop.time() < deadline:
+        await asyncio.sleep(0.005)
+    for task in list(state.tasks):
+        task.cancel()
+    await asyncio.gather(*state.tasks, return_exceptions=True)
+    for listener in server.servers:
+        await listener.wait_closed()
