@@ -161,8 +161,8 @@ async def _stop(server: uvicorn.Server, grace: float = 2.0) -> None:
     for connection in list(state.connections):
         connection.shutdown()
     deadline = loop.time() + grace
-    while (state.connections or state.tasks) and loop.time() < deadline:
-        await asyncio.sleep(0.005)
+    while (state.connections or state.tasks) and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.005)  # uvicorn offers no event for "all connections closed"
     for task in list(state.tasks):
         task.cancel()
     await asyncio.gather(*state.tasks, return_exceptions=True)

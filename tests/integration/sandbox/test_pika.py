@@ -39,10 +39,8 @@ async def pika_final(driver: Driver, nonce: str) -> dict:
 
 
 async def test_create_video(driver: Driver) -> None:
-    payload = interaction_command(
-        driver.account, "create", [{"type": 3, "name": "prompt", "value": "a horse running -motion 2"}],
-        app=PIKA_APP, command=CREATE,
-    )  # fmt: skip
+    prompt = [{"type": 3, "name": "prompt", "value": "a horse running -motion 2"}]
+    payload = interaction_command(driver.account, "create", prompt, app=PIKA_APP, command=CREATE)
     await driver.post_interaction(payload)
     start = await driver.nonce_message(payload["nonce"])
     assert start["author"]["username"] == "Pika"
@@ -70,8 +68,8 @@ async def test_create_video(driver: Driver) -> None:
     await driver.post_interaction(retry)
     again = await pika_final(driver, "777")
     assert again["attachments"][0]["url"] != attachment["url"]
-    delete = retry | {"nonce": "778", "data": {"component_type": 2,
-                                                "custom_id": f"pika::delete::{final['id']}"}}  # fmt: skip
+    button = {"component_type": 2, "custom_id": f"pika::delete::{final['id']}"}
+    delete = retry | {"nonce": "778", "data": button}
     await driver.post_interaction(delete)
     gone = await driver.gateway.wait(
         lambda f: f.get("t") == "MESSAGE_DELETE" and f["d"]["id"] == final["id"]
