@@ -122,6 +122,33 @@ def migrate() -> None:
         typer.echo(f"database at revision {revision}")
 
 
+@cli.command()
+def sandbox(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (keep it on loopback)."),
+    port: int = typer.Option(8790, help="Port for gateway, REST and CDN (0: any free port)."),
+    accounts: int = typer.Option(2, min=1, max=50, help="How many fake accounts to create."),
+    speed: str = typer.Option("fast", help="Bot speed: realistic, fast or instant."),
+    seed: int = typer.Option(0, help="Seed for accounts, ids and images."),
+) -> None:
+    """A local Discord with simulated Midjourney and Pika bots (see docs/sandbox.md)."""
+    from app.sandbox import SPEEDS
+    from app.sandbox.server import serve_forever
+
+    if speed not in SPEEDS:
+        _fail(f"--speed must be one of {', '.join(SPEEDS)}", code=2)
+
+    def announce(base_url: str, lines: list[str]) -> None:
+        typer.echo(f"mjrelay sandbox on {base_url} (REST {base_url}/api/v9, speed {speed})")
+        typer.echo("accounts (sandbox-only fake tokens):")
+        for line in lines:
+            typer.echo(f"  {line}")
+
+    try:
+        _run(lambda: serve_forever(host, port, accounts, speed, seed, announce))
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc}")
+
+
 def _register_subcommands() -> None:
     from app.account_cli import account_cli
 

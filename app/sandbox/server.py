@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,3 +168,24 @@ async def _stop(server: uvicorn.Server, grace: float = 2.0) -> None:
     await asyncio.gather(*state.tasks, return_exceptions=True)
     for listener in server.servers:
         await listener.wait_closed()
+
+
+async def serve_forever(
+    host: str,
+    port: int,
+    accounts: int,
+    speed: str,
+    seed: int,
+    announce: Callable[[str, list[str]], None],
+) -> None:
+    """`mjrelay sandbox`: run until cancelled (Ctrl+C), after printing the accounts."""
+    async with start_sandbox(host, port, accounts, speed, seed, log_level="info") as sandbox:
+        announce(
+            sandbox.base_url,
+            [
+                f"{a.name}: token={a.token} user_id={a.user_id} guild_id={a.guild_id} "
+                f"channel_id={a.channel_id}"
+                for a in sandbox.accounts
+            ],
+        )
+        await asyncio.Event().wait()

@@ -1,0 +1,35 @@
+"""`mjrelay sandbox` runs standalone, prints its accounts, and stops cleanly on Ctrl+C."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+
+import httpx
+
+
+async def test_cli_sandbox_serves_and_stops() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from app.cli import main; main()",
+        "sandbox", "--port", "0", "--accounts", "3", "--speed", "instant", "--seed", "5",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        first = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        base_url = re.search(r"on (http://127\.0\.0\.1:\d+)", first).group(1)  # type: ignore[union-attr]
+        lines = [(await process.stdout.readline()).decode() for _ in range(4)]
+        tokens = re.findall(r"token=(\S+)", "".join(lines))
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            listed = (await client.get("/_sandbox/accounts")).json()["accounts"]
+            me = await client.get("/api/v9/users/@me", headers={"Authorization": tokens[0]})
+        assert [a["token"] for a in listed] == tokens and len(tokens) == 3
+        assert me.json()["username"] == "sandbox1"
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(process.wait(), 10)
+    stderr = (await process.stderr.read()).decode() if process.stderr else ""
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
