@@ -89,6 +89,7 @@ class AccountRunner:
         self._health = str(account.row["health"])
         self._background: set[asyncio.Task[None]] = set()
         self._unusable = asyncio.Event()
+        self._disabling = False
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -171,31 +172,45 @@ class AccountRunner:
                 owner=self.account.owner,
                 fence=self.account.fence,
             )
-            if health == "disabled":
-                await leasing.unassign_queued(conn, self.account.id)
         log.warning(
             "account health changed", extra={**self._log_extra, "health": health, "reason": reason}
         )
 
     async def _disable(self, reason: str) -> None:
         """Take the account out of leasing at once, hand its work to healthy accounts, stop."""
-        if self._unusable.is_set():
+        if self._disabling:
             return
+        self._disabling = True
+        # Shielded: the ownership loop drops a disabled account (cancelling this runner) and the
+        # hand-over must not be cut in half by that.
+        await asyncio.shield(self._hand_over(reason))
         self._unusable.set()
-        await self._set_health("disabled", reason)
+
+    async def _hand_over(self, reason: str) -> None:
+        """One transaction: account disabled, its queue unassigned, its in-flight work moved."""
+        self._health = "disabled"
         now_ms = int(self.clock() * 1000)
-        for task_id, task in list(self.jobs.items()):
-            async with self._lock(task_id):
-                if task.parent_id is not None:
-                    values = {
+        async with self.engine.begin() as conn:
+            await account_queries.set_health(conn, self.account.id, "disabled", reason)
+            await leasing.unassign_queued(conn, self.account.id)
+            for row in await leasing.tasks_in_flight(conn, self.account.id):
+                if row["parent_id"] is not None:
+                    # A follow-up needs its parent's message, which only this account can press.
+                    values: dict[str, Any] = {
                         "status": TaskStatus.FAILURE,
                         "fail_reason": f"account unusable: {reason}",
                         "finish_time": now_ms,
                     }
-                    await self._record(task_id, values, "account_error", {"reason": reason})
+                    kind = "account_error"
                 else:
                     values = {"status": TaskStatus.PENDING, "account_id": None, "nonce": None}
-                    await self._record(task_id, values, "requeued", {"reason": reason})
+                    kind = "requeued"
+                await taskstore.record_change(
+                    conn, row["id"], values, kind=kind, data={"reason": reason}
+                )
+        for task_id in list(self.jobs):
+            self._forget(task_id)
+        log.warning("account disabled", extra={**self._log_extra, "reason": reason})
 
     # ------------------------------------------------------------------------------ follow
 
@@ -208,7 +223,7 @@ class AccountRunner:
             elif isinstance(event, Reconnecting):
                 await self._set_health("reconnecting", f"gateway closed ({event.close_code})")
             elif isinstance(event, GatewayFatal):
-                await self._disable(event.reason)
+                await self._disable(f"gateway closed with {event.close_code}: {event.reason}")
                 return
             elif isinstance(event, BotEvent):
                 await self._on_bot_event(event)
