@@ -23,7 +23,12 @@ ACCOUNT = "acct-1"
 
 def grid_buttons(job_hash: str = HASH) -> list[dict[str, Any]]:
     row1 = [
-        {"type": 2, "style": 2, "label": f"U{i}", "custom_id": f"MJ::JOB::upsample::{i}::{job_hash}"}
+        {
+            "type": 2,
+            "style": 2,
+            "label": f"U{i}",
+            "custom_id": f"MJ::JOB::upsample::{i}::{job_hash}",
+        }
         for i in range(1, 5)
     ]
     row1.append(
@@ -139,3 +144,17 @@ def png() -> bytes:
     return base64.b64decode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
     )
+
+
+@asynccontextmanager
+async def no_writes(engine) -> AsyncIterator[None]:
+    """Assert the block changes no row count in tasks, events, deliveries or files."""
+    before = await counts(engine)
+    yield
+    assert await counts(engine) == before
+
+
+def data_url(data: bytes, content_type: str = "image/png") -> str:
+    import base64
+
+    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
