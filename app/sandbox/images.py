@@ -83,7 +83,9 @@ def render_scene(
     return image
 
 
-def caption(image: Image.Image, text: str, tag: str = "") -> Image.Image:
+def caption(
+    image: Image.Image, text: str, tag: str = "", min_band: int = 0, alpha: int = 150
+) -> Image.Image:
     """Draw the prompt (and a tag like `#2` or `Zoom Out`) on a band at the bottom."""
     image = image.copy()
     width, height = image.size
@@ -91,8 +93,8 @@ def caption(image: Image.Image, text: str, tag: str = "") -> Image.Image:
     font = _font(font_size)
     draw = ImageDraw.Draw(image, "RGBA")
     lines = _wrap(draw, text, font, width - 16)[:3]
-    band = (len(lines) + (1 if tag else 0)) * (font_size + 4) + 10
-    draw.rectangle((0, height - band, width, height), fill=(0, 0, 0, 150))
+    band = max(min_band, (len(lines) + (1 if tag else 0)) * (font_size + 4) + 10)
+    draw.rectangle((0, height - band, width, height), fill=(0, 0, 0, alpha))
     y = height - band + 5
     if tag:
         draw.text((8, y), tag, font=font, fill=(255, 220, 120))
@@ -152,7 +154,8 @@ def render_grid(
 
 def upscale(tile: Image.Image, prompt: str, tag: str) -> Image.Image:
     big = tile.resize((tile.width * 2, tile.height * 2), Image.Resampling.LANCZOS)
-    return caption(big, prompt, tag)
+    # An opaque, tall band hides the tile's own caption, enlarged underneath.
+    return caption(big, prompt, tag, min_band=int(big.height * 0.2), alpha=240)
 
 
 def zoom_out(
