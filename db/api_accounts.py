@@ -7,6 +7,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import ACTIVE_STATUSES, accounts, tasks
+from db.tasks import storable
 
 _RUNNING = (
     select(func.count())
@@ -24,6 +25,8 @@ async def list_public_accounts(conn: AsyncConnection) -> list[RowMapping]:
 
 
 async def get_public_account(conn: AsyncConnection, account_id: str) -> RowMapping | None:
+    if not storable(account_id):
+        return None
     result = await conn.execute(
         select(*_PUBLIC, _RUNNING.label("running")).where(accounts.c.id == account_id)
     )

@@ -21,6 +21,17 @@ TASKS_CHANNEL = "mjrelay_tasks"
 DELIVERIES_CHANNEL = "mjrelay_deliveries"
 
 
+def storable(text: object) -> bool:
+    """Can PostgreSQL keep this string? (no NUL, no unpaired surrogate)."""
+    if not isinstance(text, str) or "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class TaskIdTaken(Exception):
     """`insert_task` hit an existing id (two submissions drew the same random digits)."""
 
@@ -38,11 +49,15 @@ async def insert_task(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
 
 async def lock_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
     """The task row, locked until the transaction ends (`SELECT … FOR UPDATE`)."""
+    if not storable(task_id):
+        return None
     result = await conn.execute(select(tasks).where(tasks.c.id == task_id).with_for_update())
     return result.mappings().first()
 
 
 async def get_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
+    if not storable(task_id):
+        return None
     result = await conn.execute(select(tasks).where(tasks.c.id == task_id))
     return result.mappings().first()
 
@@ -50,7 +65,7 @@ async def get_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
 async def get_task_by_id_or_nonce(conn: AsyncConnection, key: str) -> RowMapping | None:
     """Pika status is keyed by "nonce": accept our task id or the interaction nonce."""
     found = await get_task(conn, key)
-    if found is not None:
+    if found is not None or not storable(key):
         return found
     result = await conn.execute(
         select(tasks).where(tasks.c.nonce == key).order_by(tasks.c.created_at.desc()).limit(1)
@@ -60,6 +75,7 @@ async def get_task_by_id_or_nonce(conn: AsyncConnection, key: str) -> RowMapping
 
 async def get_tasks(conn: AsyncConnection, ids: Sequence[str]) -> list[RowMapping]:
     """The tasks with these ids, in the order asked; unknown ids are skipped."""
+    ids = [i for i in ids if storable(i)]
     if not ids:
         return []
     result = await conn.execute(select(tasks).where(tasks.c.id.in_(list(ids))))
@@ -179,6 +195,8 @@ async def insert_task_file(
 
 
 async def get_task_file(conn: AsyncConnection, task_id: str, name: str) -> RowMapping | None:
+    if not (storable(task_id) and storable(name)):
+        return None
     result = await conn.execute(
         select(task_files).where(task_files.c.task_id == task_id, task_files.c.name == name)
     )

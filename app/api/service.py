@@ -25,11 +25,34 @@ from app.domain.images import InputImage
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import Task
 from app.taskstore import StoredFile
+from db.tasks import storable
 
 GRID_ACTIONS = frozenset({Action.UPSCALE, Action.VARIATION, Action.REROLL})
 GRID_PARENTS = frozenset(
     {"IMAGINE", "VARIATION", "REROLL", "BLEND", "VARIATION_SUBTLE", "VARIATION_STRONG"}
 )
+
+
+def ensure_storable(value: Any, where: str = "request") -> None:
+    """Refuse text PostgreSQL cannot keep (NUL, unpaired surrogates) before anything is written."""
+    if isinstance(value, str):
+        if not storable(value):
+            raise CommandError(
+                ErrorKind.INVALID,
+                f"{where} holds characters that cannot be stored (NUL or bad UTF-8)",
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            ensure_storable(key, where)
+            ensure_storable(item, where)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            ensure_storable(item, where)
+
+
+def _ensure_task_storable(task: Task) -> None:
+    for name in ("prompt", "notify_url", "client_state", "client_data", "params", "inputs"):
+        ensure_storable(getattr(task, name), name)
 
 
 class BannedWordSource:
@@ -132,6 +155,7 @@ class TaskService:
             client_data=cmd.extra.client_data,
             properties=self._properties(origin, {"botType": cmd.extra.bot_type}),
         )
+        _ensure_task_storable(task)
         return await taskstore.create_task(
             self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
         )
@@ -212,6 +236,7 @@ class TaskService:
             client_data=cmd.extra.client_data,
             properties=self._properties(origin, {"botType": parent.prop("botType")}),
         )
+        _ensure_task_storable(task)
         return await taskstore.create_task(
             self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
         )
@@ -230,6 +255,7 @@ class TaskService:
         if task.action == Action.ZOOM_CUSTOM and "--zoom" not in prompt:
             raise CommandError(ErrorKind.INVALID, "Custom Zoom needs --zoom <1..2> in the prompt")
         self.check_prompt(prompt)
+        ensure_storable(prompt, "prompt")
         params = {**task.params, "modalPrompt": prompt}
         async with self.engine.begin() as conn:
             if cmd.mask is not None:
