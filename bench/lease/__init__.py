@@ -1,0 +1,1 @@
+"""Scenario `lease`: claim + complete throughput, mjrelay's gated lease vs ungated job queues."""
