@@ -1,0 +1,203 @@
+"""End to end: HTTP dialect -> task -> worker -> sandbox Discord -> poll -> follow-up action."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import Settings
+from app.sandbox import Sandbox, start_sandbox
+from app.worker.sandbox_accounts import register_sandbox_accounts
+from app.worker.supervisor import Supervisor
+from db.tables import deliveries
+from tests.integration.api.conftest import body, data_url
+
+WAIT_S = 30.0
+FIXTURES = Path(__file__).parents[3].parent / "shared/spec/api-fixtures"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with start_sandbox(host="127.0.0.1", port=0, accounts=2, speed="instant", seed=3) as sb:
+        yield sb
+
+
+@contextlib.asynccontextmanager
+async def worker(database_url: str, engine: AsyncEngine, sandbox: Sandbox) -> AsyncIterator[None]:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    supervisor = Supervisor(
+        Settings(poll_interval_s=0.2, account_lease_ttl_s=5), database_url, engine
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(supervisor.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 15)
+
+
+async def poll(client, path: str, done, **kw):
+    """GET `path` until `done(json)`; the walk of statuses seen on the way is returned too."""
+    seen: list[object] = []
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while True:
+        reply = body(await client.get(path, **kw))
+        if not seen or seen[-1] != reply:
+            seen.append(reply)
+        if done(reply):
+            return reply, seen
+        assert asyncio.get_running_loop().time() < deadline, f"{path} stuck: {reply}"
+        await asyncio.sleep(0.05)
+
+
+def nz_done(task) -> bool:
+    return task["status"] in ("SUCCESS", "FAILURE", "CANCEL")
+
+
+async def test_novicezk_submit_poll_action_modal(api, database_url, engine, sandbox, png) -> None:
+    dooy = json.loads((FIXTURES / "dooy-client.submit-imagine.request.json").read_text())
+    async with api(api_secret="k") as client, worker(database_url, engine, sandbox):
+        h = {"mj-api-secret": "k"}
+        reply = body(await client.post("/mj/submit/imagine", json=dooy, headers=h))
+        assert reply["code"] == 1, reply
+        grid, _ = await poll(client, f"/mj/task/{reply['result']}/fetch", nz_done, headers=h)
+        assert (grid["status"], grid["progress"]) == ("SUCCESS", "100%"), grid
+        assert grid["imageUrl"] and grid["properties"]["finalPrompt"]
+        u1 = next(
+            b["customId"] for b in grid["buttons"] if "MJ::JOB::upsample::1::" in b["customId"]
+        )
+
+        image = await client.get(grid["imageUrl"].removeprefix("http://test"))
+        assert image.status_code == 200 and image.headers["content-type"].startswith("image/")
+
+        reply = body(
+            await client.post(
+                "/mj/submit/action", json={"taskId": grid["id"], "customId": u1}, headers=h
+            )
+        )
+        assert reply["code"] == 1, reply
+        upscale, _ = await poll(client, f"/mj/task/{reply['result']}/fetch", nz_done, headers=h)
+        assert upscale["status"] == "SUCCESS", upscale["failReason"]
+        assert upscale["action"] == "UPSCALE" and upscale["imageUrl"] != grid["imageUrl"]
+
+        zoom = next(
+            (b["customId"] for b in upscale["buttons"] if "CustomZoom" in b["customId"]), None
+        )
+        assert zoom is not None, upscale["buttons"]
+        if zoom:
+            reply = body(
+                await client.post(
+                    "/mj/submit/action", json={"taskId": upscale["id"], "customId": zoom}, headers=h
+                )
+            )
+            assert reply["code"] == 21, reply
+            reply = body(
+                await client.post(
+                    "/mj/submit/modal",
+                    json={"taskId": reply["result"], "prompt": f"{dooy['prompt']} --zoom 2"},
+                    headers=h,
+                )
+            )
+            assert reply["code"] == 1, reply
+            zoomed, _ = await poll(client, f"/mj/task/{reply['result']}/fetch", nz_done, headers=h)
+            assert zoomed["status"] == "SUCCESS", zoomed["failReason"]
+
+        reply = body(
+            await client.post(
+                "/mj/submit/change",
+                json={"action": "VARIATION", "index": 2, "taskId": grid["id"]},
+                headers=h,
+            )
+        )
+        assert reply["code"] == 1, reply
+        variation, _ = await poll(client, f"/mj/task/{reply['result']}/fetch", nz_done, headers=h)
+        assert variation["status"] == "SUCCESS", variation["failReason"]
+
+        reply = body(
+            await client.post("/mj/submit/describe", json={"base64": data_url(png)}, headers=h)
+        )
+        described, _ = await poll(client, f"/mj/task/{reply['result']}/fetch", nz_done, headers=h)
+        assert described["status"] == "SUCCESS", described["failReason"]
+        assert described["properties"]["finalPrompt"]
+
+        listed = body(
+            await client.post(
+                "/mj/task/list-by-condition", json={"ids": [int(grid["id"])]}, headers=h
+            )
+        )
+        assert listed[0]["status"] == "SUCCESS"
+
+
+async def test_webman_walks_statuses_and_callbacks_match(
+    api, database_url, engine, sandbox
+) -> None:
+    async with api() as client, worker(database_url, engine, sandbox):
+        reply = body(
+            await client.post(
+                "/image/imagine",
+                json={"prompt": "a small cat", "notifyUrl": "http://hooks.example/x"},
+            )
+        )
+        task_id = reply["taskId"]
+        done, seen = await poll(
+            client,
+            "/task/fetch",
+            lambda r: r["data"]["status"] in ("FINISHED", "FAILED"),
+            params={"taskId": task_id},
+        )
+        assert done["data"]["status"] == "FINISHED", done["data"]["failReason"]
+        walk = [s["data"]["status"] for s in seen]
+        order = ["PENDING", "STARTED", "SUBMITTED", "RUNNING", "FINISHED"]
+        assert [order.index(s) for s in walk] == sorted(order.index(s) for s in walk), walk
+        custom_id = done["data"]["buttons"][0][0]["custom_id"]
+        reply = body(
+            await client.post("/image/action", json={"taskId": task_id, "customId": custom_id})
+        )
+        assert reply["code"] == 0, reply
+        upscale, _ = await poll(
+            client,
+            "/task/fetch",
+            lambda r: r["data"]["status"] in ("FINISHED", "FAILED"),
+            params={"taskId": reply["taskId"]},
+        )
+        assert upscale["data"]["status"] == "FINISHED", upscale["data"]["failReason"]
+        final = (await client.get("/task/fetch", params={"taskId": task_id})).content
+    async with engine.connect() as conn:
+        rows = (
+            (
+                await conn.execute(
+                    select(deliveries)
+                    .where(deliveries.c.task_id == task_id)
+                    .order_by(deliveries.c.seq)
+                )
+            )
+            .mappings()
+            .all()
+        )
+    statuses = [json.loads(r["payload"])["status"] for r in rows]
+    assert statuses[0] == "PENDING" and statuses[-1] == "FINISHED"
+    assert final == b'{"code":0,"msg":"success","data":' + rows[-1]["payload"] + b"}"
+
+
+async def test_discordxy_imagine_change_status(api, database_url, engine, sandbox) -> None:
+    async with api() as client, worker(database_url, engine, sandbox):
+        reply = body(await client.post("/mj/imagine", json={"prompt": "a small cat"}))
+        done = lambda r: r["result"]["status"] in ("Success", "Failed", "Timeout")  # noqa: E731
+        grid, _ = await poll(client, "/mj/status", done, params={"taskId": reply["result"]})
+        assert grid["result"]["status"] == "Success", grid
+        reply = body(
+            await client.post("/mj/change", json={"taskId": reply["result"], "action": "U1"})
+        )
+        assert reply["code"] == 0, reply
+        upscale, _ = await poll(client, "/mj/status", done, params={"taskId": reply["result"]})
+        assert upscale["result"]["status"] == "Success", upscale
+        assert upscale["result"]["action"] == "Upsample"
+        assert upscale["result"]["params"]["index"] == "1"
