@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ async def run_bench(
     scenarios = load_scenarios()
     ctx = BenchContext(server, scale, out_dir, progress, profile, BUDGET_S)
     facts = await machine.facts(server.url)
+    load_before = _load()
     results = []
     for name in names:
         scenario = scenarios[name]
@@ -37,9 +39,14 @@ async def run_bench(
             print(f"bench: {name} may overrun the {BUDGET_S // 60}-minute budget", file=sys.stderr)
         results.append(await scenario.run(ctx))
     total = time.monotonic() - ctx.started
+    facts.append(("load average", f"{load_before} at start, {_load()} at end (1, 5, 15 min)"))
     text = report.render(results, facts, pending(), total)
     report.write(out_dir / "benchmarks.md", text)
     return results
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _print(results: Sequence[ScenarioResult]) -> None:

@@ -10,6 +10,7 @@ Three views, attached as `docs/bench/lease-profile.txt`:
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import statistics
 from collections import defaultdict
@@ -151,7 +152,7 @@ async def profile_ours(
         return ["pyinstrument is not installed: no profile attached."], []
     rounds = 2 if ctx.scale == "full" else 1
     experiment_params = dataclasses.replace(params, run_s=min(PROFILE_RUN_S, params.run_s))
-    table = await experiments.compare(ctx, experiment_params, template, rounds)
+    table, findings = await experiments.compare(ctx, experiment_params, template, rounds)
     shares = package_shares(profiler.last_session.root_frame())
     cpu = cpu_lines(results)
     body = [
@@ -179,15 +180,24 @@ async def profile_ours(
     top = ", ".join(f"{name} {share:.0%}" for name, share in shares[:5])
     notes = [
         "CPU during the runs: " + "; ".join(cpu) + ".",
-        f"Event-loop thread of an mjrelay run by package: {top}.",
+        f"Event-loop thread of an mjrelay run by package: {top}. Wall time inside socket"
+        " send()/recv() is mostly the thread waiting for a core (1-minute load average"
+        f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores when profiled).",
+        *findings,
     ]
     ms_before, ms_after = execution_ms(before), execution_ms(after)
     if ms_before is not None and ms_after is not None:
-        scans = re.findall(r"Seq Scan on tasks t .*rows=([0-9,.]+) loops", before)
-        scanned = f" (its plan reads all {scans[0].split('.')[0]} task rows)" if scans else ""
+        scans = re.findall(r"Seq Scan on tasks t .*rows=([0-9]+)", before)
+        scanned = f" (its plan reads all {int(scans[0]):,} task rows)" if scans else ""
+        skipped = re.findall(r"Rows Removed by Filter: ([0-9]+)", after.split("Update on", 1)[-1])
+        walked = (
+            f", its candidate scan stepping over {int(skipped[0]):,} non-pending rows first"
+            if skipped
+            else ""
+        )
         notes.append(
             f"One claim (`claim_pending`) on the seeded database took {ms_before:.1f} ms"
-            f"{scanned}; after {run.leases:,} tasks completed, {ms_after:.1f} ms."
+            f"{scanned}; after {run.leases:,} tasks completed, {ms_after:.1f} ms{walked}."
         )
     notes.append(
         f"Profile, CPU split and query plans: [bench/{PROFILE_FILE}](bench/{PROFILE_FILE})."
