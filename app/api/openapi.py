@@ -22,13 +22,13 @@ def _obj(required: list[str] | None = None, **props: Schema) -> Schema:
     return schema
 
 
-_NZ_COMMON = {
+_NZ_COMMON: dict[str, Schema] = {
     "state": {"type": "string", "maxLength": 255},
     "notifyHook": {"type": "string", "maxLength": 2000},
     "botType": {"type": "string", "enum": ["MID_JOURNEY", "NIJI_JOURNEY"]},
 }
 _DIMS: Schema = {"type": "string", "enum": ["PORTRAIT", "SQUARE", "LANDSCAPE"]}
-_WM_COMMON = {"notifyUrl": _URL, "data": {"type": "object"}}
+_WM_COMMON: dict[str, Schema] = {"notifyUrl": _URL, "data": {"type": "object"}}
 
 
 def _op(summary: str, tag: str, body: Schema | None = None, **extra: Any) -> dict[str, Any]:

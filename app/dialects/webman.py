@@ -176,7 +176,8 @@ def error_body(err: CommandError) -> tuple[int, bytes]:
         return 200, dumps(SECRET_BODY)
     word = err.details.get("word", "") if err.kind == ErrorKind.BANNED else ""
     msg = BANNED_MESSAGE if err.kind == ErrorKind.BANNED else _MESSAGES.get(err.kind, err.message)
-    body = {"code": 500, "msg": msg, "taskId": None, "data": [], "ban-words": word or ""}
+    body: dict[str, Any] = {"code": 500, "msg": msg, "taskId": None, "data": []}
+    body["ban-words"] = word or ""
     return 200, dumps(body)
 
 
@@ -245,7 +246,7 @@ def parse_imagine(body: Any) -> CreateTask:
         dialect=DIALECT,
         action=Action.IMAGINE,
         prompt=prompt,
-        images=list(images),
+        images=[*images],
         extra=_passthrough(body),
     )
 
@@ -271,7 +272,7 @@ def parse_describe(body: Any) -> CreateTask:
     body = _object(body)
     images = _images(body, required=True)
     return CreateTask(
-        dialect=DIALECT, action=Action.DESCRIBE, images=images[:1], extra=_passthrough(body)
+        dialect=DIALECT, action=Action.DESCRIBE, images=[*images[:1]], extra=_passthrough(body)
     )
 
 

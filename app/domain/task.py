@@ -58,7 +58,7 @@ class Task:
     fence: int | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Task:
+    def from_row(cls, row: Mapping[str, Any] | Any) -> Task:
         """From a `tasks` row mapping; columns the model does not carry are ignored."""
         values = {f.name: row[f.name] for f in FIELDS if f.name in row}
         for key in ("params", "properties"):
