@@ -27,6 +27,8 @@ from app.domain.task import Task
 from app.taskstore import StoredFile
 from db.tasks import storable
 
+# Where a MODAL task keeps its parent's account until the client's input arrives.
+PINNED_ACCOUNT = "_accountId"
 GRID_ACTIONS = frozenset({Action.UPSCALE, Action.VARIATION, Action.REROLL})
 GRID_PARENTS = frozenset(
     {"IMAGINE", "VARIATION", "REROLL", "BLEND", "VARIATION_SUBTLE", "VARIATION_STRONG"}
@@ -221,6 +223,10 @@ class TaskService:
         files = []
         if cmd.mask is not None:
             files.append(_mask_file(cmd.mask))
+        if waits_for_client:
+            # Not pinned yet: a task waiting for the client must not hold a slot of the account's
+            # cap. `submit_modal` pins it when it becomes PENDING.
+            params[PINNED_ACCOUNT] = parent.account_id
         task = Task(
             id=self._new_id(cmd.dialect),
             dialect=cmd.dialect,
@@ -229,7 +235,7 @@ class TaskService:
             status=TaskStatus.MODAL if waits_for_client else TaskStatus.PENDING,
             prompt=cmd.prompt or _default_prompt(parent, ref),
             params={k: v for k, v in params.items() if v is not None},
-            account_id=parent.account_id,
+            account_id=None if waits_for_client else parent.account_id,
             parent_id=parent.id,
             notify_url=cmd.extra.notify_url,
             client_state=cmd.extra.client_state,
@@ -257,6 +263,7 @@ class TaskService:
         self.check_prompt(prompt)
         ensure_storable(prompt, "prompt")
         params = {**task.params, "modalPrompt": prompt}
+        account_id = params.pop(PINNED_ACCOUNT, None) or task.account_id
         async with self.engine.begin() as conn:
             if cmd.mask is not None:
                 mask = _mask_file(cmd.mask)
@@ -264,7 +271,12 @@ class TaskService:
             changed = await taskstore.record_change(
                 conn,
                 task.id,
-                {"status": TaskStatus.PENDING, "prompt": prompt, "params": params},
+                {
+                    "status": TaskStatus.PENDING,
+                    "prompt": prompt,
+                    "params": params,
+                    "account_id": account_id,
+                },
                 kind="modal_submitted",
                 expected_statuses={TaskStatus.MODAL},
             )

@@ -86,6 +86,9 @@ async def test_acceptance_submit_poll_action_modal_list(api, engine) -> None:
         )
         assert reply["code"] == 21 and reply["description"] == "窗口等待", reply
         modal_task = reply["result"]
+        waiting = await get_task(engine, modal_task)
+        assert waiting.account_id is None  # no slot of the account's cap while the client types
+        assert waiting.params["_accountId"] == ACCOUNT
         assert (
             body(await client.get(f"/mj/task/{modal_task}/fetch", headers=SECRET))["status"]
             == "MODAL"
