@@ -199,7 +199,7 @@ class ActionsMixin:
         if job is None or job.user_id != it.user_id:
             self.error(it, "action_restricted")
         else:
-            job.cancelled = True
+            job.cancel()
 
     async def _picreader(self: MidjourneyBot, it: Interaction, flags: Flags, click: Click):
         prompts = self.prompt_lists.get(it.message["id"] if it.message else "", [])

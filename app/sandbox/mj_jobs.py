@@ -8,6 +8,7 @@ Rendering runs in a worker thread; speeds only change the pauses between steps.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,11 @@ class Job:
     components: Callable[[str], list[Component]] = grid_components
     mode_suffix: bool = True
     cancelled: bool = field(default=False, repr=False)
+    cancel_requested: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.cancel_requested.set()
 
     @property
     def user_id(self) -> str:
@@ -164,9 +170,12 @@ class JobRunner:
             image = await asyncio.to_thread(job.render)
             if start is not None and not await self._progress(job, emitter, start, image):
                 return
-            if job.faults.delay:
-                await asyncio.sleep(job.faults.delay)
+            if job.faults.delay:  # a Cancel Job click ends the hold early
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(job.cancel_requested.wait(), job.faults.delay)
             await speed.pause(speed.step_delay if job.progress else speed.quick_delay, job.relaxed)
+            if job.cancelled and start is not None:  # cancelled while held by a delay
+                self._update(job, emitter, start, job.content("Stopped"), [], [])
             if job.faults.drop_final or job.cancelled:
                 return
             await self._post_final(job, emitter, start, image)

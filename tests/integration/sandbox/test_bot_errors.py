@@ -89,7 +89,7 @@ async def test_job_queued_then_started_and_queue_full() -> None:
     async with start_sandbox(port=0, concurrency=1, queue_size=1) as sandbox:
         driver = Driver(sandbox.base_url, sandbox.gateway_url, sandbox.accounts[0])
         await driver.gateway.connect()
-        first = await driver.imagine("a first fox --sandbox-fault delay:0.3")
+        first = await driver.imagine("a first fox --sandbox-fault delay:1")
         await driver.nonce_message(first)
         queued = await driver.imagine("a second fox")
         full = await driver.imagine("a third fox")
@@ -113,7 +113,7 @@ async def test_job_queued_then_started_and_queue_full() -> None:
 
 async def test_concurrency_is_per_account(sandbox: Sandbox, driver: Driver, other: Driver) -> None:
     for _ in range(3):
-        await sandbox.inject_fault("delay", account=0, seconds=0.2)
+        await sandbox.inject_fault("delay", account=0, seconds=1.0)
         await driver.imagine("a busy fox")
     mine = await driver.imagine("my fourth fox")
     theirs = await other.imagine("their first fox")

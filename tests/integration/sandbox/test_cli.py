@@ -7,7 +7,7 @@ import re
 import signal
 import sys
 
-import httpx
+from tests.integration.sandbox.helpers import http_client
 
 
 async def test_cli_sandbox_serves_and_stops() -> None:
@@ -22,7 +22,7 @@ async def test_cli_sandbox_serves_and_stops() -> None:
         base_url = re.search(r"on (http://127\.0\.0\.1:\d+)", first).group(1)  # type: ignore[union-attr]
         lines = [(await process.stdout.readline()).decode() for _ in range(4)]
         tokens = re.findall(r"token=(\S+)", "".join(lines))
-        async with httpx.AsyncClient(base_url=base_url) as client:
+        async with http_client(base_url=base_url) as client:
             listed = (await client.get("/_sandbox/accounts")).json()["accounts"]
             me = await client.get("/api/v9/users/@me", headers={"Authorization": tokens[0]})
         assert [a["token"] for a in listed] == tokens and len(tokens) == 3

@@ -170,7 +170,7 @@ async def test_describe_error_and_queued_shapes(sandbox: Sandbox, driver: Driver
     assert_shape(frame, fixture("mj-error-banned.message_create.json"))
 
     for _ in range(3):
-        await sandbox.inject_fault("delay", account=0, seconds=0.3)
+        await sandbox.inject_fault("delay", account=0, seconds=1.0)
         await driver.imagine("a busy fox")
     queued_nonce = await driver.imagine("a waiting fox")
     queued = await driver.nonce_message(queued_nonce)

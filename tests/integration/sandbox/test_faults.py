@@ -9,16 +9,16 @@ import httpx
 import pytest
 
 from app.sandbox import Sandbox, start_sandbox
-from tests.integration.sandbox.helpers import Driver, find_button
+from tests.integration.sandbox.helpers import Driver, find_button, http_client
 
 
 async def post_fault(sandbox: Sandbox, body: dict) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=sandbox.base_url) as client:
+    async with http_client(base_url=sandbox.base_url) as client:
         return await client.post("/_sandbox/faults", json=body)
 
 
 async def test_accounts_endpoint(sandbox: Sandbox) -> None:
-    async with httpx.AsyncClient(base_url=sandbox.base_url) as client:
+    async with http_client(base_url=sandbox.base_url) as client:
         body = (await client.get("/_sandbox/accounts")).json()
     assert [a["token"] for a in body["accounts"]] == [a.token for a in sandbox.accounts]
     assert body["accounts"][0]["channel_id"] == sandbox.accounts[0].channel_id
@@ -147,7 +147,7 @@ async def test_natural_rate_limit_headers() -> None:
     async with start_sandbox(port=0, rate_limit=3) as sandbox:
         account = sandbox.accounts[0]
         headers = {"Authorization": account.token}
-        async with httpx.AsyncClient(base_url=f"{sandbox.base_url}/api/v10") as client:
+        async with http_client(base_url=f"{sandbox.base_url}/api/v10") as client:
             responses = [await client.get("/users/@me", headers=headers) for _ in range(4)]
     assert [r.status_code for r in responses] == [200, 200, 200, 429]
     assert [r.headers["x-ratelimit-remaining"] for r in responses[:3]] == ["2", "1", "0"]

@@ -6,16 +6,15 @@ import asyncio
 import json
 import zlib
 
-import httpx
 import pytest
 import websockets
 
 from app.sandbox import Sandbox, start_sandbox
-from tests.integration.sandbox.helpers import Driver, GatewayClient
+from tests.integration.sandbox.helpers import Driver, GatewayClient, http_client
 
 
 async def test_gateway_url_endpoints(sandbox: Sandbox) -> None:
-    async with httpx.AsyncClient(base_url=sandbox.base_url) as client:
+    async with http_client(base_url=sandbox.base_url) as client:
         for version in (9, 10):
             response = await client.get(f"/api/v{version}/gateway")
             assert response.json() == {"url": sandbox.gateway_url}
@@ -71,10 +70,10 @@ async def test_heartbeat_ack_and_server_heartbeat_request(sandbox: Sandbox) -> N
 
 
 async def test_missing_heartbeats_time_the_session_out() -> None:
-    async with start_sandbox(port=0, heartbeat_interval_ms=50) as sandbox:
+    async with start_sandbox(port=0, heartbeat_interval_ms=250) as sandbox:
         client = GatewayClient(sandbox.gateway_url, sandbox.accounts[0].token)
         hello = await client.open()
-        assert hello["d"]["heartbeat_interval"] == 50
+        assert hello["d"]["heartbeat_interval"] == 250
         await client.identify()
         assert await client.wait_closed(within=2) == 4009
         again = GatewayClient(sandbox.gateway_url, client.token)
@@ -110,7 +109,7 @@ async def test_resume_replays_missed_dispatches(sandbox: Sandbox, driver: Driver
     await sandbox.inject_fault("disconnect", account=0, code=4000)
     assert await gateway.wait_closed() == 4000
     nonce = await driver.imagine("a fox while offline")  # dispatched while disconnected
-    await asyncio.sleep(0.2)
+    await wait_for_final_in_history(driver)  # the job finished while we were away
     await gateway.open()
     start = len(gateway.frames)
     gateway.seq = seq_before
@@ -123,6 +122,18 @@ async def test_resume_replays_missed_dispatches(sandbox: Sandbox, driver: Driver
     assert "MESSAGE_DELETE" in events
     final = await driver.final(nonce)
     assert final["attachments"]
+
+
+async def wait_for_final_in_history(driver: Driver) -> None:
+    url = f"/channels/{driver.account.channel_id}/messages"
+
+    async def has_final() -> bool:
+        history = (await driver.http.get(url)).json()
+        return any("MJ::JOB::upsample::" in json.dumps(m["components"]) for m in history)
+
+    async with asyncio.timeout(10):
+        while not await has_final():  # noqa: ASYNC110 (polling REST on purpose)
+            await asyncio.sleep(0.02)
 
 
 async def test_resume_of_unknown_or_invalidated_session_gets_op9(sandbox: Sandbox) -> None:

@@ -6,7 +6,6 @@ import base64
 import io
 import re
 
-import httpx
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
@@ -15,6 +14,7 @@ from tests.integration.sandbox.helpers import (
     Driver,
     button_ids,
     find_button,
+    http_client,
     interaction_command,
     interaction_modal,
 )
@@ -29,7 +29,7 @@ def png(colour: str, size: tuple[int, int] = (96, 64)) -> bytes:
 
 
 async def fetch_image(url: str) -> Image.Image:
-    async with httpx.AsyncClient() as client:
+    async with http_client() as client:
         response = await client.get(url)
     assert response.status_code == 200, url
     return Image.open(io.BytesIO(response.content))
@@ -220,7 +220,7 @@ async def test_vary_region_iframe_and_inpaint(driver: Driver) -> None:
     body = {"customId": token, "mask": base64.b64encode(mask.getvalue()).decode(),
             "prompt": "a fox wearing a red scarf", "userId": "0", "username": "0",
             "full_prompt": None}  # fmt: skip
-    async with httpx.AsyncClient() as client:
+    async with http_client() as client:
         bad = await client.post(
             f"{driver.base_url}/inpaint/api/submit-job", json=body | {"mask": "!!"}
         )

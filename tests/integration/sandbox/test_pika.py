@@ -5,17 +5,16 @@ from __future__ import annotations
 import io
 
 import av
-import httpx
 from PIL import Image
 
-from tests.integration.sandbox.helpers import PIKA_APP, Driver, interaction_command
+from tests.integration.sandbox.helpers import PIKA_APP, Driver, http_client, interaction_command
 
 CREATE = ("1123437775926251531", "1123437775926251532")
 ANIMATE = ("1123437775926251533", "1123437775926251534")
 
 
 async def video_frames(url: str) -> tuple[int, tuple[int, int], str]:
-    async with httpx.AsyncClient() as client:
+    async with http_client() as client:
         response = await client.get(url)
     assert response.status_code == 200
     assert response.headers["content-type"] == "video/mp4"
