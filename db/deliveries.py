@@ -18,6 +18,7 @@ The dispatcher's invariants, each enforced here rather than in a process's memor
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,9 +26,32 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from db.urls import sqlalchemy_url
 
 CHANNEL = "mjrelay_deliveries"
+
+
+def make_dispatcher_engine(url: str, *, pool_size: int, hold_timeout_s: float) -> AsyncEngine:
+    """The dispatcher's own pool: one connection per attempt in flight, plus the claim loop's.
+
+    A claimed row stays locked while its attempt runs. Should a dispatcher stall far beyond the
+    attempt timeout (network partition, frozen VM), `idle_in_transaction_session_timeout` makes
+    PostgreSQL end its session and free the row. No pre-ping: the claim loop survives a dead
+    connection by retrying, and a ping would cost a round trip per delivery.
+    """
+    settings = {
+        "idle_in_transaction_session_timeout": str(int(hold_timeout_s * 1000)),
+        "application_name": f"mjrelay-callbacks/{os.getpid()}",
+    }
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=2,
+        connect_args={"server_settings": settings},
+    )
+
 
 # -- notify_deliveries: wake every dispatcher. Inside a transaction PostgreSQL sends it at COMMIT
 # (and drops it on ROLLBACK), so a dispatcher never wakes for a row it cannot see yet.
@@ -97,13 +121,20 @@ async def insert_delivery(
     return NewDelivery(id=row.id, seq=row.seq, webhook_id=row.webhook_id)
 
 
-# -- claim_due_delivery: the oldest due delivery that is not held back by an earlier one of its
-# task, locked for the caller's transaction. Rows another dispatcher holds are skipped, not waited
-# on. The earlier-seq check sees an in-flight (locked) delivery as pending, so a task's next
-# callback waits until the previous one is delivered or given up. `lag_s` is how late the attempt
-# starts compared with when it was due.
+# -- claim_due_delivery: the oldest due delivery not held back by an earlier one of its task,
+# locked for the caller's transaction. Rows another dispatcher holds are skipped, not waited on.
+# Per-task FIFO: a delivery qualifies only when no earlier seq of its task is pending — one
+# waiting for a retry, or locked because it is in flight, still counts as pending.
+# Cost stays flat however long the queue is, whatever the planner's statistics say (a fresh
+# burst of rows is the normal case here): the candidates are the first CANDIDATES due rows (one
+# walk of ix_deliveries_due), and the FIFO test is one probe of ix_deliveries_pending_by_task
+# per candidate. Rows held back behind a retry are not among the due ones (`record_attempt`
+# moves their due time behind their predecessor's), so a candidate window that is full of
+# unclaimable rows means that many attempts are in flight right now; the next claim after one
+# of them finishes will find work. `lag_s` is how late the attempt starts after it was due.
+CANDIDATES = 256
 _CLAIM = text(
-    """
+    f"""
     SELECT d.id, d.task_id, d.seq, d.webhook_id, d.url, d.dialect, d.payload, d.attempts,
            extract(epoch FROM clock_timestamp() - d.next_attempt_at)::float8 AS lag_s,
            EXISTS (
@@ -111,21 +142,23 @@ _CLAIM = text(
                WHERE e.url = d.url AND e.disabled_at IS NOT NULL
            ) AS endpoint_disabled
     FROM deliveries d
-    WHERE d.status = 'pending'
+    WHERE d.id = ANY (ARRAY(
+            SELECT id FROM deliveries
+            WHERE status = 'pending' AND next_attempt_at <= now()
+            ORDER BY next_attempt_at
+            LIMIT {CANDIDATES}
+        ))
+      AND d.status = 'pending'
       AND d.next_attempt_at <= now()
       AND NOT EXISTS (
           SELECT 1 FROM deliveries p
           WHERE p.task_id = d.task_id AND p.seq < d.seq AND p.status = 'pending'
       )
-    ORDER BY d.next_attempt_at, d.id
+    ORDER BY d.next_attempt_at
     LIMIT 1
     FOR UPDATE OF d SKIP LOCKED
     """
 )
-
-# A claimed row stays locked while its attempt runs; if the dispatcher stalls far beyond the
-# attempt timeout (network partition, frozen VM), PostgreSQL ends the session and frees the row.
-_GUARD_IDLE = text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)")
 
 
 @dataclass(frozen=True)
@@ -142,12 +175,9 @@ class ClaimedDelivery:
     endpoint_disabled: bool
 
 
-async def claim_due_delivery(
-    conn: AsyncConnection, *, hold_timeout_s: float = 120.0
-) -> ClaimedDelivery | None:
+async def claim_due_delivery(conn: AsyncConnection) -> ClaimedDelivery | None:
     """Lock one due delivery for an attempt; None when nothing is due. Keep the transaction
     open during the attempt and finish it with `record_attempt` + commit."""
-    await conn.execute(_GUARD_IDLE, {"ms": str(int(hold_timeout_s * 1000))})
     row = (await conn.execute(_CLAIM)).one_or_none()
     if row is None:
         return None
@@ -182,6 +212,16 @@ _RECORD = text(
         attempt_log = attempt_log || jsonb_build_array(CAST(:entry AS jsonb)),
         delivered_at = CASE WHEN :status = 'delivered' THEN clock_timestamp() ELSE delivered_at END
     WHERE id = :id
+    RETURNING task_id, seq, next_attempt_at
+    """
+)
+
+# -- hold_back_successors: a delivery going into a retry wait takes its task's later pending
+# deliveries with it (they cannot go before it anyway), so they do not crowd the due candidates.
+_HOLD_BACK = text(
+    """
+    UPDATE deliveries SET next_attempt_at = :due
+    WHERE task_id = :task_id AND seq > :seq AND status = 'pending' AND next_attempt_at < :due
     """
 )
 
@@ -199,19 +239,25 @@ async def record_attempt(
     entry: dict[str, Any],
 ) -> None:
     """Write one attempt's result and append `entry` to the delivery's attempt log."""
-    await conn.execute(
-        _RECORD,
-        {
-            "id": delivery_id,
-            "status": status,
-            "attempts": attempts,
-            "delay_s": delay_s,
-            "attempted_at": attempted_at,
-            "status_code": status_code,
-            "error": error,
-            "entry": json.dumps(entry),
-        },
-    )
+    row = (
+        await conn.execute(
+            _RECORD,
+            {
+                "id": delivery_id,
+                "status": status,
+                "attempts": attempts,
+                "delay_s": delay_s,
+                "attempted_at": attempted_at,
+                "status_code": status_code,
+                "error": error,
+                "entry": json.dumps(entry),
+            },
+        )
+    ).one()
+    if status == "pending":
+        await conn.execute(
+            _HOLD_BACK, {"task_id": row.task_id, "seq": row.seq, "due": row.next_attempt_at}
+        )
 
 
 # -- disable_endpoint: a 410 Gone turns a URL off for every later delivery until a redeliver.

@@ -213,6 +213,13 @@ deliveries = Table(
         "next_attempt_at",
         postgresql_where=text("status = 'pending'"),
     ),
+    # Per-task FIFO: "is an earlier delivery of this task still pending?" in one probe.
+    Index(
+        "ix_deliveries_pending_by_task",
+        "task_id",
+        "seq",
+        postgresql_where=text("status = 'pending'"),
+    ),
     Index("ix_deliveries_created_at", "created_at"),
 )
 

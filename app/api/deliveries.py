@@ -1,7 +1,7 @@
 """mjrelay's own JSON API for callbacks: list a task's deliveries, redeliver one.
 
-    GET  /api/tasks/{task_id}/deliveries   every delivery of the task with its attempt log
-    POST /api/deliveries/{id}/redeliver    queue it again now (fresh retry cycle, same webhook-id)
+GET  /api/tasks/{task_id}/deliveries   every delivery of the task with its attempt log
+POST /api/deliveries/{id}/redeliver    queue it again now (fresh retry cycle, same webhook-id)
 """
 
 from __future__ import annotations

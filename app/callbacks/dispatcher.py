@@ -47,7 +47,6 @@ from app.callbacks.ssrf import Allowlist
 from app.callbacks.transport import make_client
 from app.config import Settings
 from db import deliveries as db
-from db.engine import make_engine
 from db.urls import asyncpg_dsn
 
 log = logging.getLogger(__name__)
@@ -156,7 +155,7 @@ class Dispatcher:
         conn = await self._engine.connect()
         try:
             await conn.begin()
-            delivery = await db.claim_due_delivery(conn, hold_timeout_s=self._config.hold_timeout_s)
+            delivery = await db.claim_due_delivery(conn)
         except BaseException:
             await _close(conn)
             raise
@@ -322,7 +321,9 @@ async def run_dispatcher(
 ) -> None:
     """Run the dispatcher of `settings` on `database_url` until `stop` is set."""
     config = DispatcherConfig.from_settings(settings, **overrides)
-    engine = make_engine(database_url, pool_size=config.concurrency + 2)
+    engine = db.make_dispatcher_engine(
+        database_url, pool_size=config.concurrency + 1, hold_timeout_s=config.hold_timeout_s
+    )
     try:
         dispatcher = Dispatcher(engine, config, listen_dsn=asyncpg_dsn(database_url))
         log.info("callback dispatcher started (concurrency %s)", config.concurrency)
