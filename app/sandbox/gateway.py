@@ -254,6 +254,7 @@ class Gateway:
         self.sessions[session.session_id] = session
         connection.session = session
         connection.send(session.frame("READY", self._ready(session)))
+        connection.send(session.frame("READY_SUPPLEMENTAL", self._ready_supplemental(session)))
 
     def _ready(self, session: GatewaySession) -> Json:
         account = session.state.account
@@ -277,6 +278,26 @@ class Gateway:
             "sessions": [],
             "country_code": "US",
             "auth_session_id_hash": secrets.token_urlsafe(24),
+            # Beyond the spec's minimal READY: what a real user READY also carries and
+            # user-account libraries read (one merged_members list per guild).
+            "users": [],
+            "merged_members": [[]],
+            "user_settings": {},
+            "user_guild_settings": {"entries": [], "version": 0, "partial": False},
+            "read_state": {"entries": [], "version": 0, "partial": False},
+            "guild_join_requests": [],
+            "analytics_token": "",
+        }
+
+    @staticmethod
+    def _ready_supplemental(session: GatewaySession) -> Json:
+        guild_id = session.state.account.guild_id
+        return {
+            "merged_presences": {"friends": [], "guilds": [[]]},
+            "merged_members": [[]],
+            "guilds": [{"id": guild_id, "voice_states": [], "embedded_activities": []}],
+            "lazy_private_channels": [],
+            "disclose": [],
         }
 
     def _resume(self, connection: Connection, data: Json) -> None:

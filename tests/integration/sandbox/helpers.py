@@ -77,6 +77,7 @@ class GatewayClient:
         await self.send({"op": 2, "d": {"token": self.token, "capabilities": 16381,
                                         "properties": {"os": "Linux"}}})  # fmt: skip
         ready = await self.wait(lambda f: f.get("t") == "READY", start=start)
+        await self.wait(lambda f: f.get("t") == "READY_SUPPLEMENTAL", start=start)
         self.ready = ready["d"]
         self.session_id = ready["d"]["session_id"]
         return ready
