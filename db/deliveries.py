@@ -161,6 +161,27 @@ _CLAIM = text(
 )
 
 
+# -- hold_back_blocked: due deliveries stuck behind an earlier pending delivery of their task that
+# waits for a retry take over its due time, so they leave the claim's candidate window. Producers
+# insert deliveries due at once, even while their task's previous callback is in a retry wait; the
+# dispatcher runs this when a claim comes back empty.
+_HOLD_BACK_BLOCKED = text(
+    """
+    UPDATE deliveries d SET next_attempt_at = p.next_attempt_at
+    FROM deliveries p
+    WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+      AND p.task_id = d.task_id AND p.seq < d.seq AND p.status = 'pending'
+      AND p.next_attempt_at > now()
+    """
+)
+
+
+async def hold_back_blocked(conn: AsyncConnection) -> int:
+    """Move blocked due deliveries behind their predecessor's retry; how many moved."""
+    result = await conn.execute(_HOLD_BACK_BLOCKED)
+    return int(result.rowcount or 0)
+
+
 @dataclass(frozen=True)
 class ClaimedDelivery:
     id: int

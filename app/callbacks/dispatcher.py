@@ -151,17 +151,21 @@ class Dispatcher:
                 await self._sleep(self._config.poll_interval_s)
 
     async def _start_one(self) -> bool:
-        """Claim one due delivery and start its attempt; False when nothing is due."""
+        """Claim one due delivery and start its attempt; False when there was nothing to do."""
         conn = await self._engine.connect()
+        moved = 0
         try:
             await conn.begin()
             delivery = await db.claim_due_delivery(conn)
+            if delivery is None:
+                moved = await db.hold_back_blocked(conn)
+                await conn.commit()
         except BaseException:
             await _close(conn)
             raise
         if delivery is None:
             await _close(conn)
-            return False
+            return moved > 0  # blocked rows left the candidate window: claim again at once
         task = asyncio.create_task(self._attempt(conn, delivery))
         self._inflight.add(task)
         task.add_done_callback(self._finished)

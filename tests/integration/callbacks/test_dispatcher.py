@@ -5,6 +5,7 @@ import os
 import time
 
 import httpx
+from sqlalchemy import text
 from standardwebhooks import Webhook
 
 from app.api.app import create_app
@@ -12,6 +13,7 @@ from app.callbacks.dispatcher import DispatcherConfig
 from app.callbacks.policy import RetrySchedule
 from app.callbacks.ssrf import Allowlist
 from app.config import Settings
+from app.metrics import REGISTRY
 from db.urls import asyncpg_dsn
 from tests.integration.callbacks.helpers import (
     Reply,
@@ -190,3 +192,40 @@ async def test_invalid_urls_fail_without_retrying(engine, dispatchers) -> None:
     rows = await delivery_rows(engine)
     assert [r["status"] for r in rows] == ["failed"] * 4
     assert all(attempts_of(r)[0]["outcome"] == "invalid_url" for r in rows)
+
+
+async def test_metrics_count_attempts_failures_depth_and_lag(engine, receivers, dispatchers):
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {
+        "ok": sample("mjrelay_callback_attempts_total", outcome="delivered"),
+        "err": sample("mjrelay_callback_attempts_total", outcome="http_error"),
+        "fail": sample("mjrelay_callback_failures_total", outcome="http_error"),
+        "lag": sample("mjrelay_callback_lag_seconds_count"),
+        "done": sample("mjrelay_callback_deliveries_finished_total", status="delivered"),
+    }
+    answers = iter([500, 200, 200])
+    receiver = await receivers(lambda _r: Reply(status=next(answers)))
+    await add_task(engine, "t-metrics")
+    await add_delivery(engine, "t-metrics", receiver.url())
+    await add_delivery(engine, "t-metrics", receiver.url())
+    await add_task(engine, "t-later")
+    await add_delivery(engine, "t-later", receiver.url())
+    async with engine.begin() as conn:  # one delivery due in an hour: counted as pending only
+        await conn.execute(
+            text("UPDATE deliveries SET next_attempt_at = now() + interval '1 hour'"
+                 " WHERE task_id = 't-later'")
+        )  # fmt: skip
+    dispatchers(config(stats_interval_s=0.1))
+    await wait_until(lambda: len(receiver.requests) == 3)
+    await wait_until(lambda: sample("mjrelay_callback_queue_depth", state="pending") == 1)
+    assert sample("mjrelay_callback_queue_depth", state="due") == 0
+    assert sample("mjrelay_callback_attempts_total", outcome="delivered") - before["ok"] == 2
+    assert sample("mjrelay_callback_attempts_total", outcome="http_error") - before["err"] == 1
+    assert sample("mjrelay_callback_failures_total", outcome="http_error") - before["fail"] == 1
+    assert sample("mjrelay_callback_lag_seconds_count") - before["lag"] == 3
+    assert (
+        sample("mjrelay_callback_deliveries_finished_total", status="delivered") - before["done"]
+        == 2
+    )

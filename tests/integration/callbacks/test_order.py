@@ -70,3 +70,42 @@ async def test_per_task_order_holds_under_failures_and_two_dispatchers(
 
 async def _all_finished(engine) -> bool:
     return not await delivery_rows(engine, "status = 'pending'")
+
+
+async def test_a_task_stuck_in_retries_holds_back_only_itself(
+    engine, receivers, dispatchers
+) -> None:
+    """300 callbacks queue behind one task's failing first delivery (more than the claim's
+    candidate window); other tasks' callbacks still go out at once."""
+    from db.deliveries import CANDIDATES
+
+    receiver = await receivers(
+        lambda r: Reply(status=500 if r.headers["x-mjrelay-task-id"] == "stuck" else 200)
+    )
+    await add_task(engine, "stuck")
+    await add_delivery(engine, "stuck", receiver.url())
+    config = DispatcherConfig(
+        allowlist=Allowlist.parse(["127.0.0.0/8"]),
+        schedule=RetrySchedule((3600.0,)),
+        poll_interval_s=0.05,
+    )
+    dispatchers(config)
+    await wait_until(lambda: len(receiver.requests) == 1)
+    queued = CANDIDATES + 44
+    for _ in range(queued):
+        await add_delivery(engine, "stuck", receiver.url())
+    await add_task(engine, "fine")
+    await add_delivery(engine, "fine", receiver.url())
+    await wait_until(lambda: _delivered(engine, "fine"), timeout_s=5)
+
+    stuck = await delivery_rows(engine, "task_id = 'stuck'")
+    head, rest = stuck[0], stuck[1:]
+    assert len(rest) == queued
+    assert [r.headers["x-mjrelay-task-id"] for r in receiver.requests] == ["stuck", "fine"]
+    assert head["status"] == "pending" and head["attempts"] == 1
+    assert all(r["status"] == "pending" and r["attempts"] == 0 for r in rest)
+
+
+async def _delivered(engine, task_id: str) -> bool:
+    rows = await delivery_rows(engine, "task_id = :t", t=task_id)
+    return bool(rows) and all(r["status"] == "delivered" for r in rows)
