@@ -31,7 +31,7 @@ from app.sandbox.messages import (
     embed,
     message,
 )
-from app.sandbox.mj_actions import ActionsMixin
+from app.sandbox.mj_actions import Actions
 from app.sandbox.mj_jobs import Job, JobFaults, JobRunner, Result
 from app.sandbox.mj_replies import (
     BOT_ERROR_TEXT,
@@ -87,7 +87,7 @@ class PendingIframe:
     flags: Flags
 
 
-class MidjourneyBot(ActionsMixin):
+class MidjourneyBot:
     def __init__(self, core: SandboxCore) -> None:
         self.core = core
         self.results: dict[str, Result] = {}
@@ -97,6 +97,7 @@ class MidjourneyBot(ActionsMixin):
         self.iframes: dict[str, PendingIframe] = {}
         self.prompt_lists: dict[str, list[str]] = {}  # describe/shorten message id -> prompts
         self.describe_sources: dict[str, Image.Image] = {}
+        self.actions = Actions(self)
 
     # -- entry --------------------------------------------------------------------------------
 
@@ -128,9 +129,9 @@ class MidjourneyBot(ActionsMixin):
         elif it.type == 2:
             await self._command(it, flags)
         elif it.type == 3:
-            await self.click(it, flags)
+            await self.actions.click(it, flags)
         else:
-            await self.modal_submit(it, flags)
+            await self.actions.modal_submit(it, flags)
 
     def _event(self, event: str, it: Interaction, **extra: Any) -> None:
         data = {"id": it.id, "nonce": it.nonce, **extra}

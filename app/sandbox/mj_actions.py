@@ -42,35 +42,38 @@ def derived_grid(text: str, tag: str, make_tile: Callable[[int], Image.Image]) -
     )
 
 
-class ActionsMixin:
-    """Mixed into MidjourneyBot (see there for the shared state these methods use)."""
+class Actions:
+    """The bot's button, modal and inpaint handling; state lives on the bot."""
 
-    async def click(self: MidjourneyBot, it: Interaction, flags: Flags) -> None:
+    def __init__(self, bot: MidjourneyBot) -> None:
+        self.bot = bot
+
+    async def click(self, it: Interaction, flags: Flags) -> None:
         click = parse_custom_id(it.custom_id)
         if click is None:
-            self.error(it, "failed")
+            self.bot.error(it, "failed")
             return
         if click.action in RESULT_ACTIONS:
-            result = self.results.get(click.hash)
+            result = self.bot.results.get(click.hash)
             needed = RESULT_ACTIONS[click.action]
             if result is None or result.user_id != it.user_id or (needed and result.kind != needed):
-                self.error(it, "action_restricted")
+                self.bot.error(it, "action_restricted")
                 return
             if click.action == "bookmark":
                 return
             prompt = result.prompt
-            if not self.account_gate(it, self.relaxed(it, prompt)):
+            if not self.bot.account_gate(it, self.bot.relaxed(it, prompt)):
                 return
             await getattr(self, f"_{click.action}")(it, flags, click, result)
         else:
             await getattr(self, f"_{click.action}")(it, flags, click)
 
-    def _base(self: MidjourneyBot, result: Result) -> Image.Image:
+    def _base(self, result: Result) -> Image.Image:
         """The result's picture at tile size (singles are stored upscaled)."""
         return result.image.resize(result.tile) if result.kind == "single" else result.image
 
     async def _grid_job(
-        self: MidjourneyBot,
+        self,
         it: Interaction,
         flags: Flags,
         result: Result,
@@ -83,27 +86,27 @@ class ActionsMixin:
         prompt = parse_prompt(prompt_text) if prompt_text is not None else result.prompt
         text = display_prompt(prompt)
         tag = label.replace(" by ", "").strip() or "Reroll"
-        job = self.job(
+        job = self.bot.job(
             it, origin or it.origin(), prompt, label, "grid",
             lambda: derived_grid(text, tag, make_tile), tile or result.tile, flags,
             echo_nonce=origin is None,
         )  # fmt: skip
-        await self.start(job)
+        await self.bot.start(job)
 
     async def _upsample(self, it: Interaction, flags: Flags, click: Click, result: Result):
         tile = images.grid_tile(result.image, click.index)
         text = display_prompt(result.prompt)
-        job = self.job(
+        job = self.bot.job(
             it, it.origin(), result.prompt, f"Image #{click.index} ", "single",
             lambda: images.upscale(tile, text, f"Image #{click.index}"), result.tile, flags,
             progress=False, uses_slot=False, reply_to=result.message,
-            components=self.upscale_buttons(result.tile), mode_suffix=False,
+            components=self.bot.upscale_buttons(result.tile), mode_suffix=False,
         )  # fmt: skip
-        await self.start(job)
+        await self.bot.start(job)
 
     async def _variation(self, it: Interaction, flags: Flags, click: Click, result: Result):
         base = images.grid_tile(result.image, click.index)
-        text, seed, tile = display_prompt(result.prompt), self.core.seed, result.tile
+        text, seed, tile = display_prompt(result.prompt), self.bot.core.seed, result.tile
         salt = f"variation/{result.hash}/{click.index}"
         await self._grid_job(
             it, flags, result, "Variations by ",
@@ -111,7 +114,7 @@ class ActionsMixin:
         )  # fmt: skip
 
     async def _reroll(self, it: Interaction, flags: Flags, click: Click, result: Result):
-        text, seed, tile = display_prompt(result.prompt), self.core.seed, result.tile
+        text, seed, tile = display_prompt(result.prompt), self.bot.core.seed, result.tile
         salt = f"reroll/{result.hash}"
         await self._grid_job(
             it, flags, result, "", lambda i: images.render_scene(text, seed, f"{salt}/{i}", tile)
@@ -120,17 +123,17 @@ class ActionsMixin:
     async def _upscale(self, it: Interaction, flags: Flags, click: Click, result: Result):
         flavour = "Subtle" if click.arg.endswith("subtle") else "Creative"
         source, text = result.image, display_prompt(result.prompt)
-        job = self.job(
+        job = self.bot.job(
             it, it.origin(), result.prompt, f"Upscaled ({flavour}) by ", "single",
             lambda: images.upscale(source, text, f"Upscaled ({flavour})"), result.tile, flags,
-            progress_label="Upscaling by ", components=self.upscale_buttons(result.tile),
+            progress_label="Upscaling by ", components=self.bot.upscale_buttons(result.tile),
         )  # fmt: skip
-        await self.start(job)
+        await self.bot.start(job)
 
     async def _vary(self, it: Interaction, flags: Flags, click: Click, result: Result):
         label, weight = VARY[click.arg]
         base, text, seed, tile = self._base(result), display_prompt(result.prompt), 0, result.tile
-        seed = self.core.seed
+        seed = self.bot.core.seed
         salt = f"vary/{click.arg}/{result.hash}"
         await self._grid_job(
             it, flags, result, label,
@@ -142,7 +145,7 @@ class ActionsMixin:
         await self._zoom_job(it, flags, result, label, factor, square=click.arg == "100")
 
     async def _zoom_job(
-        self: MidjourneyBot,
+        self,
         it: Interaction,
         flags: Flags,
         result: Result,
@@ -151,7 +154,7 @@ class ActionsMixin:
         square: bool = False,
         prompt_text: str | None = None,
     ) -> None:
-        base, seed = self._base(result), self.core.seed
+        base, seed = self._base(result), self.bot.core.seed
         text = display_prompt(parse_prompt(prompt_text) if prompt_text else result.prompt)
         side = max(result.tile)
         size = (side, side) if square else result.tile
@@ -163,7 +166,7 @@ class ActionsMixin:
         )  # fmt: skip
 
     async def _pan(self, it: Interaction, flags: Flags, click: Click, result: Result):
-        base, text, seed = self._base(result), display_prompt(result.prompt), self.core.seed
+        base, text, seed = self._base(result), display_prompt(result.prompt), self.bot.core.seed
         salt = f"pan/{click.arg}/{result.hash}"
         await self._grid_job(
             it, flags, result, f"Pan {click.arg.title()} by ",
@@ -174,52 +177,54 @@ class ActionsMixin:
         from app.sandbox.midjourney import PendingModal
 
         custom_id = f"MJ::OutpaintCustomZoomModal::{result.hash}"
-        self.modals[it.id] = PendingModal("custom_zoom", it.user_id, custom_id, result.hash)
+        self.bot.modals[it.id] = PendingModal("custom_zoom", it.user_id, custom_id, result.hash)
         value = f"{result.prompt.raw} --zoom 2"
         data = modal_create(
             it.id, it.nonce, it.channel_id, custom_id, "Zoom Out",
             "MJ::OutpaintCustomZoomModal::prompt", "Zoom Text", value,
         )  # fmt: skip
-        self.core.gateway.dispatch("INTERACTION_MODAL_CREATE", data, [it.user_id], it.session_id)
+        self.bot.core.gateway.dispatch(
+            "INTERACTION_MODAL_CREATE", data, [it.user_id], it.session_id
+        )
 
     async def _inpaint(self, it: Interaction, flags: Flags, click: Click, result: Result):
         from app.sandbox.midjourney import PendingIframe
 
-        token = self.core.new_uuid().replace("-", "")
-        self.iframes[token] = PendingIframe(it, result, flags)
+        token = self.bot.core.new_uuid().replace("-", "")
+        self.bot.iframes[token] = PendingIframe(it, result, flags)
         data = iframe_modal_create(
             it.id, it.nonce, it.channel_id, token, "Inpaint", "/inpaint/index.html"
         )
-        self.core.gateway.dispatch(
+        self.bot.core.gateway.dispatch(
             "INTERACTION_IFRAME_MODAL_CREATE", data, [it.user_id], it.session_id
         )
 
-    async def _cancel(self: MidjourneyBot, it: Interaction, flags: Flags, click: Click) -> None:
-        job = self.running.get(click.hash)
+    async def _cancel(self, it: Interaction, flags: Flags, click: Click) -> None:
+        job = self.bot.running.get(click.hash)
         if job is None or job.user_id != it.user_id:
-            self.error(it, "action_restricted")
+            self.bot.error(it, "action_restricted")
         else:
             job.cancel()
 
-    async def _picreader(self: MidjourneyBot, it: Interaction, flags: Flags, click: Click):
-        prompts = self.prompt_lists.get(it.message["id"] if it.message else "", [])
+    async def _picreader(self, it: Interaction, flags: Flags, click: Click):
+        prompts = self.bot.prompt_lists.get(it.message["id"] if it.message else "", [])
         if click.arg == "all":
-            await asyncio.gather(*(self.imagine(it, flags, text=p) for p in prompts))
+            await asyncio.gather(*(self.bot.imagine(it, flags, text=p) for p in prompts))
             return
         self._prompt_modal(
             it, "MJ::Picreader::Modal", "MJ::Picreader::Modal::PromptField",
             prompts[int(click.arg) - 1] if len(prompts) >= int(click.arg) else "",
         )  # fmt: skip
 
-    async def _picread_retry(self: MidjourneyBot, it: Interaction, flags: Flags, click: Click):
-        source = self.describe_sources.get(it.message["id"] if it.message else "")
-        await self.describe(it, flags, source=source)
+    async def _picread_retry(self, it: Interaction, flags: Flags, click: Click):
+        source = self.bot.describe_sources.get(it.message["id"] if it.message else "")
+        await self.bot.describe(it, flags, source=source)
 
-    async def _prompt_analyzer(self: MidjourneyBot, it: Interaction, flags: Flags, click: Click):
+    async def _prompt_analyzer(self, it: Interaction, flags: Flags, click: Click):
         message_id = it.message["id"] if it.message else ""
-        prompts = self.prompt_lists.get(message_id, [])
+        prompts = self.bot.prompt_lists.get(message_id, [])
         if not click.arg.isdigit():
-            self._notice(it, "Details: every token was weighed by length (sandbox).")
+            self.bot._notice(it, "Details: every token was weighed by length (sandbox).")
             return
         index = int(click.arg)
         text = prompts[index - 1] if len(prompts) >= index else ""
@@ -227,48 +232,52 @@ class ActionsMixin:
             it, f"MJ::ImagineModal::{message_id}", "MJ::ImagineModal::new_prompt", text
         )
 
-    def _prompt_modal(self: MidjourneyBot, it: Interaction, custom_id: str, field: str, text: str):
+    def _prompt_modal(self, it: Interaction, custom_id: str, field: str, text: str):
         from app.sandbox.midjourney import PendingModal
 
-        self.modals[it.id] = PendingModal("imagine", it.user_id, custom_id, text=text)
+        self.bot.modals[it.id] = PendingModal("imagine", it.user_id, custom_id, text=text)
         data = modal_create(it.id, it.nonce, it.channel_id, custom_id, "Imagine This!", field,
                             "Prompt", text)  # fmt: skip
-        self.core.gateway.dispatch("INTERACTION_MODAL_CREATE", data, [it.user_id], it.session_id)
+        self.bot.core.gateway.dispatch(
+            "INTERACTION_MODAL_CREATE", data, [it.user_id], it.session_id
+        )
 
-    async def _moderation(self: MidjourneyBot, it: Interaction, flags: Flags, click: Click):
+    async def _moderation(self, it: Interaction, flags: Flags, click: Click):
         state = it.state
         if click.hash not in state.moderation_tokens:
-            self.error(it, "action_restricted")
+            self.bot.error(it, "action_restricted")
             return
         state.moderation_tokens.discard(click.hash)
         if click.arg == "Acknowledge":
             state.pending_mod = False
-            self._notice(it, "Thanks! You can use the bot again.")
+            self.bot._notice(it, "Thanks! You can use the bot again.")
         else:
-            self._notice(it, "Your appeal was accepted (sandbox).")
+            self.bot._notice(it, "Your appeal was accepted (sandbox).")
 
-    async def modal_submit(self: MidjourneyBot, it: Interaction, flags: Flags) -> None:
-        modal = self.modals.pop(str(it.data.get("id")), None)
+    async def modal_submit(self, it: Interaction, flags: Flags) -> None:
+        modal = self.bot.modals.pop(str(it.data.get("id")), None)
         text = next(iter(it.text_inputs().values()), "").strip()
         if modal is None:
-            self.error(it, "failed")
+            self.bot.error(it, "failed")
             return
         if modal.kind != "custom_zoom":
-            await self.imagine(it, flags, text=text)
+            await self.bot.imagine(it, flags, text=text)
             return
-        result = self.results.get(modal.hash)
+        result = self.bot.results.get(modal.hash)
         prompt = parse_prompt(text)
         if result is None:
-            self.error(it, "action_restricted")
+            self.bot.error(it, "action_restricted")
             return
-        if not self.prompt_ok(it, prompt) or not self.account_gate(it, self.relaxed(it, prompt)):
+        if not self.bot.prompt_ok(it, prompt) or not self.bot.account_gate(
+            it, self.bot.relaxed(it, prompt)
+        ):
             return
         factor = float(prompt.param("zoom") or 2.0)
         await self._zoom_job(it, flags, result, "Zoom Out by ", factor, prompt_text=text)
 
-    def submit_inpaint(self: MidjourneyBot, payload: Json) -> tuple[int, Json]:
+    def submit_inpaint(self, payload: Json) -> tuple[int, Json]:
         """`POST /inpaint/api/submit-job` (the Vary (Region) editor's backend)."""
-        pending = self.iframes.pop(str(payload.get("customId", "")), None)
+        pending = self.bot.iframes.pop(str(payload.get("customId", "")), None)
         if pending is None:
             return 404, {"success": False, "message": "Unknown customId"}
         try:
@@ -276,7 +285,7 @@ class ActionsMixin:
         except (binascii.Error, ValueError):
             mask = None
         if mask is None:
-            self.iframes[str(payload["customId"])] = pending  # let the client retry
+            self.bot.iframes[str(payload["customId"])] = pending  # let the client retry
             return 400, {"success": False, "message": "Invalid mask"}
         it, result = pending.it, pending.result
         text = str(payload.get("prompt") or "").strip() or result.prompt.raw
@@ -284,7 +293,7 @@ class ActionsMixin:
             interaction_id=it.id, interaction_type=3, user=it.state.account.user(),
             guild_id=it.guild_id, interacted_message_id=result.message["id"],
         )  # fmt: skip
-        base, seed, tile = self._base(result), self.core.seed, result.tile
+        base, seed, tile = self._base(result), self.bot.core.seed, result.tile
         mask_l = mask.convert("L").resize(tile)
         shown = display_prompt(parse_prompt(text))
 
@@ -292,7 +301,7 @@ class ActionsMixin:
             scene = images.render_scene(shown, seed, f"region/{result.hash}/{i}", tile)
             return Image.composite(scene, base, mask_l)
 
-        self.core.spawn(
+        self.bot.core.spawn(
             self._grid_job(it, pending.flags, result, "Variations (Region) by ", make_tile,
                            origin=origin, prompt_text=text)
         )  # fmt: skip

@@ -104,6 +104,10 @@ class Job:
         return f"{text} ({status})" if status else text
 
 
+def _preview_jpeg(image: Image.Image, percent: int) -> bytes:
+    return images.encode_jpeg(images.preview(image, percent))
+
+
 class JobRunner:
     def __init__(self, core: SandboxCore, results: dict[str, Result], running: dict[str, Job]):
         self.core = core
@@ -202,9 +206,7 @@ class JobRunner:
             if job.cancelled or (job.faults.stop and step == 1):
                 self._update(job, emitter, start, job.content("Stopped"), [], [])
                 return False
-            preview = await asyncio.to_thread(
-                lambda p=percent: images.encode_jpeg(images.preview(image, p))
-            )
+            preview = await asyncio.to_thread(_preview_jpeg, image, percent)
             name = f"{job.hash}_0_step_{step + 1}.jpeg"
             size = (image.width // 2, image.height // 2)
             file = self.core.store_file(

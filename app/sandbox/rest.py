@@ -117,7 +117,8 @@ async def interactions(request: Request, state: AccountState) -> Response:
 def _record(
     core: SandboxCore, state: AccountState, payload: Json, status: int, interaction_id: str = ""
 ) -> None:
-    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    raw = payload.get("data")
+    data: Json = raw if isinstance(raw, dict) else {}
     nonce = payload.get("nonce")
     core.submissions.add(
         Submission(
@@ -270,7 +271,7 @@ async def inpaint_submit(request: Request) -> Response:
         payload = json.loads(await request.body())
     except ValueError:
         return JSONResponse({"success": False, "message": "Invalid JSON"}, 400)
-    status, body = core_of(request).midjourney.submit_inpaint(payload)
+    status, body = core_of(request).midjourney.actions.submit_inpaint(payload)
     return JSONResponse(body, status)
 
 
