@@ -2,6 +2,8 @@
 
 GET  /api/tasks/{task_id}/deliveries   every delivery of the task with its attempt log
 POST /api/deliveries/{id}/redeliver    queue it again now (fresh retry cycle, same webhook-id)
+
+Both need `MJRELAY_API_SECRET` when it is set (`mj-api-secret` or `Authorization: Bearer`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.api.auth import is_authorized
 from db import deliveries as db
 
 
@@ -36,7 +39,16 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+def _refused(request: Request) -> JSONResponse | None:
+    settings = getattr(request.app.state, "settings", None)
+    if is_authorized(request, getattr(settings, "api_secret", None)):
+        return None
+    return _error(401, "missing or wrong API secret")
+
+
 async def list_deliveries(request: Request) -> JSONResponse:
+    if (refused := _refused(request)) is not None:
+        return refused
     task_id = request.path_params["task_id"]
     async with request.app.state.engine.connect() as conn:
         rows = await db.list_task_deliveries(conn, task_id)
@@ -46,6 +58,8 @@ async def list_deliveries(request: Request) -> JSONResponse:
 
 
 async def redeliver(request: Request) -> JSONResponse:
+    if (refused := _refused(request)) is not None:
+        return refused
     raw = request.path_params["delivery_id"]
     if not raw.isdigit() or len(raw) > 18:
         return _error(404, f"no delivery {raw!r}")

@@ -14,6 +14,7 @@ from app.callbacks.policy import RetrySchedule
 from app.callbacks.ssrf import Allowlist
 from app.config import Settings
 from app.metrics import REGISTRY
+from db import deliveries as db
 from db.urls import asyncpg_dsn
 from tests.integration.callbacks.helpers import (
     Reply,
@@ -169,6 +170,23 @@ async def test_410_stops_and_disables_the_url_until_redelivered(
     assert receiver.requests[-1].headers["webhook-id"] == first.webhook_id
 
 
+async def test_delivery_api_requires_the_api_secret_when_set(engine) -> None:
+    await add_task(engine, "t-auth")
+    new = await add_delivery(engine, "t-auth", "http://127.0.0.1:9/")
+    app = create_app(Settings(api_secret="s3cret-value"), "postgresql://unused/")
+    app.state.engine = engine
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+        assert (await api.get("/api/tasks/t-auth/deliveries")).status_code == 401
+        assert (await api.post(f"/api/deliveries/{new.id}/redeliver")).status_code == 401
+        good = {"mj-api-secret": "s3cret-value"}
+        listing = await api.get("/api/tasks/t-auth/deliveries", headers=good)
+        bearer = {"authorization": "Bearer s3cret-value"}
+        again = await api.post(f"/api/deliveries/{new.id}/redeliver", headers=bearer)
+    assert listing.status_code == 200 and len(listing.json()["deliveries"]) == 1
+    assert again.status_code == 202
+
+
 async def test_notify_wakes_an_idle_dispatcher(engine, database_url, receivers, dispatchers):
     receiver = await receivers()
     await add_task(engine, "t-notify")
@@ -229,3 +247,20 @@ async def test_metrics_count_attempts_failures_depth_and_lag(engine, receivers, 
         sample("mjrelay_callback_deliveries_finished_total", status="delivered") - before["done"]
         == 2
     )
+
+
+async def test_redeliver_during_an_attempt_answers_409(engine) -> None:
+    await add_task(engine, "t-busy")
+    new = await add_delivery(engine, "t-busy", "http://127.0.0.1:9/")
+    app = create_app(Settings(), "postgresql://unused/")
+    app.state.engine = engine
+    transport = httpx.ASGITransport(app=app)
+    async with engine.connect() as holder:
+        await holder.begin()
+        claimed = await db.claim_due_delivery(holder)  # what a dispatcher holds mid-attempt
+        assert claimed is not None and claimed.id == new.id
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+            answer = await api.post(f"/api/deliveries/{new.id}/redeliver")
+        await holder.rollback()
+    assert answer.status_code == 409
+    assert "being attempted" in answer.json()["error"]
