@@ -38,28 +38,29 @@ _LOCK_ACCOUNT = text(
     """
 )
 
-# -- claim_pending: oldest pending tasks for this account, up to its free slots.
+# -- count_active: the account's tasks holding a slot (after the lock: a fresh snapshot).
+_COUNT_ACTIVE = text(
+    f"SELECT count(*) FROM tasks WHERE account_id = :account_id AND status IN ({_ACTIVE})"
+)
+
+# -- claim_pending: oldest pending tasks for this account, at most :slots of them.
+# The limit is a bound parameter (not a subquery) so the planner walks the pending-only index
+# and stops after :slots rows; `id = ANY(ARRAY(…))` keeps the update from joining all of `tasks`.
 _CLAIM_PENDING = text(
-    f"""
-    WITH free AS (
-        SELECT greatest(:concurrency - count(*), 0) AS slots FROM tasks
-        WHERE account_id = :account_id AND status IN ({_ACTIVE})
-    ),
-    candidates AS (
+    """
+    UPDATE tasks t
+    SET status = 'STARTED', account_id = :account_id, leased_by = :owner, fence = :fence,
+        start_time = coalesce(t.start_time, (extract(epoch FROM clock_timestamp()) * 1000)::bigint),
+        updated_at = now()
+    WHERE t.id = ANY(ARRAY(
         SELECT id FROM tasks
         WHERE status = 'PENDING'
           AND (account_id IS NULL OR account_id = :account_id)
           AND bot = ANY(:bots)
         ORDER BY created_at, id
-        LIMIT least((SELECT slots FROM free), :limit)
+        LIMIT :slots
         FOR UPDATE SKIP LOCKED
-    )
-    UPDATE tasks t
-    SET status = 'STARTED', account_id = :account_id, leased_by = :owner, fence = :fence,
-        start_time = coalesce(t.start_time, (extract(epoch FROM clock_timestamp()) * 1000)::bigint),
-        updated_at = now()
-    FROM candidates c
-    WHERE t.id = c.id
+    ))
     RETURNING t.*
     """
 )
@@ -76,7 +77,11 @@ async def lease_tasks(
     account = (await conn.execute(_LOCK_ACCOUNT, params)).one_or_none()
     if account is None:
         return []
-    params.update(concurrency=account.concurrency, bots=list(account.bots), limit=limit)
+    active = (await conn.execute(_COUNT_ACTIVE, params)).scalar_one()
+    slots = min(account.concurrency - active, limit)
+    if slots <= 0:
+        return []
+    params.update(bots=list(account.bots), slots=slots)
     rows = await conn.execute(_CLAIM_PENDING, params)
     return list(rows.mappings())
 

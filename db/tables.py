@@ -136,11 +136,11 @@ tasks = Table(
     Column("lease_expires_at", DateTime(timezone=True)),
     _created(),
     _updated(),
-    # Leasing: oldest pending first, unassigned (account_id IS NULL) or pinned to one account.
+    # Leasing: oldest pending first (the claim filters unassigned or pinned-to-this-account rows).
     Index(
-        "ix_tasks_pending_by_account",
-        "account_id",
+        "ix_tasks_pending_oldest",
         "created_at",
+        "id",
         postgresql_where=text("status = 'PENDING'"),
     ),
     # Counting an account's running tasks against its cap.

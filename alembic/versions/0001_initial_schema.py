@@ -173,9 +173,9 @@ def upgrade() -> None:
     op.create_index("ix_tasks_nonce", "tasks", ["nonce"], unique=False)
     op.create_index("ix_tasks_parent_id", "tasks", ["parent_id"], unique=False)
     op.create_index(
-        "ix_tasks_pending_by_account",
+        "ix_tasks_pending_oldest",
         "tasks",
-        ["account_id", "created_at"],
+        ["created_at", "id"],
         unique=False,
         postgresql_where=sa.text("status = 'PENDING'"),
     )
@@ -318,7 +318,7 @@ def downgrade() -> None:
     op.drop_table("deliveries")
     op.drop_table("callback_endpoints")
     op.drop_index(
-        "ix_tasks_pending_by_account",
+        "ix_tasks_pending_oldest",
         table_name="tasks",
         postgresql_where=sa.text("status = 'PENDING'"),
     )

@@ -174,26 +174,42 @@ class Correlator:
         index = event.index if isinstance(event, JobFinished) else None
         ref = meta.reference_message_id
         job_hash = event.job_hash if isinstance(event, (JobProgress, JobFinished)) else None
+
+        # A message naming an interaction can only belong to a job that has not learned its own
+        # interaction yet: otherwise identical prompts would let one job claim another's result.
+        def open_to(job: TrackedJob) -> bool:
+            return meta.interaction_id is None or not job.interaction_ids
+
         return (
             self._find(
-                lambda j: ref is not None and j.parent_message_id == ref and j.index == index,
+                lambda j: (
+                    ref is not None
+                    and j.parent_message_id == ref
+                    and j.index == index
+                    and open_to(j)
+                ),
                 pending=True,
             )
             or self._find(lambda j: ref is not None and ref in j.message_ids, pending=True)
-            or self._find(lambda j: job_hash is not None and j.job_hash == job_hash, pending=True)
-            or self._by_prompt(event.prompt)
+            or self._find(
+                lambda j: job_hash is not None and j.job_hash == job_hash and open_to(j),
+                pending=True,
+            )
+            or self._by_prompt(event.prompt, open_to)
         )
 
     def _by_nonce(self, nonce: str | None) -> TrackedJob | None:
         return None if nonce is None else self._find(lambda j: nonce in j.nonces)
 
-    def _by_prompt(self, prompt: str | None) -> TrackedJob | None:
+    def _by_prompt(
+        self, prompt: str | None, eligible: Callable[[TrackedJob], bool] = lambda j: True
+    ) -> TrackedJob | None:
         if not prompt:
             return None
         candidates = [
             j
             for j in self._jobs.values()
-            if not j.done and j.prompt and prompts_match(j.prompt, prompt)
+            if not j.done and j.prompt and eligible(j) and prompts_match(j.prompt, prompt)
         ]
         return min(candidates, key=lambda j: j.submitted_at, default=None)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +57,24 @@ TIMEOUT_CHECK_S = 1.0
 MAX_SUBMIT_ATTEMPTS = 2
 
 
+class ProcessNonces:
+    """Nonces unique across this process's runners and, with a random offset, across workers.
+
+    Every runner minting its own snowflakes would hand two accounts the same nonce in the same
+    millisecond; the sandbox and our logs key interactions by nonce, so keep them distinct.
+    """
+
+    def __init__(self) -> None:
+        self._generator = NonceGenerator()
+        self._offset = random.getrandbits(21)
+
+    def next(self, now: float) -> str:
+        return str(int(self._generator.next(now)) + self._offset)
+
+
+NONCES = ProcessNonces()
+
+
 class AccountUnusable(Exception):
     """The account cannot work (bad token, ban, captcha…); the runner stops."""
 
@@ -81,7 +100,7 @@ class AccountRunner:
         self.clock = clock
         self.timeout_s = float(account.row["task_timeout_s"])
         self.correlator = Correlator()
-        self.nonces = NonceGenerator()
+        self.nonces = NONCES
         self.jobs: dict[str, Task] = {}  # in-flight tasks, latest snapshot
         self.deadlines: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
