@@ -165,13 +165,19 @@ _CLAIM = text(
 # waits for a retry take over its due time, so they leave the claim's candidate window. Producers
 # insert deliveries due at once, even while their task's previous callback is in a retry wait; the
 # dispatcher runs this when a claim comes back empty.
+# Best effort: rows someone else holds are skipped (no lock waits, no deadlocks).
 _HOLD_BACK_BLOCKED = text(
     """
-    UPDATE deliveries d SET next_attempt_at = p.next_attempt_at
-    FROM deliveries p
-    WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-      AND p.task_id = d.task_id AND p.seq < d.seq AND p.status = 'pending'
-      AND p.next_attempt_at > now()
+    WITH blocked AS (
+        SELECT d.id, p.next_attempt_at AS due
+        FROM deliveries d
+        JOIN deliveries p ON p.task_id = d.task_id AND p.seq < d.seq
+        WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+          AND p.status = 'pending' AND p.next_attempt_at > now()
+        FOR UPDATE OF d SKIP LOCKED
+    )
+    UPDATE deliveries d SET next_attempt_at = blocked.due
+    FROM blocked WHERE d.id = blocked.id
     """
 )
 
@@ -239,10 +245,15 @@ _RECORD = text(
 
 # -- hold_back_successors: a delivery going into a retry wait takes its task's later pending
 # deliveries with it (they cannot go before it anyway), so they do not crowd the due candidates.
+# Best effort: rows someone else holds are skipped; `hold_back_blocked` catches them later.
 _HOLD_BACK = text(
     """
     UPDATE deliveries SET next_attempt_at = :due
-    WHERE task_id = :task_id AND seq > :seq AND status = 'pending' AND next_attempt_at < :due
+    WHERE id IN (
+        SELECT id FROM deliveries
+        WHERE task_id = :task_id AND seq > :seq AND status = 'pending' AND next_attempt_at < :due
+        FOR UPDATE SKIP LOCKED
+    )
     """
 )
 
