@@ -60,6 +60,8 @@ class Settings:
     discordxy_api_secret: str | None = None
     webman_api_secret: str | None = None
     novicezk_api_secret: str | None = None
+    # Dashboard and /events (docs/dashboard.md): a login form when set.
+    admin_secret: str | None = None
     banned_words: tuple[str, ...] = ()
     banned_words_file: Path | None = None
     webman_api_prefix: str = ""
@@ -87,6 +89,8 @@ class Settings:
         """Values that must never be printed; the log redaction filter is fed from here."""
         found: list[str] = []
         found.extend(s for s in self.api_secrets() if s)
+        if self.admin_secret:
+            found.append(self.admin_secret)
         if self.database_url and "@" in self.database_url:
             creds = self.database_url.split("://", 1)[-1].split("@", 1)[0]
             password = creds.split(":", 1)[1] if ":" in creds else ""
@@ -185,6 +189,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "discordxy_api_secret": ("MJRELAY_DISCORDXY_API_SECRET", api_values.as_secret_override),
     "webman_api_secret": ("MJRELAY_WEBMAN_API_SECRET", api_values.as_secret_override),
     "novicezk_api_secret": ("MJRELAY_NOVICEZK_API_SECRET", api_values.as_secret_override),
+    "admin_secret": ("MJRELAY_ADMIN_SECRET", api_values.as_secret),
     "banned_words": ("MJRELAY_BANNED_WORDS", api_values.as_words),
     "banned_words_file": ("MJRELAY_BANNED_WORDS_FILE", api_values.as_optional_path),
     "webman_api_prefix": ("MJRELAY_WEBMAN_API_PREFIX", api_values.as_api_prefix),

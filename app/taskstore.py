@@ -1,9 +1,10 @@
 """The one place a task changes: create it, or record a change — each in one transaction.
 
     create_task(db, task, files=…)          PENDING row + event 1 (+ callback)
-                                            NOTIFY mjrelay_tasks
+                                            NOTIFY mjrelay_tasks, mjrelay_task_events
     record_change(db, task_id, changes, …)  lock row, guard, update, event seq+1 (+ callback)
                                             NOTIFY mjrelay_deliveries (+ mjrelay_tasks on PENDING)
+                                            NOTIFY mjrelay_task_events '<task_id>:<seq>'
 
 `db` is an AsyncEngine (a transaction is opened and committed here) or an AsyncConnection (the
 work joins the caller's transaction, or opens one when none is active). Callback rows hold
@@ -123,6 +124,7 @@ async def create_task(
             conn, task_id=task.id, seq=1, status=task.status, kind=kind, data=dict(data or {})
         )
         await _queue_callback(conn, task, 1)
+        await q.notify(conn, q.TASK_EVENTS_CHANNEL, f"{task.id}:1")
         if task.status == TaskStatus.PENDING:
             await q.notify(conn, q.TASKS_CHANNEL, task.id)
     return task
@@ -190,6 +192,7 @@ async def record_change(
             conn, task_id=task_id, seq=seq, status=new_status, kind=kind, data=event
         )
         await _queue_callback(conn, changed, seq)
+        await q.notify(conn, q.TASK_EVENTS_CHANNEL, f"{task_id}:{seq}")
         if new_status == TaskStatus.PENDING and current.status != TaskStatus.PENDING:
             await q.notify(conn, q.TASKS_CHANNEL, task_id)
     return changed

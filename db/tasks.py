@@ -19,6 +19,8 @@ from db.tables import deliveries, task_events, task_files, tasks
 
 TASKS_CHANNEL = "mjrelay_tasks"
 DELIVERIES_CHANNEL = "mjrelay_deliveries"
+# Every task change: payload "<task_id>:<seq>" (the dashboard's live updates, GET /events).
+TASK_EVENTS_CHANNEL = "mjrelay_task_events"
 
 
 def storable(text: object) -> bool:

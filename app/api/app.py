@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app import dashboard
 from app.api import deliveries, health, routing
 from app.config import Settings
 from db.engine import make_engine
@@ -38,6 +39,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
         *deliveries.ROUTES,
+        *dashboard.routes(database_url),
         *routing.api_routes(settings),
     ]
     app = Starlette(

@@ -1,0 +1,213 @@
+"""Live task updates: Postgres `LISTEN mjrelay_task_events` fanned out as Server-Sent Events.
+
+    GET /events[?task_id=…]     text/event-stream; one `task` event per task change
+
+One asyncpg connection per web process listens for every subscriber; it opens with the first
+subscriber and closes after the last one leaves. Each notification ("<task_id>:<seq>", sent by
+`app.taskstore` in the transaction of the change) is resolved to the task's current state with
+one query for a whole burst, and pushed to the subscribers that want that task. A subscriber
+keeps only the newest state per task, so a slow client skips intermediate progress but never a
+task's final state. After a lost listener connection, subscribers get a `resync` event (the
+changes in between were not seen). Format: docs/events.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.dashboard.views import absolute, task_state
+from app.domain.task import Task
+from db import tasks as q
+from db.urls import asyncpg_dsn
+
+log = logging.getLogger(__name__)
+
+RECONNECT_DELAY_S = 1.0
+KEEPALIVE_S = 15.0
+MAX_PENDING_TASKS = 10_000
+RESYNC = "resync"
+
+
+class Subscriber:
+    """One client's mailbox: the newest state per task, oldest change first."""
+
+    def __init__(self, task_id: str | None) -> None:
+        self.task_id = task_id
+        self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._seen_seq: dict[str, int] = {}
+        self._ready = asyncio.Event()
+
+    def wants(self, task_id: str) -> bool:
+        return self.task_id is None or self.task_id == task_id
+
+    def push(self, key: str, state: dict[str, Any]) -> None:
+        seq = state.get("seq")
+        if isinstance(seq, int):
+            if self._seen_seq.get(key, -1) >= seq:
+                return  # an older state than one already queued or sent
+            if len(self._seen_seq) > MAX_PENDING_TASKS:
+                self._seen_seq.clear()
+            self._seen_seq[key] = seq
+        self._pending.pop(key, None)
+        self._pending[key] = state
+        while len(self._pending) > MAX_PENDING_TASKS:
+            self._pending.popitem(last=False)
+        self._ready.set()
+
+    async def next(self, wait_s: float) -> dict[str, Any] | None:
+        """The next state, or None after `wait_s` seconds without one."""
+        if not self._pending:
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), wait_s)
+            except TimeoutError:
+                return None
+        _key, state = self._pending.popitem(last=False)
+        return state
+
+
+class TaskEvents:
+    """The process-wide listener and its subscribers."""
+
+    def __init__(self, database_url: str, engine: AsyncEngine) -> None:
+        self._dsn = asyncpg_dsn(database_url)
+        self.engine = engine
+        self._subscribers: set[Subscriber] = set()
+        self._notified: asyncio.Queue[str] = asyncio.Queue()
+        self._runner: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        self._sent_seq: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, task_id: str | None = None) -> AsyncIterator[Subscriber]:
+        """Receive changes (of one task, or of all) until the block ends.
+
+        Returns once the listener is connected (or has tried to), so a change committed after
+        this point is seen.
+        """
+        subscriber = Subscriber(task_id)
+        self._subscribers.add(subscriber)
+        if self._runner is None or self._runner.done():
+            self._listening.clear()
+            self._runner = asyncio.create_task(self._run(), name="mjrelay-task-events")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._listening.wait(), 5.0)
+        try:
+            yield subscriber
+        finally:
+            self._subscribers.discard(subscriber)
+            if not self._subscribers and self._runner is not None:
+                runner, self._runner = self._runner, None
+                runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runner
+
+    async def current(self, task_id: str) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            row = await q.get_task(conn, task_id)
+        return task_state(Task.from_row(row)) if row is not None else None
+
+    # ------------------------------------------------------------------------------ listener
+
+    def _on_notify(self, connection: Any, pid: int, channel: str, payload: str) -> None:
+        self._notified.put_nowait(payload)
+
+    async def _run(self) -> None:
+        pump = asyncio.create_task(self._pump())
+        lost = False
+        try:
+            while True:
+                lost = await self._listen_once(resync=lost)
+                await asyncio.sleep(RECONNECT_DELAY_S)
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+
+    async def _listen_once(self, resync: bool) -> bool:
+        """LISTEN until the connection is lost; True when it was (to resync after it)."""
+        connection = None
+        closed = asyncio.Event()
+        try:
+            connection = await asyncpg.connect(self._dsn)
+            connection.add_termination_listener(lambda _connection: closed.set())
+            await connection.add_listener(q.TASK_EVENTS_CHANNEL, self._on_notify)
+            self._listening.set()
+            if resync:
+                self._broadcast_resync()
+            await closed.wait()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("task event listener lost; reconnecting: %s", exc)
+        finally:
+            self._listening.set()  # do not hold subscribers up while the database is away
+            if connection is not None and not connection.is_closed():
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(connection.close(timeout=2))
+        return True
+
+    def _broadcast_resync(self) -> None:
+        for subscriber in self._subscribers:
+            subscriber.push(RESYNC, {"type": RESYNC})
+
+    async def _pump(self) -> None:
+        while True:
+            payloads = [await self._notified.get()]
+            while not self._notified.empty():
+                payloads.append(self._notified.get_nowait())
+            try:
+                await self._deliver(payloads)
+            except Exception:  # a failed lookup must not end the stream for everyone
+                log.exception("could not load changed tasks for the event stream")
+                await asyncio.sleep(RECONNECT_DELAY_S)
+
+    async def _deliver(self, payloads: list[str]) -> None:
+        ids = list(dict.fromkeys(p.rsplit(":", 1)[0] for p in payloads))
+        wanted = [i for i in ids if any(s.wants(i) for s in self._subscribers)]
+        if not wanted:
+            return
+        async with self.engine.connect() as conn:
+            rows = await q.get_tasks(conn, wanted)
+        for row in rows:
+            task = Task.from_row(row)
+            if self._sent_seq.get(task.id, -1) >= task.event_seq:
+                continue  # a burst of changes already sent as this one state
+            if len(self._sent_seq) > MAX_PENDING_TASKS:
+                self._sent_seq.clear()
+            self._sent_seq[task.id] = task.event_seq
+            state = task_state(task)
+            for subscriber in self._subscribers:
+                if subscriber.wants(task.id):
+                    subscriber.push(task.id, state)
+
+
+def sse_message(state: dict[str, Any], base: str) -> bytes:
+    """One SSE message: `event: task` (id "<task_id>:<seq>") or `event: resync`."""
+    if state.get("type") == RESYNC:
+        return b"event: resync\ndata: {}\n\n"
+    body = json.dumps(absolute(state, base), ensure_ascii=False, separators=(",", ":"))
+    return f"id: {state['id']}:{state['seq']}\nevent: task\ndata: {body}\n\n".encode()
+
+
+async def stream(
+    events: TaskEvents, task_id: str | None, base: str, keepalive_s: float = KEEPALIVE_S
+) -> AsyncIterator[bytes]:
+    """The body of `GET /events`: a retry hint, the task's current state (with `task_id`),
+    then every change, with a comment line as keep-alive."""
+    async with events.subscribe(task_id) as subscriber:
+        yield b"retry: 2000\n: mjrelay task events\n\n"
+        if task_id is not None:
+            state = await events.current(task_id)
+            if state is not None:
+                subscriber.push(task_id, state)
+        while True:
+            state = await subscriber.next(keepalive_s)
+            yield sse_message(state, base) if state is not None else b": keep-alive\n\n"
