@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -84,6 +84,7 @@ class TaskEvents:
         self._subscribers: set[Subscriber] = set()
         self._notified: asyncio.Queue[str] = asyncio.Queue()
         self._runner: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references until they end
         self._listening = asyncio.Event()
         self._sent_seq: dict[str, int] = {}
 
@@ -96,20 +97,21 @@ class TaskEvents:
         """
         subscriber = Subscriber(task_id)
         self._subscribers.add(subscriber)
-        if self._runner is None or self._runner.done():
-            self._listening.clear()
-            self._runner = asyncio.create_task(self._run(), name="mjrelay-task-events")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._listening.wait(), 5.0)
         try:
+            if self._runner is None or self._runner.done():
+                self._listening.clear()
+                self._runner = asyncio.create_task(self._run(), name="mjrelay-task-events")
+                self._tasks.add(self._runner)
+                self._runner.add_done_callback(self._tasks.discard)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._listening.wait(), 5.0)
             yield subscriber
         finally:
             self._subscribers.discard(subscriber)
             if not self._subscribers and self._runner is not None:
-                runner, self._runner = self._runner, None
-                runner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await runner
+                # Not awaited: this may run while the client's request is being cancelled.
+                self._runner.cancel()
+                self._runner = None
 
     async def current(self, task_id: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:
@@ -199,7 +201,7 @@ def sse_message(state: dict[str, Any], base: str) -> bytes:
 
 async def stream(
     events: TaskEvents, task_id: str | None, base: str, keepalive_s: float = KEEPALIVE_S
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The body of `GET /events`: a retry hint, the task's current state (with `task_id`),
     then every change, with a comment line as keep-alive."""
     async with events.subscribe(task_id) as subscriber:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
 
 import anyio
 from starlette.requests import Request
@@ -19,17 +20,25 @@ from db.tasks import storable
 class EventStreamResponse(StreamingResponse):
     """A stream that ends as soon as the client goes away (not at the next write)."""
 
+    def __init__(self, body: AsyncGenerator[bytes, None], **kwargs: Any) -> None:
+        super().__init__(body, **kwargs)
+        self._body = body
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async with anyio.create_task_group() as group:
+        try:
+            async with anyio.create_task_group() as group:
 
-            async def write() -> None:
-                with contextlib.suppress(OSError):
-                    await self.stream_response(send)
+                async def write() -> None:
+                    with contextlib.suppress(OSError):
+                        await self.stream_response(send)
+                    group.cancel_scope.cancel()
+
+                group.start_soon(write)
+                await self.listen_for_disconnect(receive)
                 group.cancel_scope.cancel()
-
-            group.start_soon(write)
-            await self.listen_for_disconnect(receive)
-            group.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._body.aclose()  # unsubscribes now, not whenever it is collected
 
 
 def task_events(request: Request, database_url: str) -> TaskEvents:
