@@ -52,15 +52,34 @@ class ButtonView:
     style: int
 
 
-def _label(component: dict[str, Any]) -> str:
+_NAMES = {
+    Action.REROLL: "Reroll",
+    Action.PAN_LEFT: "← Pan left",
+    Action.PAN_RIGHT: "Pan right →",
+    Action.PAN_UP: "↑ Pan up",
+    Action.PAN_DOWN: "↓ Pan down",
+    Action.PIC_READ_RETRY: "Retry",
+    Action.PIC_READER_ALL: "Imagine all",
+}
+
+
+def _label(component: dict[str, Any], ref: btn.ButtonRef | None) -> str:
+    """The button's own label; for emoji-only buttons a name (emoji fonts are often missing)."""
     label = component.get("label")
+    if isinstance(label, str) and label.strip():
+        return label.strip()
+    if ref is not None:
+        if ref.action in _NAMES:
+            return _NAMES[ref.action]
+        if ref.index is not None and ref.action in (Action.PIC_READER, Action.PROMPT_ANALYZER):
+            return f"Imagine {ref.index}"
+        return ref.action.replace("_", " ").capitalize()
+    parts = str(component.get("custom_id", "")).split("::")
+    if len(parts) > 1 and parts[1].isalpha():
+        return parts[1].capitalize()  # MJ::BOOKMARK::… -> Bookmark
     emoji = component.get("emoji")
     name = emoji.get("name") if isinstance(emoji, dict) else None
-    parts = [p for p in (name, label) if isinstance(p, str) and p]
-    if parts:
-        return " ".join(parts)
-    ref = btn.classify(str(component.get("custom_id", "")))
-    return ref.action.replace("_", " ").title() if ref else "button"
+    return name if isinstance(name, str) and name else "button"
 
 
 def button_views(task: Task) -> list[list[ButtonView]]:
@@ -81,7 +100,7 @@ def button_views(task: Task) -> list[list[ButtonView]]:
             )
             views.append(
                 ButtonView(
-                    label=_label(component),
+                    label=_label(component, ref),
                     custom_id=custom_id,
                     action=str(ref.action) if ref else None,
                     pressable=pressable,
