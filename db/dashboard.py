@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -88,7 +88,3 @@ async def account_load(conn: AsyncConnection) -> dict[str | None, tuple[int, int
     """account id (None = not assigned yet) -> (running, queued)."""
     rows = await conn.execute(_ACCOUNT_LOAD)
     return {row.account_id: (int(row.running), int(row.queued)) for row in rows}
-
-
-async def count_tasks(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(func.count()).select_from(tasks))).scalar_one())

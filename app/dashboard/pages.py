@@ -125,15 +125,13 @@ async def _task_detail(conn: AsyncConnection, task_id: str) -> dict[str, Any] | 
     }
 
 
-async def task_page_response(
-    request: Request, task_id: str, error: str | None = None, notice: str | None = None
-) -> Response:
+async def task_page_response(request: Request, task_id: str, error: str | None = None) -> Response:
     async with request.app.state.engine.connect() as conn:
         detail = await _task_detail(conn, task_id)
     if detail is None:
         context = {"page": "tasks", "missing": task_id}
         return render(request, "missing.html", context, 404)
-    detail.update(page="tasks", error=error, notice=notice)
+    detail.update(page="tasks", error=error)
     return render(request, "task.html", detail, 400 if error else 200)
 
 
