@@ -4,6 +4,7 @@
     GET  /dashboard                          tasks + submit form (?status=&account=&dialect=)
     GET  /dashboard/tasks/{id}               one task; …/panel and …/card are its fragments
     GET  /dashboard/accounts                 accounts; …/accounts/table is its fragment
+    GET  /dashboard/thumbs/{id}.webp         a small preview of a task's result image
     GET  /events                             live task changes (SSE), docs/events.md
     POST /dashboard/submit, /dashboard/tasks/{id}/press|cancel,
          /dashboard/accounts/{id}/enable|disable, /dashboard/deliveries/{id}/redeliver
@@ -19,7 +20,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.dashboard import actions, login, pages
+from app.dashboard import actions, login, pages, thumbs
 from app.dashboard.stream import endpoint as events_endpoint
 from app.dashboard.templates import STATIC
 
@@ -42,6 +43,11 @@ def routes(database_url: str) -> list[BaseRoute]:
                 Route("/tasks/{task_id}", pages.task_page, methods=["GET"]),
                 Route("/tasks/{task_id}/panel", pages.task_panel, methods=["GET"]),
                 Route("/tasks/{task_id}/card", pages.task_card, methods=["GET"]),
+                Route(
+                    "/thumbs/{task_id}.webp",
+                    pages.guarded(fragment=True)(thumbs.thumbnail),
+                    methods=["GET"],
+                ),
                 Route("/tasks/{task_id}/press", actions.press, methods=["POST"]),
                 Route("/tasks/{task_id}/cancel", actions.cancel, methods=["POST"]),
                 Route("/accounts", pages.accounts_page, methods=["GET"]),

@@ -60,9 +60,11 @@ def _quote(path: str) -> str:
 
 def task_item(task: Task) -> dict[str, Any]:
     """A task with what its templates need beside the row."""
+    thumb = f"/dashboard/thumbs/{task.id}.webp?v={task.event_seq}" if task.image_url else None
     return {
         "task": task,
         "image": shown_image(task),
+        "thumb": thumb or task.preview_url,
         "video": file_path(task, "video"),
         "buttons": button_views(task),
     }

@@ -219,6 +219,10 @@ async def test_imagine_progress_grid_upscale_and_a_banned_account(
                 " return img && img.complete && img.naturalWidth > 0; }",
                 arg=upscale_id,
             )
+            await page.wait_for_function(
+                "() => [...document.querySelectorAll('#task-grid .thumb img')]"
+                ".every(img => img.complete && img.naturalWidth > 0)"
+            )
             await shots.take(page, "tasks")
 
             # Ban a sandbox account; the accounts view shows it disabled with the reason.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+from PIL import Image
 from sqlalchemy import select, text
 
 from app import taskstore
 from app.domain.task import Task
 from db import accounts as account_queries
+from db import tasks as q
 from db.tables import deliveries, tasks
 from tests.integration.api.conftest import ACCOUNT, add_account, finish, no_writes
 
@@ -350,3 +353,35 @@ async def test_dashboard_tasks_are_fetchable_through_the_api(web, engine) -> Non
     assert fetched.json()["prompt"] == "a heron"
     async with engine.connect() as conn:
         assert (await conn.execute(select(tasks.c.dialect))).scalar_one() == "novicezk"
+
+
+async def test_list_thumbnails_are_small_webp_kept_in_the_database(web, engine) -> None:
+    big = io.BytesIO()
+    Image.new("RGB", (1024, 512), (200, 40, 40)).save(big, format="PNG")
+    await add_account(engine)
+    await _task(engine, "1000000000000021")
+    task = await finish(engine, "1000000000000021")
+    async with engine.begin() as conn:  # the archived result, as /files would have stored it
+        await q.insert_task_file(
+            conn,
+            task_id=task.id,
+            name="image",
+            role="result",
+            content_type="image/png",
+            data=big.getvalue(),
+            source=task.image_url,
+        )
+    async with web() as client:
+        listing = (await client.get("/dashboard")).text
+        first = await client.get("/dashboard/thumbs/1000000000000021.webp")
+        again = await client.get("/dashboard/thumbs/1000000000000021.webp")
+        none = await client.get("/dashboard/thumbs/999.webp")
+    assert 'src="/dashboard/thumbs/1000000000000021.webp?v=5"' in listing
+    assert first.status_code == 200 and first.headers["content-type"] == "image/webp"
+    with Image.open(io.BytesIO(first.content)) as thumb:
+        assert thumb.size == (384, 192)
+    assert again.content == first.content
+    assert none.status_code == 404
+    async with engine.connect() as conn:
+        stored = await q.get_task_file(conn, task.id, "thumb")
+    assert stored is not None and stored["source"] == task.image_url
