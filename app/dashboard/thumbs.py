@@ -30,8 +30,9 @@ NAME = "thumb"
 
 def shrink(data: bytes, size: int = THUMB_PX) -> bytes:
     """`data` (any image Pillow reads) as a WebP no larger than `size` on either side."""
-    with Image.open(io.BytesIO(data)) as image:
-        image.thumbnail((size, size))
+    with Image.open(io.BytesIO(data)) as opened:
+        opened.thumbnail((size, size))
+        image: Image.Image = opened
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
         out = io.BytesIO()

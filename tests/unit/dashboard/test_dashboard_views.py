@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
+import pytest
+from PIL import Image
+
+from app.dashboard.thumbs import shrink
 from app.dashboard.views import absolute, button_views, file_path, shown_image, task_state
 from app.domain.task import Task
 from tests.integration.api.conftest import grid_buttons, upscale_buttons
@@ -67,3 +73,12 @@ def test_task_state_is_json_ready_and_absolute() -> None:
         "https://relay.example/files/1/t/image.png"
     )
     assert "properties" not in state and "_file_token" not in str(state)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "L"])
+def test_shrink_makes_a_small_webp(mode: str) -> None:
+    source = io.BytesIO()
+    Image.new(mode, (900, 1200)).save(source, format="PNG")
+    with Image.open(io.BytesIO(shrink(source.getvalue()))) as thumb:
+        assert thumb.format == "WEBP"
+        assert thumb.size == (288, 384)
