@@ -38,16 +38,13 @@ _LOCK_ACCOUNT = text(
     """
 )
 
-# -- count_active: the account's tasks holding a slot (after the lock: a fresh snapshot).
-_COUNT_ACTIVE = text(
-    f"SELECT count(*) FROM tasks WHERE account_id = :account_id AND status IN ({_ACTIVE})"
-)
-
-# -- claim_pending: oldest pending tasks for this account, at most :slots of them.
-# The limit is a bound parameter (not a subquery) so the planner walks the pending-only index
-# and stops after :slots rows; `id = ANY(ARRAY(…))` keeps the update from joining all of `tasks`.
+# -- claim_pending: oldest pending tasks for this account, up to its free slots.
+# A separate statement from the lock above, so its snapshot (READ COMMITTED) is taken after the
+# lock was granted and the count sees every claim committed meanwhile. The claim matches
+# `id = ANY(ARRAY(…))` so the update never joins all of `tasks`, and the pending-only index
+# keeps the scan to pending rows however many finished tasks the table holds.
 _CLAIM_PENDING = text(
-    """
+    f"""
     UPDATE tasks t
     SET status = 'STARTED', account_id = :account_id, leased_by = :owner, fence = :fence,
         start_time = coalesce(t.start_time, (extract(epoch FROM clock_timestamp()) * 1000)::bigint),
@@ -58,7 +55,10 @@ _CLAIM_PENDING = text(
           AND (account_id IS NULL OR account_id = :account_id)
           AND bot = ANY(:bots)
         ORDER BY created_at, id
-        LIMIT :slots
+        LIMIT least(:limit, greatest(:concurrency - (
+            SELECT count(*) FROM tasks
+            WHERE account_id = :account_id AND status IN ({_ACTIVE})
+        ), 0))
         FOR UPDATE SKIP LOCKED
     ))
     RETURNING t.*
@@ -68,22 +68,37 @@ _CLAIM_PENDING = text(
 
 async def lease_tasks(
     conn: AsyncConnection, *, account_id: str, owner: str, fence: int, limit: int = 1000
-) -> list[RowMapping]:
+) -> list[dict[str, Any]]:
     """Claim pending tasks for one account within its cap; returns the claimed rows (STARTED).
 
     Run inside a transaction; the claims count against the cap from the moment they commit.
+    The lock goes through SQLAlchemy, which opens the caller's transaction on the driver; the
+    claim, the hot part, goes to asyncpg directly (a prepared statement, no SQLAlchemy
+    compilation or result processing) inside that same transaction.
     """
-    params: dict[str, Any] = {"account_id": account_id, "owner": owner, "fence": fence}
+    params = {"account_id": account_id, "owner": owner, "fence": fence}
     account = (await conn.execute(_LOCK_ACCOUNT, params)).one_or_none()
     if account is None:
         return []
-    active = (await conn.execute(_COUNT_ACTIVE, params)).scalar_one()
-    slots = min(account.concurrency - active, limit)
-    if slots <= 0:
-        return []
-    params.update(bots=list(account.bots), slots=slots)
-    rows = await conn.execute(_CLAIM_PENDING, params)
-    return list(rows.mappings())
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None and driver.is_in_transaction(), "lease_tasks needs a transaction"
+    rows = await driver.fetch(
+        _CLAIM_PENDING_SQL, account_id, owner, fence, list(account.bots), limit,
+        account.concurrency,
+    )  # fmt: skip
+    return [dict(row) for row in rows]
+
+
+def _positional(statement: str, names: list[str]) -> str:
+    """`:name` placeholders as asyncpg's `$n`, in the order of `names`."""
+    for number, name in enumerate(names, start=1):
+        statement = statement.replace(f":{name}", f"${number}")
+    return statement
+
+
+_CLAIM_PENDING_SQL = _positional(
+    _CLAIM_PENDING.text, ["account_id", "owner", "fence", "bots", "limit", "concurrency"]
+)
 
 
 # -- active_task_counts: per-account running tasks, for the cap check and the dashboard.

@@ -104,7 +104,7 @@ async def explain(url: str, params: LeaseParams) -> str:
             lock = await conn.execute(
                 text("EXPLAIN (ANALYZE, BUFFERS) " + leasing._LOCK_ACCOUNT.text), args
             )
-            args.update(bots=["mj"], slots=params.cap)
+            args.update(concurrency=params.cap, bots=["mj"], limit=params.cap)
             claim = await conn.execute(
                 text("EXPLAIN (ANALYZE, BUFFERS) " + leasing._CLAIM_PENDING.text), args
             )
