@@ -134,3 +134,46 @@ def test_web_with_external_database_url(database_url: str) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_up_in_sandbox_mode_turns_an_imagine_into_images(tmp_path: Path) -> None:
+    """The README's promise: `make run`, submit an imagine, get images — no Discord account."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [*MJRELAY, "up"],
+        env=_env(
+            PORT=str(port), MJRELAY_DATA_DIR=str(tmp_path / "data"), MJRELAY_SANDBOX_SPEED="instant"
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(port, process)
+        submitted = httpx.post(
+            f"{base}/mj/submit/imagine",
+            json={"prompt": "a red fox in the snow", "notifyHook": ""},
+            timeout=10,
+        ).json()
+        assert submitted["code"] == 1, submitted
+        task_id = submitted["result"]
+        deadline = time.monotonic() + 60
+        while True:
+            task = httpx.get(f"{base}/mj/task/{task_id}/fetch", timeout=10).json()
+            if task["status"] in ("SUCCESS", "FAILURE"):
+                break
+            assert time.monotonic() < deadline, task
+            time.sleep(0.2)
+        assert task["status"] == "SUCCESS", task
+        image = httpx.get(task["imageUrl"], timeout=10)
+        assert image.status_code == 200
+        assert image.content.startswith(b"\x89PNG")
+        assert any(b["customId"].startswith("MJ::JOB::upsample::") for b in task["buttons"])
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.stdout.read().decode() if process.stdout else ""
+    assert "SANDBOX MODE" in output
+    assert "Traceback" not in output
