@@ -5,14 +5,18 @@ Real Discord or the sandbox: only `api_base` (and the gateway URL it hands out) 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
+from app.discord import commands
 from app.discord.commands import CommandIndex, UploadedAttachment
+from app.discord.constants import DEFAULT_API_BASE
 from app.discord.events import BotEvent, GatewayEvent
 from app.discord.parse import parse_dispatch
-from app.discord.rest import UploadFile
+from app.discord.rest import DEFAULT_INPAINT_URL, UploadFile
 from app.discord.session import DiscordSession
 from app.domain.images import sniff_image_type
 from app.logs import register_secret
@@ -52,6 +56,18 @@ class SessionLink:
 
     def parse_message(self, message: dict[str, Any]) -> BotEvent:
         return parse_dispatch("MESSAGE_CREATE", message)
+
+    async def submit_inpaint(self, token: str, mask: bytes, prompt: str) -> None:
+        body = commands.inpaint_submit(token, base64.b64encode(mask).decode(), prompt)
+        await self._session.rest.submit_inpaint(body, url=inpaint_url(self._session.rest.api_base))
+
+
+def inpaint_url(api_base: str) -> str:
+    """Vary (Region)'s editor backend: Discord's activity host, or the sandbox's own origin."""
+    if api_base.rstrip("/") == DEFAULT_API_BASE:
+        return DEFAULT_INPAINT_URL
+    parts = urlsplit(api_base)
+    return f"{parts.scheme}://{parts.netloc}/inpaint/api/submit-job"
 
 
 @asynccontextmanager

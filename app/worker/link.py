@@ -34,6 +34,10 @@ class DiscordLink(Protocol):
 
     async def recent_messages(self, limit: int = 50) -> list[dict[str, Any]]: ...
 
+    async def submit_inpaint(self, token: str, mask: bytes, prompt: str) -> None:
+        """Vary (Region): the mask and prompt for the editor the bot opened (iframe modal)."""
+        ...
+
     def parse_message(self, message: dict[str, Any]) -> BotEvent:
         """A fetched message as the event its MESSAGE_CREATE would have been (reconciliation)."""
         ...

@@ -377,7 +377,10 @@ class AccountRunner:
         if task is None:
             return
         prompt = task.params.get("modalPrompt") or task.params.get("prompt") or task.prompt
-        if isinstance(event, IframeModalOpened) or not prompt or not event.fields:
+        if isinstance(event, IframeModalOpened):
+            await self._answer_iframe(task, event, str(prompt or ""))
+            return
+        if not prompt or not event.fields:
             await self._fail(
                 task_id, "this action needs input the bot asked for in a modal", "modal"
             )
@@ -396,6 +399,17 @@ class AccountRunner:
             await self.link.send_interaction(payload)
         except DiscordError as exc:
             await self._fail(task_id, f"Discord did not accept the modal: {exc}", "submit_failed")
+
+    async def _answer_iframe(self, task: Task, event: IframeModalOpened, prompt: str) -> None:
+        """Vary (Region): the client's mask and prompt go to the editor's backend."""
+        masks = await self._inputs(task, role="mask")
+        if not masks:
+            await self._fail(task.id, "Vary (Region) needs a mask", "modal")
+            return
+        try:
+            await self.link.submit_inpaint(event.token, masks[0][1], prompt)
+        except DiscordError as exc:
+            await self._fail(task.id, f"the Vary (Region) editor refused the mask: {exc}", "modal")
 
     # ------------------------------------------------------------------------------ timeouts
 

@@ -13,6 +13,7 @@ from app import taskstore
 from app.config import Settings
 from app.domain.task import Task
 from app.sandbox import Sandbox, start_sandbox
+from app.taskstore import StoredFile
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from app.worker.supervisor import Supervisor
 
@@ -89,3 +90,76 @@ async def test_imagine_then_upscale_through_the_sandbox(
     assert upscale.image_url and upscale.image_url != grid.image_url
     nonces = [s.nonce for s in sandbox.submissions]
     assert len(nonces) == len(set(nonces))
+
+
+def _mask_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    image.paste((255, 255, 255, 255), (16, 16, 48, 48))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _follow_up(task_id: str, parent: Task, action: str, **params: object) -> Task:
+    task = Task(
+        id=task_id,
+        dialect="novicezk",
+        action=action,
+        parent_id=parent.id,
+        account_id=parent.account_id,
+        prompt=parent.prompt,
+        params=params,
+    )
+    return task
+
+
+async def test_modal_actions_custom_zoom_and_vary_region(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    async with running_worker(database_url, engine):
+        await submit(engine, "1000000000000011", prompt="an old stone bridge")
+        grid = await wait_for_status(engine, "1000000000000011", "SUCCESS", "FAILURE")
+        assert grid.status == "SUCCESS", grid.fail_reason
+        upscale = _follow_up("1000000000000012", grid, "UPSCALE", index=1)
+        await taskstore.create_task(engine, upscale)
+        single = await wait_for_status(engine, upscale.id, "SUCCESS", "FAILURE")
+        assert single.status == "SUCCESS", single.fail_reason
+
+        zoom_id = next(
+            c["custom_id"]
+            for row in single.buttons
+            for c in row["components"]
+            if "CustomZoom" in c.get("custom_id", "")
+        )
+        zoom = _follow_up(
+            "1000000000000013", single, "ZOOM_CUSTOM",
+            customId=zoom_id, modalPrompt="an old stone bridge --zoom 1.8",
+        )  # fmt: skip
+        await taskstore.create_task(engine, zoom)
+        inpaint_id = next(
+            c["custom_id"]
+            for row in single.buttons
+            for c in row["components"]
+            if "Inpaint" in c.get("custom_id", "")
+        )
+        region = _follow_up(
+            "1000000000000014", single, "VARIATION_REGION",
+            customId=inpaint_id, modalPrompt="a wooden bridge",
+        )  # fmt: skip
+        await taskstore.create_task(
+            engine,
+            region,
+            files=[
+                StoredFile(name="mask.png", role="mask", content_type="image/png", data=_mask_png())
+            ],
+        )
+        zoomed = await wait_for_status(engine, zoom.id, "SUCCESS", "FAILURE")
+        varied = await wait_for_status(engine, region.id, "SUCCESS", "FAILURE")
+    assert zoomed.status == "SUCCESS", zoomed.fail_reason
+    assert varied.status == "SUCCESS", varied.fail_reason
+    assert zoomed.message_hash != varied.message_hash != single.message_hash
