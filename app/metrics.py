@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from db.stats import SystemStats
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-HTTP_REQUESTS = Counter(
-    "mjrelay_http_requests",
-    "HTTP requests answered, by route template and status code.",
-    ["route", "status"],
+TASKS = Gauge(
+    "mjrelay_tasks",
+    "Tasks in the database by status (read at scrape time: all processes' work).",
+    ["status"],
+    registry=REGISTRY,
+)
+ACCOUNTS = Gauge(
+    "mjrelay_accounts",
+    "Discord accounts by health (ok, reconnecting, disabled).",
+    ["health"],
+    registry=REGISTRY,
+)
+DELIVERIES_DUE = Gauge(
+    "mjrelay_callbacks_due",
+    "Callback deliveries due now and not yet delivered (every dispatcher's backlog).",
+    registry=REGISTRY,
+)
+DELIVERIES_OLDEST_DUE = Gauge(
+    "mjrelay_callbacks_oldest_due_seconds",
+    "How long the oldest due callback delivery has waited.",
     registry=REGISTRY,
 )
 READY = Gauge(
@@ -18,6 +36,29 @@ READY = Gauge(
     "1 when the last readiness check found the database reachable and migrated.",
     registry=REGISTRY,
 )
+
+
+TASK_STATUSES = (
+    "PENDING",
+    "STARTED",
+    "SUBMITTED",
+    "MODAL",
+    "RUNNING",
+    "SUCCESS",
+    "FAILURE",
+    "CANCEL",
+)
+HEALTHS = ("ok", "reconnecting", "disabled")
+
+
+def observe_system(stats: SystemStats) -> None:
+    """Set the database-wide gauges (the worker's own counters live in its process)."""
+    for status in {*TASK_STATUSES, *stats.tasks_by_status}:
+        TASKS.labels(status=status).set(stats.tasks_by_status.get(status, 0))
+    for health in {*HEALTHS, *stats.accounts_by_health}:
+        ACCOUNTS.labels(health=health).set(stats.accounts_by_health.get(health, 0))
+    DELIVERIES_DUE.set(stats.deliveries_pending)
+    DELIVERIES_OLDEST_DUE.set(stats.oldest_due_delivery_s)
 
 
 def render() -> tuple[bytes, str]:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.errors import DatabaseUnavailable
-from app.metrics import READY, render
+from app.metrics import READY, observe_system, render
 from db import migrations
 from db.database import ping
+from db.stats import system_stats
+
+log = logging.getLogger(__name__)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -37,5 +43,11 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 async def metrics(request: Request) -> Response:
+    """This process's metrics plus database-wide gauges read now (tasks, accounts, callbacks)."""
+    try:
+        async with request.app.state.engine.connect() as conn:
+            observe_system(await system_stats(conn))
+    except (OSError, DBAPIError):
+        log.warning("metrics: database unavailable; serving process metrics only")
     body, content_type = render()
     return Response(body, media_type=content_type)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import httpx
-import pytest
+from sqlalchemy import text
 
 from app.api.app import create_app
 from app.config import Settings
+from db.engine import make_engine
 
 
 async def _get(database_url: str, path: str) -> httpx.Response:
@@ -41,9 +42,28 @@ async def test_readyz_unavailable_when_database_unreachable() -> None:
     assert "pw-not-shown" not in response.text
 
 
-@pytest.mark.parametrize("path", ["/metrics"])
-async def test_metrics_exposes_prometheus_text(database_url: str, path: str) -> None:
+async def test_metrics_exposes_prometheus_text_with_database_gauges(database_url: str) -> None:
+    engine = make_engine(database_url, pool_size=1)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (id, dialect, action, status) VALUES"
+                " ('1', 'webman', 'IMAGINE', 'PENDING'), ('2', 'webman', 'IMAGINE', 'SUCCESS'),"
+                " ('3', 'webman', 'IMAGINE', 'PENDING')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO accounts (id, token, guild_id, channel_id, health)"
+                " VALUES ('a', 't', '1', '2', 'disabled')"
+            )
+        )
+    await engine.dispose()
     await _get(database_url, "/readyz")
-    response = await _get(database_url, path)
+    response = await _get(database_url, "/metrics")
     assert response.status_code == 200
     assert "mjrelay_ready 1.0" in response.text
+    assert 'mjrelay_tasks{status="PENDING"} 2.0' in response.text
+    assert 'mjrelay_tasks{status="RUNNING"} 0.0' in response.text
+    assert 'mjrelay_accounts{health="disabled"} 1.0' in response.text
+    assert "mjrelay_callbacks_due 0.0" in response.text
