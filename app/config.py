@@ -50,6 +50,7 @@ class Settings:
     account_lease_ttl_s: float = 20.0
     poll_interval_s: float = 2.0
     reconcile_grace_s: float = 15.0
+    modal_timeout_s: float = 600.0
     retention_days: int = 30
     discord_api_base: str = "https://discord.com/api/v9"
     # Sandbox (used by `mjrelay up` when no real account is configured)
@@ -181,6 +182,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "account_lease_ttl_s": ("MJRELAY_ACCOUNT_LEASE_TTL_S", _as_float_between(2, 30)),
     "poll_interval_s": ("MJRELAY_POLL_INTERVAL_S", _as_float_between(0.05, 60)),
     "reconcile_grace_s": ("MJRELAY_RECONCILE_GRACE_S", _as_float_between(1, 300)),
+    "modal_timeout_s": ("MJRELAY_MODAL_TIMEOUT_S", _as_float_between(10, 86400)),
     "retention_days": ("MJRELAY_RETENTION_DAYS", _as_int_between(1, 3650)),
     "discord_api_base": ("MJRELAY_DISCORD_API_BASE", _as_url),
     "sandbox_speed": ("MJRELAY_SANDBOX_SPEED", _one_of(SANDBOX_SPEEDS)),

@@ -196,3 +196,17 @@ _EXPIRED = text(
 
 async def expired_tasks(conn: AsyncConnection, account_id: str) -> list[str]:
     return list((await conn.execute(_EXPIRED, {"account_id": account_id})).scalars())
+
+
+# -- stale_modal_tasks: tasks waiting for a client's modal input longer than allowed.
+_STALE_MODAL = text(
+    """
+    SELECT id FROM tasks
+    WHERE status = 'MODAL' AND created_at < now() - make_interval(secs => :older_than_s)
+    ORDER BY created_at LIMIT 500
+    """
+)
+
+
+async def stale_modal_tasks(conn: AsyncConnection, older_than_s: float) -> list[str]:
+    return list((await conn.execute(_STALE_MODAL, {"older_than_s": older_than_s})).scalars())

@@ -36,8 +36,8 @@ class SessionLink:
     async def send_interaction(self, payload: dict[str, Any]) -> None:
         await self._session.send(payload)
 
-    async def command_index(self) -> CommandIndex:
-        return await self._session.command_index()
+    async def command_index(self, refresh: bool = False) -> CommandIndex:
+        return await self._session.command_index(refresh=refresh)
 
     async def upload(self, files: Sequence[tuple[str, bytes]]) -> list[UploadedAttachment]:
         uploads = [

@@ -29,7 +29,13 @@ from app import taskstore
 from app.discord import commands
 from app.discord.commands import InteractionContext
 from app.discord.correlation import Correlator, NonceGenerator
-from app.discord.errors import DiscordError, DiscordLocalError, Forbidden, Unauthorized
+from app.discord.errors import (
+    DiscordError,
+    DiscordLocalError,
+    Forbidden,
+    InvalidFormBody,
+    Unauthorized,
+)
 from app.discord.events import (
     AccountError,
     BotEvent,
@@ -346,7 +352,16 @@ class AccountRunner:
                 parent_message_id=submission.parent_message_id,
                 index=submission.index,
             )
-            await self.link.send_interaction(submission.payload)
+            try:
+                await self.link.send_interaction(submission.payload)
+            except InvalidFormBody:
+                if interactions.is_follow_up(task):
+                    raise
+                # Midjourney re-registered its commands: a stale version is refused (400,
+                # never run). Take the current index and send the same job once more.
+                await self.link.command_index(refresh=True)
+                submission = await self._build(task, nonce)
+                await self.link.send_interaction(submission.payload)
         except (interactions.CannotSubmit, DiscordLocalError) as exc:
             await self._fail(task.id, str(exc), "submit_failed")
             return

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.logs import register_secret
 from app.worker.discord_link import open_link
+from app.worker.modal_expiry import run_modal_expiry
 from app.worker.ownership import OwnedAccount, Ownership
 from app.worker.retention import run_retention
 from app.worker.runner import AccountRunner
@@ -82,3 +83,4 @@ class Supervisor:
             group.create_task(listener.run(stop))
             group.create_task(self.ownership.run(stop))
             group.create_task(run_retention(self.engine, self.settings.retention_days, stop))
+            group.create_task(run_modal_expiry(self.engine, self.settings.modal_timeout_s, stop))

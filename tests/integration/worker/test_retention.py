@@ -54,3 +54,37 @@ async def test_retention_purges_only_old_finished_tasks(engine: AsyncEngine) -> 
     }  # fmt: skip
     assert orphans == 0
     assert deliveries == 1
+
+
+async def test_modal_tasks_waiting_too_long_fail_with_reason(engine: AsyncEngine) -> None:
+    from app.worker.modal_expiry import REASON, expire_modal_tasks
+
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (id, dialect, action, status, created_at) VALUES"
+                " ('old-modal', 'novicezk', 'ZOOM_CUSTOM', 'MODAL', now() - interval '20 minutes'),"
+                " ('new-modal', 'novicezk', 'ZOOM_CUSTOM', 'MODAL', now()),"
+                " ('old-pending', 'novicezk', 'IMAGINE', 'PENDING', now() - interval '1 hour')"
+            )
+        )
+    assert await expire_modal_tasks(engine, older_than_s=600) == 1
+    async with engine.connect() as conn:
+        rows = dict(
+            (
+                await conn.execute(
+                    text("SELECT id, status || ':' || coalesce(fail_reason, '') FROM tasks")
+                )
+            ).all()
+        )
+        events = (
+            (await conn.execute(text("SELECT kind FROM task_events WHERE task_id = 'old-modal'")))
+            .scalars()
+            .all()
+        )
+    assert rows == {
+        "old-modal": f"FAILURE:{REASON}",
+        "new-modal": "MODAL:",
+        "old-pending": "PENDING:",
+    }
+    assert events == ["timeout"]
