@@ -31,7 +31,7 @@ async def upsert_account(conn: AsyncConnection, values: Mapping[str, Any]) -> Ro
     """Insert an account or update the one with the same id; health resets to ok."""
     fields = {k: v for k, v in values.items() if k in EDITABLE or k == "id"}
     statement = insert(accounts).values(**fields)
-    changes = {k: statement.excluded[k] for k in fields if k != "id"}
+    changes: dict[str, Any] = {k: statement.excluded[k] for k in fields if k != "id"}
     changes.update(health="ok", health_reason=None, health_since=func.now(), updated_at=func.now())
     statement = statement.on_conflict_do_update(index_elements=["id"], set_=changes)
     row = (await conn.execute(statement.returning(*PUBLIC_COLUMNS))).mappings().one()

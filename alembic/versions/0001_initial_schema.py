@@ -69,7 +69,10 @@ def upgrade() -> None:
         sa.Column("hostname", sa.Text(), server_default="", nullable=False),
         sa.Column("pid", sa.Integer(), nullable=True),
         sa.Column(
-            "started_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "started_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.Column(
             "heartbeat_at",

@@ -117,7 +117,7 @@ class Ownership:
                     excess = sorted(idle)[-1]
                     await account_queries.release_accounts(conn, self._owner, [excess])
         for row in claimed:
-            account = OwnedAccount(row=row, owner=self._owner, fence=int(row["fence"]))
+            account = OwnedAccount(row=dict(row), owner=self._owner, fence=int(row["fence"]))
             log.info("account claimed", extra={"account": account.id, "fence": account.fence})
             self._owned[account.id] = account
             self._spawn(account)
