@@ -163,3 +163,59 @@ async def test_modal_actions_custom_zoom_and_vary_region(
     assert zoomed.status == "SUCCESS", zoomed.fail_reason
     assert varied.status == "SUCCESS", varied.fail_reason
     assert zoomed.message_hash != varied.message_hash != single.message_hash
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (96, 96), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def test_blend_describe_and_pika_videos(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    inputs = [
+        StoredFile(
+            name=f"in{n}.png", role="input", content_type="image/png", data=_png(c), position=n
+        )
+        for n, c in enumerate([(200, 40, 40), (40, 40, 200)])
+    ]
+    async with running_worker(database_url, engine):
+        await taskstore.create_task(
+            engine,
+            Task(id="1000000000000021", dialect="webman", action="BLEND",
+                 params={"dimensions": "SQUARE"}),
+            files=inputs,
+        )  # fmt: skip
+        await taskstore.create_task(
+            engine,
+            Task(id="1000000000000022", dialect="webman", action="DESCRIBE"),
+            files=inputs[:1],
+        )
+        await taskstore.create_task(
+            engine,
+            Task(id="1000000000000023", dialect="discordxy", action="PIKA_CREATE", bot="pika",
+                 prompt="waves on a beach"),
+        )  # fmt: skip
+        await taskstore.create_task(
+            engine,
+            Task(id="1000000000000024", dialect="discordxy", action="PIKA_ANIMATE", bot="pika",
+                 prompt="make it move"),
+            files=inputs[:1],
+        )  # fmt: skip
+        blend = await wait_for_status(engine, "1000000000000021", "SUCCESS", "FAILURE")
+        described = await wait_for_status(engine, "1000000000000022", "SUCCESS", "FAILURE")
+        created = await wait_for_status(engine, "1000000000000023", "SUCCESS", "FAILURE")
+        animated = await wait_for_status(engine, "1000000000000024", "SUCCESS", "FAILURE")
+    assert blend.status == "SUCCESS", blend.fail_reason
+    assert blend.image_url and blend.buttons
+    assert described.status == "SUCCESS", described.fail_reason
+    assert len(described.properties["prompts"]) == 4
+    for video in (created, animated):
+        assert video.status == "SUCCESS", video.fail_reason
+        assert video.video_url and video.video_url.split("?")[0].endswith(".mp4")
