@@ -103,3 +103,43 @@ async def test_unusable_account_leaves_leasing_and_its_queue_finishes_elsewhere(
     assert leased_after == 0, "the disabled account leased again"
     if fault == "ban":
         assert detected - injected <= 1.0
+
+
+async def _until_running(engine: AsyncEngine, ids: list[str]) -> None:
+    for _ in range(500):
+        async with engine.connect() as conn:
+            running = (
+                await conn.execute(
+                    text("SELECT count(*) FROM tasks WHERE id = ANY(:ids) AND status = 'RUNNING'"),
+                    {"ids": ids},
+                )
+            ).scalar_one()
+        if running:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("no task reached RUNNING")
+
+
+async def test_resumable_disconnect_never_disables_and_work_goes_on(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    async with start_sandbox(port=0, accounts=1, speed="fast", seed=7) as sb:
+        [spec] = await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
+        seen: set[str] = set()
+        async with running_worker(database_url, engine):
+            ids = [await _imagine(engine, 50 + n, f"a windmill number {n}") for n in range(3)]
+            await _until_running(engine, ids)
+            for code in (4000, 4008, 1001):  # resumable close codes, mid-job
+                await sb.inject_fault("disconnect", account=0, code=code)
+                for _ in range(20):
+                    seen.add((await _account(engine, spec.id))["health"])
+                    await asyncio.sleep(0.01)
+            results = [await wait_for_status(engine, i, "SUCCESS", "FAILURE") for i in ids]
+            for _ in range(100):
+                if (await _account(engine, spec.id))["health"] == "ok":
+                    break
+                await asyncio.sleep(0.05)
+        account = await _account(engine, spec.id)
+    assert [t.status for t in results] == ["SUCCESS"] * 3
+    assert "disabled" not in seen
+    assert account["health"] == "ok" and account["enabled"]
