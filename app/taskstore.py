@@ -147,6 +147,7 @@ async def record_change(
     kind: str,
     data: Mapping[str, Any] | None = None,
     expected_fence: int | None = None,
+    expected_account_id: str | None = None,
     expected_statuses: Collection[str] | None = None,
 ) -> Task | None:
     """Apply `changes` (column -> value) to a task, with its event and callback, atomically.
@@ -166,6 +167,9 @@ async def record_change(
             return None
         current = Task.from_row(row)
         if expected_fence is not None and row["fence"] != expected_fence:
+            return None
+        # Fences count per account: a writer holds a task only with its account *and* fence.
+        if expected_account_id is not None and row["account_id"] != expected_account_id:
             return None
         if expected_statuses is not None and current.status not in {
             str(s) for s in expected_statuses

@@ -51,7 +51,7 @@ from app.domain.task import Task
 from app.worker import interactions
 from app.worker.link import DiscordLink
 from app.worker.ownership import OwnedAccount
-from app.worker.translate import Change, change_for_event
+from app.worker.translate import Change, change_for_event, requeue_values
 from app.worker.wakeup import Wakeup
 from db import accounts as account_queries
 from db import leasing
@@ -159,6 +159,7 @@ class AccountRunner:
             kind=kind,
             data=data,
             expected_fence=self.account.fence,
+            expected_account_id=self.account.id,
         )
         if changed is None or is_final(changed.status) or changed.account_id != self.account.id:
             self._forget(task_id)
@@ -228,7 +229,7 @@ class AccountRunner:
                     }
                     kind = "account_error"
                 else:
-                    values = {"status": TaskStatus.PENDING, "account_id": None, "nonce": None}
+                    values = requeue_values()
                     kind = "requeued"
                 await taskstore.record_change(
                     conn, row["id"], values, kind=kind, data={"reason": reason}

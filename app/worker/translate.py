@@ -85,6 +85,12 @@ def _failed(reason: str, kind: str, now_ms: int, **data: Any) -> Change:
     return Change(values, kind, {"reason": reason, **data})
 
 
+def requeue_values() -> dict[str, Any]:
+    """Back to the queue, and out of the old runner's hands: its fenced writes now miss."""
+    return {"status": TaskStatus.PENDING, "account_id": None, "nonce": None,
+            "leased_by": None, "fence": None}  # fmt: skip
+
+
 def change_for_event(task: Task, event: BotEvent, now_ms: int) -> Change | None:
     """The change `event` makes to `task`, or None when a client would see no difference."""
     change = _change(task, event, now_ms)
@@ -130,6 +136,6 @@ def _change(task: Task, event: BotEvent, now_ms: int) -> Change | None:
             reason = f"the account that owns the parent task is unusable: {event.reason}"
             return _failed(reason, "account_error", now_ms, error=str(event.kind))
         # The task did nothing wrong: it goes back to the queue for a healthy account.
-        values = {"status": TaskStatus.PENDING, "account_id": None, "nonce": None}
+        values = requeue_values()
         return Change(values, "requeued", {"reason": event.reason, "error": str(event.kind)})
     return None

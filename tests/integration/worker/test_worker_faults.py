@@ -53,6 +53,8 @@ async def test_dropped_final_message_fails_by_timeout_with_reason(
     [
         pytest.param("ban", "4004", id="ban-4004"),
         pytest.param("captcha", "captcha", id="captcha"),
+        pytest.param("pending_mod", "mod", id="pending-moderation"),
+        pytest.param("credits_exhausted", "fast gpu time", id="credits-exhausted"),
     ],
 )
 async def test_unusable_account_leaves_leasing_and_its_queue_finishes_elsewhere(
@@ -78,8 +80,8 @@ async def test_unusable_account_leaves_leasing_and_its_queue_finishes_elsewhere(
                 await asyncio.sleep(0.05)
             injected = time.monotonic()
             await sb.inject_fault(fault, account=0)
-            if fault == "captcha":
-                # The captcha shows on the account's next interaction: give it one.
+            if fault != "ban":
+                # The bot says so on the account's next interaction: give it one.
                 ids.append(await _imagine(engine, 99, "after the captcha a valley"))
             while (await _account(engine, victim))["health"] != "disabled":
                 assert time.monotonic() - injected < 10

@@ -89,7 +89,9 @@ def test_account_error_requeues_fresh_task_but_fails_follow_up() -> None:
     )
     requeued = change_for_event(_task(account_id="a"), event, NOW)
     assert requeued is not None
-    assert requeued.values == {"status": "PENDING", "account_id": None, "nonce": None}
+    assert requeued.values == {
+        "status": "PENDING", "account_id": None, "nonce": None, "leased_by": None, "fence": None
+    }  # fmt: skip
     failed = change_for_event(_task(parent_id="p"), event, NOW)
     assert failed is not None and failed.values["status"] == "FAILURE"
 
