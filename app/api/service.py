@@ -23,8 +23,9 @@ from app.domain.errors import CommandError, ErrorKind
 from app.domain.ids import new_task_id
 from app.domain.images import InputImage
 from app.domain.status import TaskStatus, is_final
-from app.domain.task import Task
+from app.domain.task import QUEUE_AHEAD, Task
 from app.taskstore import StoredFile
+from db.admission import QueueState, queue_state
 from db.tasks import storable
 
 # Where a MODAL task keeps its parent's account until the client's input arrives.
@@ -140,8 +141,26 @@ class TaskService:
 
     # ---------------------------------------------------------------------------- use-cases
 
+    async def _admit(self, bot: str, account_id: str | None = None) -> QueueState:
+        """Refuse when every account's slots and queue are taken (as novicezk's queue-size).
+
+        With no usable account at all the task is accepted and waits: mjrelay queues durably,
+        and an account added later picks it up.
+        """
+        async with self.engine.connect() as conn:
+            state = await queue_state(conn, bot, account_id)
+        if state.full:
+            raise CommandError(ErrorKind.QUEUE_FULL, "队列已满，请稍后尝试")
+        return state
+
+    @staticmethod
+    def _with_queue_position(task: Task, state: QueueState) -> Task:
+        # In memory only: what the submit answer says about the queue at this moment.
+        return task.replace(properties={**task.properties, QUEUE_AHEAD: state.ahead})
+
     async def create(self, cmd: CreateTask, origin: str) -> Task:
         self.check_prompt(cmd.prompt)
+        state = await self._admit(str(cmd.bot))
         images = await self._images(list(cmd.images))
         files, inputs = self._files(images, list(cmd.images))
         task = Task(
@@ -158,9 +177,10 @@ class TaskService:
             properties=self._properties(origin, {"botType": cmd.extra.bot_type}),
         )
         _ensure_task_storable(task)
-        return await taskstore.create_task(
+        created = await taskstore.create_task(
             self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
         )
+        return self._with_queue_position(created, state)
 
     async def _parent(self, parent_id: str) -> Task:
         parent = await taskstore.get_task(self.engine, parent_id)
@@ -206,6 +226,7 @@ class TaskService:
         ref = self._button(cmd, parent)
         self.check_prompt(cmd.prompt)
         waits_for_client = ref.action in MODAL_ACTIONS and not cmd.prompt
+        state = None if waits_for_client else await self._admit(parent.bot, parent.account_id)
         params: dict[str, Any] = {
             "customId": ref.custom_id,
             "messageId": parent.message_id,
@@ -243,9 +264,10 @@ class TaskService:
             properties=self._properties(origin, {"botType": parent.prop("botType")}),
         )
         _ensure_task_storable(task)
-        return await taskstore.create_task(
+        created = await taskstore.create_task(
             self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
         )
+        return created if state is None else self._with_queue_position(created, state)
 
     async def submit_modal(self, cmd: SubmitModal) -> Task:
         task = await taskstore.get_task(self.engine, cmd.task_id)

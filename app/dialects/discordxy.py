@@ -174,6 +174,7 @@ _STATUS_OF = {
     ErrorKind.PARENT_NOT_FOUND: 404,
     ErrorKind.PARENT_NOT_FINISHED: 409,
     ErrorKind.WRONG_STATE: 409,
+    ErrorKind.QUEUE_FULL: 429,
 }
 
 

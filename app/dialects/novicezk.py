@@ -24,7 +24,7 @@ from app.domain.commands import CancelTask, CreateTask, Passthrough, PressButton
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import ImageError, decode_data_url
 from app.domain.status import TaskStatus
-from app.domain.task import Task
+from app.domain.task import QUEUE_AHEAD, Task
 
 DIALECT = "novicezk"
 
@@ -33,6 +33,8 @@ CODE_NOT_FOUND = 3
 CODE_VALIDATION = 4
 CODE_FAILURE = 9
 CODE_MODAL = 21
+CODE_IN_QUEUE = 22
+CODE_QUEUE_FULL = 23
 CODE_BANNED = 24
 
 STATUS = {
@@ -257,7 +259,11 @@ def submitted(task: Task) -> bytes:
             task.id,
             {"finalPrompt": task.prompt, "remix": False, "status": "MODAL"},
         )
-    props = {"discordInstanceId": task.account_id} if task.account_id else {}
+    props: dict[str, Any] = {"discordInstanceId": task.account_id} if task.account_id else {}
+    ahead = int(task.properties.get(QUEUE_AHEAD) or 0)
+    if ahead > 0:
+        props["numberOfQueues"] = ahead
+        return submit_body(CODE_IN_QUEUE, f"排队中，前面还有{ahead}个任务", task.id, props)
     return submit_body(CODE_SUCCESS, "提交成功", task.id, props)
 
 
@@ -269,6 +275,7 @@ _MESSAGES = {
     ErrorKind.BUTTON_NOT_FOUND: (CODE_VALIDATION, "customId参数错误: 关联任务没有这个按钮"),
     ErrorKind.ACTION_NOT_FOUND: (CODE_VALIDATION, "customId参数错误: 不支持的按钮"),
     ErrorKind.WRONG_STATE: (CODE_VALIDATION, "任务状态错误"),
+    ErrorKind.QUEUE_FULL: (CODE_QUEUE_FULL, "队列已满，请稍后尝试"),
 }
 
 

@@ -168,6 +168,7 @@ _MESSAGES = {
     ErrorKind.TASK_NOT_FOUND: "任务不存在",
     ErrorKind.PARENT_NOT_FOUND: "任务不存在",
     ErrorKind.ACTION_NOT_FOUND: "action not found",
+    ErrorKind.QUEUE_FULL: "队列已满，请稍后尝试",
 }
 
 

@@ -18,6 +18,7 @@ class ErrorKind(enum.StrEnum):
     ACTION_NOT_ALLOWED = "action_not_allowed"  # the parent cannot do that action
     WRONG_STATE = "wrong_state"  # e.g. modal input for a task that is not waiting for one
     UNAUTHORIZED = "unauthorized"
+    QUEUE_FULL = "queue_full"  # every account's slots and queue are taken
 
 
 class CommandError(Exception):

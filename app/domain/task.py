@@ -10,6 +10,9 @@ from typing import Any
 from app.domain.actions import Action
 from app.domain.status import TaskStatus
 
+# Internal property (never stored): how many tasks a just-submitted one waits behind.
+QUEUE_AHEAD = "_queueAhead"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Task:

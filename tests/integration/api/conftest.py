@@ -67,14 +67,17 @@ def upscale_buttons(job_hash: str = HASH) -> list[dict[str, Any]]:
     return [{"type": 1, "components": [{"type": 2, "style": 2, "custom_id": c} for c in ids]}]
 
 
-async def add_account(engine, account_id: str = ACCOUNT) -> None:
+async def add_account(
+    engine, account_id: str = ACCOUNT, *, concurrency: int = 50, queue_size: int = 10
+) -> None:
+    # Roomy by default: no worker runs here, so submits pile up as pending (see test_queue.py).
     async with engine.begin() as conn:
         await conn.execute(
             text(
-                "INSERT INTO accounts (id, name, token, guild_id, channel_id) "
-                "VALUES (:id, 'one', 'SECRET-TOKEN-xyz', 'g1', :id)"
+                "INSERT INTO accounts (id, name, token, guild_id, channel_id, concurrency,"
+                " queue_size) VALUES (:id, 'one', 'SECRET-TOKEN-xyz', 'g1', :id, :c, :q)"
             ),
-            {"id": account_id},
+            {"id": account_id, "c": concurrency, "q": queue_size},
         )
 
 

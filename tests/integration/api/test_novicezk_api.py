@@ -224,7 +224,7 @@ async def test_other_submit_routes(api, engine, png) -> None:
 
 
 async def test_accounts_never_show_tokens(api, engine) -> None:
-    await add_account(engine)
+    await add_account(engine, concurrency=3)
     async with api() as client:
         listed = await client.get("/mj/account/list")
         one = await client.get(f"/mj/account/{ACCOUNT}/fetch")
