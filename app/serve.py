@@ -56,6 +56,9 @@ async def _serve_until(server: _Server, stop: asyncio.Event) -> None:
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    app_stopping = getattr(getattr(server.config.app, "state", None), "stopping", None)
+    if app_stopping is not None:
+        app_stopping.set()  # end event streams first: shutdown waits for open responses
     server.should_exit = True
     stopping.cancel()
     await serving

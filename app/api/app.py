@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,4 +49,6 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         exception_handlers={Exception: _unhandled, **routing.EXCEPTION_HANDLERS},
     )
     app.state.settings = settings
+    # Set by the server runner when shutdown begins: long-lived streams end on it.
+    app.state.stopping = asyncio.Event()
     return app

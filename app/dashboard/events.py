@@ -32,6 +32,7 @@ from db.urls import asyncpg_dsn
 log = logging.getLogger(__name__)
 
 RECONNECT_DELAY_S = 1.0
+STOP_CHECK_S = 0.5
 KEEPALIVE_S = 15.0
 MAX_PENDING_TASKS = 10_000
 RESYNC = "resync"
@@ -200,16 +201,29 @@ def sse_message(state: dict[str, Any], base: str) -> bytes:
 
 
 async def stream(
-    events: TaskEvents, task_id: str | None, base: str, keepalive_s: float = KEEPALIVE_S
+    events: TaskEvents,
+    task_id: str | None,
+    base: str,
+    keepalive_s: float = KEEPALIVE_S,
+    stopping: asyncio.Event | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The body of `GET /events`: a retry hint, the task's current state (with `task_id`),
-    then every change, with a comment line as keep-alive."""
+    then every change, with a comment line as keep-alive. Ends when the server is stopping,
+    so a shutdown never waits for open dashboards."""
     async with events.subscribe(task_id) as subscriber:
         yield b"retry: 2000\n: mjrelay task events\n\n"
         if task_id is not None:
             state = await events.current(task_id)
             if state is not None:
                 subscriber.push(task_id, state)
-        while True:
-            state = await subscriber.next(keepalive_s)
-            yield sse_message(state, base) if state is not None else b": keep-alive\n\n"
+        idle = 0.0
+        while stopping is None or not stopping.is_set():
+            state = await subscriber.next(min(STOP_CHECK_S, keepalive_s))
+            if state is not None:
+                idle = 0.0
+                yield sse_message(state, base)
+                continue
+            idle += min(STOP_CHECK_S, keepalive_s)
+            if idle >= keepalive_s:
+                idle = 0.0
+                yield b": keep-alive\n\n"

@@ -61,7 +61,8 @@ def endpoint(database_url: str) -> Callable[[Request], Awaitable[Response]]:
             return JSONResponse({"error": "bad task_id"}, status_code=400)
         settings = request.app.state.settings
         base = settings.cdn_host or origin_of(request)
-        body = stream(task_events(request, database_url), task_id, base)
+        stopping = getattr(request.app.state, "stopping", None)
+        body = stream(task_events(request, database_url), task_id, base, stopping=stopping)
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         return EventStreamResponse(body, media_type="text/event-stream", headers=headers)
 

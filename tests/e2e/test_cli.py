@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -169,11 +171,27 @@ def test_up_in_sandbox_mode_turns_an_imagine_into_images(tmp_path: Path) -> None
         assert image.status_code == 200
         assert image.content.startswith(b"\x89PNG")
         assert any(b["customId"].startswith("MJ::JOB::upsample::") for b in task["buttons"])
+        # An open event stream (a dashboard tab) must not hold the shutdown up.
+        opened = threading.Event()
+
+        def listen() -> None:
+            with (
+                contextlib.suppress(httpx.HTTPError),
+                httpx.stream("GET", f"{base}/events", timeout=30) as events,
+            ):
+                for _ in events.iter_bytes():
+                    opened.set()
+
+        threading.Thread(target=listen, daemon=True).start()
+        assert opened.wait(10)
+        stopping = time.monotonic()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+        assert time.monotonic() - stopping < 4
     finally:
         if process.poll() is None:
             process.kill()
     output = process.stdout.read().decode() if process.stdout else ""
     assert "SANDBOX MODE" in output
     assert "Traceback" not in output
+    assert "graceful shutdown" not in output

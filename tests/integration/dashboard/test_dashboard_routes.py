@@ -222,8 +222,8 @@ async def test_unknown_task_is_a_404_page(web) -> None:
 
 
 async def test_accounts_view_shows_health_reason_load_and_no_token(web, engine) -> None:
-    await add_account(engine)
-    await add_account(engine, "acct-2")
+    await add_account(engine, concurrency=3)
+    await add_account(engine, "acct-2", concurrency=3)
     async with engine.begin() as conn:
         await account_queries.set_health(conn, "acct-2", "disabled", "gateway closed 4004: banned")
     await _task(engine, "1000000000000005", account_id=ACCOUNT)
