@@ -104,6 +104,16 @@ def _mask_png() -> bytes:
     return buffer.getvalue()
 
 
+def _button_id(task: Task, fragment: str) -> str:
+    """The custom_id of the task's button whose id contains `fragment`."""
+    return next(
+        c["custom_id"]
+        for row in task.buttons
+        for c in row["components"]
+        if fragment in c.get("custom_id", "")
+    )
+
+
 def _follow_up(task_id: str, parent: Task, action: str, **params: object) -> Task:
     task = Task(
         id=task_id,
@@ -130,26 +140,14 @@ async def test_modal_actions_custom_zoom_and_vary_region(
         single = await wait_for_status(engine, upscale.id, "SUCCESS", "FAILURE")
         assert single.status == "SUCCESS", single.fail_reason
 
-        zoom_id = next(
-            c["custom_id"]
-            for row in single.buttons
-            for c in row["components"]
-            if "CustomZoom" in c.get("custom_id", "")
-        )
         zoom = _follow_up(
             "1000000000000013", single, "ZOOM_CUSTOM",
-            customId=zoom_id, modalPrompt="an old stone bridge --zoom 1.8",
+            customId=_button_id(single, "CustomZoom"), modalPrompt="an old stone bridge --zoom 1.8",
         )  # fmt: skip
         await taskstore.create_task(engine, zoom)
-        inpaint_id = next(
-            c["custom_id"]
-            for row in single.buttons
-            for c in row["components"]
-            if "Inpaint" in c.get("custom_id", "")
-        )
         region = _follow_up(
             "1000000000000014", single, "VARIATION_REGION",
-            customId=inpaint_id, modalPrompt="a wooden bridge",
+            customId=_button_id(single, "Inpaint"), modalPrompt="a wooden bridge",
         )  # fmt: skip
         await taskstore.create_task(
             engine,
