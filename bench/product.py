@@ -238,3 +238,17 @@ def log_dir(scenario: str) -> Path:
     import tempfile
 
     return Path(tempfile.mkdtemp(prefix=f"mjrelay-bench-{scenario}-"))
+
+
+async def admin_sql(url: str, *statements: str) -> None:
+    """Run statements on the database at `url` (schema for a baseline)."""
+    import asyncpg
+
+    from db.urls import asyncpg_dsn
+
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
