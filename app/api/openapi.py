@@ -199,6 +199,43 @@ def _webman(prefix: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def _native() -> dict[str, dict[str, Any]]:
+    """mjrelay's own routes: operations, callbacks, and the live event stream."""
+    text = {"description": "text", "content": {"text/plain": {"schema": _STR}}}
+    return {
+        "/healthz": {"get": _op("The process is alive", "operations")},
+        "/readyz": {"get": _op("The database answers and is migrated (503 if not)", "operations")},
+        "/metrics": {
+            "get": {**_op("Prometheus metrics", "operations"), "responses": {"200": text}}
+        },
+        "/api/tasks/{task_id}/deliveries": {
+            "get": _op(
+                "A task's callback deliveries with every attempt (docs/callbacks.md)",
+                "callbacks",
+                parameters=_path("task_id"),
+            )
+        },
+        "/api/deliveries/{delivery_id}/redeliver": {
+            "post": _op(
+                "Send a callback delivery again (202; 409 while an attempt runs)",
+                "callbacks",
+                parameters=_path("delivery_id"),
+            )
+        },
+        "/events": {
+            "get": {
+                **_op(
+                    "Task changes as Server-Sent Events, all tasks or `?task_id=` (docs/events.md)",
+                    "events",
+                    parameters=[{"name": "task_id", "in": "query", "schema": _STR}],
+                ),
+                "responses": {"200": {"description": "text/event-stream"}},
+                "x-mjrelay-stream": True,
+            }
+        },
+    }
+
+
 def build(webman_prefix: str = "", submit_dialect: str = "auto") -> dict[str, Any]:
     """The document: unprefixed routes as served by default, then each dialect's prefix."""
     nz, dx, wm = _novicezk(), _discordxy(), _webman(webman_prefix)
@@ -222,6 +259,7 @@ def build(webman_prefix: str = "", submit_dialect: str = "auto") -> dict[str, An
             "responses": {"200": {"description": "the file"}, "404": {"description": "unknown"}},
         }
     }
+    paths.update(_native())
     return {
         "openapi": "3.0.3",
         "info": {
