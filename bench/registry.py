@@ -22,7 +22,12 @@ if TYPE_CHECKING:
 ScenarioFn = Callable[["BenchContext"], Awaitable["ScenarioResult"]]
 
 # Modules that register scenarios, in the order `make bench` runs them.
-SCENARIO_MODULES = ("bench.lease.scenario", "bench.callbacks.scenario", "bench.http.scenario")
+SCENARIO_MODULES = (
+    "bench.lease.scenario",
+    "bench.callbacks.scenario",
+    "bench.http.scenario",
+    "bench.e2e.scenario",
+)
 
 # Issue 9's scenarios not built yet; each drops off this list once registered under its name.
 PLANNED = {
