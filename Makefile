@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format install clean
+.PHONY: run test bench chaos lint format install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mjrelay needs Python 3.11 or newer")'
@@ -26,8 +26,16 @@ $(VENV)/.installed-bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
+# The http scenario drives the web process with wrk (Debian's `wrk`), installed here when missing.
 bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null || ! command -v apt-get >/dev/null || \
+		{ apt-get install -y -qq wrk >/dev/null 2>&1 || sudo -n apt-get install -y -qq wrk; } || \
+		echo "bench: wrk not installed; the http scenario will be skipped"
 	$(BIN)/python -m bench
+
+# kill -9 of worker and web processes during 1,000 tasks: rewrites docs/reliability.md.
+chaos: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.chaos
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

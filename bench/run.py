@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import machine, report
 from bench.harness import BenchContext, Scale, Server, embedded_server
+from bench.product import drop_template
 from bench.registry import load_scenarios, pending
 from bench.results import ScenarioResult
 
@@ -33,11 +34,16 @@ async def run_bench(
     facts = await machine.facts(server.url)
     load_before = _load()
     results = []
-    for name in names:
-        scenario = scenarios[name]
-        if ctx.remaining_s() < scenario.budget_s:
-            print(f"bench: {name} may overrun the {BUDGET_S // 60}-minute budget", file=sys.stderr)
-        results.append(await scenario.run(ctx))
+    try:
+        for name in names:
+            scenario = scenarios[name]
+            if ctx.remaining_s() < scenario.budget_s:
+                print(
+                    f"bench: {name} may overrun the {BUDGET_S // 60}-minute budget", file=sys.stderr
+                )
+            results.append(await scenario.run(ctx))
+    finally:
+        await drop_template(ctx)
     total = time.monotonic() - ctx.started
     facts.append(("load average", f"{load_before} at start, {_load()} at end (1, 5, 15 min)"))
     text = report.render(results, facts, pending(), total)
