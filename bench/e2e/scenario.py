@@ -95,6 +95,13 @@ class Batch:
     bot_ms: list[float] = field(default_factory=list)
     overhead_ms: list[float] = field(default_factory=list)
     submit_ms: list[float] = field(default_factory=list)  # the POST's own round trip
+    # Where the overhead goes, per task (ms): client's POST → task row's submit_time (web),
+    # submit_time → nonce minted (worker leased it), nonce → sandbox accepted the interaction,
+    # final message posted → finish_time (gateway event → SUCCESS written).
+    to_row_ms: list[float] = field(default_factory=list)
+    lease_ms: list[float] = field(default_factory=list)
+    send_ms: list[float] = field(default_factory=list)
+    finish_ms: list[float] = field(default_factory=list)
     makespan_s: float = 0.0
     failed: int = 0
     cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds by process kind
@@ -138,8 +145,8 @@ async def _submit(client: httpx.AsyncClient, prompt: str) -> tuple[str, float, f
 async def _wait_final(engine: AsyncEngine, ids: list[str]) -> list[dict[str, object]]:
     deadline = time.monotonic() + BATCH_TIMEOUT_S
     query = text(
-        "SELECT id, status, finish_time, nonce, message_id FROM tasks WHERE id = ANY(:ids)"
-        " AND status IN ('SUCCESS', 'FAILURE', 'CANCEL')"
+        "SELECT id, status, submit_time, finish_time, nonce, message_id FROM tasks"
+        " WHERE id = ANY(:ids) AND status IN ('SUCCESS', 'FAILURE', 'CANCEL')"
     )
     while True:
         async with engine.connect() as conn:
@@ -175,7 +182,14 @@ async def run_batch(engine: AsyncEngine, client: httpx.AsyncClient, sandbox: San
         if at is None:
             batch.failed += 1
             continue
-        bot = snowflake_ms(str(row["message_id"])) - at * 1000
+        final_ms = snowflake_ms(str(row["message_id"]))
+        bot = final_ms - at * 1000
+        nonce_ms = snowflake_ms(str(row["nonce"]))
+        submit_time = int(str(row["submit_time"]))
+        batch.to_row_ms.append(submit_time - wall * 1000)
+        batch.lease_ms.append(nonce_ms - submit_time)
+        batch.send_ms.append(at * 1000 - nonce_ms)
+        batch.finish_ms.append(int(str(row["finish_time"])) - final_ms)
         batch.total_ms.append(total)
         batch.bot_ms.append(bot)
         batch.overhead_ms.append(total - bot)
@@ -310,7 +324,11 @@ async def run_e2e(ctx: BenchContext, params: E2eParams) -> ScenarioResult:
         "e2e", "End to end: submit → SUCCESS against the sandbox", summary(params)
     )
     result.figures = figures(batches, params)
-    result.tables += [table(batches, params), cpu_table(batches, params)]
+    result.tables += [
+        table(batches, params),
+        breakdown_table(batches, params),
+        cpu_table(batches, params),
+    ]
     result.plots = _plots(ctx, batches, params)
     text_ = profiles.summary(profile, "mjrelay worker (1 worker), during a batch of"
                              f" {params.tasks} imagines") if profile else None  # fmt: skip
@@ -361,6 +379,27 @@ def figures(batches: list[Batch], params: E2eParams) -> list[Figure]:
                    f"{one} worker", base)
         )  # fmt: skip
     return found
+
+
+def breakdown_table(batches: list[Batch], params: E2eParams) -> Table:
+    parts = [("to_row_ms", "POST → task row (web)"), ("lease_ms", "task row → leased (worker)"),
+             ("send_ms", "leased → bot has the interaction"), ("bot_ms", "bot's own time"),
+             ("finish_ms", "bot's result → SUCCESS written")]  # fmt: skip
+    rows = []
+    for workers in [LIGHT, *params.workers]:
+        if not _pooled(batches, workers, "total_ms"):
+            continue
+        label = str(workers) if workers else f"1, {params.accounts} at once"
+        rows.append(
+            (label, *(f"{percentile(_pooled(batches, workers, a), 50):,.0f}" for a, _ in parts))
+        )
+    headers = ("workers", *(f"{name}, p50 ms" for _, name in parts))
+    return Table(
+        "Where a task's time goes (p50 of each step; clocks: client, web, worker, sandbox — one"
+        " machine, ms resolution)",
+        headers,
+        tuple(rows),
+    )
 
 
 def cpu_table(batches: list[Batch], params: E2eParams) -> Table:
@@ -441,9 +480,14 @@ def summary(params: E2eParams) -> str:
         f" {params.accounts} sandbox accounts (10 concurrent jobs each, in mjrelay and in the"
         f" sandbox bot), after {params.warmup_tasks} unmeasured ones, with"
         f" {', '.join(map(str, params.workers))} worker process(es) and one web process."
-        " "
-        + " ".join((__doc__ or "").split("\n\n", 2)[1].split())
-        + " All processes share the machine's 2 cores."
+        " The sandbox (`instant` speed, REST rate limit out of the way), `mjrelay web` and the"
+        " workers each run as their own processes on a fresh database; all share the machine's"
+        " 2 cores. Per task, **total** = the worker's finish_time at SUCCESS − the client's clock"
+        " before its POST; **bot's own time** = the final message's snowflake time (minted by"
+        " the sandbox when it posted it) − when the sandbox accepted the interaction (its own"
+        " record, by nonce); **overhead** = total − bot's own time: queueing, leasing, REST,"
+        " gateway and database writes — ours. The bot's own time is the baseline: what a client"
+        " would wait for with a zero-cost bridge."
     )
 
 
@@ -471,6 +515,22 @@ def notes(batches: list[Batch], params: E2eParams, raw: Path | None) -> list[str
             " (more worker processes cannot raise it on 2 cores), and mjrelay's overhead at 100"
             " at once is mostly waiting for a core. With one task per account at once (light"
             " row) the overhead is the bridge's own latency."
+        )
+    if _pooled(batches, LIGHT, "total_ms"):
+        steps = {
+            "POST → task row": "to_row_ms",
+            "task row → leased": "lease_ms",
+            "leased → bot has the interaction": "send_ms",
+            "bot's result → SUCCESS written": "finish_ms",
+        }
+        split = ", ".join(
+            f"{name} {percentile(_pooled(batches, LIGHT, attr), 50):,.0f} ms"
+            for name, attr in steps.items()
+        )
+        found.append(
+            f"At light load ({params.accounts} at once) the overhead's steps, p50 each: {split}."
+            " The last step covers the worker turning the bot's final message into SUCCESS:"
+            " following the gateway event, writing the change (task, event, delivery, NOTIFY)."
         )
     if raw is not None:
         parts = {

@@ -378,7 +378,12 @@ def summary(params: HttpParams) -> str:
         f" per run, {params.rounds} run(s) per server and endpoint, alternating between the"
         " servers. Both servers are single uvicorn processes with the web process's settings"
         " (`bench/http/serve.py`); the load generator shares the machine's cores with them and"
-        " with PostgreSQL. " + (__doc__ or "").split("\n\n", 2)[2].replace("\n", " ")
+        " with PostgreSQL. **fetch**: `GET /mj/task/{id}/fetch` (novicezk) over 200 finished"
+        " tasks chosen at random; mjrelay reads the row and renders the dialect's JSON, the bare"
+        " endpoint returns a constant body of the same shape and size. **submit**: `POST"
+        ' /mj/submit/imagine {"prompt": …, "state": …}`; mjrelay validates, inserts the task'
+        " and its first event and NOTIFYs in one transaction (no worker runs, so tasks stay"
+        " PENDING); the bare endpoint parses the body and INSERTs one row with asyncpg."
     )
 
 
