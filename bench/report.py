@@ -47,7 +47,8 @@ def figure_table(figures: Sequence[Figure]) -> list[str]:
 
 
 def markdown_table(table: Table) -> list[str]:
-    lines = [f"**{table.title}**", "", "| " + " | ".join(table.headers) + " |"]
+    lines = [f"**{table.title}**", ""] if table.title else []
+    lines.append("| " + " | ".join(table.headers) + " |")
     lines.append("|" + "---|" * len(table.headers))
     lines += ["| " + " | ".join(row) + " |" for row in table.rows]
     return lines

@@ -89,6 +89,15 @@ def render(out: Outcome, plot_paths: list[Path]) -> str:
         ),
     )  # fmt: skip
     lines += [*markdown_table(counts), ""]
+    lines += [
+        "Re-lease is measured from the kill to the moment every account the killed worker held"
+        " is owned by a live worker again. It can be shorter than the TTL: a lease runs out TTL"
+        " after the victim's last renewal (every TTL/3), not after the kill. A web kill is"
+        " followed at once by a replacement on the same port; the client meanwhile retries on"
+        " the other web process, so a request cut off by a kill may leave a task the client was"
+        " never told about — it is counted above and must finish too.",
+        "",
+    ]
     rows = tuple(
         (f"{k.at:.1f}", k.kind, k.name, str(k.accounts), str(k.in_flight),
          f"{k.relet_s:.2f}" if k.relet_s is not None else "–",
