@@ -15,7 +15,6 @@ of that task returns at that moment (transactional outbox, design.md "Flow of on
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from app.dialects import render_callback
 from app.domain.status import TaskStatus, can_transition, is_final
 from app.domain.task import Task
 from app.errors import MjRelayError
+from db import deliveries
 from db import tasks as q
 from db.tables import tasks as tasks_table
 
@@ -79,16 +79,16 @@ def _row_values(task: Task) -> dict[str, Any]:
 async def _queue_callback(conn: AsyncConnection, task: Task, seq: int) -> None:
     if not task.notify_url:
         return
-    await q.insert_task_delivery(
+    # The callback outbox row for event `seq`, in the caller's transaction; NOTIFY at commit.
+    await deliveries.insert_delivery(
         conn,
         task_id=task.id,
         seq=seq,
-        webhook_id=f"msg_{uuid.uuid4().hex}",
         url=task.notify_url,
         dialect=task.dialect,
         payload=render_callback(task),
     )
-    await q.notify(conn, q.DELIVERIES_CHANNEL, task.id)
+    await deliveries.notify_deliveries(conn)
 
 
 async def create_task(

@@ -15,10 +15,9 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import deliveries, task_events, task_files, tasks
+from db.tables import task_events, task_files, tasks
 
 TASKS_CHANNEL = "mjrelay_tasks"
-DELIVERIES_CHANNEL = "mjrelay_deliveries"
 # Every task change: payload "<task_id>:<seq>" (the dashboard's live updates, GET /events).
 TASK_EVENTS_CHANNEL = "mjrelay_task_events"
 
@@ -115,29 +114,6 @@ async def append_task_event(
     await conn.execute(
         insert(task_events).values(
             task_id=task_id, seq=seq, status=status, kind=kind, data=data or {}
-        )
-    )
-
-
-async def insert_task_delivery(
-    conn: AsyncConnection,
-    *,
-    task_id: str,
-    seq: int,
-    webhook_id: str,
-    url: str,
-    dialect: str,
-    payload: bytes,
-) -> None:
-    """The callback for event `seq` of a task (transactional outbox row)."""
-    await conn.execute(
-        insert(deliveries).values(
-            task_id=task_id,
-            seq=seq,
-            webhook_id=webhook_id,
-            url=url,
-            dialect=dialect,
-            payload=payload,
         )
     )
 
