@@ -461,18 +461,15 @@ class AccountRunner:
                 unsent.append(task)  # leased, never sent: nothing on Discord to find
                 continue
             parent_message = task.params.get("messageId") if task.parent_id else None
-            self.correlator.track(
+            job = self.correlator.track(
                 task.id,
                 nonce=task.nonce,
                 now=started,
                 prompt=task.prompt_en or task.prompt or None,
                 parent_message_id=parent_message,
             )
-            for known in (task.message_id,):
-                if known:
-                    job = self.correlator.get(task.id)
-                    if job is not None:
-                        job.message_ids.add(known)
+            if task.message_id:
+                job.message_ids.add(task.message_id)  # its progress message, already known
         await self._replay_recent_messages()
         for task in unsent:
             self._spawn(self._submit(task))
