@@ -179,6 +179,9 @@ class AccountRunner:
             self.wakeup.fire()  # a slot is free
         self.deadlines.pop(task_id, None)
         self.correlator.forget(task_id)
+        # A long-lived runner must not keep a lock per task it ever saw; whoever still holds
+        # this one finds the task gone from `jobs` and stops.
+        self._locks.pop(task_id, None)
 
     def _lock(self, task_id: str) -> asyncio.Lock:
         return self._locks.setdefault(task_id, asyncio.Lock())
