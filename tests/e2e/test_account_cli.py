@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.fixtures import API_FIXTURES
+
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GabcDE.fake-token-for-tests-only-0123456789"
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "spec" / "api-fixtures"
+FIXTURES = API_FIXTURES
 
 
 def _mjrelay(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from app.accounts import parse_discordxy_config, spec_from_mapping
+from tests.fixtures import API_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "spec" / "api-fixtures"
+FIXTURES = API_FIXTURES
 
 
 def _discordxy_config(token: str = "user-token-abc", second_token: str = "") -> dict:

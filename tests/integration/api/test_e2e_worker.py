@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest_asyncio
 from sqlalchemy import select
@@ -17,10 +16,11 @@ from app.sandbox import Sandbox, start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from app.worker.supervisor import Supervisor
 from db.tables import deliveries
+from tests.fixtures import API_FIXTURES
 from tests.integration.api.conftest import body, data_url
 
 WAIT_S = 30.0
-FIXTURES = Path(__file__).parents[3].parent / "shared/spec/api-fixtures"
+FIXTURES = API_FIXTURES
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from app.taskstore import get_task
 from db import tasks as q
 from db.tables import task_files
+from tests.fixtures import API_FIXTURES
 from tests.integration.api.conftest import (
     ACCOUNT,
     add_account,
@@ -21,7 +21,7 @@ from tests.integration.api.conftest import (
     upscale_buttons,
 )
 
-FIXTURES = Path(__file__).parents[3].parent / "shared/spec/api-fixtures"
+FIXTURES = API_FIXTURES
 SECRET = {"mj-api-secret": "s3cret"}
 
 

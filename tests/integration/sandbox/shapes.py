@@ -7,10 +7,11 @@ an empty fixture list accepts any items. `_comment*` keys are annotations and ig
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).parents[3].parent / "shared/spec/discord-fixtures"
+from tests.fixtures import DISCORD_FIXTURES
+
+FIXTURES = DISCORD_FIXTURES
 
 
 def fixture(name: str) -> Any:

@@ -1,9 +1,8 @@
-"""Every file in shared/spec/api-fixtures, parsed or rendered by the dialect it belongs to."""
+"""Every file in tests/fixtures/api, parsed or rendered by the dialect it belongs to."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from app.dialects import discordxy, novicezk, render_callback, webman
@@ -11,8 +10,9 @@ from app.domain import buttons as btn
 from app.domain.actions import Action, Bot
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.task import Task
+from tests.fixtures import API_FIXTURES
 
-FIXTURES = Path(__file__).parents[3].parent / "shared/spec/api-fixtures"
+FIXTURES = API_FIXTURES
 TESTED: set[str] = set()
 
 

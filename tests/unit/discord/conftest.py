@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-FIXTURES = Path(__file__).parents[3].parent / "shared/spec/discord-fixtures"
+from tests.fixtures import DISCORD_FIXTURES
+
+FIXTURES = DISCORD_FIXTURES
 
 
 def strip_comments(value: Any) -> Any:
