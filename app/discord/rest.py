@@ -1,7 +1,9 @@
 """Discord REST transport for one user account (httpx). Thin: policy lives in pure modules.
 
-- `Authorization` is the raw user token (no `Bot ` prefix) and is sent only to `api_base`;
-  the upload PUT goes to a storage URL without it.
+- `Authorization` is the raw user token (no `Bot ` prefix) and is sent only to `api_base`'s
+  origin (scheme, host and port), whatever the caller asks: the upload PUT (a storage URL) and
+  the Vary (Region) editor (the bot's activity host, `…discordsays.com`) never see it, nor the
+  Discord client headers (`X-Super-Properties`).
 - 429: wait `retry_after` (per route bucket, or globally) and retry; a 429 never counts as sent.
 - 5xx and network errors: retried with tenacity (exponential backoff + jitter). For
   `send_interaction` only failures that cannot have reached Discord are retried (connect
@@ -137,8 +139,8 @@ class DiscordRest:
     ) -> httpx.Response:
         url = path if path.startswith(("http://", "https://")) else self.api_base + path
         route = route_key(method, httpx.URL(url).path.removeprefix(httpx.URL(self.api_base).path))
-        headers = dict(self._headers) if authorized else {}
-        if authorized:
+        headers = dict(self._headers) if authorized and self._is_api(url) else {}
+        if headers:
             headers["Authorization"] = self._token
         headers.update(extra_headers or {})
         limited: RateLimited | None = None
@@ -159,6 +161,10 @@ class DiscordRest:
                 raise limited
         assert limited is not None
         raise limited
+
+    def _is_api(self, url: str) -> bool:
+        """Whether `url` is on Discord's API origin, the one place the token may go."""
+        return _origin(url) == _origin(self.api_base)
 
     async def _transmit(
         self,
@@ -273,12 +279,37 @@ class DiscordRest:
     async def submit_inpaint(
         self, body: Mapping[str, Any], *, url: str = DEFAULT_INPAINT_URL
     ) -> dict[str, Any]:
-        """Vary (Region) mask submit; see `commands.inpaint_submit` for the body."""
-        response = await self.request("POST", url, json=dict(body), retry_ambiguous=False)
+        """Vary (Region) mask submit; see `commands.inpaint_submit` for the body.
+
+        The editor is a web page the Discord client shows in an iframe; its own script posts
+        here with the browser's headers only. No token: the `customId` authorises the job.
+        """
+        headers = {
+            "User-Agent": self._headers["User-Agent"],
+            "Accept-Language": self._headers["Accept-Language"],
+            "Origin": _web_origin(url),
+        }
+        response = await self.request(
+            "POST", url, json=dict(body), retry_ambiguous=False, authorized=False, headers=headers
+        )
         result = _body(response)
         if not isinstance(result, dict) or not result.get("success"):
             raise UnexpectedResponse(response.status_code, None, "inpaint not accepted", result)
         return result
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = httpx.URL(url)
+    return parts.scheme, parts.host, parts.port or _DEFAULT_PORTS.get(parts.scheme)
+
+
+def _web_origin(url: str) -> str:
+    """The `Origin` a browser page at `url` sends: scheme and host (and a non-default port)."""
+    parts = httpx.URL(url)
+    return f"{parts.scheme}://{parts.netloc.decode('ascii')}"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _body(response: httpx.Response) -> Any:

@@ -19,7 +19,7 @@ from app.sandbox.ratelimit import RateLimiter
 from app.sandbox.slots import Slots
 from app.sandbox.snowflake import Snowflakes
 from app.sandbox.speed import Speed
-from app.sandbox.store import MessageStore, Submissions, Uploads
+from app.sandbox.store import EditorRequest, MessageStore, Submissions, Uploads
 
 log = logging.getLogger("mjrelay.sandbox")
 
@@ -52,6 +52,7 @@ class SandboxCore:
         self.messages = MessageStore()
         self.uploads = Uploads()
         self.submissions = Submissions()
+        self.editor_requests: list[EditorRequest] = []
         self.faults = Faults()
         self.ratelimiter = RateLimiter(rate_limit, 1.0)
         self.gateway = Gateway(self.authenticate, self.faults, heartbeat_interval_ms)

@@ -20,7 +20,7 @@ from app.sandbox.emitter import Emitter
 from app.sandbox.errors import DiscordError, form_error
 from app.sandbox.messages import PIKA_APPLICATION_ID, message
 from app.sandbox.ratelimit import limited
-from app.sandbox.store import Submission
+from app.sandbox.store import EditorRequest, Submission
 from app.sandbox.validation import parse_interaction
 
 if TYPE_CHECKING:
@@ -267,11 +267,16 @@ async def cdn_file(request: Request) -> Response:
 
 
 async def inpaint_submit(request: Request) -> Response:
+    core = core_of(request)
+    headers = {key.lower(): value for key, value in request.headers.items()}
     try:
         payload = json.loads(await request.body())
     except ValueError:
+        core.editor_requests.append(EditorRequest(None, headers, 400))
         return JSONResponse({"success": False, "message": "Invalid JSON"}, 400)
-    status, body = core_of(request).midjourney.actions.submit_inpaint(payload)
+    status, body = core.midjourney.actions.submit_inpaint(payload)
+    custom_id = payload.get("customId") if isinstance(payload, dict) else None
+    core.editor_requests.append(EditorRequest(str(custom_id), headers, status))
     return JSONResponse(body, status)
 
 

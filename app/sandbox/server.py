@@ -23,7 +23,7 @@ from app.sandbox.accounts import SandboxAccount
 from app.sandbox.core import SandboxCore
 from app.sandbox.faults import FaultError
 from app.sandbox.speed import get_speed
-from app.sandbox.store import Submissions
+from app.sandbox.store import EditorRequest, Submissions
 
 log = logging.getLogger("mjrelay.sandbox")
 
@@ -89,6 +89,11 @@ class Sandbox:
     @property
     def submissions(self) -> Submissions:
         return self.core.submissions
+
+    @property
+    def editor_requests(self) -> list[EditorRequest]:
+        """What the Vary (Region) editor endpoint received, headers included."""
+        return list(self.core.editor_requests)
 
     async def inject_fault(
         self, kind: str, account: int | str | None = None, **params: Any

@@ -131,3 +131,17 @@ class Submissions:
 
     def clear(self) -> None:
         self._items.clear()
+
+
+@dataclass(frozen=True)
+class EditorRequest:
+    """One `POST /inpaint/api/submit-job` (the Vary (Region) editor): what a client sent it.
+
+    The editor is the bot's web page, not Discord's API; tests check that no client hands it a
+    Discord token (`headers` keeps every header, lower-cased names).
+    """
+
+    custom_id: str | None
+    headers: dict[str, str]
+    status: int
+    at: float = field(default_factory=time.time)

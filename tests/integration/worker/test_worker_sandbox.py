@@ -161,6 +161,11 @@ async def test_modal_actions_custom_zoom_and_vary_region(
     assert zoomed.status == "SUCCESS", zoomed.fail_reason
     assert varied.status == "SUCCESS", varied.fail_reason
     assert zoomed.message_hash != varied.message_hash != single.message_hash
+    # The editor is the bot's web page, not Discord's API: it never sees the account's token.
+    (editor,) = [r for r in sandbox.editor_requests if r.status == 200]
+    token = next(a.token for a in sandbox.accounts if a.channel_id == varied.account_id)
+    assert "authorization" not in editor.headers, editor.headers
+    assert not any(token in value for value in editor.headers.values())
 
 
 def _png(colour: tuple[int, int, int]) -> bytes:

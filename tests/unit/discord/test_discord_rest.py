@@ -258,3 +258,43 @@ async def test_inpaint_submit() -> None:
         assert await rest.submit_inpaint({"customId": "t"}, url=url) == {"success": True}
         with pytest.raises(errors.UnexpectedResponse):
             await rest.submit_inpaint({"customId": "t"}, url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/inpaint/api/submit-job",  # the sandbox: same origin as the API
+        "https://936929561302675456.discordsays.com/inpaint/api/submit-job",  # real Discord
+    ],
+)
+async def test_inpaint_submit_carries_no_token(url: str) -> None:
+    """The editor is the bot's web page, not Discord's API: it gets browser headers only."""
+    script = Script(httpx.Response(200, json={"success": True}))
+    async with _rest(script, FakeTime()) as rest:
+        await rest.submit_inpaint({"customId": "t", "mask": "AA=="}, url=url)
+    (request,) = script.requests
+    assert "Authorization" not in request.headers
+    assert "X-Super-Properties" not in request.headers
+    assert TOKEN not in str(request.headers.raw) and TOKEN.encode() not in request.content
+    assert request.headers["User-Agent"] == DEFAULT_USER_AGENT
+    assert request.headers["Origin"] == url.split("/inpaint", 1)[0]
+    assert json.loads(request.content) == {"customId": "t", "mask": "AA=="}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://936929561302675456.discordsays.com/inpaint/api/submit-job",
+        "http://127.0.0.1:10/api/v9/interactions",  # same host, another port
+        "https://127.0.0.1:9/api/v9/interactions",  # same host and port, another scheme
+        "http://evil.example/api/v9/interactions",
+    ],
+)
+async def test_token_goes_to_the_api_origin_only(url: str) -> None:
+    script = Script(httpx.Response(200, json={}), httpx.Response(200, json={}))
+    async with _rest(script, FakeTime()) as rest:
+        await rest.request("POST", url, json={})  # authorized by default: still no token
+        await rest.request("GET", "/users/@me")
+    foreign, own = script.requests
+    assert "Authorization" not in foreign.headers and "X-Super-Properties" not in foreign.headers
+    assert own.headers["Authorization"] == TOKEN
