@@ -89,8 +89,11 @@ def spec_from_mapping(entry: dict[str, Any]) -> AccountSpec:
     bots = _pick(entry, "bots", "bot", default=["mj"])
     if isinstance(bots, str):
         bots = [bots]
-    timeout_s = _pick(entry, "task_timeout_s", default=None)
-    if timeout_s is None:
+    if not isinstance(bots, list):
+        raise ValueError('bots must be a list such as ["mj"]')
+    if _pick(entry, "task_timeout_s") is not None:
+        timeout_s = _int(entry, "task_timeout_s", default=DEFAULT_TIMEOUT_S)
+    else:
         timeout_s = 60 * _int(entry, "timeout_minutes", "timeout-minutes", default=10)
     return AccountSpec(
         id=str(_pick(entry, "id", default=channel)),
@@ -103,7 +106,7 @@ def spec_from_mapping(entry: dict[str, Any]) -> AccountSpec:
         mode=str(_pick(entry, "mode", default="fast")).lower(),
         concurrency=_int(entry, "concurrency", "core_size", "core-size", "coreSize", default=3),
         queue_size=_int(entry, "queue_size", "queue-size", "queueSize", default=10),
-        task_timeout_s=int(timeout_s),
+        task_timeout_s=timeout_s,
         enabled=bool(_pick(entry, "enabled", "enable", default=True)),
         api_base=_pick(entry, "api_base"),
         gateway_url=_pick(entry, "gateway_url"),

@@ -202,6 +202,27 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
 }
 
 
+# Settings whose text is secret (or holds secrets): an error about them never echoes the value.
+_SECRET_FIELDS = frozenset(
+    {
+        "database_url",
+        "accounts",
+        "webhook_secrets",
+        "api_secret",
+        "discordxy_api_secret",
+        "webman_api_secret",
+        "novicezk_api_secret",
+        "admin_secret",
+    }
+)
+
+
+def _invalid(name: str, origin: str, text: str, reason: object) -> SettingsError:
+    if name in _SECRET_FIELDS:
+        return SettingsError(f"{origin}: invalid value (not shown: it holds secrets): {reason}")
+    return SettingsError(f"{origin}: invalid value {text!r}: {reason}")
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -232,7 +253,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         _variable, parse = _SOURCES[name]
         try:
             values[name] = parse(text)
-        except ValueError as exc:
-            raise SettingsError(f"{origin}: invalid value {text!r}: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise _invalid(name, origin, text, exc) from None
     known = {f.name for f in fields(Settings)}
     return Settings(**{k: v for k, v in values.items() if k in known})

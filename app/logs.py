@@ -37,8 +37,9 @@ class SecretRegistry:
         self._lock = threading.Lock()
 
     def add(self, value: str | None) -> None:
-        # Very short values would mask ordinary words; real secrets are long.
-        if value and len(value) >= 6:
+        # Every configured secret, however short: a short secret masks some ordinary text too,
+        # which is the safe way to be wrong.
+        if value:
             with self._lock:
                 self._values.add(value)
 

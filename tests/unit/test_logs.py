@@ -62,3 +62,12 @@ def test_exception_text_is_redacted(captured) -> None:
     line = stream.getvalue()
     assert "token-in-exception-xyz" not in line
     assert "RuntimeError" in line
+
+
+def test_short_secrets_are_masked_too(captured) -> None:
+    logger, stream = captured
+    register_secret("k9Z")
+    logger.info("client sent %s", "k9Z", extra={"presented": "k9Z"})
+    line = stream.getvalue()
+    assert "k9Z" not in line
+    assert json.loads(line)["presented"] == "***"
