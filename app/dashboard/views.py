@@ -50,6 +50,7 @@ class ButtonView:
     pressable: bool
     needs_prompt: bool
     style: int
+    prefill: str = ""  # what the prompt field offers before the person edits it
 
 
 _NAMES = {
@@ -82,6 +83,19 @@ def _label(component: dict[str, Any], ref: btn.ButtonRef | None) -> str:
     return name if isinstance(name, str) and name else "button"
 
 
+def _prefill(task: Task, ref: btn.ButtonRef | None) -> str:
+    """Describe/shorten numbers offer their own prompt; Custom Zoom the prompt with --zoom."""
+    if ref is None or ref.action not in PROMPTED:
+        return ""
+    prompts = task.prop("prompts")
+    if ref.action in (Action.PIC_READER, Action.PROMPT_ANALYZER) and isinstance(prompts, list):
+        index = (ref.index or 1) - 1
+        if 0 <= index < len(prompts) and isinstance(prompts[index], str):
+            return prompts[index]
+    prompt = task.final_prompt or task.prompt
+    return f"{prompt} --zoom 2" if ref.action == Action.ZOOM_CUSTOM else prompt
+
+
 def button_views(task: Task) -> list[list[ButtonView]]:
     """The bot's buttons by row; link buttons (no custom_id) are left out."""
     rows = []
@@ -106,6 +120,7 @@ def button_views(task: Task) -> list[list[ButtonView]]:
                     pressable=pressable,
                     needs_prompt=ref is not None and ref.action in PROMPTED,
                     style=int(component.get("style") or 2),
+                    prefill=_prefill(task, ref),
                 )
             )
         if views:

@@ -235,15 +235,21 @@ class JobFinished(MessageEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class Described(MessageEvent):
+    """A describe result: four prompts; `components` are the message's raw action rows."""
+
     prompts: tuple[str, ...]
     image_url: str | None = None
     buttons: tuple[Button, ...] = ()
+    components: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Shortened(MessageEvent):
+    """A shorten result: the options; `components` are the message's raw action rows."""
+
     prompts: tuple[str, ...]
     buttons: tuple[Button, ...] = ()
+    components: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -228,12 +228,15 @@ def _from_embed(meta: MessageMeta, embed: dict[str, Any], d: dict[str, Any]) -> 
             meta=meta, prompt=prompt, kind=rule.kind, title=title, reason=reason, buttons=buttons
         )
     prompts = content.keycap_items(description)
+    components = tuple(_list(d.get("components")))
     if prompts and _is_shorten(meta, embed):
-        return Shortened(meta=meta, prompts=prompts, buttons=buttons)
+        return Shortened(meta=meta, prompts=prompts, buttons=buttons, components=components)
     if prompts and _is_describe(meta, embed, buttons):
         image = embed.get("image")
         image_url = _opt_str(image.get("url")) if isinstance(image, dict) else None
-        return Described(meta=meta, prompts=prompts, image_url=image_url, buttons=buttons)
+        return Described(
+            meta=meta, prompts=prompts, image_url=image_url, buttons=buttons, components=components
+        )
     if title:
         return BotNotice(meta=meta, prompt=prompt, title=title, description=description)
     return None

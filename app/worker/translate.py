@@ -72,6 +72,8 @@ def _text_result(task: Task, event: Described | Shortened, now_ms: int) -> Chang
         "progress": 100,
         "description": "\n\n".join(event.prompts),
         "properties": {**task.properties, "prompts": list(event.prompts)},
+        # PicReader / PromptAnalyzer / Retry: what a client presses to imagine one of the prompts.
+        "buttons": list(event.components),
         "finish_time": now_ms,
     }
     if isinstance(event, Described) and event.image_url:
