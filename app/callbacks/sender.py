@@ -14,6 +14,7 @@ from app import __version__
 from app.callbacks.policy import RESPONSE_BODY_LIMIT, Outcome, classify_status
 from app.callbacks.signing import Signer
 from app.callbacks.transport import BlockedDestination
+from app.callbacks.urls import callback_url_problem
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +61,6 @@ def build_headers(
     return headers
 
 
-def url_problem(url: str) -> str | None:
-    """Why `url` cannot be a callback target, or None."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        return f"invalid URL: {exc}"
-    if parsed.scheme not in ("http", "https"):
-        return f"unsupported URL scheme {parsed.scheme!r}: use http or https"
-    if not parsed.host:
-        return "the URL has no host"
-    return None
-
-
 async def send_attempt(
     client: httpx.AsyncClient,
     url: str,
@@ -85,7 +73,7 @@ async def send_attempt(
     """POST once. The whole attempt (DNS, connect, TLS, send, answer) gets `timeout_s`; at most
     `body_limit` bytes of the answer are read, then the connection is dropped."""
     started_at = datetime.now(UTC)
-    problem = url_problem(url)
+    problem = callback_url_problem(url)
     if problem is not None:
         return Attempt(Outcome.INVALID_URL, started_at, error=problem)
     clock = time.monotonic()

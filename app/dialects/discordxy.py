@@ -7,9 +7,9 @@ Discordxy documents no errors: ours use the same envelope with `code` = the HTTP
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from app.callbacks.urls import callback_url_problem
 from app.dialects.common import (
     dumps,
     envelope,
@@ -212,8 +212,9 @@ def _passthrough(body: dict[str, Any]) -> Passthrough:
     notify = body.get("notifyUrl")
     if notify in (None, ""):
         return Passthrough()
-    if not isinstance(notify, str) or not re.match(r"^https?://\S+$", notify, re.I):
-        raise _invalid("notifyUrl must be an http(s) URL")
+    problem = callback_url_problem(notify) if isinstance(notify, str) else "not a string"
+    if problem is not None:
+        raise _invalid(f"notifyUrl must be a usable http(s) URL: {problem}")
     return Passthrough(notify_url=notify)
 
 

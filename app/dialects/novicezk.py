@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.callbacks.urls import callback_url_problem
 from app.dialects.common import (
     dumps,
     image_url,
@@ -331,8 +332,9 @@ def _passthrough(body: dict[str, Any]) -> Passthrough:
     ):
         raise _invalid("botType参数错误")
     hook = _opt_str(body, "notifyHook", MAX_NOTIFY_HOOK)
-    if hook and not re.match(r"^https?://", hook, re.I):
-        raise _invalid("notifyHook参数错误")
+    problem = callback_url_problem(hook) if hook else None
+    if problem is not None:
+        raise _invalid(f"notifyHook参数错误: {problem}")
     return Passthrough(
         notify_url=hook or None,
         client_state=_opt_str(body, "state", MAX_STATE),

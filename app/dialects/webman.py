@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.callbacks.urls import callback_url_problem
 from app.dialects.common import (
     dumps,
     envelope,
@@ -216,8 +217,10 @@ def _images(body: dict[str, Any], *, required: bool) -> list[str]:
 
 def _passthrough(body: dict[str, Any]) -> Passthrough:
     notify = body.get("notifyUrl")
-    if notify not in (None, "") and not _is_url(notify):
-        raise _invalid("notifyUrl is invalid")
+    if notify not in (None, ""):
+        problem = callback_url_problem(notify) if isinstance(notify, str) else "not a string"
+        if problem is not None:
+            raise _invalid(f"notifyUrl is invalid: {problem}")
     data = body.get("data")
     if data is not None and not isinstance(data, dict | list):
         raise _invalid("data is invalid")
