@@ -46,6 +46,7 @@ from app.discord.properties import DEFAULT_CAPABILITIES, ClientProperties
 ZLIB_SUFFIX = b"\x00\x00\xff\xff"
 DEFAULT_HELLO_TIMEOUT = 20.0
 RESUME_CLOSE_CODE = 4000  # any non-1000/1001 code keeps the session resumable
+MAX_HEARTBEAT_MS = 3_600_000  # Discord sends ~41 s; anything past an hour is not a real HELLO
 
 
 class State(enum.Enum):
@@ -244,7 +245,8 @@ class GatewayProtocol:
             if text is None:
                 return []
             payload = json.loads(text)
-        except (ValueError, zlib.error, UnicodeDecodeError):
+        except (ValueError, RecursionError, zlib.error, UnicodeDecodeError):
+            # RecursionError: JSON nested deeper than Python's stack, still just a bad frame.
             return self._close(CloseAction.RESUME, "undecodable frame")
         if not isinstance(payload, dict):
             return self._close(CloseAction.RESUME, "frame is not an object")
@@ -316,7 +318,8 @@ class GatewayProtocol:
         if self.state is not State.AWAIT_HELLO:
             return []
         interval_ms = data.get("heartbeat_interval") if isinstance(data, dict) else None
-        if not isinstance(interval_ms, (int, float)) or interval_ms <= 0:
+        # NaN, infinity or a huge number would schedule no heartbeat ever (or one per tick).
+        if not isinstance(interval_ms, (int, float)) or not 0 < interval_ms <= MAX_HEARTBEAT_MS:
             return self._close(CloseAction.RESUME, "HELLO without heartbeat_interval")
         self.heartbeat_interval = interval_ms / 1000
         self._next_heartbeat = now + self.heartbeat_interval * self._rand()
