@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 
+from app.api.access import exposure_warnings
 from app.api.app import create_app
 from app.config import Settings
 from app.worker.main import run_worker
@@ -48,7 +49,12 @@ def _web_server(settings: Settings, database_url: str, host: str) -> _Server:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=5,
+        # X-Forwarded-Proto/-For from these proxies make request.url https (Secure cookies).
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+    for warning in exposure_warnings(settings, host):
+        log.warning(warning)
     return _Server(config)
 
 

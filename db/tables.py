@@ -154,6 +154,12 @@ tasks = Table(
     Index("ix_tasks_message_hash", "message_hash"),
     Index("ix_tasks_parent_id", "parent_id"),
     Index("ix_tasks_created_at", "created_at"),
+    # /metrics counts unfinished tasks by status from this small index, never the whole table.
+    Index(
+        "ix_tasks_unfinished_status",
+        "status",
+        postgresql_where=text("status NOT IN ('SUCCESS', 'FAILURE', 'CANCEL')"),
+    ),
 )
 
 task_events = Table(
@@ -233,4 +239,25 @@ callback_endpoints = Table(
     Column("disabled_reason", Text),
     _created(),
     _updated(),
+)
+
+# Dashboard sign-ins (docs/dashboard.md). The cookie carries a random session id; only its
+# SHA-256 is kept here, so signing out (deleting the row) ends the session in every web process.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id_hash", Text, primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    _created(),
+    Index("ix_dashboard_sessions_expires_at", "expires_at"),
+)
+
+# Failed dashboard sign-ins per client address in the current window: the login rate limit,
+# shared by every web process.
+dashboard_login_failures = Table(
+    "dashboard_login_failures",
+    metadata,
+    Column("client", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", DateTime(timezone=True), nullable=False),
 )

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -15,6 +16,7 @@ from starlette.routing import Route
 from app import dashboard
 from app.api import deliveries, health, routing
 from app.config import Settings
+from app.dashboard.headers import SecurityHeaders
 from db.engine import make_engine
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={Exception: _unhandled, **routing.EXCEPTION_HANDLERS},
+        middleware=[Middleware(SecurityHeaders)],
     )
     app.state.settings = settings
     # Set by the server runner when shutdown begins: long-lived streams end on it.

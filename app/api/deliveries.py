@@ -3,7 +3,8 @@
 GET  /api/tasks/{task_id}/deliveries   every delivery of the task with its attempt log
 POST /api/deliveries/{id}/redeliver    queue it again now (fresh retry cycle, same webhook-id)
 
-Both need `MJRELAY_API_SECRET` when it is set (`mj-api-secret` or `Authorization: Bearer`).
+Both read or act on any client's task, so as soon as any secret is configured they need one: the
+admin secret or any API secret (`mj-api-secret` or `Authorization: Bearer`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.api.auth import is_authorized
+from app.api.access import is_protected, presents_operator_secret
 from db import deliveries as db
 
 
@@ -40,8 +41,8 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def _refused(request: Request) -> JSONResponse | None:
-    settings = getattr(request.app.state, "settings", None)
-    if is_authorized(request, getattr(settings, "api_secret", None)):
+    settings = request.app.state.settings
+    if not is_protected(settings) or presents_operator_secret(request, settings):
         return None
     return _error(401, "missing or wrong API secret")
 

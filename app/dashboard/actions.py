@@ -49,7 +49,7 @@ def form_post(handler: Endpoint) -> Endpoint:
     """Signed-in, same-origin posts only."""
 
     async def run(request: Request) -> Response:
-        if not auth.signed_in(request):
+        if not await auth.signed_in(request):
             return JSONResponse({"error": "sign in first"}, status_code=401)
         if not auth.same_origin(request):
             return JSONResponse({"error": "cross-site form post refused"}, status_code=403)

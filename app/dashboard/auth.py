@@ -1,62 +1,72 @@
-"""Who may use the dashboard: a login form that sets a signed session cookie.
+"""Who may use the dashboard: a login form that starts a server-side session.
 
-The dashboard's secret is `MJRELAY_ADMIN_SECRET`, or `MJRELAY_API_SECRET` when no admin secret
-is set (the dashboard submits tasks, so it must not be open while the API is closed). With
-neither, the dashboard is open, like the API. A session cookie is `<expiry>.<hmac>`, keyed by a
-hash of the secret, so changing the secret signs everyone out. Scripts reading `GET /events`
-may send the secret as `Authorization: Bearer …` or `mj-api-secret` instead (the admin secret,
-or the API secret). Secrets are compared in constant time and never logged.
+The dashboard signs in with `MJRELAY_ADMIN_SECRET`, or, when no admin secret is set, with any
+API secret (the shared one or a dialect's): the dashboard reads every client's tasks, so it is
+never open while any secret is configured. With no secret at all it is open, like the API.
+
+A session is a random id. The cookie carries `<id>.<hmac>` (keyed by a hash of the sign-in
+secrets, so changing a secret signs everyone out); the database keeps only the id's SHA-256 and
+its expiry, so signing out deletes the row and the old cookie is refused by every web process.
+Scripts reading `GET /events` may send a secret as `Authorization: Bearer …` or `mj-api-secret`
+instead. Secrets are compared in constant time and never logged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import time
+import secrets
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.api.auth import presented_secret
+from app.api.access import presents_operator_secret, secret_matches
 from app.config import Settings
+from db import dashboard_auth as q
 
 COOKIE = "mjrelay_session"
 SESSION_TTL_S = 7 * 24 * 3600
+_MAX_COOKIE = 200
 
 
-def dashboard_secret(settings: Settings) -> str | None:
-    return settings.admin_secret or settings.api_secret or None
+def login_secrets(settings: Settings) -> list[str]:
+    """The secrets that sign in: the admin secret, else every API secret."""
+    if settings.admin_secret:
+        return [settings.admin_secret]
+    return settings.api_secrets()
 
 
-def _key(secret: str) -> bytes:
-    return hashlib.sha256(b"mjrelay dashboard session\x00" + secret.encode("utf-8")).digest()
+def login_required(settings: Settings) -> bool:
+    return bool(login_secrets(settings))
 
 
-def _sign(secret: str, expires: int) -> str:
-    return hmac.new(_key(secret), str(expires).encode(), hashlib.sha256).hexdigest()
+def _key(secrets_: list[str]) -> bytes:
+    material = "\x00".join(sorted(secrets_)).encode("utf-8")
+    return hashlib.sha256(b"mjrelay dashboard session\x00" + material).digest()
 
 
-def session_value(secret: str, now: float | None = None) -> str:
-    expires = int(now if now is not None else time.time()) + SESSION_TTL_S
-    return f"{expires}.{_sign(secret, expires)}"
+def _sign(secrets_: list[str], session_id: str) -> str:
+    return hmac.new(_key(secrets_), session_id.encode(), hashlib.sha256).hexdigest()
 
 
-def valid_session(secret: str, value: str | None, now: float | None = None) -> bool:
-    if not value or "." not in value:
-        return False
-    expires_text, signature = value.split(".", 1)
-    if not expires_text.isdigit() or len(expires_text) > 12:
-        return False
-    expires = int(expires_text)
-    if expires < (now if now is not None else time.time()):
-        return False
-    return hmac.compare_digest(signature.encode(), _sign(secret, expires).encode())
+def cookie_value(secrets_: list[str], session_id: str) -> str:
+    return f"{session_id}.{_sign(secrets_, session_id)}"
 
 
-def secret_matches(presented: str | None, expected: str | None) -> bool:
-    if not presented or not expected:
-        return False
-    return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
+def session_id_of(secrets_: list[str], value: str | None) -> str | None:
+    """The session id a cookie carries, if its signature holds under the current secrets."""
+    if not value or len(value) > _MAX_COOKIE or "." not in value:
+        return None
+    session_id, signature = value.rsplit(".", 1)
+    if not session_id or not hmac.compare_digest(
+        signature.encode("utf-8", "replace"), _sign(secrets_, session_id).encode()
+    ):
+        return None
+    return session_id
+
+
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def _settings(request: Request) -> Settings:
@@ -64,19 +74,26 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def signed_in(request: Request) -> bool:
-    """May this request use the dashboard (open, or a valid session cookie)?"""
-    secret = dashboard_secret(_settings(request))
-    return secret is None or valid_session(secret, request.cookies.get(COOKIE))
+def valid_login(settings: Settings, presented: str | None) -> bool:
+    return any(secret_matches(presented, s) for s in login_secrets(settings))
 
 
-def may_read_events(request: Request) -> bool:
-    """`GET /events`: a dashboard session, or the admin / API secret in a header."""
-    if signed_in(request):
+async def signed_in(request: Request) -> bool:
+    """May this request use the dashboard (open, or a live session)?"""
+    secrets_ = login_secrets(_settings(request))
+    if not secrets_:
         return True
+    session_id = session_id_of(secrets_, request.cookies.get(COOKIE))
+    if session_id is None:
+        return False
+    async with request.app.state.engine.connect() as conn:
+        return await q.session_alive(conn, _id_hash(session_id))
+
+
+async def may_read_events(request: Request) -> bool:
+    """`GET /events`: a dashboard session, or the admin secret or any API secret in a header."""
     settings = _settings(request)
-    presented = presented_secret(request)
-    return any(secret_matches(presented, s) for s in (settings.admin_secret, settings.api_secret))
+    return presents_operator_secret(request, settings) or await signed_in(request)
 
 
 def same_origin(request: Request) -> bool:
@@ -89,10 +106,15 @@ def same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == request.url.netloc
 
 
-def start_session(response: Response, request: Request, secret: str) -> None:
+async def start_session(response: Response, request: Request) -> None:
+    """A new session row and its cookie (`Secure` when the client reached us over HTTPS,
+    including through a trusted TLS proxy: see docs/dashboard.md)."""
+    session_id = secrets.token_urlsafe(24)
+    async with request.app.state.engine.begin() as conn:
+        await q.add_session(conn, _id_hash(session_id), SESSION_TTL_S)
     response.set_cookie(
         COOKIE,
-        session_value(secret),
+        cookie_value(login_secrets(_settings(request)), session_id),
         max_age=SESSION_TTL_S,
         httponly=True,
         samesite="lax",
@@ -101,5 +123,11 @@ def start_session(response: Response, request: Request, secret: str) -> None:
     )
 
 
-def end_session(response: Response) -> None:
+async def end_session(response: Response, request: Request) -> None:
+    """Delete the session row (the cookie is dead everywhere), then the cookie."""
+    secrets_ = login_secrets(_settings(request))
+    session_id = session_id_of(secrets_, request.cookies.get(COOKIE)) if secrets_ else None
+    if session_id is not None:
+        async with request.app.state.engine.begin() as conn:
+            await q.end_session(conn, _id_hash(session_id))
     response.delete_cookie(COOKIE, path="/")

@@ -1,4 +1,10 @@
-"""Signing in and out of the dashboard (the secret is checked in constant time, never logged)."""
+"""Signing in and out of the dashboard.
+
+The secret is checked in constant time and never logged. Failed sign-ins are counted per client
+address in Postgres (so the limit holds across every web process): after `LOGIN_MAX_FAILURES`
+failures within `LOGIN_WINDOW_S`, that address gets 429 until the window ends, without its
+secret being checked.
+"""
 
 from __future__ import annotations
 
@@ -10,31 +16,57 @@ from starlette.responses import RedirectResponse, Response
 from app.dashboard import auth
 from app.dashboard.pages import safe_next
 from app.dashboard.templates import render
+from db import dashboard_auth as q
 
 log = logging.getLogger(__name__)
+
+LOGIN_MAX_FAILURES = 10
+LOGIN_WINDOW_S = 15 * 60
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 async def login(request: Request) -> Response:
     """The login form's post: `secret`, `next`."""
     form = await request.form(max_files=0, max_fields=5)
     target = safe_next(str(form.get("next") or ""))
-    secret = auth.dashboard_secret(request.app.state.settings)
-    if secret is None:
+    settings = request.app.state.settings
+    if not auth.login_required(settings):
         return RedirectResponse(target, 303)
+    client = _client(request)
+    engine = request.app.state.engine
+    async with engine.connect() as conn:
+        failures = await q.failures_in_window(conn, client, LOGIN_WINDOW_S)
+    if failures >= LOGIN_MAX_FAILURES:
+        log.warning("dashboard sign-in rate limited", extra={"client": client})
+        context = {
+            "next": target,
+            "page": "login",
+            "error": "Too many failed sign-ins from your address. Try again in a few minutes.",
+        }
+        limited = render(request, "login.html", context, 429)
+        limited.headers["Retry-After"] = str(LOGIN_WINDOW_S)
+        return limited
     presented = form.get("secret")
-    if not auth.same_origin(request) or not auth.secret_matches(
-        presented if isinstance(presented, str) else None, secret
+    if not auth.same_origin(request) or not auth.valid_login(
+        settings, presented if isinstance(presented, str) else None
     ):
-        client = request.client.host if request.client else "?"
+        async with engine.begin() as conn:
+            await q.add_failure(conn, client, LOGIN_WINDOW_S)
         log.warning("dashboard sign-in refused", extra={"client": client})
         context = {"next": target, "page": "login", "error": "That is not the secret."}
         return render(request, "login.html", context, 401)
+    async with engine.begin() as conn:
+        await q.clear_failures(conn, client)
     response = RedirectResponse(target, 303)
-    auth.start_session(response, request, secret)
+    await auth.start_session(response, request)
     return response
 
 
 async def logout(request: Request) -> Response:
+    """Ends the session server-side: its cookie is refused from now on, wherever it is sent."""
     response = RedirectResponse("/dashboard/login", 303)
-    auth.end_session(response)
+    await auth.end_session(response, request)
     return response

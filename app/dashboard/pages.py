@@ -40,7 +40,7 @@ def guarded(fragment: bool = False) -> Callable[[Endpoint], Endpoint]:
 
     def wrap(handler: Endpoint) -> Endpoint:
         async def run(request: Request) -> Response:
-            if not auth.signed_in(request):
+            if not await auth.signed_in(request):
                 if fragment:
                     return JSONResponse({"error": "sign in first"}, status_code=401)
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -191,7 +191,7 @@ async def accounts_table(request: Request) -> Response:
 
 
 async def login_page(request: Request) -> Response:
-    if auth.dashboard_secret(request.app.state.settings) is None or auth.signed_in(request):
+    if not auth.login_required(request.app.state.settings) or await auth.signed_in(request):
         return RedirectResponse(safe_next(request.query_params.get("next")), 303)
     context = {"next": safe_next(request.query_params.get("next")), "page": "login"}
     return render(request, "login.html", context)

@@ -54,7 +54,7 @@ def task_events(request: Request, database_url: str) -> TaskEvents:
 def endpoint(database_url: str) -> Callable[[Request], Awaitable[Response]]:
     async def events(request: Request) -> Response:
         """Live task changes as Server-Sent Events; `?task_id=` for one task."""
-        if not auth.may_read_events(request):
+        if not await auth.may_read_events(request):
             return JSONResponse({"error": "missing or wrong secret"}, status_code=401)
         task_id = request.query_params.get("task_id") or None
         if task_id is not None and (not storable(task_id) or len(task_id) > 64):

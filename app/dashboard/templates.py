@@ -57,7 +57,7 @@ def render(
     settings = request.app.state.settings
     values = {
         "request": request,
-        "login_required": auth.dashboard_secret(settings) is not None,
+        "login_required": auth.login_required(settings),
         **context,
     }
     html = environment().get_template(name).render(values)

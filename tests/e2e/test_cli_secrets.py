@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 
+import httpx
 import pytest
 
 MJRELAY = [sys.executable, "-m", "app.cli"]
@@ -48,3 +52,55 @@ def test_a_config_error_prints_no_secret(command: str, variable: str, value: str
     for secret in (TOKEN, OTHER_TOKEN, "abcdefghijklmnop", KEY, "MfKQ9r8G", "second-key"):
         assert secret not in output
     assert "Traceback" not in output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _web_output_until_ready(env: dict[str, str], port: int) -> str:
+    """Start `mjrelay web`, wait until /readyz answers, stop it; its whole output."""
+    process = subprocess.Popen(
+        [*MJRELAY, "web"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.stdout.read().decode() if process.stdout else ""
+
+
+@pytest.mark.parametrize(("secret", "warned"), [("", True), ("an-api-secret", False)])
+def test_web_on_all_interfaces_without_a_secret_warns_loudly(
+    database_url: str, secret: str, warned: bool
+) -> None:
+    port = _free_port()
+    env = _env(
+        PORT=str(port),
+        MJRELAY_HOST="0.0.0.0",
+        DATABASE_URL=database_url,
+        MJRELAY_API_SECRET=secret,
+        MJRELAY_LOG_FORMAT="json",
+    )
+    output = _web_output_until_ready(env, port)
+    warnings = [
+        json.loads(line)
+        for line in output.splitlines()
+        if line.startswith("{") and "NO SECRET IS SET" in line
+    ]
+    assert bool(warnings) is warned, output
+    if warned:
+        assert warnings[0]["level"] == "warning" and "0.0.0.0" in warnings[0]["message"]
+    assert secret == "" or secret not in output
