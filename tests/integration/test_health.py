@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from app.api.app import create_app
 from app.config import Settings
@@ -67,3 +68,74 @@ async def test_metrics_exposes_prometheus_text_with_database_gauges(database_url
     assert 'mjrelay_tasks{status="RUNNING"} 0.0' in response.text
     assert 'mjrelay_accounts{health="disabled"} 1.0' in response.text
     assert "mjrelay_callbacks_due 0.0" in response.text
+
+
+async def test_readyz_names_no_database_host_or_user() -> None:
+    url = "postgresql://dbadmin-user:pw-not-shown@127.0.0.1:1/prod_db_name"
+    response = await _get(url, "/readyz")
+    assert response.status_code == 503
+    for detail in ("dbadmin-user", "pw-not-shown", "127.0.0.1", ":1", "prod_db_name"):
+        assert detail not in response.text
+
+
+def _plan_work(plan: dict) -> int:
+    """Rows every node of an EXPLAIN ANALYZE plan produced or threw away, summed."""
+    own = sum(
+        int(plan.get(key, 0) * plan.get("Actual Loops", 1))
+        for key in ("Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck")
+    )
+    return own + sum(_plan_work(child) for child in plan.get("Plans", []))
+
+
+async def test_metrics_reads_no_whole_table(database_url: str) -> None:
+    """A long history (thousands of finished tasks and delivered callbacks) costs a scrape
+    nothing: every statement /metrics runs touches only a bounded number of rows."""
+    engine = make_engine(database_url, pool_size=1)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (id, dialect, action, status)"
+                " SELECT 'done-' || n, 'webman', 'IMAGINE', 'SUCCESS'"
+                " FROM generate_series(1, 3000) AS n"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO tasks (id, dialect, action, status) VALUES"
+                " ('p1', 'webman', 'IMAGINE', 'PENDING'), ('r1', 'webman', 'IMAGINE', 'RUNNING')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO deliveries (task_id, seq, webhook_id, url, dialect, payload, status)"
+                " SELECT 'done-' || n, 1, 'wh-' || n, 'https://example.org/', 'webman', '',"
+                " 'delivered' FROM generate_series(1, 3000) AS n"
+            )
+        )
+        await conn.execute(text("ANALYZE tasks"))
+        await conn.execute(text("ANALYZE deliveries"))
+
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        response = await _get(database_url, "/metrics")
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+    assert response.status_code == 200
+    assert 'mjrelay_tasks{status="PENDING"} 1.0' in response.text
+    assert 'mjrelay_tasks{status="RUNNING"} 1.0' in response.text
+    assert "mjrelay_tasks_stored_estimate 3002.0" in response.text
+    reads = [s for s in statements if " tasks" in s or " deliveries" in s]
+    assert len(reads) >= 3, statements
+    async with engine.connect() as conn:
+        # Force index paths: a query that needs the whole table then shows it in its row counts.
+        await conn.execute(text("SET enable_seqscan = off"))
+        for statement in reads:
+            plan = await conn.scalar(text(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}"))
+            work = _plan_work(plan[0]["Plan"])
+            assert work <= 50, (statement, work)
+    await engine.dispose()
