@@ -13,10 +13,14 @@ _MEDIA_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", 
 
 
 def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
-    """The one JSON serializer of responses and callbacks: compact UTF-8."""
-    return json.dumps(
-        value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys
-    ).encode()
+    """The one JSON serializer of responses and callbacks: compact UTF-8.
+
+    A lone surrogate (JSON input may carry `"\\ud800"`, and messages echo input) has no UTF-8
+    form; `backslashreplace` writes it as the JSON escape `\\ud800` it came in as.
+    """
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys).encode(
+        "utf-8", "backslashreplace"
+    )
 
 
 def envelope(head: bytes, body: bytes, tail: bytes = b"}") -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import json
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -20,16 +21,18 @@ from hypothesis import strategies as st
 from starlette.datastructures import UploadFile
 
 from app.dialects import discordxy, novicezk, webman
-from app.domain.errors import CommandError
+from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import InputImage
 from tests.hostile import (
     JOB_HASH,
     PNG_1PX,
     PNG_DATA_URL,
     PROPERTY_SETTINGS,
+    any_text,
     bodies,
     hostile_values,
     json_values,
+    odd_strings,
 )
 
 MAX_IMAGE_BYTES = 64 * 1024
@@ -189,6 +192,23 @@ def test_pika_animate_raises_only_its_validation_error(prompt: Any, image: Any) 
 @given(task_id=st.text(st.characters(codec=None, categories=None)))
 def test_cancel_raises_only_its_validation_error(task_id: str) -> None:
     _only_dialect_errors(novicezk, lambda: novicezk.parse_cancel(task_id))
+
+
+@PROPERTY_SETTINGS
+@given(
+    module=st.sampled_from([discordxy, novicezk, webman]),
+    kind=st.sampled_from(list(ErrorKind)),
+    message=any_text | odd_strings,
+    echoed=any_text | odd_strings,
+)
+def test_error_envelopes_render_any_message(
+    module: ModuleType, kind: ErrorKind, message: str, echoed: str
+) -> None:
+    """Messages echo client input (`task \\ud800 does not exist`): every envelope still renders."""
+    err = CommandError(kind, message or "refused", word=echoed, prompt=echoed, description=echoed)
+    status, body = module.error_body(err)
+    assert 200 <= status < 500
+    json.loads(body)
 
 
 @PROPERTY_SETTINGS
