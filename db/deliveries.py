@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from db.tasks import storable
 from db.urls import sqlalchemy_url
 
 CHANNEL = "mjrelay_deliveries"
@@ -336,6 +337,8 @@ _TASK_EXISTS = text("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = :task_id)")
 
 async def list_task_deliveries(conn: AsyncConnection, task_id: str) -> list[dict[str, Any]] | None:
     """The task's deliveries (oldest first); None when there is no such task."""
+    if not storable(task_id):  # NUL or a lone surrogate: no task has that id
+        return None
     rows = (await conn.execute(_LIST, {"task_id": task_id})).mappings().all()
     if not rows and not await conn.scalar(_TASK_EXISTS, {"task_id": task_id}):
         return None
