@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -146,6 +147,7 @@ _CLAIM = text(
     WHERE d.id = ANY (ARRAY(
             SELECT id FROM deliveries
             WHERE status = 'pending' AND next_attempt_at <= now()
+              AND id <> ALL (CAST(:skip AS bigint[]))
             ORDER BY next_attempt_at
             LIMIT {CANDIDATES}
         ))
@@ -203,10 +205,13 @@ class ClaimedDelivery:
     endpoint_disabled: bool
 
 
-async def claim_due_delivery(conn: AsyncConnection) -> ClaimedDelivery | None:
+async def claim_due_delivery(
+    conn: AsyncConnection, *, skip: Collection[int] = ()
+) -> ClaimedDelivery | None:
     """Lock one due delivery for an attempt; None when nothing is due. Keep the transaction
-    open during the attempt and finish it with `record_attempt` + commit."""
-    row = (await conn.execute(_CLAIM)).one_or_none()
+    open during the attempt and finish it with `record_attempt` + commit. Rows in `skip` are
+    left alone (the dispatcher's own back-off for rows it could not even record a failure for)."""
+    row = (await conn.execute(_CLAIM, {"skip": list(skip)})).one_or_none()
     if row is None:
         return None
     return ClaimedDelivery(
@@ -225,9 +230,13 @@ async def claim_due_delivery(conn: AsyncConnection) -> ClaimedDelivery | None:
 
 # -- record_attempt: the result of one attempt, in the claim's transaction. A null delay keeps
 # next_attempt_at (finished deliveries); times come from clock_timestamp(), not the transaction
-# start, because the attempt itself took time.
+# start, because the attempt itself took time. The attempt log is bounded: it keeps the last
+# ATTEMPT_LOG_KEEP entries, and each entry's `count` says how many attempts were logged in all
+# (so a reader sees how many were dropped). Text is made storable first (see `storable`).
+ATTEMPT_LOG_KEEP = 50
+ERROR_MAX_CHARS = 1000
 _RECORD = text(
-    """
+    f"""
     UPDATE deliveries SET
         status = :status,
         attempts = :attempts,
@@ -237,7 +246,19 @@ _RECORD = text(
         last_attempt_at = :attempted_at,
         last_status_code = :status_code,
         last_error = :error,
-        attempt_log = attempt_log || jsonb_build_array(CAST(:entry AS jsonb)),
+        attempt_log = (
+            SELECT coalesce(jsonb_agg(kept.entry ORDER BY kept.n), '[]'::jsonb)
+            FROM (
+                SELECT entry, n
+                FROM jsonb_array_elements(attempt_log || jsonb_build_array(
+                    CAST(:entry AS jsonb) || jsonb_build_object('count', coalesce(
+                        (attempt_log -> -1 ->> 'count')::integer, jsonb_array_length(attempt_log)
+                    ) + 1)
+                )) WITH ORDINALITY AS logged(entry, n)
+                ORDER BY n DESC
+                LIMIT {ATTEMPT_LOG_KEEP}
+            ) kept
+        ),
         delivered_at = CASE WHEN :status = 'delivered' THEN clock_timestamp() ELSE delivered_at END
     WHERE id = :id
     RETURNING task_id, seq, next_attempt_at
@@ -271,7 +292,7 @@ async def record_attempt(
     error: str | None,
     entry: dict[str, Any],
 ) -> None:
-    """Write one attempt's result and append `entry` to the delivery's attempt log."""
+    """Write one attempt's result and append `entry` to the delivery's (bounded) attempt log."""
     row = (
         await conn.execute(
             _RECORD,
@@ -282,8 +303,8 @@ async def record_attempt(
                 "delay_s": delay_s,
                 "attempted_at": attempted_at,
                 "status_code": status_code,
-                "error": error,
-                "entry": json.dumps(entry),
+                "error": None if error is None else storable(error, ERROR_MAX_CHARS),
+                "entry": json.dumps(_storable_entry(entry), ensure_ascii=False, default=str),
             },
         )
     ).one()
@@ -291,6 +312,65 @@ async def record_attempt(
         await conn.execute(
             _HOLD_BACK, {"task_id": row.task_id, "seq": row.seq, "due": row.next_attempt_at}
         )
+
+
+def storable(value: str, max_chars: int) -> str:
+    """`value` as PostgreSQL can keep it in text and jsonb: no NUL characters, no lone
+    surrogates (whatever a receiver or an exception put there), at most `max_chars`."""
+    value = value[:max_chars].replace("\x00", "\ufffd")
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def _storable_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: storable(value, ERROR_MAX_CHARS) if isinstance(value, str) else value
+        for key, value in entry.items()
+    }
+
+
+# -- record_unrecordable: the fallback when an attempt's result could not be written. It touches
+# only numbers and times, so it cannot fail on what a receiver sent: it counts the attempt and
+# pushes the next one `delay_s` away (or gives up when the schedule is used up), so the row
+# cannot be claimed again at once. Guarded by the attempt count it saw: when the row moved on
+# meanwhile (another dispatcher got it after our connection died), this changes nothing.
+_RECORD_UNRECORDABLE = text(
+    """
+    UPDATE deliveries SET
+        status = :status,
+        attempts = :attempts,
+        next_attempt_at = clock_timestamp() + make_interval(secs => CAST(:delay_s AS float8)),
+        last_attempt_at = clock_timestamp(),
+        last_status_code = NULL,
+        last_error = :error
+    WHERE id = :id AND status = 'pending' AND attempts = :attempts - 1
+    """
+)
+_SHORT_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', '5s', true)")
+
+
+async def record_unrecordable(
+    conn: AsyncConnection,
+    delivery_id: int,
+    *,
+    status: str,
+    attempts: int,
+    delay_s: float,
+    error: str,
+) -> bool:
+    """Count attempt number `attempts` as failed without its details; False when the row had
+    already moved on."""
+    await conn.execute(_SHORT_LOCK_TIMEOUT)
+    result = await conn.execute(
+        _RECORD_UNRECORDABLE,
+        {
+            "id": delivery_id,
+            "status": status,
+            "attempts": attempts,
+            "delay_s": delay_s,
+            "error": storable(error, ERROR_MAX_CHARS),
+        },
+    )
+    return bool(result.rowcount)
 
 
 # -- disable_endpoint: a 410 Gone turns a URL off for every later delivery until a redeliver.

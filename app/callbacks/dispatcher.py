@@ -52,6 +52,7 @@ from db.urls import asyncpg_dsn
 log = logging.getLogger(__name__)
 
 DB_RETRY_MAX_S = 30.0
+WARNED_HOSTS_MAX = 1024
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,9 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._stats_at = 0.0
+        # Deliveries whose failure could not even be recorded: left alone until the time given.
+        self._skip: dict[int, float] = {}
+        self._warned_hosts: set[str] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -157,7 +161,7 @@ class Dispatcher:
         moved = 0
         try:
             await conn.begin()
-            delivery = await db.claim_due_delivery(conn)
+            delivery = await db.claim_due_delivery(conn, skip=self._skipped())
             if delivery is None:
                 moved = await db.hold_back_blocked(conn)
                 await conn.commit()
@@ -172,6 +176,13 @@ class Dispatcher:
         task.add_done_callback(self._finished)
         return True
 
+    def _skipped(self) -> list[int]:
+        now = time.monotonic()
+        for delivery_id, until in list(self._skip.items()):
+            if until <= now:
+                del self._skip[delivery_id]
+        return list(self._skip)
+
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
         self._wake.set()
@@ -185,15 +196,75 @@ class Dispatcher:
         await asyncio.gather(*pending, return_exceptions=True)
 
     async def _attempt(self, conn: AsyncConnection, delivery: db.ClaimedDelivery) -> None:
+        """Send once and record the result. Whatever raises, the delivery leaves this attempt
+        counted and backed off (or given up): a row that went back to the queue as it was would
+        be claimed again at once, and a few such rows would hold every slot."""
         try:
             metrics.LAG.observe(delivery.lag_s)
-            attempt = await self._send(delivery)
-            await self._record(conn, delivery, attempt)
+            attempt = await self._send_safely(delivery)
+            try:
+                async with conn.begin_nested():
+                    await self._record(conn, delivery, attempt)
+            except Exception as exc:
+                log.exception("could not record callback delivery %s", delivery.id)
+                await self._record_unrecordable(conn, delivery, exc)
             await conn.commit()
-        except Exception:
-            log.exception("could not record callback delivery %s", delivery.id)
+        except Exception as exc:
+            log.exception("could not record callback delivery %s; retrying", delivery.id)
+            # Closing frees the row: keep this process's claims off it until the fallback ran.
+            self._skip[delivery.id] = time.monotonic() + self._unrecordable_backoff_s()
+            await _close(conn)
+            await self._record_unrecordable_apart(delivery, exc)
         finally:
             await _close(conn)
+
+    async def _send_safely(self, delivery: db.ClaimedDelivery) -> Attempt:
+        try:
+            return await self._send(delivery)
+        except Exception as exc:  # a bug of ours: a failed attempt, retried on the schedule
+            log.exception("callback delivery %s failed unexpectedly", delivery.id)
+            return Attempt(
+                Outcome.INTERNAL_ERROR, datetime.now(UTC), error=f"{type(exc).__name__}: {exc}"
+            )
+
+    async def _record_unrecordable(
+        self, conn: AsyncConnection, delivery: db.ClaimedDelivery, exc: Exception
+    ) -> None:
+        """The fallback: count the attempt and back off, without its details."""
+        number = delivery.attempts + 1
+        decision = decide(Outcome.INTERNAL_ERROR, number, self._config.schedule, self._rand)
+        metrics.FAILURES.labels(Outcome.INTERNAL_ERROR).inc()
+        await db.record_unrecordable(
+            conn,
+            delivery.id,
+            status=decision.status,
+            attempts=number,
+            delay_s=decision.delay_s or 0.0,
+            error=f"the attempt's result could not be recorded ({type(exc).__name__})",
+        )
+
+    async def _record_unrecordable_apart(
+        self, delivery: db.ClaimedDelivery, exc: Exception
+    ) -> None:
+        """The fallback on a connection of its own (the claim's is broken). When even that fails,
+        this process leaves the row alone for a while; another dispatcher may still take it."""
+        try:
+            async with self._engine.begin() as conn:
+                await self._record_unrecordable(conn, delivery, exc)
+            self._skip.pop(delivery.id, None)
+        except Exception as again:
+            delay = self._unrecordable_backoff_s()
+            log.warning(
+                "callback delivery %s: could not record its failure either (%s);"
+                " leaving it alone for %.1f s",
+                delivery.id,
+                type(again).__name__,
+                delay,
+            )
+            self._skip[delivery.id] = time.monotonic() + delay
+
+    def _unrecordable_backoff_s(self) -> float:
+        return max(self._config.schedule.delays_s[0], 1.0)
 
     async def _send(self, delivery: db.ClaimedDelivery) -> Attempt:
         if delivery.endpoint_disabled:
@@ -242,6 +313,8 @@ class Dispatcher:
         )
         if decision.disable_url:
             await db.disable_endpoint(conn, delivery.url, f"410 Gone for delivery {delivery.id}")
+        if attempt.outcome is Outcome.BLOCKED:
+            self._warn_blocked_once(delivery.url, attempt.error)
         if sent:
             metrics.ATTEMPTS.labels(attempt.outcome).inc()
             metrics.ATTEMPT_SECONDS.observe(attempt.latency_s)
@@ -257,6 +330,19 @@ class Dispatcher:
             attempt.outcome,
             extra={"status_code": attempt.status_code, "next": decision.status},
         )
+
+    def _warn_blocked_once(self, url: str, error: str | None) -> None:
+        """Say at warning level, once per host and process, that a host needs the allowlist."""
+        try:
+            host = httpx.URL(url).host
+        except Exception:
+            host = url
+        if host in self._warned_hosts:
+            return
+        if len(self._warned_hosts) >= WARNED_HOSTS_MAX:
+            self._warned_hosts.clear()
+        self._warned_hosts.add(host)
+        log.warning("callbacks to %s are refused: %s", host, error)
 
     async def _refresh_stats(self) -> None:
         now = time.monotonic()

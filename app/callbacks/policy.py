@@ -43,6 +43,8 @@ DEFAULT_SCHEDULE_S: tuple[float, ...] = (
 )
 DEFAULT_JITTER = 0.2
 RETRY_AFTER_MAX_S = 86400.0
+# What parse_retry_after makes of a longer wait (about 31 years); the schedule caps it further.
+RETRY_AFTER_CLAMP_S = 1e9
 DEFAULT_TIMEOUT_S = 10.0
 MIN_TIMEOUT_S = 5.0
 MAX_TIMEOUT_S = 30.0
@@ -160,20 +162,28 @@ def decide(
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds from `now` that a `Retry-After` header asks for; None when absent or unreadable.
 
-    `now` must be timezone-aware. A date in the past means "now" (0 s).
+    `now` must be timezone-aware. A date in the past means "now" (0 s). The header comes from the
+    receiver, so nothing in it may raise: only ASCII digits count as delta-seconds (`"²"` and
+    other Unicode digits are unreadable), a number too long to matter is clamped to
+    `RETRY_AFTER_CLAMP_S` (the schedule caps it further), and any date the parser chokes on is
+    unreadable.
     """
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
-        return float(int(text))
+    if text.isascii() and text.isdigit():
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(int(RETRY_AFTER_CLAMP_S))):
+            return RETRY_AFTER_CLAMP_S
+        return min(float(int(digits)), RETRY_AFTER_CLAMP_S)
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:  # "-0000" dates come back naive; HTTP dates are UTC anyway
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    except Exception:  # hostile text: ValueError, TypeError, IndexError, OverflowError …
         return None
-    if when.tzinfo is None:  # "-0000" dates come back naive; HTTP dates are UTC anyway
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, seconds), RETRY_AFTER_CLAMP_S)
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)

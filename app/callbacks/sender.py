@@ -23,6 +23,7 @@ SEQUENCE_HEADER = "x-mjrelay-sequence"
 TASK_HEADER = "x-mjrelay-task-id"
 ATTEMPT_HEADER = "x-mjrelay-attempt"
 EXCERPT_BYTES = 256
+ALLOWLIST_HINT = "to allow it, add the host or its network to MJRELAY_CALLBACK_ALLOWLIST"
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ async def send_attempt(
     except TimeoutError:
         failure, error = Outcome.TIMEOUT, f"no complete answer within {timeout_s:g} s"
     except BlockedDestination as exc:
-        failure, error = Outcome.BLOCKED, str(exc)
+        failure, error = Outcome.BLOCKED, f"{exc} ({ALLOWLIST_HINT})"
     except httpx.TimeoutException as exc:
         failure, error = Outcome.TIMEOUT, str(exc) or type(exc).__name__
     except httpx.TransportError as exc:

@@ -182,12 +182,31 @@ def test_retry_after_does_not_extend_the_number_of_attempts() -> None:
         pytest.param("Fri, 02 Jan 2026 03:00:00 GMT", 0.0, id="date-in-the-past"),
         pytest.param("Fri, 02 Jan 2026 03:06:05 -0000", 120.0, id="naive-date-is-utc"),
         pytest.param("-5", None, id="negative"),
+        pytest.param("-" + "9" * 400, None, id="negative-400-digits"),
+        pytest.param("9" * 400, 1e9, id="400-digits-clamped"),
+        pytest.param("9" * 5000, 1e9, id="longer-than-int-str-digits"),
+        pytest.param("0" * 400 + "7", 7.0, id="leading-zeros"),
+        pytest.param("²", None, id="superscript-two"),
+        pytest.param("١٢٠", None, id="arabic-indic-digits"),
+        pytest.param("1e3", None, id="exponent"),
+        pytest.param("Fri, 02 Jan 2026 03:06:05 GMT", 120.0, id="http-date-future"),
+        pytest.param("Thu, 01 Jan 1970 00:00:00 GMT", 0.0, id="http-date-long-past"),
+        pytest.param("Fri, 31 Dec 9999 23:59:59 GMT", 1e9, id="http-date-year-9999"),
+        pytest.param("Fri, 31 Dec 99999 23:59:59 GMT", None, id="http-date-year-99999"),
+        pytest.param("Fri, 02 Jan 2026 03:06:05 +9999", None, id="http-date-bad-offset"),
+        pytest.param("\x00", None, id="nul"),
         pytest.param("soon", None, id="garbage"),
         pytest.param(None, None, id="absent"),
     ],
 )
 def test_parse_retry_after(header, seconds) -> None:
     assert parse_retry_after(header, NOW) == seconds
+
+
+def test_a_huge_retry_after_is_capped_by_the_schedule() -> None:
+    retry_after = parse_retry_after("9" * 400, NOW)
+    decision = decide(Outcome.HTTP_ERROR, 1, RetrySchedule((60.0,)), lambda: 0.5, retry_after)
+    assert decision.status is DeliveryStatus.PENDING and decision.delay_s == 86400.0
 
 
 def test_parse_schedule_and_durations() -> None:
