@@ -232,7 +232,7 @@ async def claim_due_delivery(
 # next_attempt_at (finished deliveries); times come from clock_timestamp(), not the transaction
 # start, because the attempt itself took time. The attempt log is bounded: it keeps the last
 # ATTEMPT_LOG_KEEP entries, and each entry's `count` says how many attempts were logged in all
-# (so a reader sees how many were dropped). Text is made storable first (see `storable`).
+# (so a reader sees how many were dropped). Text is sanitized first (see `sanitized`).
 ATTEMPT_LOG_KEEP = 50
 ERROR_MAX_CHARS = 1000
 _RECORD = text(
@@ -303,8 +303,8 @@ async def record_attempt(
                 "delay_s": delay_s,
                 "attempted_at": attempted_at,
                 "status_code": status_code,
-                "error": None if error is None else storable(error, ERROR_MAX_CHARS),
-                "entry": json.dumps(_storable_entry(entry), ensure_ascii=False, default=str),
+                "error": None if error is None else sanitized(error, ERROR_MAX_CHARS),
+                "entry": json.dumps(_sanitized_entry(entry), ensure_ascii=False, default=str),
             },
         )
     ).one()
@@ -314,16 +314,16 @@ async def record_attempt(
         )
 
 
-def storable(value: str, max_chars: int) -> str:
+def sanitized(value: str, max_chars: int) -> str:
     """`value` as PostgreSQL can keep it in text and jsonb: no NUL characters, no lone
     surrogates (whatever a receiver or an exception put there), at most `max_chars`."""
     value = value[:max_chars].replace("\x00", "\ufffd")
     return value.encode("utf-8", "replace").decode("utf-8")
 
 
-def _storable_entry(entry: dict[str, Any]) -> dict[str, Any]:
+def _sanitized_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return {
-        key: storable(value, ERROR_MAX_CHARS) if isinstance(value, str) else value
+        key: sanitized(value, ERROR_MAX_CHARS) if isinstance(value, str) else value
         for key, value in entry.items()
     }
 
@@ -367,7 +367,7 @@ async def record_unrecordable(
             "status": status,
             "attempts": attempts,
             "delay_s": delay_s,
-            "error": storable(error, ERROR_MAX_CHARS),
+            "error": sanitized(error, ERROR_MAX_CHARS),
         },
     )
     return bool(result.rowcount)
