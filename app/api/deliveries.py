@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from app.api.access import is_protected, presents_operator_secret
 from db import deliveries as db
+from db.tasks import storable
 
 
 def _jsonable(value: Any) -> Any:
@@ -51,6 +52,8 @@ async def list_deliveries(request: Request) -> JSONResponse:
     if (refused := _refused(request)) is not None:
         return refused
     task_id = request.path_params["task_id"]
+    if not storable(task_id) or len(task_id) > 200:  # PostgreSQL text cannot hold NUL
+        return _error(404, "no such task")
     async with request.app.state.engine.connect() as conn:
         rows = await db.list_task_deliveries(conn, task_id)
     if rows is None:

@@ -23,6 +23,7 @@ from app.domain.errors import CommandError
 from app.domain.images import ImageError, InputImage, check_image
 from db import accounts as account_queries
 from db import deliveries as delivery_queries
+from db.tasks import storable
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_IMAGES = 5
@@ -162,7 +163,7 @@ async def cancel(request: Request) -> Response:
 async def set_enabled(request: Request) -> Response:
     """Enable or disable an account (`/dashboard/accounts/{id}/enable|disable`)."""
     account_id, verb = request.path_params["account_id"], request.path_params["verb"]
-    if verb not in ("enable", "disable"):
+    if verb not in ("enable", "disable") or not storable(account_id) or len(account_id) > 200:
         return JSONResponse({"error": "not found"}, status_code=404)
     enabled = verb == "enable"
     async with request.app.state.engine.begin() as conn:
