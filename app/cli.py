@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import typer
 
-from app import __version__
+from app import __version__, shutdown
 from app.config import Settings, load_settings
 from app.errors import MjRelayError
 from app.logs import configure_logging
@@ -65,14 +64,15 @@ def _database(settings: Settings) -> Iterator[DatabaseHandle]:
         _fail(str(exc))
         raise
     try:
-        yield handle
+        with shutdown.cleanup_on_force(handle.close):
+            yield handle
     finally:
         handle.close()
 
 
 def _run(make: Callable[[], Coroutine[Any, Any, object]]) -> object:
     try:
-        return asyncio.run(make())
+        return shutdown.run(make())
     except MjRelayError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:

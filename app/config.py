@@ -52,6 +52,7 @@ class Settings:
     reconcile_grace_s: float = 15.0
     modal_timeout_s: float = 600.0
     retention_days: int = 30
+    shutdown_grace_s: float = 10.0
     discord_api_base: str = "https://discord.com/api/v9"
     # Sandbox (used by `mjrelay up` when no real account is configured)
     sandbox_speed: str = "fast"
@@ -186,6 +187,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "reconcile_grace_s": ("MJRELAY_RECONCILE_GRACE_S", _as_float_between(1, 300)),
     "modal_timeout_s": ("MJRELAY_MODAL_TIMEOUT_S", _as_float_between(10, 86400)),
     "retention_days": ("MJRELAY_RETENTION_DAYS", _as_int_between(1, 3650)),
+    "shutdown_grace_s": ("MJRELAY_SHUTDOWN_GRACE_S", _as_float_between(1, 300)),
     "discord_api_base": ("MJRELAY_DISCORD_API_BASE", _as_url),
     "sandbox_speed": ("MJRELAY_SANDBOX_SPEED", _one_of(SANDBOX_SPEEDS)),
     "sandbox_accounts": ("MJRELAY_SANDBOX_ACCOUNTS", _as_int_between(1, 50)),

@@ -1,7 +1,8 @@
 """Process runners behind the CLI: web, worker, and `up` (all of them in one process).
 
 Signals are ours, not uvicorn's: SIGINT/SIGTERM set one stop event that the web server and the
-worker both watch, so Ctrl-C shuts everything down in order and the embedded server is released.
+worker both watch, so Ctrl-C shuts everything down in order and the embedded server is released;
+`app.shutdown` bounds the whole exit and makes a second Ctrl-C exit at once.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
 
+from app import shutdown
 from app.api.access import exposure_warnings
 from app.api.app import create_app
 from app.config import Settings
@@ -31,13 +32,6 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-def _install_stop_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
 
 
 def _web_server(settings: Settings, database_url: str, host: str) -> _Server:
@@ -79,7 +73,7 @@ async def migrate(database_url: str) -> str | None:
 
 async def run_web(settings: Settings, database_url: str) -> None:
     stop = asyncio.Event()
-    _install_stop_signals(stop)
+    shutdown.watch(stop, settings.shutdown_grace_s)
     host = settings.host or "0.0.0.0"
     log.info("web listening", extra={"host": host, "port": settings.port})
     await _serve_until(_web_server(settings, database_url, host), stop)
@@ -87,7 +81,7 @@ async def run_web(settings: Settings, database_url: str) -> None:
 
 async def run_worker_process(settings: Settings, database_url: str) -> None:
     stop = asyncio.Event()
-    _install_stop_signals(stop)
+    shutdown.watch(stop, settings.shutdown_grace_s)
     await run_worker(settings, database_url, stop)
 
 
@@ -118,7 +112,7 @@ async def _sandbox_if_needed(settings: Settings, database_url: str) -> AsyncIter
 async def run_up(settings: Settings, database_url: str) -> None:
     """Migrate, then web + worker (+ the sandbox without real accounts) until Ctrl-C."""
     stop = asyncio.Event()
-    _install_stop_signals(stop)
+    shutdown.watch(stop, settings.shutdown_grace_s)
     await migrate(database_url)
     host = settings.host or "127.0.0.1"
     async with _sandbox_if_needed(settings, database_url):

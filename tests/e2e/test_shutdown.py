@@ -1,0 +1,198 @@
+"""Stopping is bounded and leaves nothing behind: real processes, real signals.
+
+- A stop that something keeps from finishing (a thread that never returns, a sandbox drawing a
+  huge prompt) still exits within the grace period; a second Ctrl-C exits at once. Either way the
+  cleanups run (the embedded PostgreSQL is released).
+- After `mjrelay up` was killed with SIGKILL, the next run's Ctrl-C stops the embedded PostgreSQL
+  (the dead process's handle is dropped, not counted as a holder forever).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.test_cli import MJRELAY, _env, _free_port, _postgres_processes, _wait_ready
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers(tmp_path: Path):
+    """Whatever a failing test left running under its folder is killed."""
+    yield
+    for proc in _postgres_processes(tmp_path):
+        proc.kill()
+
+
+# A process whose shutdown can never finish on its own: an executor thread sleeping for 10 min.
+STUCK = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from app import shutdown
+
+    marker = sys.argv[1]
+
+    def cleanup():
+        with open(marker, "a") as f:
+            f.write("released\\n")
+
+    async def main():
+        stop = asyncio.Event()
+        shutdown.watch(stop, grace_s=2)
+        asyncio.get_running_loop().run_in_executor(None, time.sleep, 600)
+        print("ready", flush=True)
+        await stop.wait()
+
+    with shutdown.cleanup_on_force(cleanup):
+        shutdown.run(main())
+    print("returned", flush=True)
+    """
+)
+
+
+def _start_stuck(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    marker = tmp_path / "released"
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK, str(marker)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "ready"
+    return process, marker
+
+
+def test_stop_is_bounded_even_when_a_thread_never_returns(tmp_path: Path) -> None:
+    process, marker = _start_stuck(tmp_path)
+    try:
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert code == 1 and 1.5 < elapsed < 15, (code, elapsed)
+    stderr = process.stderr.read() if process.stderr else ""
+    assert "shutdown did not finish within 2 s: exiting now" in stderr
+    assert "Traceback" not in stderr
+    assert marker.read_text() == "released\n"
+
+
+def test_second_signal_exits_at_once(tmp_path: Path) -> None:
+    process, marker = _start_stuck(tmp_path)
+    try:
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert code == 130 and elapsed < 2, (code, elapsed)
+    stderr = process.stderr.read() if process.stderr else ""
+    assert "SIGINT again: exiting now" in stderr
+    assert marker.read_text() == "released\n"
+
+
+def _up(data_dir: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*MJRELAY, "up"],
+        env=_env(PORT=str(port), MJRELAY_DATA_DIR=str(data_dir), **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _no_postgres_left(pgdata: Path, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while _postgres_processes(pgdata):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _submit_huge_prompt(port: int) -> None:
+    """An imagine whose sandbox drawing takes minutes, and wait until the bot works on it."""
+    base = f"http://127.0.0.1:{port}"
+    prompt = "a red fox in the snow " * 100_000  # 2.2 MB: the caption wrap alone takes minutes
+    reply = httpx.post(f"{base}/mj/submit/imagine", json={"prompt": prompt}, timeout=60).json()
+    assert reply["code"] == 0, reply
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{base}/mj/status", params={"taskId": reply["result"]}, timeout=30)
+        if status.json()["result"]["status"] in ("Create", "Running"):
+            time.sleep(1)  # the drawing thread has started
+            return
+        time.sleep(0.3)
+    pytest.fail("the huge imagine never reached the bot")
+
+
+@pytest.mark.parametrize("signals", [1, 2], ids=["ctrl-c", "ctrl-c-twice"])
+def test_up_with_a_huge_prompt_in_flight_stops_within_the_bound(
+    tmp_path: Path, signals: int
+) -> None:
+    port, data_dir = _free_port(), tmp_path / "data"
+    process = _up(data_dir, port, MJRELAY_SHUTDOWN_GRACE_S="4")
+    try:
+        _wait_ready(port, process)
+        _submit_huge_prompt(port)
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        if signals == 2:
+            time.sleep(0.5)
+            process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=60)
+        elapsed = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.stdout.read().decode() if process.stdout else ""
+    if signals == 1:
+        assert elapsed < 4 + 6, (elapsed, output[-2000:])
+        assert code in (0, 1), output[-2000:]
+    else:
+        assert code == 130 and elapsed < 5, (code, elapsed, output[-2000:])
+        assert "SIGINT again: exiting now" in output
+    assert "Traceback" not in output
+    assert _no_postgres_left(data_dir / "pgdata"), output[-3000:]
+
+
+def test_kill9_then_a_clean_run_leaves_no_postgres(tmp_path: Path) -> None:
+    port, data_dir = _free_port(), tmp_path / "data"
+    pgdata = data_dir / "pgdata"
+    killed = _up(data_dir, port)
+    try:
+        _wait_ready(port, killed)
+        killed.kill()  # SIGKILL: no cleanup at all
+        killed.wait(timeout=30)
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+    assert _postgres_processes(pgdata), "the embedded PostgreSQL outlives a SIGKILL"
+    assert killed.pid in json.loads((pgdata / ".handle_pids.json").read_text())
+
+    process = _up(data_dir, port)
+    try:
+        _wait_ready(port, process)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.stdout.read().decode() if process.stdout else ""
+    assert str(killed.pid) in output  # the dropped handle is logged
+    assert _no_postgres_left(pgdata), "embedded PostgreSQL left running after the clean run"
+    assert json.loads((pgdata / ".handle_pids.json").read_text()) == []
