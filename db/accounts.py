@@ -17,6 +17,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.tables import accounts
+from db.tasks import storable
 
 # Columns safe to show anywhere: everything but the token.
 PUBLIC_COLUMNS = [c for c in accounts.c if c.name != "token"]
@@ -55,6 +56,8 @@ async def count_real_accounts(conn: AsyncConnection) -> int:
 
 async def set_enabled(conn: AsyncConnection, account_id: str, enabled: bool) -> bool:
     """Enable or disable an account; enabling also clears a disabled health state."""
+    if not storable(account_id):  # NUL or a lone surrogate: no account has that id
+        return False
     values: dict[str, Any] = {"enabled": enabled, "updated_at": func.now()}
     if enabled:
         values.update(health="ok", health_reason=None, health_since=func.now())
