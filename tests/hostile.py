@@ -11,8 +11,10 @@ Two families, used by the parser property tests:
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -139,3 +141,36 @@ def bodies(valid: Mapping[str, Any], fields: Sequence[str]) -> st.SearchStrategy
     """Arbitrary JSON, objects of known field names with hostile values, and near-valid ones."""
     known = st.dictionaries(st.sampled_from(sorted({*valid, *fields})), hostile_values, max_size=8)
     return json_values | known | near_valid(valid, fields)
+
+
+# ------------------------------------------------------------------------- over HTTP
+
+# Strings a type check lets through: they must still never reach Postgres or an encoder raw.
+ODD_STRINGS = [
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "é猫🐈\u202e",
+    "..",
+    "%",
+    "x" * 20_000,
+    "9" * 40,
+    "-1",
+]
+
+
+def quote_any(value: str) -> str:
+    """Percent-encode for a URL or a form, lone surrogates included (as their UTF-8-ish bytes)."""
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
+def log_problems(records: Sequence[logging.LogRecord], secrets: Sequence[str]) -> list[str]:
+    """Records that show a bug: ERROR or worse, a traceback, or a secret in the text."""
+    found = []
+    for record in records:
+        text = record.getMessage()
+        if record.exc_info or record.levelno >= logging.ERROR or "Traceback" in text:
+            found.append(f"{record.levelname} {record.name}: {text[:300]}")
+        elif any(secret in text for secret in secrets):
+            found.append(f"a secret in the log: {record.name}")
+    return found

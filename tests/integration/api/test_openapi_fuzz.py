@@ -27,7 +27,6 @@ import re
 import warnings
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -38,6 +37,7 @@ from schemathesis import GenerationMode
 
 from app.api import images
 from app.callbacks.transport import make_client
+from tests.hostile import ODD_STRINGS, log_problems, quote_any
 from tests.integration.api.conftest import add_account, counts, finish
 
 EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
@@ -50,18 +50,6 @@ WRONG_SECRETS: list[dict[str, Any]] = [
     {"authorization": "Bearer " + SECRET[:-1]},
     {"mj-api-secret": "sécret-猫".encode()},  # non-ASCII bytes on the wire
     {"authorization": b"Bearer \xff\xfe"},
-]
-# Strings a type check lets through: they must still never reach Postgres or an encoder raw.
-ODD_STRINGS = [
-    "\x00",
-    "a\x00b",
-    "\ud800",
-    "é猫🐈\u202e",
-    "..",
-    "%",
-    "x" * 20_000,
-    "9" * 40,
-    "-1",
 ]
 # Values of the wrong type for any field: each must be refused in the dialect's envelope.
 WRONG_TYPES: list[Any] = [10**30, float("nan"), {"$gt": ""}, ["x"], True, -1.5]
@@ -114,17 +102,13 @@ def _request(case: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ hostile variants
 
 
-def _quote(value: str) -> str:
-    return quote(value.encode("utf-8", "surrogatepass"), safe="")
-
-
 def _json(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=True).encode()  # escapes survive: \u0000, \ud800
 
 
 def _url(path: str, path_values: dict[str, str], query: dict[str, str]) -> str:
-    target = path.format(**{n: _quote(v) for n, v in path_values.items()})
-    pairs = "&".join(f"{_quote(n)}={_quote(v)}" for n, v in query.items())
+    target = path.format(**{n: quote_any(v) for n, v in path_values.items()})
+    pairs = "&".join(f"{quote_any(n)}={quote_any(v)}" for n, v in query.items())
     return f"http://test{target}" + (f"?{pairs}" if pairs else "")
 
 
@@ -204,17 +188,6 @@ def _problem(request: httpx.Request, response: httpx.Response) -> str | None:
     return None
 
 
-def _log_problems(caplog: pytest.LogCaptureFixture) -> list[str]:
-    found = []
-    for record in caplog.records:
-        text = record.getMessage()
-        if record.exc_info or record.levelno >= logging.ERROR or "Traceback" in text:
-            found.append(f"{record.levelname} {record.name}: {text[:300]}")
-        elif SECRET in text or ACCOUNT_TOKEN in text:
-            found.append(f"a secret in the log: {record.name}")
-    return found
-
-
 def _plan(
     cases: list[Any], hostile: list[dict[str, Any]], secret: str | None
 ) -> list[tuple[dict[str, Any], bool]]:
@@ -270,7 +243,7 @@ async def test_no_server_errors(
                 failures.append((request.method, str(request.url)[:200], sent, problem))
         await client.aclose()
     assert not failures, "\n".join(" ".join(f) for f in failures)
-    logged = _log_problems(caplog)
+    logged = log_problems(caplog.records, [SECRET, ACCOUNT_TOKEN])
     assert not logged, "\n".join(logged)
 
 
