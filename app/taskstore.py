@@ -2,7 +2,8 @@
 
     create_task(db, task, files=…)          PENDING row + event 1 (+ callback)
                                             NOTIFY mjrelay_tasks, mjrelay_task_events
-    record_change(db, task_id, changes, …)  lock row, guard, update, event seq+1 (+ callback)
+    record_change(db, task_id, changes, …)  lock row, guard, update, event seq+1 (+ callback
+                                            when the body shows a change, or the task ended)
                                             NOTIFY mjrelay_deliveries (+ mjrelay_tasks on PENDING)
                                             NOTIFY mjrelay_task_events '<task_id>:<seq>'
 
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.dialects import render_callback
+from app.dialects.changes import shows_a_change
 from app.domain.status import TaskStatus, can_transition, is_final
 from app.domain.task import Task
 from app.errors import MjRelayError
@@ -79,6 +81,13 @@ def _row_values(task: Task) -> dict[str, Any]:
 async def _queue_callback(conn: AsyncConnection, task: Task, seq: int) -> None:
     if not task.notify_url:
         return
+    payload = render_callback(task)
+    # Only a change the receiver can see is worth a callback; a final state always is
+    # (app/dialects/changes.py). The task row is locked, so the last payload is stable.
+    if not is_final(task.status) and not shows_a_change(
+        await deliveries.last_payload(conn, task.id), payload
+    ):
+        return
     # The callback outbox row for event `seq`, in the caller's transaction; NOTIFY at commit.
     await deliveries.insert_delivery(
         conn,
@@ -86,7 +95,7 @@ async def _queue_callback(conn: AsyncConnection, task: Task, seq: int) -> None:
         seq=seq,
         url=task.notify_url,
         dialect=task.dialect,
-        payload=render_callback(task),
+        payload=payload,
     )
     await deliveries.notify_deliveries(conn)
 

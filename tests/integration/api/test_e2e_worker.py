@@ -201,3 +201,64 @@ async def test_discordxy_imagine_change_status(api, database_url, engine, sandbo
         assert upscale["result"]["status"] == "Success", upscale
         assert upscale["result"]["action"] == "Upsample"
         assert upscale["result"]["params"]["index"] == "1"
+
+
+def same_to_a_receiver(before: bytes, after: bytes) -> bool:
+    """The same status, progress, preview and result: only timestamps or Discord ids differ."""
+
+    def visible(payload: bytes) -> tuple:
+        task = json.loads(payload)
+        task = task.get("result", task) if "code" in task else task  # Discordxy's envelope
+        return tuple(
+            json.dumps(task.get(key), sort_keys=True)
+            for key in ("status", "progress", "imageUrl", "videoUrl", "buttons", "failReason")
+        )
+
+    return before == after or visible(before) == visible(after)
+
+
+async def test_an_imagine_sends_a_callback_only_when_its_body_changes(
+    api, database_url, engine, sandbox
+) -> None:
+    """Issue 13: a callback body identical to the task's previous one is not queued again; the
+    final state's callback always is. Checked for each dialect's body."""
+    hook = "http://hooks.example/cb"
+    async with api() as client, worker(database_url, engine, sandbox):
+        submitted = {
+            "novicezk": body(
+                await client.post(
+                    "/mj/submit/imagine", json={"prompt": "a red fox", "notifyHook": hook}
+                )
+            )["result"],
+            "webman": body(
+                await client.post("/image/imagine", json={"prompt": "a red fox", "notifyUrl": hook})
+            )["taskId"],
+            "discordxy": body(
+                await client.post("/mj/imagine", json={"prompt": "a red fox", "notifyUrl": hook})
+            )["result"],
+        }
+        for dialect, task_id in submitted.items():
+            final, _ = await poll(
+                client, f"/mj/task/{task_id}/fetch", nz_done, headers={"x-dialect": dialect}
+            )
+            assert final["status"] == "SUCCESS", (dialect, final)
+    async with engine.connect() as conn:
+        for dialect, task_id in submitted.items():
+            rows = (
+                await conn.execute(
+                    select(deliveries.c.seq, deliveries.c.payload)
+                    .where(deliveries.c.task_id == task_id)
+                    .order_by(deliveries.c.seq)
+                )
+            ).all()
+            payloads = [bytes(r.payload) for r in rows]
+            assert len(payloads) >= 2, dialect
+            repeats = [
+                n
+                for n in range(1, len(payloads))
+                if same_to_a_receiver(payloads[n - 1], payloads[n])
+            ]
+            assert repeats == [], (dialect, [json.loads(p) for p in payloads])
+            last = json.loads(payloads[-1])
+            status = (last.get("result") or last).get("status")
+            assert status in ("SUCCESS", "FINISHED", "Success"), (dialect, last)
