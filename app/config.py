@@ -23,6 +23,7 @@ from app.api import config_values as api_values
 from app.callbacks.policy import DEFAULT_SCHEDULE_S, parse_schedule, parse_timeout
 from app.callbacks.signing import parse_secrets
 from app.callbacks.ssrf import parse_allowlist
+from app.discord.constants import TRUSTED_BOT_IDS
 from app.errors import SettingsError
 
 LOG_FORMATS = ("auto", "json", "text")
@@ -54,6 +55,7 @@ class Settings:
     retention_days: int = 30
     shutdown_grace_s: float = 10.0
     discord_api_base: str = "https://discord.com/api/v9"
+    discord_bot_ids: tuple[str, ...] = TRUSTED_BOT_IDS
     # Sandbox (used by `mjrelay up` when no real account is configured)
     sandbox_speed: str = "fast"
     sandbox_accounts: int = 2
@@ -153,6 +155,16 @@ def _as_url(value: str) -> str:
     return value
 
 
+def _as_snowflakes(value: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not ids:
+        raise ValueError("must name at least one application id")
+    for one in ids:
+        if not (one.isascii() and one.isdigit() and 15 <= len(one) <= 20):
+            raise ValueError(f"{one!r} is not a Discord id (15-20 digits)")
+    return ids
+
+
 def _as_accounts(value: str) -> tuple[AccountSpec, ...]:
     return tuple(parse_accounts_json(value)) if value.strip() else ()
 
@@ -189,6 +201,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "retention_days": ("MJRELAY_RETENTION_DAYS", _as_int_between(1, 3650)),
     "shutdown_grace_s": ("MJRELAY_SHUTDOWN_GRACE_S", _as_float_between(1, 300)),
     "discord_api_base": ("MJRELAY_DISCORD_API_BASE", _as_url),
+    "discord_bot_ids": ("MJRELAY_DISCORD_BOT_IDS", _as_snowflakes),
     "sandbox_speed": ("MJRELAY_SANDBOX_SPEED", _one_of(SANDBOX_SPEEDS)),
     "sandbox_accounts": ("MJRELAY_SANDBOX_ACCOUNTS", _as_int_between(1, 50)),
     "api_secret": ("MJRELAY_API_SECRET", api_values.as_secret),

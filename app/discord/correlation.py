@@ -164,6 +164,10 @@ class Correlator:
 
     def _match_message(self, event: MessageEvent) -> TrackedJob | None:
         meta = event.meta
+        if not meta.author_known:
+            # An author-less (partial) update may be about anyone's message: only a message id
+            # learned from a trusted bot's message ties it to a task.
+            return self._find(lambda j: meta.message_id in j.message_ids)
         exact = (
             self._by_nonce(meta.nonce)
             or self._find(lambda j: meta.interaction_id in j.interaction_ids)

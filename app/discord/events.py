@@ -123,6 +123,8 @@ class MessageMeta:
     interaction_name: str | None = None
     reference_message_id: str | None = None
     flags: int = 0
+    # False for a partial MESSAGE_UPDATE (no `author`): it may be about anyone's message.
+    author_known: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

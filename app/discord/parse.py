@@ -4,7 +4,11 @@
 `Unknown` with a reason: a malformed payload from Discord must never kill a gateway connection.
 
 Message rules, in order (first match wins):
-1. author is not a bot we follow                        → Unknown
+1. author is not one of the trusted bots                → Unknown
+   (`bot_ids`, default `TRUSTED_BOT_IDS`; `author.bot` proves nothing: any bot or webhook in the
+   channel sets it. A partial MESSAGE_UPDATE carries no author: it is parsed with
+   `meta.author_known = False`, can never be an account error, and the correlator ties it to a task
+   only through a message id a trusted message taught it.)
 2. embed: `Job queued` → JobQueued; error title → TaskError/AccountError;
    keycap list on a describe/shorten message → Described/Shortened; other titled embed → BotNotice
 3. content starting `Failed`                             → TaskError(command_failed)
@@ -20,7 +24,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from app.discord import bot_errors, content
-from app.discord.constants import MJ_APPLICATION_ID
+from app.discord.constants import TRUSTED_BOT_IDS
 from app.discord.events import (
     AccountError,
     AccountErrorKind,
@@ -52,14 +56,14 @@ _SHORTEN_FOOTER = "click on a button to imagine"
 def parse_dispatch(
     event_type: str, data: Any, *, bot_ids: Collection[str] | None = None
 ) -> BotEvent:
-    """Classify one dispatch. `bot_ids` limits messages to those authors (default: any bot)."""
+    """Classify one dispatch. Messages count only from `bot_ids` (default `TRUSTED_BOT_IDS`)."""
     handler = _HANDLERS.get(event_type)
     if handler is None:
         return Unknown(event_type=event_type, reason="unhandled event type")
     if not isinstance(data, dict):
         return Unknown(event_type=event_type, reason="payload is not an object")
     try:
-        return handler(event_type, data, bot_ids)
+        return handler(event_type, data, TRUSTED_BOT_IDS if bot_ids is None else bot_ids)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return Unknown(event_type=event_type, reason=f"malformed payload ({type(exc).__name__})")
 
@@ -67,7 +71,7 @@ def parse_dispatch(
 # ---------------------------------------------------------------------------- interactions
 
 
-def _interaction(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEvent:
+def _interaction(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
     interaction_id, nonce = _required_str(d, "id"), _opt_str(d.get("nonce"))
     if t == "INTERACTION_CREATE":
         return InteractionCreated(interaction_id=interaction_id, nonce=nonce)
@@ -81,7 +85,7 @@ def _interaction(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEve
     )
 
 
-def _modal(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEvent:
+def _modal(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
     fields = tuple(
         ModalField(
             custom_id=str(child["custom_id"]),
@@ -103,7 +107,7 @@ def _modal(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEvent:
     )
 
 
-def _iframe_modal(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEvent:
+def _iframe_modal(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
     custom_id = _required_str(d, "custom_id")
     title, path = _opt_str(d.get("title")), _opt_str(d.get("iframe_path"))
     nonce, interaction_id = _opt_str(d.get("nonce")), _required_str(d, "id")
@@ -132,16 +136,24 @@ def _iframe_modal(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEv
 # ---------------------------------------------------------------------------- messages
 
 
-def _message_delete(t: str, d: dict[str, Any], _: Collection[str] | None) -> BotEvent:
+def _message_delete(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
     return MessageDeleted(
         message_id=_required_str(d, "id"), channel_id=_opt_str(d.get("channel_id"))
     )
 
 
-def _message(t: str, d: dict[str, Any], bot_ids: Collection[str] | None) -> BotEvent:
+def _message(t: str, d: dict[str, Any], bot_ids: Collection[str]) -> BotEvent:
     meta = message_meta(d)
     if not _from_bot(d, bot_ids, partial_ok=t == "MESSAGE_UPDATE"):
         return Unknown(event_type=t, reason="not from a followed bot", meta=meta)
+    event = _message_event(t, d, meta)
+    if isinstance(event, AccountError) and not meta.author_known:
+        # A link preview added to anyone's message arrives like this: never trust it that far.
+        return Unknown(event_type=t, reason="account error from an unknown author", meta=meta)
+    return event
+
+
+def _message_event(t: str, d: dict[str, Any], meta: MessageMeta) -> BotEvent:
     created = t == "MESSAGE_CREATE"
     embeds = [e for e in _list(d.get("embeds")) if isinstance(e, dict)]
     if embeds:
@@ -277,17 +289,15 @@ def message_meta(d: dict[str, Any]) -> MessageMeta:
         interaction_name=_opt_str(interaction.get("name")) or _opt_str(metadata.get("name")),
         reference_message_id=_opt_str(reference.get("message_id")),
         flags=_opt_int(d.get("flags")) or 0,
+        author_known="author" in d,
     )
 
 
-def _from_bot(d: dict[str, Any], bot_ids: Collection[str] | None, *, partial_ok: bool) -> bool:
+def _from_bot(d: dict[str, Any], bot_ids: Collection[str], *, partial_ok: bool) -> bool:
     author = d.get("author")
-    if not isinstance(author, dict):
+    if author is None:
         return partial_ok  # partial MESSAGE_UPDATEs carry no author (spec §1.7)
-    author_id = _opt_str(author.get("id"))
-    if bot_ids is not None:
-        return author_id in bot_ids
-    return author.get("bot") is True or author_id == MJ_APPLICATION_ID
+    return isinstance(author, dict) and _opt_str(author.get("id")) in bot_ids
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -323,7 +333,7 @@ def _application_id(d: dict[str, Any]) -> str | None:
     return _opt_str(application.get("id")) if isinstance(application, dict) else None
 
 
-_Handler = Callable[[str, dict[str, Any], Collection[str] | None], BotEvent]
+_Handler = Callable[[str, dict[str, Any], Collection[str]], BotEvent]
 _HANDLERS: dict[str, _Handler] = {
     "MESSAGE_CREATE": _message,
     "MESSAGE_UPDATE": _message,

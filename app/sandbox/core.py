@@ -14,6 +14,7 @@ from app.sandbox.accounts import AccountState, SandboxAccount, make_accounts
 from app.sandbox.cdn import Cdn
 from app.sandbox.faults import ACCOUNT_KINDS, ARMED_KINDS, FaultError, Faults
 from app.sandbox.gateway import Gateway
+from app.sandbox.impostor import post_impostor_message
 from app.sandbox.messages import attachment
 from app.sandbox.ratelimit import RateLimiter
 from app.sandbox.slots import Slots
@@ -175,6 +176,9 @@ class SandboxCore:
             return 0
         if kind == "expire_uploads":
             self.uploads.expire_all()
+            return 0
+        if kind == "impostor":
+            post_impostor_message(self, state, params)
             return 0
         flags = {"unban": ("banned", False), "captcha": ("captcha", True)}
         flags |= {name: (name, True) for name in ("pending_mod", "blocked", "credits_exhausted")}

@@ -40,6 +40,7 @@ ACCOUNT_KINDS = {
     "credits_exhausted": "fast-mode jobs get 'Credits exhausted' (relax still works)",
     "clear": "undo every account fault and disarm every fault of the account",
     "expire_uploads": "every pending upload_filename expires",
+    "impostor": "a bot that only looks like Midjourney (or a webhook) posts in the channel",
 }
 BOT_ERRORS = {
     "banned_prompt", "invalid_parameter", "queue_full", "pending_mod", "action_needed",

@@ -6,14 +6,14 @@ Real Discord or the sandbox: only `api_base` (and the gateway URL it hands out) 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from app.discord import commands
 from app.discord.commands import CommandIndex, UploadedAttachment
-from app.discord.constants import DEFAULT_API_BASE
+from app.discord.constants import DEFAULT_API_BASE, TRUSTED_BOT_IDS
 from app.discord.events import BotEvent, GatewayEvent
 from app.discord.parse import parse_dispatch
 from app.discord.rest import DEFAULT_INPAINT_URL, UploadFile
@@ -23,8 +23,9 @@ from app.logs import register_secret
 
 
 class SessionLink:
-    def __init__(self, session: DiscordSession) -> None:
+    def __init__(self, session: DiscordSession, bot_ids: Collection[str] = TRUSTED_BOT_IDS) -> None:
         self._session = session
+        self._bot_ids = bot_ids
 
     @property
     def session_id(self) -> str | None:
@@ -55,7 +56,7 @@ class SessionLink:
         return await self._session.rest.get_messages(self._session.channel_id, limit=limit)
 
     def parse_message(self, message: dict[str, Any]) -> BotEvent:
-        return parse_dispatch("MESSAGE_CREATE", message)
+        return parse_dispatch("MESSAGE_CREATE", message, bot_ids=self._bot_ids)
 
     async def submit_inpaint(self, token: str, mask: bytes, prompt: str) -> None:
         body = commands.inpaint_submit(token, base64.b64encode(mask).decode(), prompt)
@@ -72,9 +73,11 @@ def inpaint_url(api_base: str) -> str:
 
 @asynccontextmanager
 async def open_link(
-    account: Mapping[str, Any], default_api_base: str
+    account: Mapping[str, Any],
+    default_api_base: str,
+    bot_ids: Collection[str] = TRUSTED_BOT_IDS,
 ) -> AsyncIterator[SessionLink]:
-    """Connect one account (token from its row, never logged)."""
+    """Connect one account (token from its row, never logged); believe only `bot_ids`."""
     token = str(account["token"])
     register_secret(token)
     session = DiscordSession(
@@ -83,6 +86,7 @@ async def open_link(
         guild_id=str(account["guild_id"]),
         api_base=account.get("api_base") or default_api_base,
         gateway_url=account.get("gateway_url") or None,
+        bot_ids=bot_ids,
     )
     async with session:
-        yield SessionLink(session)
+        yield SessionLink(session, bot_ids)

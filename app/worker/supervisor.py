@@ -62,7 +62,9 @@ class Supervisor:
         wakeup = Wakeup()
         self._wakeups.add(wakeup)
         try:
-            async with open_link(account.row, self.settings.discord_api_base) as link:
+            async with open_link(
+                account.row, self.settings.discord_api_base, self.settings.discord_bot_ids
+            ) as link:
                 runner = AccountRunner(
                     account,
                     link,
