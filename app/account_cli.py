@@ -10,23 +10,48 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.accounts import AccountSpec, parse_discordxy_config, spec_from_mapping
 from app.config import Settings
-from app.errors import MjRelayError
+from app.errors import DatabaseUnavailable, MjRelayError
 from db import accounts as account_queries
+from db import migrations
 from db.database import connected_engine, open_database
+from db.urls import redacted
 
 T = TypeVar("T")
 
-account_cli = typer.Typer(help="Manage the Discord accounts mjrelay drives.", no_args_is_help=True)
+account_cli = typer.Typer(
+    help="Manage the Discord accounts mjrelay drives.",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help: flags shown as flags, not `<bool>`
+)
 
 
 def _settings() -> Settings:
     from app.cli import load_cli_settings
 
-    return load_cli_settings()
+    return load_cli_settings(quiet=True)
+
+
+async def _ensure_schema(engine: AsyncEngine, embedded: bool) -> None:
+    """The embedded database is ours: migrate it, as `mjrelay up` would. An external one is
+    migrated by its release step (`mjrelay migrate`); say so instead of touching it."""
+    revision, head = await migrations.current_revision(engine), migrations.head_revision()
+    if revision == head:
+        return
+    if not embedded:
+        raise DatabaseUnavailable(
+            f"the database schema is at {revision or 'nothing'}, expected {head}:"
+            " run `mjrelay migrate` first"
+        )
+    try:
+        await migrations.upgrade(engine)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatabaseUnavailable(f"could not migrate the embedded database: {reason}") from None
 
 
 def _with_connection(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -38,13 +63,19 @@ def _with_connection(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         raise typer.Exit(1) from None
 
     async def run() -> T:
-        async with connected_engine(handle.url, pool_size=1) as engine, engine.begin() as conn:
-            return await work(conn)
+        async with connected_engine(handle.url, pool_size=1) as engine:
+            await _ensure_schema(engine, embedded=handle.embedded is not None)
+            async with engine.begin() as conn:
+                return await work(conn)
 
     try:
         return asyncio.run(run())
     except MjRelayError as exc:
         typer.echo(f"mjrelay: error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        typer.echo(f"mjrelay: error: database {redacted(handle.url)}: {reason}", err=True)
         raise typer.Exit(1) from None
     finally:
         handle.close()
@@ -112,6 +143,29 @@ def _describe(row: Any) -> dict[str, Any]:
     }
 
 
+LIST_COLUMNS = ("ID", "NAME", "BOTS", "MODE", "CAP", "STATE", "HEALTH")
+
+
+def account_table(described: list[dict[str, Any]]) -> list[str]:
+    """`account list` as aligned columns under a header (the health reason last, in full)."""
+    rows = [LIST_COLUMNS]
+    for a in described:
+        health = a["health"] + (f" ({a['reason']})" if a["reason"] else "")
+        rows.append(
+            (
+                a["id"],
+                a["name"] or "-",
+                ",".join(a["bots"]),
+                a["mode"],
+                str(a["concurrency"]),
+                ("enabled" if a["enabled"] else "disabled") + (" sandbox" if a["sandbox"] else ""),
+                health,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(LIST_COLUMNS) - 1)]
+    return ["  ".join([*(row[i].ljust(w) for i, w in enumerate(widths)), row[-1]]) for row in rows]
+
+
 @account_cli.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List accounts with their health (never their tokens)."""
@@ -121,16 +175,10 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
         typer.echo(json.dumps(described, indent=2))
         return
     if not described:
-        typer.echo("no accounts")
+        typer.echo("no accounts (add one with `mjrelay account add`, see README)")
         return
-    for a in described:
-        state = "enabled" if a["enabled"] else "disabled"
-        health = a["health"] + (f" ({a['reason']})" if a["reason"] else "")
-        kind = " sandbox" if a["sandbox"] else ""
-        typer.echo(
-            f"{a['id']}\t{','.join(a['bots'])}\t{a['mode']}\tx{a['concurrency']}\t"
-            f"{state}\t{health}{kind}"
-        )
+    for line in account_table(described):
+        typer.echo(line)
 
 
 def _set_enabled(account_id: str, enabled: bool) -> None:

@@ -19,6 +19,7 @@ cli = typer.Typer(
     help="mjrelay: an HTTP bridge to the Midjourney and Pika bots on Discord.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: flags shown as flags (`--version`), not `<bool>`
 )
 
 
@@ -46,13 +47,16 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def load_cli_settings() -> Settings:
+def load_cli_settings(*, quiet: bool = False) -> Settings:
+    """Settings, and logging set up (always on stderr). `quiet` commands (one-shot, with output
+    of their own) log warnings and errors only, unless MJRELAY_LOG_LEVEL asks for debug."""
     try:
         settings = load_settings()
     except MjRelayError as exc:
         _fail(str(exc), code=2)
         raise  # unreachable: _fail exits
-    configure_logging(settings.log_level, settings.log_format, settings.secrets())
+    level = "warning" if quiet and settings.log_level == "info" else settings.log_level
+    configure_logging(level, settings.log_format, settings.secrets())
     return settings
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,81 @@ def test_account_import_discordxy_config(database_url: str, tmp_path: Path) -> N
     accounts = json.loads(_mjrelay(database_url, "list", "--json").stdout)
     assert [(a["bots"], a["concurrency"]) for a in accounts] == [(["mj"], 3), (["pika"], 2)]
     assert TOKEN not in result.stdout + result.stderr
+
+
+def _fresh(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`mjrelay …` as a new user runs it: no DATABASE_URL, a data folder never used before."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MJRELAY_")}
+    env.pop("DATABASE_URL", None)
+    env.update(MJRELAY_DATA_DIR=str(data_dir), MJRELAY_LOG_FORMAT="json")
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_account_commands_on_a_fresh_data_folder_create_the_schema(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    listed = _fresh(data_dir, "account", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("no accounts"), listed.stdout
+    assert "Traceback" not in listed.stderr and listed.stderr == "", listed.stderr
+
+    added = _fresh(
+        data_dir, "account", "add", "--guild-id", "1200000000000000001",
+        "--channel-id", "1200000000000000002", "--name", "main", "--token-stdin",
+        stdin=TOKEN + "\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listed = _fresh(data_dir, "account", "list")
+    header, row = listed.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "BOTS", "MODE", "CAP", "STATE", "HEALTH"]
+    assert row.split() == ["1200000000000000002", "main", "mj", "fast", "3", "enabled", "ok"]
+    # The same folder `mjrelay up` uses: its migration finds the schema current.
+    migrated = _fresh(data_dir, "migrate")
+    assert migrated.returncode == 0 and migrated.stdout.startswith("database at revision")
+
+
+def test_account_list_on_an_unmigrated_database_says_what_to_do(empty_database_url: str) -> None:
+    result = _mjrelay(empty_database_url, "list")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    [line] = [x for x in result.stderr.splitlines() if not x.startswith("{")]
+    assert line.startswith("mjrelay: error: the database schema is at nothing, expected ")
+    assert line.endswith("run `mjrelay migrate` first")
+
+
+def test_command_output_is_stdout_and_logs_are_stderr(database_url: str) -> None:
+    """Debug logging on: every log line goes to stderr; stdout holds the command's output."""
+    added = _mjrelay(
+        database_url, "add", "--guild-id", "1", "--channel-id", "2", "--name", "n",
+        "--token-stdin", stdin="t\n",
+    )  # fmt: skip
+    listed = _mjrelay(database_url, "list")
+    as_json = _mjrelay(database_url, "list", "--json")
+    for result in (added, listed, as_json):
+        assert result.returncode == 0, result.stderr
+        assert '"level"' in result.stderr  # debug logs were written, to stderr
+        assert '"level"' not in result.stdout and '"logger"' not in result.stdout
+    assert added.stdout == "account 2 saved\n"
+    assert listed.stdout.splitlines()[0].startswith("ID")
+    assert json.loads(as_json.stdout)[0]["name"] == "n"
+
+
+def test_help_shows_flags_as_flags() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    assert re.search(r"^\s+--version\s+Show the version and exit\.$", result.stdout, re.M)
+    assert "<bool>" not in result.stdout
+    nested = subprocess.run(
+        [sys.executable, "-m", "app.cli", "account", "list", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert re.search(r"^\s+--json\s+Print JSON\.$", nested.stdout, re.M), nested.stdout
