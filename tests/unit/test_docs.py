@@ -1,0 +1,63 @@
+"""The user-facing pages hold up: they cite only files of this repository, and their shell
+examples work when pasted (a variable inside single quotes is never expanded)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "tests" / "fixtures").glob("*/README.md")),
+]
+IDS = [str(p.relative_to(ROOT)) for p in PAGES]
+# `app/…`, `db/…`, `tests/…` and the like, as pages name files in backticks.
+REPO_PATH = re.compile(r"`((?:app|db|tests|docs|bench|alembic)/[^`\s*…{}<>|:]+)`")
+OUTSIDE = re.compile(r"shared/spec|\.\./[\w-]+\.md|spec §|\(spec\b")
+SHELL_BLOCK = re.compile(r"```(?:sh|bash|shell|console)\n(.*?)```", re.S)
+VARIABLE = re.compile(r"\$\{?[A-Za-z_]")
+
+
+def single_quoted_variables(script: str) -> list[str]:
+    """The single-quoted strings of a shell script that hold a `$VAR` (never expanded there)."""
+    found, state, start, i = [], "", 0, 0
+    while i < len(script):
+        char = script[i]
+        if not state and char == "#" and (i == 0 or script[i - 1] in " \t\n"):
+            i = script.find("\n", i) % (len(script) + 1)  # a comment: to the end of the line
+            continue
+        if state != "'" and char == "\\":
+            i += 2
+            continue
+        if not state and char in "'\"":
+            state, start = char, i
+        elif state == char:
+            if char == "'" and VARIABLE.search(script[start:i]):
+                found.append(script[start : i + 1])
+            state = ""
+        i += 1
+    return found
+
+
+def test_the_quote_check_knows_shell_quoting() -> None:
+    assert single_quoted_variables("curl -H 'Bearer $SECRET' x") == ["'Bearer $SECRET'"]
+    assert single_quoted_variables('curl -H "Bearer $SECRET" \'http://h/?a=1\'') == []
+    assert single_quoted_variables("""-d '{"id":"'$ID'"}' # it's fine""") == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=IDS)
+def test_pages_cite_only_files_in_the_repository(page: Path) -> None:
+    text = page.read_text("utf-8")
+    assert OUTSIDE.findall(text) == [], "cites a file that is not in this repository"
+    missing = [p for p in REPO_PATH.findall(text) if not (ROOT / p.rstrip(".,")).exists()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=IDS)
+def test_shell_examples_do_not_single_quote_variables(page: Path) -> None:
+    blocks = SHELL_BLOCK.findall(page.read_text("utf-8"))
+    assert [q for block in blocks for q in single_quoted_variables(block)] == []
