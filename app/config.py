@@ -24,6 +24,7 @@ from app.callbacks.policy import DEFAULT_SCHEDULE_S, parse_schedule, parse_timeo
 from app.callbacks.signing import parse_secrets
 from app.callbacks.ssrf import parse_allowlist
 from app.discord.constants import TRUSTED_BOT_IDS
+from app.domain import limits
 from app.errors import SettingsError
 
 LOG_FORMATS = ("auto", "json", "text")
@@ -75,6 +76,11 @@ class Settings:
     submit_dialect: str = "auto"
     image_max_bytes: int = api_values.DEFAULT_IMAGE_MAX_BYTES
     image_allow_private: bool = False
+    # Input limits (docs/api.md "Limits")
+    prompt_max_chars: int = limits.DISCORD_PROMPT_MAX_CHARS
+    imagine_max_images: int = limits.DEFAULT_IMAGINE_MAX_IMAGES
+    client_data_max_bytes: int = limits.DEFAULT_CLIENT_DATA_MAX_BYTES
+    body_max_bytes: int = limits.DEFAULT_BODY_MAX_BYTES
     # Callbacks (docs/callbacks.md)
     callback_allowlist: tuple[str, ...] = ()
     webhook_secrets: tuple[str, ...] = ()
@@ -217,6 +223,10 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "submit_dialect": ("MJRELAY_SUBMIT_DIALECT", _one_of(api_values.SUBMIT_DIALECTS)),
     "image_max_bytes": ("MJRELAY_IMAGE_MAX_BYTES", api_values.as_byte_size),
     "image_allow_private": ("MJRELAY_IMAGE_ALLOW_PRIVATE", api_values.as_bool),
+    "prompt_max_chars": ("MJRELAY_PROMPT_MAX_CHARS", _as_int_between(1, 6000)),
+    "imagine_max_images": ("MJRELAY_IMAGINE_MAX_IMAGES", _as_int_between(0, 10)),
+    "client_data_max_bytes": ("MJRELAY_CLIENT_DATA_MAX_BYTES", _as_int_between(0, 1048576)),
+    "body_max_bytes": ("MJRELAY_BODY_MAX_BYTES", _as_int_between(65536, 16777216)),
 }
 
 

@@ -1,21 +1,26 @@
 """Reading request bodies: JSON (every dialect), forms and multipart (webman, Pika animate).
 
-Bodies are size-capped while read; a body that is not what the route takes becomes a
-CommandError(INVALID) with a one-line reason, never an exception page.
+Callers authenticate first (`app.api.endpoint`); then every body is capped: a declared
+`Content-Length` over the route's limit is refused before a byte is read, and a body without
+one (chunked) is cut off as soon as it passes the limit. Forms are capped in field count and
+part size too. A body that is not what the route takes becomes a CommandError with a one-line
+reason (TOO_LARGE for size), never an exception page.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncGenerator
 from typing import Any
 
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import ImageError, InputImage, check_image
+from app.domain.limits import MAX_FORM_FIELDS
 
 _INDEXED = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<key>[^\[\]]*)\]$")
 
@@ -24,27 +29,49 @@ def _invalid(message: str) -> CommandError:
     return CommandError(ErrorKind.INVALID, message)
 
 
-def body_limit(max_image_bytes: int) -> int:
-    """Room for five base64 images plus the other fields."""
-    return (max_image_bytes * 4 // 3 + 1024) * 5 + 1024 * 1024
+def _too_large(limit: int) -> CommandError:
+    return CommandError(ErrorKind.TOO_LARGE, f"request body is larger than {limit} bytes")
+
+
+def declares_body(request: Request) -> bool:
+    length = request.headers.get("content-length", "").strip()
+    return "transfer-encoding" in request.headers or (length.isdigit() and int(length) > 0)
+
+
+def body_left_unread(request: Request) -> bool:
+    """Did the client send (or announce) a body that nobody read to its end?"""
+    return declares_body(request) and not getattr(request.state, "body_complete", False)
+
+
+async def capped_stream(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    """The body's chunks; TOO_LARGE from the header, or as soon as more than `limit` arrived."""
+    failed = getattr(request.state, "body_error", None)
+    if failed is not None:  # a second reader (auto dialect) gets the first reader's answer
+        raise failed
+    length = request.headers.get("content-length", "").strip()
+    try:
+        if length.isdigit() and int(length) > limit:
+            raise _too_large(limit)
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            yield chunk
+    except ClientDisconnect:
+        request.state.body_error = _invalid("the client went away while sending the body")
+        raise request.state.body_error from None
+    except CommandError as err:
+        request.state.body_error = err
+        raise
+    request.state.body_complete = True
 
 
 async def read_bytes(request: Request, limit: int) -> bytes:
     cached = getattr(request.state, "raw_body", None)
     if cached is not None:
         return bytes(cached)
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
-        raise _invalid(f"request body is larger than {limit} bytes")
-    chunks, size = [], 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _invalid(f"request body is larger than {limit} bytes")
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise _invalid("the client went away while sending the body") from None
+    chunks = [chunk async for chunk in capped_stream(request, limit)]
     body = b"".join(chunks)
     request.state.raw_body = body
     return body
@@ -71,12 +98,38 @@ def _is_form(request: Request) -> bool:
     return content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
-async def read_form(request: Request, limit: int) -> dict[str, Any]:
-    """A form as a dict: `images[]=a&images[]=b` -> {"images": [a, b]}, `data[k]=v` -> dict."""
+async def _parse_form(request: Request, limit: int, *, max_files: int, max_part: int) -> FormData:
+    """A urlencoded or multipart form, read through `capped_stream`: at most `limit` bytes in
+    all, MAX_FORM_FIELDS fields, `max_files` files and `max_part` bytes per field."""
+    content_type = request.headers.get("content-type", "").lower()
+    stream = capped_stream(request, limit)
+    parser: FormParser | MultiPartParser
+    if content_type.startswith("multipart/form-data"):
+        parser = MultiPartParser(
+            request.headers,
+            stream,
+            max_files=max_files,
+            max_fields=MAX_FORM_FIELDS,
+            max_part_size=max_part,
+        )
+    else:
+        parser = FormParser(
+            request.headers, stream, max_fields=MAX_FORM_FIELDS, max_part_size=max_part
+        )
     try:
-        form = await request.form(max_files=10, max_fields=200, max_part_size=limit)
-    except (HTTPException, ValueError, AssertionError, ClientDisconnect) as exc:
-        raise _invalid(f"request body is not a valid form: {getattr(exc, 'detail', exc)}") from None
+        return await parser.parse()
+    except (MultiPartException, ValueError, AssertionError, KeyError) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        raise _invalid(f"request body is not a valid form: {message}") from None
+    finally:
+        await stream.aclose()
+
+
+async def read_form(request: Request, limit: int) -> dict[str, Any]:
+    """A form as a dict: `images[]=a&images[]=b` -> {"images": [a, b]}, `data[k]=v` -> dict.
+
+    Files are not taken (webman sends URLs and base64 text, never uploads)."""
+    form = await _parse_form(request, limit, max_files=0, max_part=limit)
     out: dict[str, Any] = {}
     for key, value in form.multi_items():
         match = _INDEXED.match(key)
@@ -111,19 +164,24 @@ async def read_webman(request: Request, limit: int) -> Any:
         raise _invalid("request body must be JSON or a form") from None
 
 
-async def read_upload(request: Request, max_bytes: int) -> tuple[dict[str, Any], InputImage | None]:
-    """A multipart form with one image `file` (Pika animate) -> (other fields, image)."""
+async def read_upload(
+    request: Request, limit: int, max_bytes: int
+) -> tuple[dict[str, Any], InputImage | None]:
+    """A multipart form with one image `file` (Pika animate) -> (other fields, image).
+
+    The body is at most `limit` bytes, so the file (spooled to disk past 1 MiB) is bounded too.
+    """
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise _invalid("request must be multipart/form-data with a file field")
+    form = await _parse_form(request, limit, max_files=1, max_part=64 * 1024)
     try:
-        form = await request.form(max_files=2, max_fields=20, max_part_size=1024 * 1024)
-    except (HTTPException, ValueError, AssertionError, ClientDisconnect) as exc:
-        raise _invalid(f"request body is not a valid form: {getattr(exc, 'detail', exc)}") from None
-    fields = {k: v for k, v in form.multi_items() if not isinstance(v, UploadFile)}
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        return fields, None
-    data = await upload.read(max_bytes + 1)
+        fields = {k: v for k, v in form.multi_items() if not isinstance(v, UploadFile)}
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            return fields, None
+        data = await upload.read(max_bytes + 1)
+    finally:
+        await form.close()
     try:
         image = check_image(data, f"upload:{upload.filename or 'file'}", max_bytes)
     except ImageError as exc:

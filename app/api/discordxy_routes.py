@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from app.api.bodies import body_limit, read_json, read_upload
+from app.api.bodies import read_json, read_upload
 from app.api.endpoint import endpoint, origin_of
 from app.api.service import TaskService
 from app.dialects import discordxy as dx
@@ -19,7 +19,8 @@ ep = endpoint(dx.DIALECT)
 
 
 async def _body(request: Request, svc: TaskService) -> object:
-    return await read_json(request, body_limit(svc.max_image_bytes))
+    """Discordxy's JSON bodies carry no images (a reference image is a URL in the prompt)."""
+    return await read_json(request, svc.limits.body_bytes)
 
 
 def _query(request: Request, name: str) -> str:
@@ -32,7 +33,7 @@ def _query(request: Request, name: str) -> str:
 @ep
 async def imagine(request: Request, svc: TaskService) -> bytes:
     """`{"prompt": "…"}`; a reference image is a URL at the start of the prompt."""
-    cmd = dx.parse_imagine(await _body(request, svc))
+    cmd = dx.parse_imagine(await _body(request, svc), svc.limits)
     return dx.submitted(await svc.create(cmd, origin_of(request)))
 
 
@@ -80,15 +81,15 @@ async def client_online(request: Request, svc: TaskService) -> bytes:
 @ep
 async def pika_create(request: Request, svc: TaskService) -> bytes:
     """Pika `/create`: `{"prompt": "…"}` (English)."""
-    cmd = dx.parse_pika_create(await _body(request, svc))
+    cmd = dx.parse_pika_create(await _body(request, svc), svc.limits)
     return dx.submitted(await svc.create(cmd, origin_of(request)))
 
 
 @ep
 async def pika_animate(request: Request, svc: TaskService) -> bytes:
     """Pika `/animate`: multipart `file` (image) + `prompt`."""
-    fields, image = await read_upload(request, svc.max_image_bytes)
-    cmd = dx.parse_pika_animate(fields.get("prompt"), image)
+    fields, image = await read_upload(request, svc.limits.upload_body(), svc.max_image_bytes)
+    cmd = dx.parse_pika_animate(fields.get("prompt"), image, svc.limits)
     return dx.submitted(await svc.create(cmd, origin_of(request)))
 
 

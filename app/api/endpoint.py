@@ -1,9 +1,9 @@
 """The seam between HTTP and the service: auth, errors in the dialect's envelope, JSON bytes.
 
 `endpoint(dialect)(handler)` turns `handler(request, service) -> bytes | Response` into a
-Starlette endpoint that checks the dialect's secret, renders a CommandError with the dialect's
-`error_body`, and turns anything unexpected into that dialect's "internal error" envelope (the
-traceback goes to the log, never to the client).
+Starlette endpoint that checks the dialect's secret before any byte of the body is read,
+renders a CommandError with the dialect's `error_body`, and turns anything unexpected into that
+dialect's "internal error" envelope (the traceback goes to the log, never to the client).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.api.auth import is_authorized
+from app.api.bodies import body_left_unread
 from app.api.service import TaskService
 from app.config import Settings
 from app.dialects import discordxy, novicezk, webman
@@ -67,6 +68,14 @@ def origin_of(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
+def closing(request: Request, response: Response) -> Response:
+    """A refusal sent before the body was read ends the connection: the client stops sending,
+    and the server does not spend its time receiving what nobody will read."""
+    if body_left_unread(request):
+        response.headers["connection"] = "close"
+    return response
+
+
 def error_response(dialect: str, err: CommandError) -> Response:
     status, body = DIALECT_MODULES[dialect].error_body(err)
     return json_response(body, status)
@@ -83,12 +92,14 @@ def endpoint(dialect: str, *, auth: bool = True) -> Callable[[Handler], Endpoint
                     raise CommandError(ErrorKind.UNAUTHORIZED, "invalid or missing API secret")
                 result = await handler(request, service_of(request))
             except CommandError as err:
-                return error_response(dialect, err)
+                return closing(request, error_response(dialect, err))
             except Exception:
                 log.exception("error in %s %s", request.method, request.url.path)
                 status, body = _INTERNAL[dialect]
-                return json_response(body, status)
-            return result if isinstance(result, Response) else json_response(result)
+                return closing(request, json_response(body, status))
+            return closing(
+                request, result if isinstance(result, Response) else json_response(result)
+            )
 
         return run
 

@@ -6,12 +6,13 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from app import taskstore
-from app.api.bodies import body_limit, read_json
+from app.api.bodies import read_json
 from app.api.endpoint import endpoint, origin_of
 from app.api.service import TaskService
 from app.dialects import novicezk as nz
 from app.dialects.common import dumps
 from app.domain.errors import CommandError, ErrorKind
+from app.domain.limits import BLEND_MAX_IMAGES
 from app.domain.task import Task
 from db import api_accounts
 from db import tasks as q
@@ -19,14 +20,16 @@ from db import tasks as q
 ep = endpoint(nz.DIALECT)
 
 
-async def _body(request: Request, svc: TaskService) -> object:
-    return await read_json(request, body_limit(svc.max_image_bytes))
+async def _body(request: Request, svc: TaskService, images: int = 0) -> object:
+    """The JSON body, with room for `images` base64 images besides the small fields."""
+    return await read_json(request, svc.limits.body_with_images(images))
 
 
 @ep
 async def submit_imagine(request: Request, svc: TaskService) -> bytes:
     """Imagine: `prompt`, optional `base64Array` (data URLs), `notifyHook`, `state`, `botType`."""
-    cmd = nz.parse_imagine(await _body(request, svc), svc.max_image_bytes)
+    body = await _body(request, svc, svc.limits.imagine_images)
+    cmd = nz.parse_imagine(body, svc.max_image_bytes, svc.limits)
     return nz.submitted(await svc.create(cmd, origin_of(request)))
 
 
@@ -47,21 +50,22 @@ async def submit_simple_change(request: Request, svc: TaskService) -> bytes:
 @ep
 async def submit_describe(request: Request, svc: TaskService) -> bytes:
     """Describe one image: `base64` data URL (or trueai's `link`)."""
-    cmd = nz.parse_describe(await _body(request, svc), svc.max_image_bytes)
+    cmd = nz.parse_describe(await _body(request, svc, 1), svc.max_image_bytes)
     return nz.submitted(await svc.create(cmd, origin_of(request)))
 
 
 @ep
 async def submit_blend(request: Request, svc: TaskService) -> bytes:
     """Blend 2–5 images: `base64Array`, `dimensions` PORTRAIT|SQUARE|LANDSCAPE."""
-    cmd = nz.parse_blend(await _body(request, svc), svc.max_image_bytes)
+    body = await _body(request, svc, BLEND_MAX_IMAGES)
+    cmd = nz.parse_blend(body, svc.max_image_bytes)
     return nz.submitted(await svc.create(cmd, origin_of(request)))
 
 
 @ep
 async def submit_shorten(request: Request, svc: TaskService) -> bytes:
     """Shorten a prompt (plus): `prompt`."""
-    cmd = nz.parse_shorten(await _body(request, svc))
+    cmd = nz.parse_shorten(await _body(request, svc), svc.limits)
     return nz.submitted(await svc.create(cmd, origin_of(request)))
 
 
@@ -75,7 +79,7 @@ async def submit_action(request: Request, svc: TaskService) -> bytes:
 @ep
 async def submit_modal(request: Request, svc: TaskService) -> bytes:
     """Modal input for a task in MODAL (plus): `taskId`, `prompt`, `maskBase64`."""
-    cmd = nz.parse_modal(await _body(request, svc), svc.max_image_bytes)
+    cmd = nz.parse_modal(await _body(request, svc, 1), svc.max_image_bytes, svc.limits)
     return nz.submitted(await svc.submit_modal(cmd))
 
 

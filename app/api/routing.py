@@ -19,34 +19,73 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from app.api import discordxy_routes, files, novicezk_routes, openapi, webman_routes
-from app.api.bodies import body_limit, read_json
-from app.api.endpoint import json_response, service_of, settings_of
+from app.api.auth import is_authorized
+from app.api.bodies import read_json
+from app.api.endpoint import closing, json_response, service_of, settings_of
 from app.config import Settings
 from app.dialects import novicezk, webman
-from app.domain.errors import CommandError
+from app.dialects.common import dumps
+from app.domain.errors import CommandError, ErrorKind
+
+_SNIFFED = ("novicezk", "discordxy")
 
 
-async def _submit_dialect(request: Request) -> str:
-    chosen = settings_of(request).submit_dialect
-    if chosen != "auto":
-        return chosen
+def _either_dialect_error(request: Request, err: CommandError) -> Response:
+    """A refusal before the dialect is known: one body that clients of both can read
+    (novicezk's `code`/`description`/`result`/`properties`, Discordxy's `message`)."""
+    status = 401 if err.kind == ErrorKind.UNAUTHORIZED else 413
+    body = {
+        "code": status,
+        "description": err.message,
+        "message": err.message,
+        "result": None,
+        "properties": {},
+    }
+    return closing(request, json_response(dumps(body), status))
+
+
+async def _submit_dialect(request: Request, images: int) -> str:
+    """The dialect of a `/mj/submit/imagine|change` call (MJRELAY_SUBMIT_DIALECT).
+
+    `auto` reads the body, so it authenticates first: a client that neither dialect's secret
+    admits is refused unread. The body is read up to the largest limit among the dialects that
+    admit the client, then the chosen dialect's endpoint checks its own secret as usual.
+    """
+    settings = settings_of(request)
+    if settings.submit_dialect != "auto":
+        return settings.submit_dialect
+    admitted = [d for d in _SNIFFED if is_authorized(request, settings.api_secret_for(d))]
+    if not admitted:
+        raise CommandError(ErrorKind.UNAUTHORIZED, "invalid or missing API secret")
+    limits = service_of(request).limits
+    limit = limits.body_with_images(images if "novicezk" in admitted else 0)
     try:
-        body = await read_json(request, body_limit(service_of(request).max_image_bytes))
-    except CommandError:
+        body = await read_json(request, limit)
+    except CommandError as err:
+        if err.kind == ErrorKind.TOO_LARGE:
+            raise
         return "discordxy"
     return "novicezk" if novicezk.is_novicezk_body(body) else "discordxy"
 
 
 async def submit_imagine(request: Request) -> Response:
     """Discordxy or novicezk imagine, by MJRELAY_SUBMIT_DIALECT (auto: body sniffing)."""
-    if await _submit_dialect(request) == "novicezk":
+    try:
+        dialect = await _submit_dialect(request, service_of(request).limits.imagine_images)
+    except CommandError as err:
+        return _either_dialect_error(request, err)
+    if dialect == "novicezk":
         return await novicezk_routes.submit_imagine(request)
     return await discordxy_routes.imagine(request)
 
 
 async def submit_change(request: Request) -> Response:
     """Discordxy (`action` U1…) or novicezk (`action` UPSCALE + `index`) change."""
-    if await _submit_dialect(request) == "novicezk":
+    try:
+        dialect = await _submit_dialect(request, 0)
+    except CommandError as err:
+        return _either_dialect_error(request, err)
+    if dialect == "novicezk":
         return await novicezk_routes.submit_change(request)
     return await discordxy_routes.change(request)
 

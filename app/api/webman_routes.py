@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 
 from app import taskstore
 from app.api.auth import is_authorized
-from app.api.bodies import body_limit, read_webman
+from app.api.bodies import read_webman
 from app.api.endpoint import endpoint, json_response, origin_of, settings_of
 from app.api.service import TaskService
 from app.dialects import webman as wm
@@ -19,27 +19,28 @@ ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ep = endpoint(wm.DIALECT, auth=False)  # the secret is checked after route resolution, below
 
 
-async def _body(request: Request, svc: TaskService) -> object:
-    return await read_webman(request, body_limit(svc.max_image_bytes))
+async def _body(request: Request, svc: TaskService, images: int = 0) -> object:
+    """webman's images are URLs; only `/image/action` carries a base64 `mask`."""
+    return await read_webman(request, svc.limits.body_with_images(images))
 
 
 async def imagine(request: Request, svc: TaskService) -> bytes:
-    cmd = wm.parse_imagine(await _body(request, svc))
+    cmd = wm.parse_imagine(await _body(request, svc), svc.limits)
     return wm.submitted(await svc.create(cmd, origin_of(request)))
 
 
 async def action(request: Request, svc: TaskService) -> bytes:
-    cmd = wm.parse_action(await _body(request, svc), svc.max_image_bytes)
+    cmd = wm.parse_action(await _body(request, svc, 1), svc.max_image_bytes, svc.limits)
     return wm.submitted(await svc.press(cmd, origin_of(request)))
 
 
 async def blend(request: Request, svc: TaskService) -> bytes:
-    cmd = wm.parse_blend(await _body(request, svc))
+    cmd = wm.parse_blend(await _body(request, svc), svc.limits)
     return wm.submitted(await svc.create(cmd, origin_of(request)))
 
 
 async def describe(request: Request, svc: TaskService) -> bytes:
-    cmd = wm.parse_describe(await _body(request, svc))
+    cmd = wm.parse_describe(await _body(request, svc), svc.limits)
     return wm.submitted(await svc.create(cmd, origin_of(request)))
 
 

@@ -24,6 +24,7 @@ from app.domain.actions import Action, Bot
 from app.domain.commands import CreateTask, Passthrough, PressButton
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import InputImage
+from app.domain.limits import DEFAULT_LIMITS, InputLimits
 from app.domain.status import TIMEOUT_REASON, TaskStatus
 from app.domain.task import Task
 
@@ -175,6 +176,7 @@ _STATUS_OF = {
     ErrorKind.PARENT_NOT_FINISHED: 409,
     ErrorKind.WRONG_STATE: 409,
     ErrorKind.QUEUE_FULL: 429,
+    ErrorKind.TOO_LARGE: 413,
 }
 
 
@@ -208,6 +210,13 @@ def _text(body: dict[str, Any], name: str) -> str:
     return value.strip()
 
 
+def _prompt(body: dict[str, Any], limits: InputLimits) -> str:
+    prompt = _text(body, "prompt")
+    if len(prompt) > limits.prompt_chars:
+        raise _invalid(f"prompt is longer than {limits.prompt_chars} characters")
+    return prompt
+
+
 def _passthrough(body: dict[str, Any]) -> Passthrough:
     notify = body.get("notifyUrl")
     if notify in (None, ""):
@@ -218,13 +227,13 @@ def _passthrough(body: dict[str, Any]) -> Passthrough:
     return Passthrough(notify_url=notify)
 
 
-def parse_imagine(body: Any) -> CreateTask:
+def parse_imagine(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
     """`{"prompt"}`; a reference image is a URL at the start of the prompt (MJ fetches it)."""
     body = _object(body)
     return CreateTask(
         dialect=DIALECT,
         action=Action.IMAGINE,
-        prompt=_text(body, "prompt"),
+        prompt=_prompt(body, limits),
         extra=_passthrough(body),
     )
 
@@ -248,26 +257,31 @@ def parse_change(body: Any) -> PressButton:
     )
 
 
-def parse_pika_create(body: Any) -> CreateTask:
+def parse_pika_create(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
     body = _object(body)
     return CreateTask(
         dialect=DIALECT,
         action=Action.PIKA_CREATE,
         bot=Bot.PIKA,
-        prompt=_text(body, "prompt"),
+        prompt=_prompt(body, limits),
         extra=_passthrough(body),
     )
 
 
-def parse_pika_animate(prompt: Any, image: InputImage | None) -> CreateTask:
+def parse_pika_animate(
+    prompt: Any, image: InputImage | None, limits: InputLimits = DEFAULT_LIMITS
+) -> CreateTask:
     if image is None:
         raise _invalid("file is required (multipart/form-data image file)")
     if prompt is not None and not isinstance(prompt, str):
         raise _invalid("prompt must be a string")
+    prompt = (prompt or "").strip()
+    if len(prompt) > limits.prompt_chars:
+        raise _invalid(f"prompt is longer than {limits.prompt_chars} characters")
     return CreateTask(
         dialect=DIALECT,
         action=Action.PIKA_ANIMATE,
         bot=Bot.PIKA,
-        prompt=(prompt or "").strip(),
+        prompt=prompt,
         images=[image],
     )

@@ -24,6 +24,7 @@ from app.domain.actions import Action
 from app.domain.commands import CancelTask, CreateTask, Passthrough, PressButton, SubmitModal
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import ImageError, decode_data_url
+from app.domain.limits import DEFAULT_LIMITS, MAX_URL_CHARS, InputLimits
 from app.domain.status import TaskStatus
 from app.domain.task import QUEUE_AHEAD, Task
 
@@ -284,6 +285,8 @@ def error_body(err: CommandError) -> tuple[int, bytes]:
     """(HTTP status, body) for a refused request."""
     if err.kind == ErrorKind.UNAUTHORIZED:
         return 401, submit_body(401, err.message)
+    if err.kind == ErrorKind.TOO_LARGE:
+        return 413, submit_body(CODE_VALIDATION, f"请求体过大 ({err.message})")
     if err.kind == ErrorKind.BANNED:
         props = {"promptEn": err.details.get("prompt"), "bannedWord": err.details.get("word")}
         return 200, submit_body(CODE_BANNED, "可能包含敏感词", None, props)
@@ -351,27 +354,36 @@ def _decode(value: Any, max_bytes: int) -> Any:
         raise CommandError(ErrorKind.IMAGE, f"base64格式错误: {exc}") from None
 
 
-def _base64_list(body: dict[str, Any], max_bytes: int) -> list[Any]:
+def _bounded_prompt(value: str, limits: InputLimits) -> str:
+    if len(value) > limits.prompt_chars:
+        raise _invalid(
+            f"prompt参数错误: 超过{limits.prompt_chars}个字符"
+            f" (prompt is longer than {limits.prompt_chars} characters)"
+        )
+    return value
+
+
+def _base64_list(body: dict[str, Any], max_bytes: int, max_count: int) -> list[Any]:
     items = body.get("base64Array")
     if items is None:
         items = []
     if not isinstance(items, list):
         raise _invalid("base64List参数错误")
-    images = [_decode(item, max_bytes) for item in items]
-    if body.get("base64") not in (None, ""):
-        images.append(_decode(body.get("base64"), max_bytes))
-    return images
+    extra = [body["base64"]] if body.get("base64") not in (None, "") else []
+    if len(items) + len(extra) > max_count:
+        raise _invalid(f"base64List参数错误: 最多{max_count}张图片 (at most {max_count} images)")
+    return [_decode(item, max_bytes) for item in [*items, *extra]]
 
 
-def parse_imagine(body: Any, max_bytes: int) -> CreateTask:
+def parse_imagine(body: Any, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
     body = _require_object(body)
-    prompt = _req_str(body, "prompt")
+    prompt = _bounded_prompt(_req_str(body, "prompt"), limits)
     extra = _passthrough(body)
     return CreateTask(
         dialect=DIALECT,
         action=Action.IMAGINE,
         prompt=prompt,
-        images=_base64_list(body, max_bytes),
+        images=_base64_list(body, max_bytes, limits.imagine_images),
         extra=extra,
     )
 
@@ -415,7 +427,7 @@ def parse_simple_change(body: Any) -> PressButton:
 
 def parse_describe(body: Any, max_bytes: int) -> CreateTask:
     body = _require_object(body)
-    link = _opt_str(body, "link")
+    link = _opt_str(body, "link", MAX_URL_CHARS)
     if body.get("base64") in (None, "") and not link:
         raise _invalid("base64不能为空")
     images: list[Any] = (
@@ -444,12 +456,12 @@ def parse_blend(body: Any, max_bytes: int) -> CreateTask:
     )
 
 
-def parse_shorten(body: Any) -> CreateTask:
+def parse_shorten(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
     body = _require_object(body)
     return CreateTask(
         dialect=DIALECT,
         action=Action.SHORTEN,
-        prompt=_req_str(body, "prompt"),
+        prompt=_bounded_prompt(_req_str(body, "prompt"), limits),
         extra=_passthrough(body),
     )
 
@@ -463,14 +475,14 @@ def parse_action(body: Any) -> PressButton:
     )
 
 
-def parse_modal(body: Any, max_bytes: int) -> SubmitModal:
+def parse_modal(body: Any, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS) -> SubmitModal:
     body = _require_object(body)
     task_id = _req_str(body, "taskId")
     prompt = _opt_str(body, "prompt")
     mask = body.get("maskBase64")
     return SubmitModal(
         task_id=task_id,
-        prompt=prompt.strip() if prompt else None,
+        prompt=_bounded_prompt(prompt.strip(), limits) if prompt else None,
         mask=_decode(mask, max_bytes) if mask not in (None, "") else None,
     )
 

@@ -28,6 +28,12 @@ from app.domain.actions import Action
 from app.domain.commands import CreateTask, Passthrough, PressButton
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import ImageError, decode_data_url
+from app.domain.limits import (
+    BLEND_MAX_IMAGES,
+    DEFAULT_LIMITS,
+    MAX_URL_CHARS,
+    InputLimits,
+)
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 
@@ -198,24 +204,28 @@ def _required(body: dict[str, Any], name: str) -> Any:
 
 
 def _is_url(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) > 4096 or any(c.isspace() for c in value):
+    if not isinstance(value, str) or len(value) > MAX_URL_CHARS:
+        return False
+    if any(c.isspace() for c in value):
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _images(body: dict[str, Any], *, required: bool) -> list[str]:
+def _images(body: dict[str, Any], *, required: bool, max_count: int) -> list[str]:
     images = _required(body, "images") if required else body.get("images")
     if images in (None, ""):
         return []
     if isinstance(images, dict):
         images = list(images.values())
+    if isinstance(images, list) and len(images) > max_count:
+        raise _invalid(f"images is invalid: at most {max_count} images")
     if not isinstance(images, list) or not all(_is_url(u) for u in images):
         raise _invalid("images is invalid")
     return list(images)
 
 
-def _passthrough(body: dict[str, Any]) -> Passthrough:
+def _passthrough(body: dict[str, Any], limits: InputLimits) -> Passthrough:
     notify = body.get("notifyUrl")
     if notify not in (None, ""):
         problem = callback_url_problem(notify) if isinstance(notify, str) else "not a string"
@@ -224,6 +234,8 @@ def _passthrough(body: dict[str, Any]) -> Passthrough:
     data = body.get("data")
     if data is not None and not isinstance(data, dict | list):
         raise _invalid("data is invalid")
+    if data is not None and len(dumps(data)) > limits.client_data_bytes:
+        raise _invalid(f"data is invalid: larger than {limits.client_data_bytes} bytes")
     return Passthrough(notify_url=notify or None, client_data=data)
 
 
@@ -233,32 +245,35 @@ def _object(body: Any) -> dict[str, Any]:
     return body
 
 
-def _prompt(body: dict[str, Any], *, required: bool) -> str | None:
+def _prompt(body: dict[str, Any], limits: InputLimits, *, required: bool) -> str | None:
     value = _required(body, "prompt") if required else body.get("prompt")
     if value in (None, ""):
         return None
     if not isinstance(value, str):
         raise _invalid("prompt is invalid")
-    return re.sub(r"\s+", " ", value).strip() or None
+    prompt = re.sub(r"\s+", " ", value).strip()
+    if len(prompt) > limits.prompt_chars:
+        raise _invalid(f"prompt is invalid: longer than {limits.prompt_chars} characters")
+    return prompt or None
 
 
-def parse_imagine(body: Any) -> CreateTask:
+def parse_imagine(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
     body = _object(body)
-    prompt = _prompt(body, required=True) or ""
-    images = _images(body, required=False)
+    prompt = _prompt(body, limits, required=True) or ""
+    images = _images(body, required=False, max_count=limits.imagine_images)
     return CreateTask(
         dialect=DIALECT,
         action=Action.IMAGINE,
         prompt=prompt,
         images=[*images],
-        extra=_passthrough(body),
+        extra=_passthrough(body, limits),
     )
 
 
-def parse_blend(body: Any) -> CreateTask:
+def parse_blend(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
     body = _object(body)
-    images = _images(body, required=True)
-    if not 2 <= len(images) <= 5:
+    images = _images(body, required=True, max_count=BLEND_MAX_IMAGES)
+    if not 2 <= len(images) <= BLEND_MAX_IMAGES:
         raise _invalid("images is invalid: blend takes 2 to 5 image URLs")
     dimensions = body.get("dimensions") or "SQUARE"
     if not isinstance(dimensions, str) or dimensions.upper() not in DIMENSIONS:
@@ -268,19 +283,22 @@ def parse_blend(body: Any) -> CreateTask:
         action=Action.BLEND,
         images=list(images),
         params={"dimensions": dimensions.upper()},
-        extra=_passthrough(body),
+        extra=_passthrough(body, limits),
     )
 
 
-def parse_describe(body: Any) -> CreateTask:
+def parse_describe(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
     body = _object(body)
-    images = _images(body, required=True)
+    images = _images(body, required=True, max_count=BLEND_MAX_IMAGES)
     return CreateTask(
-        dialect=DIALECT, action=Action.DESCRIBE, images=[*images[:1]], extra=_passthrough(body)
+        dialect=DIALECT,
+        action=Action.DESCRIBE,
+        images=[*images[:1]],
+        extra=_passthrough(body, limits),
     )
 
 
-def parse_action(body: Any, max_bytes: int) -> PressButton:
+def parse_action(body: Any, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS) -> PressButton:
     body = _object(body)
     task_id = _required(body, "taskId")
     if not isinstance(task_id, str) or not _TASK_ID.search(task_id):
@@ -291,13 +309,13 @@ def parse_action(body: Any, max_bytes: int) -> PressButton:
     mask = body.get("mask")
     if mask is not None and (not isinstance(mask, str) or not mask):
         raise _invalid("mask is invalid")
-    extra = _passthrough(body)
+    extra = _passthrough(body, limits)
     ref = btn.classify(custom_id)
     if ref is None:
         raise CommandError(ErrorKind.ACTION_NOT_FOUND, "action not found")
     if ref.action == Action.VARIATION_REGION and not mask:
         raise _invalid("mask is required")
-    prompt = _prompt(body, required=ref.action in NEEDS_PROMPT)
+    prompt = _prompt(body, limits, required=ref.action in NEEDS_PROMPT)
     decoded = None
     if mask:
         try:

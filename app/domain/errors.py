@@ -19,6 +19,7 @@ class ErrorKind(enum.StrEnum):
     WRONG_STATE = "wrong_state"  # e.g. modal input for a task that is not waiting for one
     UNAUTHORIZED = "unauthorized"
     QUEUE_FULL = "queue_full"  # every account's slots and queue are taken
+    TOO_LARGE = "too_large"  # the request body is larger than the route takes
 
 
 class CommandError(Exception):

@@ -1,0 +1,286 @@
+"""Input limits (issue 12, part 3): settings, per-field limits in every dialect's parser and
+envelope, and a banned-word check whose cost does not grow with the word list."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+import time
+from collections.abc import Callable
+
+import pytest
+
+from app.config import load_settings
+from app.dialects import discordxy, novicezk, webman
+from app.domain.banned import BannedWords
+from app.domain.errors import CommandError, ErrorKind
+from app.domain.limits import DEFAULT_LIMITS, InputLimits, encoded_size
+from app.errors import SettingsError
+
+PNG_URL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhf"
+    "DwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+SMALL = InputLimits(prompt_chars=10, imagine_images=2, client_data_bytes=64)
+
+
+def test_limit_settings_from_environment() -> None:
+    settings = load_settings(
+        {
+            "MJRELAY_PROMPT_MAX_CHARS": "4000",
+            "MJRELAY_IMAGINE_MAX_IMAGES": "2",
+            "MJRELAY_CLIENT_DATA_MAX_BYTES": "1024",
+            "MJRELAY_BODY_MAX_BYTES": "131072",
+        }
+    )
+    assert settings.prompt_max_chars == 4000
+    assert settings.imagine_max_images == 2
+    assert settings.client_data_max_bytes == 1024
+    assert settings.body_max_bytes == 131072
+    defaults = load_settings({})
+    assert (defaults.prompt_max_chars, defaults.imagine_max_images) == (6000, 5)
+    assert (defaults.client_data_max_bytes, defaults.body_max_bytes) == (16384, 1048576)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MJRELAY_PROMPT_MAX_CHARS", "6001"),  # Discord refuses more
+        ("MJRELAY_PROMPT_MAX_CHARS", "0"),
+        ("MJRELAY_IMAGINE_MAX_IMAGES", "11"),
+        ("MJRELAY_CLIENT_DATA_MAX_BYTES", "-1"),
+        ("MJRELAY_BODY_MAX_BYTES", "1000"),
+    ],
+)
+def test_bad_limit_settings_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings({variable: value})
+
+
+def test_body_limits_leave_room_for_the_images_a_route_takes() -> None:
+    limits = InputLimits(image_bytes=3 * 1024 * 1024, body_bytes=1024 * 1024)
+    assert limits.body_with_images(0) == 1024 * 1024
+    # A 3 MiB image is 4 MiB of base64; PHP clients escape every `/` as `\/`.
+    assert encoded_size(3 * 1024 * 1024) > 4 * 1024 * 1024 * 1.04
+    assert limits.body_with_images(5) == 1024 * 1024 + 5 * encoded_size(3 * 1024 * 1024)
+    assert limits.upload_body() == 4 * 1024 * 1024
+
+
+def _refusal(parse: Callable[[], object]) -> CommandError:
+    with pytest.raises(CommandError) as caught:
+        parse()
+    return caught.value
+
+
+LONG = "a cat " * 2  # 12 characters > SMALL.prompt_chars
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [
+        lambda: discordxy.parse_imagine({"prompt": LONG}, SMALL),
+        lambda: discordxy.parse_pika_create({"prompt": LONG}, SMALL),
+        lambda: discordxy.parse_pika_animate(LONG, object(), SMALL),  # type: ignore[arg-type]
+    ],
+)
+def test_discordxy_refuses_a_long_prompt_with_400(parse: Callable[[], object]) -> None:
+    err = _refusal(parse)
+    assert err.kind == ErrorKind.INVALID
+    status, body = discordxy.error_body(err)
+    assert status == 400
+    assert json.loads(body) == {
+        "code": 400,
+        "result": None,
+        "message": "prompt is longer than 10 characters",
+    }
+
+
+@pytest.mark.parametrize(
+    ("parse", "description"),
+    [
+        (
+            lambda: novicezk.parse_imagine({"prompt": LONG}, 1024, SMALL),
+            "prompt参数错误: 超过10个字符 (prompt is longer than 10 characters)",
+        ),
+        (
+            lambda: novicezk.parse_shorten({"prompt": LONG}, SMALL),
+            "prompt参数错误: 超过10个字符 (prompt is longer than 10 characters)",
+        ),
+        (
+            lambda: novicezk.parse_modal({"taskId": "1", "prompt": LONG}, 1024, SMALL),
+            "prompt参数错误: 超过10个字符 (prompt is longer than 10 characters)",
+        ),
+        (
+            lambda: novicezk.parse_imagine(
+                {"prompt": "cat", "base64Array": [PNG_URL, PNG_URL], "base64": PNG_URL},
+                1024,
+                SMALL,
+            ),
+            "base64List参数错误: 最多2张图片 (at most 2 images)",
+        ),
+        (
+            lambda: novicezk.parse_imagine({"prompt": "cat", "state": "s" * 256}, 1024),
+            "state参数错误",
+        ),
+        (
+            lambda: novicezk.parse_describe({"link": "https://h/" + "a" * 5000}, 1024),
+            "link参数错误",
+        ),
+        (
+            lambda: novicezk.parse_blend({"base64Array": [PNG_URL] * 6}, 1024),
+            "base64List参数错误",
+        ),
+    ],
+)
+def test_novicezk_refuses_oversize_fields_with_code_4(
+    parse: Callable[[], object], description: str
+) -> None:
+    err = _refusal(parse)
+    status, body = novicezk.error_body(err)
+    assert status == 200
+    assert json.loads(body) == {
+        "code": novicezk.CODE_VALIDATION,
+        "description": description,
+        "result": None,
+        "properties": {},
+    }
+
+
+def test_novicezk_imagine_takes_up_to_the_image_limit() -> None:
+    cmd = novicezk.parse_imagine({"prompt": "cat", "base64Array": [PNG_URL] * 2}, 1024, SMALL)
+    assert len(cmd.images) == 2
+
+
+@pytest.mark.parametrize(
+    ("parse", "message"),
+    [
+        (
+            lambda: webman.parse_imagine({"prompt": LONG}, SMALL),
+            "prompt is invalid: longer than 10 characters",
+        ),
+        (
+            lambda: webman.parse_imagine(
+                {"prompt": "cat", "images": ["https://h/1.png"] * 3}, SMALL
+            ),
+            "images is invalid: at most 2 images",
+        ),
+        (
+            lambda: webman.parse_blend({"images": ["https://h/1.png"] * 6}, SMALL),
+            "images is invalid: at most 5 images",
+        ),
+        (
+            lambda: webman.parse_imagine({"prompt": "cat", "data": {"k": "v" * 64}}, SMALL),
+            "data is invalid: larger than 64 bytes",
+        ),
+        (
+            lambda: webman.parse_action(
+                {
+                    "taskId": "1" * 19,
+                    "customId": "MJ::CustomZoom::x",
+                    "prompt": LONG + " --zoom 2",
+                },
+                1024,
+                SMALL,
+            ),
+            "prompt is invalid: longer than 10 characters",
+        ),
+    ],
+)
+def test_webman_refuses_oversize_fields_with_code_500(
+    parse: Callable[[], object], message: str
+) -> None:
+    status, body = webman.error_body(_refusal(parse))
+    assert status == 200
+    assert json.loads(body) == {
+        "code": 500,
+        "msg": message,
+        "taskId": None,
+        "data": [],
+        "ban-words": "",
+    }
+
+
+def test_webman_prompt_limit_counts_the_collapsed_prompt() -> None:
+    cmd = webman.parse_imagine({"prompt": "a  " + " " * 50 + "cat"}, SMALL)
+    assert cmd.prompt == "a cat"
+
+
+def test_default_limits_take_a_discord_sized_prompt() -> None:
+    assert discordxy.parse_imagine({"prompt": "x" * 6000}).prompt == "x" * 6000
+    with pytest.raises(CommandError):
+        discordxy.parse_imagine({"prompt": "x" * 6001})
+    assert DEFAULT_LIMITS.prompt_chars == 6000
+
+
+def test_body_too_large_in_each_envelope() -> None:
+    err = CommandError(ErrorKind.TOO_LARGE, "request body is larger than 1048576 bytes")
+    status, body = discordxy.error_body(err)
+    assert (status, json.loads(body)["code"]) == (413, 413)
+    status, body = novicezk.error_body(err)
+    assert status == 413
+    assert json.loads(body)["code"] == novicezk.CODE_VALIDATION
+    assert json.loads(body)["description"] == (
+        "请求体过大 (request body is larger than 1048576 bytes)"
+    )
+    status, body = webman.error_body(err)
+    assert status == 200
+    assert json.loads(body)["msg"] == "request body is larger than 1048576 bytes"
+
+
+# ----------------------------------------------------------------------------- banned words
+
+
+@pytest.mark.parametrize(
+    ("words", "prompt", "found"),
+    [
+        (["bra", "red bra"], "a red bra", "red bra"),  # leftmost, then longest
+        (["bra", "red bra"], "bra and red bra", "bra"),
+        (["cat", "at"], "at cat", "at"),
+        (["@home"], "work @home now", "@home"),
+        (["straße"], "eine STRASSE, eine Straße", "Straße"),
+        (["i̇stanbul"], "İstanbul", None),  # folds to two characters: kept apart, as before
+        (["nude"], "nude_figure nude", "nude"),
+        (["nude"], "x" * 10 + " nudes nude", "nude"),
+        (["Nude", "nude"], "NUDE", "NUDE"),
+        (["猫"], "一只猫", None),  # glued to word characters on both sides
+        (["猫"], "一只 猫 。", "猫"),
+    ],
+)
+def test_banned_words_leftmost_longest_whole_words(words, prompt: str, found) -> None:
+    assert BannedWords(words).find(prompt) == found
+
+
+def _fastest(run: Callable[[], object], repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def test_banned_word_check_does_not_grow_with_the_word_list() -> None:
+    """A regex alternation tries every word at every word start: 5,000 words made a 200 KB
+    prompt take seconds. One automaton scans the text once, whatever the number of words."""
+    rng = random.Random(12)
+
+    def word() -> str:
+        return "".join(rng.choices(string.ascii_lowercase, k=rng.randint(4, 12)))
+
+    text = " ".join(word() for _ in range(30_000)) + " zzzzzzzzzzzzzzzz"  # ~250 KB, clean
+    few = BannedWords([word() + "9" for _ in range(5)])  # digits: never in the text
+    many = BannedWords([word() + "9" for _ in range(5_000)])
+    assert few.find(text) is None and many.find(text) is None
+    t_few, t_many = _fastest(lambda: few.find(text)), _fastest(lambda: many.find(text))
+    assert t_many < 20 * t_few + 0.05, (t_few, t_many)
+
+
+def test_banned_word_check_is_linear_in_the_text() -> None:
+    words = BannedWords(["red bra", "nude", "a" * 40 + "b"])
+    unit = "a" * 60 + " red brave nudes "
+    small, large = unit * 100, unit * 10_000  # ~7.7 KB and ~770 KB
+    assert words.find(large) is None
+    t_small, t_large = _fastest(lambda: words.find(small)), _fastest(lambda: words.find(large))
+    # Linear: ~100x; quadratic would be ~10,000x.
+    assert t_large < 1000 * t_small + 0.05, (t_small, t_large)
