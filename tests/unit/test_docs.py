@@ -17,7 +17,7 @@ PAGES = [
 IDS = [str(p.relative_to(ROOT)) for p in PAGES]
 # `app/…`, `db/…`, `tests/…` and the like, as pages name files in backticks.
 REPO_PATH = re.compile(r"`((?:app|db|tests|docs|bench|alembic)/[^`\s*…{}<>|:]+)`")
-OUTSIDE = re.compile(r"shared/spec|\.\./[\w-]+\.md|spec §|\(spec\b")
+OUTSIDE = re.compile(r"\bshared/|\.\./[\w-]+\.md|spec §|\(spec\b")
 SHELL_BLOCK = re.compile(r"```(?:sh|bash|shell|console)\n(.*?)```", re.S)
 VARIABLE = re.compile(r"\$\{?[A-Za-z_]")
 
@@ -45,7 +45,7 @@ def single_quoted_variables(script: str) -> list[str]:
 
 def test_the_quote_check_knows_shell_quoting() -> None:
     assert single_quoted_variables("curl -H 'Bearer $SECRET' x") == ["'Bearer $SECRET'"]
-    assert single_quoted_variables('curl -H "Bearer $SECRET" \'http://h/?a=1\'') == []
+    assert single_quoted_variables("curl -H \"Bearer $SECRET\" 'http://h/?a=1'") == []
     assert single_quoted_variables("""-d '{"id":"'$ID'"}' # it's fine""") == []
 
 
