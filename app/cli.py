@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -147,7 +148,18 @@ def sandbox(
             typer.echo(f"  {line}")
 
     try:
-        _run(lambda: serve_forever(host, port, accounts, speed, seed, announce))
+        grace_s = load_settings().shutdown_grace_s
+    except MjRelayError as exc:
+        _fail(str(exc), code=2)
+        raise  # unreachable: _fail exits
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        shutdown.watch(stop, grace_s)  # bounded: a bot drawing a huge prompt cannot hold Ctrl-C
+        await serve_forever(host, port, accounts, speed, seed, announce, stop)
+
+    try:
+        _run(serve)
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc}")
 

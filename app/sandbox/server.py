@@ -182,8 +182,9 @@ async def serve_forever(
     speed: str,
     seed: int,
     announce: Callable[[str, list[str]], None],
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """`mjrelay sandbox`: run until cancelled (Ctrl+C), after printing the accounts."""
+    """`mjrelay sandbox`: run until `stop` is set (Ctrl+C), after printing the accounts."""
     async with start_sandbox(host, port, accounts, speed, seed, log_level="info") as sandbox:
         announce(
             sandbox.base_url,
@@ -193,4 +194,4 @@ async def serve_forever(
                 for a in sandbox.accounts
             ],
         )
-        await asyncio.Event().wait()
+        await (stop or asyncio.Event()).wait()
