@@ -71,6 +71,8 @@ class Settings:
     banned_words_file: Path | None = None
     webman_api_prefix: str = ""
     cdn_host: str | None = None
+    # Host headers trusted as the origin of result URLs (app/api/origin.py); () = loopback only.
+    allowed_hosts: tuple[str, ...] = ()
     # Proxies whose X-Forwarded-* headers uvicorn trusts (None: uvicorn's default, 127.0.0.1).
     forwarded_allow_ips: str | None = None
     submit_dialect: str = "auto"
@@ -219,6 +221,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "banned_words_file": ("MJRELAY_BANNED_WORDS_FILE", api_values.as_optional_path),
     "webman_api_prefix": ("MJRELAY_WEBMAN_API_PREFIX", api_values.as_api_prefix),
     "cdn_host": ("MJRELAY_CDN_HOST", api_values.as_cdn_host),
+    "allowed_hosts": ("MJRELAY_ALLOWED_HOSTS", api_values.as_hosts),
     "forwarded_allow_ips": ("MJRELAY_FORWARDED_ALLOW_IPS", _as_optional_str),
     "submit_dialect": ("MJRELAY_SUBMIT_DIALECT", _one_of(api_values.SUBMIT_DIALECTS)),
     "image_max_bytes": ("MJRELAY_IMAGE_MAX_BYTES", api_values.as_byte_size),

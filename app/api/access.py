@@ -14,6 +14,7 @@ import ipaddress
 from starlette.requests import Request
 
 from app.api.auth import presented_secret
+from app.api.origin import fallback_netloc
 from app.config import Settings
 
 
@@ -58,5 +59,12 @@ def exposure_warnings(settings: Settings, host: str) -> list[str]:
             f"NO SECRET IS SET and the web API listens on {host}: anyone who can reach this port"
             " can submit tasks, read every task and use the dashboard. Set MJRELAY_API_SECRET"
             " (and MJRELAY_ADMIN_SECRET for the dashboard)."
+        )
+    if not settings.cdn_host and not settings.allowed_hosts:
+        found.append(
+            "Result URLs will point to"
+            f" http://{fallback_netloc(settings)}: the Host header of requests is not trusted."
+            " Set MJRELAY_CDN_HOST to the public URL clients use (https://relay.example.com),"
+            " or MJRELAY_ALLOWED_HOSTS to the host names they use."
         )
     return found

@@ -45,6 +45,21 @@ def as_cdn_host(value: str) -> str | None:
     return value
 
 
+def as_hosts(value: str) -> tuple[str, ...]:
+    """MJRELAY_ALLOWED_HOSTS: comma-separated `host`, `host:port`, `[v6]:port`, `*.suffix`, `*`."""
+    hosts = []
+    for part in value.split(","):
+        entry = part.strip().lower()
+        if not entry:
+            continue
+        if "/" in entry or "@" in entry or any(c.isspace() for c in entry) or "?" in entry:
+            raise ValueError(f"{entry!r} is not a host name (no scheme or path: example.com)")
+        if "*" in entry and entry != "*" and not (entry.startswith("*.") and entry.count("*") == 1):
+            raise ValueError(f"{entry!r}: a wildcard is * alone or *.suffix")
+        hosts.append(entry)
+    return tuple(hosts)
+
+
 def as_bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):

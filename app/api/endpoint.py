@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from app.api.auth import is_authorized
 from app.api.bodies import body_left_unread
+from app.api.origin import public_origin
 from app.api.service import TaskService
 from app.config import Settings
 from app.dialects import discordxy, novicezk, webman
@@ -64,8 +65,8 @@ def service_of(request: Request) -> TaskService:
 
 
 def origin_of(request: Request) -> str:
-    """scheme://host[:port] the client used: the base of result-file URLs."""
-    return f"{request.url.scheme}://{request.url.netloc}"
+    """The base of result-file URLs: the public URL, or a trusted Host (app/api/origin.py)."""
+    return public_origin(settings_of(request), request.url.scheme, request.url.netloc)
 
 
 def closing(request: Request, response: Response) -> Response:

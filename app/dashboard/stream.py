@@ -59,8 +59,7 @@ def endpoint(database_url: str) -> Callable[[Request], Awaitable[Response]]:
         task_id = request.query_params.get("task_id") or None
         if task_id is not None and (not storable(task_id) or len(task_id) > 64):
             return JSONResponse({"error": "bad task_id"}, status_code=400)
-        settings = request.app.state.settings
-        base = settings.cdn_host or origin_of(request)
+        base = origin_of(request)
         stopping = getattr(request.app.state, "stopping", None)
         body = stream(task_events(request, database_url), task_id, base, stopping=stopping)
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

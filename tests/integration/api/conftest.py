@@ -126,6 +126,7 @@ async def api(database_url: str) -> ClientFactory:
 
     @asynccontextmanager
     async def open_client(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+        settings.setdefault("allowed_hosts", ("test",))  # the Host this client sends
         app = create_app(Settings(**settings), database_url)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

@@ -27,9 +27,17 @@ def test_any_secret_protects_cross_client_reads(settings: Settings, protected: b
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.5", "example.org"])
 def test_an_open_server_beyond_loopback_warns(host: str) -> None:
-    (warning,) = exposure_warnings(Settings(), host)
+    public = {"cdn_host": "https://relay.example.org"}
+    (warning,) = exposure_warnings(Settings(**public), host)
     assert "NO SECRET IS SET" in warning and host in warning
-    assert exposure_warnings(Settings(novicezk_api_secret="k"), host) == []
+    assert exposure_warnings(Settings(novicezk_api_secret="k", **public), host) == []
+
+
+def test_an_exposed_server_without_a_public_url_says_where_result_urls_point() -> None:
+    settings = Settings(api_secret="k", port=8123)
+    (warning,) = exposure_warnings(settings, "0.0.0.0")
+    assert "http://127.0.0.1:8123" in warning and "MJRELAY_CDN_HOST" in warning
+    assert exposure_warnings(Settings(api_secret="k", allowed_hosts=("relay.example",)), "::") == []
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "[::1]"])
