@@ -191,7 +191,7 @@ def _set_enabled(account_id: str, enabled: bool) -> None:
 
 @account_cli.command("disable")
 def disable(account_id: str) -> None:
-    """Stop using an account (running tasks finish elsewhere or time out)."""
+    """Stop using an account: its queue moves to other accounts; running jobs end at once."""
     _set_enabled(account_id, False)
 
 

@@ -162,3 +162,57 @@ async def release_accounts(
 async def usable_account_count(conn: AsyncConnection) -> int:
     query = select(func.count()).where(accounts.c.enabled, accounts.c.health != "disabled")
     return int((await conn.execute(query)).scalar_one())
+
+
+# -- Hand-over of an account that left service (disabled by an operator or by its health).
+# Its work is handed over by whichever worker finds it first, under a short lease of its own, so
+# two workers never do it twice and a live owner (which still drives the account until its next
+# heartbeat) is never raced: only an account nobody holds is taken.
+_OUT_OF_SERVICE = "NOT (a.enabled AND a.health <> 'disabled')"
+_UNHELD = "(a.owner IS NULL OR a.lease_expires_at IS NULL OR a.lease_expires_at < now())"
+
+_TO_HAND_OVER = text(
+    f"""
+    SELECT a.id FROM accounts a
+    WHERE {_OUT_OF_SERVICE} AND {_UNHELD}
+      AND EXISTS (SELECT 1 FROM tasks t
+                  WHERE t.account_id = a.id
+                    AND t.status IN ('PENDING', 'STARTED', 'SUBMITTED', 'MODAL', 'RUNNING'))
+    ORDER BY a.id
+    """
+)
+
+
+async def accounts_to_hand_over(conn: AsyncConnection) -> list[str]:
+    """Out-of-service accounts nobody holds that still have tasks queued or in flight."""
+    return list((await conn.execute(_TO_HAND_OVER)).scalars())
+
+
+_CLAIM_FOR_HAND_OVER = text(
+    f"""
+    UPDATE accounts a
+    SET owner = :owner, fence = a.fence + 1,
+        lease_expires_at = now() + make_interval(secs => :ttl), updated_at = now()
+    WHERE a.id = (SELECT id FROM accounts a WHERE a.id = :account_id
+                  AND {_OUT_OF_SERVICE} AND {_UNHELD} FOR UPDATE SKIP LOCKED)
+    RETURNING a.*
+    """
+)
+
+
+async def claim_for_hand_over(
+    conn: AsyncConnection, account_id: str, owner: str, ttl_s: float
+) -> RowMapping | None:
+    """Hold an out-of-service account for its hand-over; the full row (token included)."""
+    params = {"account_id": account_id, "owner": owner, "ttl": ttl_s}
+    return (await conn.execute(_CLAIM_FOR_HAND_OVER, params)).mappings().one_or_none()
+
+
+async def release_lease(conn: AsyncConnection, account_id: str, owner: str, fence: int) -> bool:
+    """Give back one account held with this exact lease (a newer holder keeps it)."""
+    result = await conn.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id, accounts.c.owner == owner, accounts.c.fence == fence)
+        .values(owner=None, lease_expires_at=None)
+    )
+    return bool(result.rowcount)

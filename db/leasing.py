@@ -183,19 +183,70 @@ async def mark_submitting(
     return (await conn.execute(_MARK_SUBMITTING, params)).scalar_one_or_none()
 
 
-# -- expired_tasks: in-flight tasks of an account past its timeout (runner restarts included).
-_EXPIRED = text(
-    f"""
-    SELECT t.id FROM tasks t JOIN accounts a ON a.id = t.account_id
-    WHERE t.account_id = :account_id AND t.status IN ({_ACTIVE})
-      AND t.start_time < (extract(epoch FROM clock_timestamp()) * 1000)::bigint
-                         - a.task_timeout_s * 1000
+# -- overdue_tasks: the sweeper's scan (app/worker/sweeper.py). A task in STARTED / SUBMITTED /
+# RUNNING past its deadline (start + its account's timeout, or `default_timeout_s` when the
+# account is gone) by more than `grace_s` is stranded when nobody else will end it:
+#   - its account no longer exists, or
+#   - it is held under its account's current, live lease (its runner should have timed it out),
+#   - or it is past the deadline by more than `abandon_s` whatever else holds.
+# Tasks of a usable account that a new owner has not adopted yet are left to that owner's
+# recovery (it may find the result in the channel); a disabled account's to the hand-over.
+# The rows are locked (SKIP LOCKED): a runner writing one right now is skipped, not waited on,
+# and two sweeping workers never take the same row.
+_OVERDUE = text(
+    """
+    SELECT t.id, t.status, t.fence
+    FROM tasks t
+    LEFT JOIN accounts a ON a.id = t.account_id
+    CROSS JOIN LATERAL (
+        SELECT coalesce(t.start_time, t.submit_time,
+                        (extract(epoch FROM t.created_at) * 1000)::bigint)
+               + coalesce(a.task_timeout_s, :default_timeout_s) * 1000 AS deadline_ms,
+               (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms
+    ) d
+    WHERE t.status IN ('STARTED', 'SUBMITTED', 'RUNNING')
+      AND d.deadline_ms < d.now_ms - CAST(:grace_s AS double precision) * 1000
+      AND (a.id IS NULL
+           OR (t.leased_by = a.owner AND t.fence = a.fence AND a.lease_expires_at > now())
+           OR d.deadline_ms < d.now_ms - CAST(:abandon_s AS double precision) * 1000)
+    ORDER BY t.created_at
+    LIMIT :limit
+    FOR UPDATE OF t SKIP LOCKED
     """
 )
 
 
-async def expired_tasks(conn: AsyncConnection, account_id: str) -> list[str]:
-    return list((await conn.execute(_EXPIRED, {"account_id": account_id})).scalars())
+async def overdue_tasks(
+    conn: AsyncConnection,
+    *,
+    grace_s: float,
+    abandon_s: float,
+    default_timeout_s: int,
+    limit: int = 100,
+) -> list[RowMapping]:
+    """Stranded in-flight tasks (id, status, fence), locked until the caller's transaction ends."""
+    params = {
+        "grace_s": grace_s,
+        "abandon_s": abandon_s,
+        "default_timeout_s": default_timeout_s,
+        "limit": limit,
+    }
+    return list((await conn.execute(_OVERDUE, params)).mappings())
+
+
+# -- pinned_follow_ups: PENDING follow-ups pinned to an account; they can run nowhere else.
+_PINNED = text(
+    """
+    SELECT id FROM tasks
+    WHERE account_id = :account_id AND status = 'PENDING' AND parent_id IS NOT NULL
+    ORDER BY created_at
+    FOR UPDATE SKIP LOCKED
+    """
+)
+
+
+async def pinned_follow_ups(conn: AsyncConnection, account_id: str) -> list[str]:
+    return list((await conn.execute(_PINNED, {"account_id": account_id})).scalars())
 
 
 # -- stale_modal_tasks: tasks waiting for a client's modal input longer than allowed.

@@ -195,6 +195,13 @@ class DiscordRest:
             raise UnexpectedResponse(200, None, "GET /gateway returned no url", body)
         return url
 
+    async def get_current_user(self) -> dict[str, Any]:
+        """`GET /users/@me`: the account behind the token (a bad token answers 401)."""
+        body = (await self.request("GET", "/users/@me")).json()
+        if not isinstance(body, dict) or not body.get("id"):
+            raise UnexpectedResponse(200, None, "GET /users/@me returned no user", body)
+        return body
+
     async def get_command_index(
         self, *, guild_id: str | None = None, channel_id: str | None = None, refresh: bool = False
     ) -> CommandIndex:

@@ -16,7 +16,7 @@ from app.discord.commands import CommandIndex, UploadedAttachment
 from app.discord.constants import DEFAULT_API_BASE, TRUSTED_BOT_IDS
 from app.discord.events import BotEvent, GatewayEvent
 from app.discord.parse import parse_dispatch
-from app.discord.rest import DEFAULT_INPAINT_URL, UploadFile
+from app.discord.rest import DEFAULT_INPAINT_URL, DiscordRest, UploadFile
 from app.discord.session import DiscordSession
 from app.domain.images import sniff_image_type
 from app.logs import register_secret
@@ -88,5 +88,52 @@ async def open_link(
         gateway_url=account.get("gateway_url") or None,
         bot_ids=bot_ids,
     )
+    try:
+        # The token first, over REST: a bad one is a 401 here (the account gets disabled with
+        # that reason), not a gateway that keeps failing to connect.
+        await session.rest.get_current_user()
+    except BaseException:
+        await session.close()
+        raise
     async with session:
         yield SessionLink(session, bot_ids)
+
+
+class ChannelReader:
+    """REST only, for an account that no longer runs: its channel's messages, parsed."""
+
+    def __init__(
+        self, rest: DiscordRest, channel_id: str, bot_ids: Collection[str] = TRUSTED_BOT_IDS
+    ) -> None:
+        self._rest = rest
+        self._channel_id = channel_id
+        self._bot_ids = bot_ids
+
+    async def recent_messages(self, limit: int = 50) -> list[dict[str, Any]]:
+        return await self._rest.get_messages(self._channel_id, limit=limit)
+
+    def parse_message(self, message: dict[str, Any]) -> BotEvent:
+        return parse_dispatch("MESSAGE_CREATE", message, bot_ids=self._bot_ids)
+
+
+READER_TIMEOUT_S = 10.0  # a hand-over holds the account for one lease TTL: read within it
+
+
+@asynccontextmanager
+async def open_channel_reader(
+    account: Mapping[str, Any],
+    default_api_base: str,
+    bot_ids: Collection[str] = TRUSTED_BOT_IDS,
+) -> AsyncIterator[ChannelReader]:
+    """Read one account's channel with its token (never logged); no gateway; `bot_ids` only."""
+    token = str(account["token"])
+    register_secret(token)
+    rest = DiscordRest(
+        token,
+        api_base=account.get("api_base") or default_api_base,
+        timeout=READER_TIMEOUT_S,
+        max_attempts=2,
+        max_rate_limit_wait=READER_TIMEOUT_S,
+    )
+    async with rest:
+        yield ChannelReader(rest, str(account["channel_id"]), bot_ids)

@@ -16,12 +16,14 @@ import logging
 import math
 import os
 import socket
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.worker.restart_backoff import RestartBackoff
 from db import accounts as account_queries
 from db import workers as worker_queries
 from db.leasing import active_task_counts
@@ -47,14 +49,27 @@ RunnerFactory = Callable[[OwnedAccount], Coroutine[Any, Any, None]]
 
 class Ownership:
     def __init__(
-        self, engine: AsyncEngine, owner: str, ttl_s: float, start_runner: RunnerFactory
+        self,
+        engine: AsyncEngine,
+        owner: str,
+        ttl_s: float,
+        start_runner: RunnerFactory,
+        *,
+        backoff: RestartBackoff | None = None,
+        on_released: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine = engine
         self._owner = owner
         self._ttl_s = ttl_s
         self._start_runner = start_runner
+        self._backoff = backoff or RestartBackoff()
+        # Told when this worker let accounts go, so their hand-over need not wait a sweep.
+        self._on_released = on_released
+        self._clock = clock
         self._owned: dict[str, OwnedAccount] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
+        self._crashed: set[str] = set()  # runners that crashed and wait for their backoff
 
     @property
     def owned(self) -> dict[str, OwnedAccount]:
@@ -87,19 +102,29 @@ class Ownership:
         for account_id in lost:
             log.warning("account lease lost; stopping its runner", extra={"account": account_id})
             await self._drop(account_id)
+        if lost and self._on_released is not None:
+            self._on_released()
         self._restart_dead_runners()
         await self._claim_fair_share()
 
     def _restart_dead_runners(self) -> None:
         # A runner that returned stopped on purpose (account unusable): the next renewal drops
-        # the account. One that raised crashed: start it again on the same lease.
+        # the account. One that raised crashed: start it again on the same lease once its
+        # backoff allows (a runner failing at start must not reconnect every heartbeat).
+        now = self._clock()
         for account_id, runner in list(self._runners.items()):
-            if runner.done() and not runner.cancelled() and runner.exception() is not None:
+            if account_id not in self._crashed:
+                if not runner.done() or runner.cancelled() or runner.exception() is None:
+                    continue
+                self._crashed.add(account_id)
+                delay = self._backoff.crashed(account_id, now)
                 log.error(
-                    "account runner crashed; restarting",
+                    "account runner crashed; restarting in %.0f s",
+                    delay,
                     exc_info=runner.exception(),
                     extra={"account": account_id},
                 )
+            if self._backoff.may_start(account_id, now):
                 self._spawn(self._owned[account_id])
 
     async def _claim_fair_share(self) -> None:
@@ -126,12 +151,16 @@ class Ownership:
             await self._drop(excess)
 
     def _spawn(self, account: OwnedAccount) -> None:
+        self._crashed.discard(account.id)
+        self._backoff.started(account.id, self._clock())
         self._runners[account.id] = asyncio.create_task(
             self._start_runner(account), name=f"account-{account.id}"
         )
 
     async def _drop(self, account_id: str) -> None:
         self._owned.pop(account_id, None)
+        self._crashed.discard(account_id)
+        self._backoff.forget(account_id)
         runner = self._runners.pop(account_id, None)
         if runner is not None:
             runner.cancel()

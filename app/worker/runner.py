@@ -48,10 +48,10 @@ from app.discord.events import (
 )
 from app.domain.status import TIMEOUT_REASON, TaskStatus, is_final
 from app.domain.task import Task
-from app.worker import interactions
+from app.worker import handover, interactions
 from app.worker.link import DiscordLink
 from app.worker.ownership import OwnedAccount
-from app.worker.translate import Change, change_for_event, requeue_values
+from app.worker.translate import Change, change_for_event
 from app.worker.wakeup import Wakeup
 from db import accounts as account_queries
 from db import leasing
@@ -218,25 +218,10 @@ class AccountRunner:
     async def _hand_over(self, reason: str) -> None:
         """One transaction: account disabled, its queue unassigned, its in-flight work moved."""
         self._health = "disabled"
-        now_ms = int(self.clock() * 1000)
         async with self.engine.begin() as conn:
-            await account_queries.set_health(conn, self.account.id, "disabled", reason)
-            await leasing.unassign_queued(conn, self.account.id)
-            for row in await leasing.tasks_in_flight(conn, self.account.id):
-                if row["parent_id"] is not None:
-                    # A follow-up needs its parent's message, which only this account can press.
-                    values: dict[str, Any] = {
-                        "status": TaskStatus.FAILURE,
-                        "fail_reason": f"account unusable: {reason}",
-                        "finish_time": now_ms,
-                    }
-                    kind = "account_error"
-                else:
-                    values = requeue_values()
-                    kind = "requeued"
-                await taskstore.record_change(
-                    conn, row["id"], values, kind=kind, data={"reason": reason}
-                )
+            await handover.take_out_of_service(
+                conn, self.account.id, reason, int(self.clock() * 1000)
+            )
         for task_id in list(self.jobs):
             self._forget(task_id)
         log.warning("account disabled", extra={**self._log_extra, "reason": reason})

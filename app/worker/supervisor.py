@@ -1,7 +1,8 @@
 """The supervisor: configured accounts registered, accounts owned, one runner per owned account.
 
 Wiring only; the behaviour lives in `ownership` (who drives which account), `runner` (what an
-account does with its tasks) and `wakeup` (NOTIFY, with polling as the fallback).
+account does with its tasks), `sweeper` (no task is stranded: hand-over of disabled accounts,
+overdue tasks) and `wakeup` (NOTIFY, with polling as the fallback).
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
+from app.discord.errors import Unauthorized
 from app.logs import register_secret
-from app.worker.discord_link import open_link
+from app.worker import handover
+from app.worker.discord_link import open_channel_reader, open_link
 from app.worker.modal_expiry import run_modal_expiry
 from app.worker.ownership import OwnedAccount, Ownership
 from app.worker.retention import run_retention
 from app.worker.runner import AccountRunner
+from app.worker.sweeper import Sweeper
 from app.worker.wakeup import Listener, Wakeup
 from db import accounts as account_queries
 from db.tasks import TASKS_CHANNEL
@@ -50,15 +55,43 @@ class Supervisor:
         self.engine = engine
         self.worker_id = settings.worker_id or new_worker_id()
         self._wakeups: set[Wakeup] = set()
+        self.sweeper = Sweeper(
+            engine,
+            self.worker_id,
+            lease_ttl_s=settings.account_lease_ttl_s,
+            open_reader=lambda row: open_channel_reader(
+                row, settings.discord_api_base, settings.discord_bot_ids
+            ),
+        )
         self.ownership = Ownership(
-            engine, self.worker_id, settings.account_lease_ttl_s, self._run_account
+            engine,
+            self.worker_id,
+            settings.account_lease_ttl_s,
+            self._run_account,
+            on_released=self.sweeper.wake,
         )
 
     def _wake_all(self, channel: str) -> None:
         for wakeup in self._wakeups:
             wakeup.fire()
+        self.sweeper.wake()  # a new task may be a follow-up pinned to a disabled account
 
     async def _run_account(self, account: OwnedAccount) -> None:
+        try:
+            await self._drive_account(account)
+        except* Unauthorized as refused:
+            # A bad token found over REST (GET /users/@me, /gateway…) ends the account the way
+            # a gateway close 4004 does: disabled with the reason, its work handed over.
+            first = refused.exceptions[0]
+            detail = first.message if isinstance(first, Unauthorized) else str(first)
+            reason = f"Discord refused the token (HTTP 401 when connecting): {detail}"
+            async with self.engine.begin() as conn:
+                await handover.take_out_of_service(
+                    conn, account.id, reason, int(time.time() * 1000)
+                )
+            log.warning("account disabled", extra={"account": account.id, "reason": reason})
+
+    async def _drive_account(self, account: OwnedAccount) -> None:
         wakeup = Wakeup()
         self._wakeups.add(wakeup)
         try:
@@ -84,5 +117,6 @@ class Supervisor:
         async with asyncio.TaskGroup() as group:
             group.create_task(listener.run(stop))
             group.create_task(self.ownership.run(stop))
+            group.create_task(self.sweeper.run(stop))
             group.create_task(run_retention(self.engine, self.settings.retention_days, stop))
             group.create_task(run_modal_expiry(self.engine, self.settings.modal_timeout_s, stop))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.worker.ownership import OwnedAccount, Ownership
+from app.worker.restart_backoff import RestartBackoff
 from db import accounts as account_queries
 
 
@@ -92,7 +94,15 @@ async def test_disabled_account_is_dropped_and_not_claimed(engine: AsyncEngine) 
     await worker._stop_all()
 
 
-async def test_crashed_runner_is_restarted(engine: AsyncEngine) -> None:
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_crashed_runner_is_restarted_after_its_backoff(engine: AsyncEngine) -> None:
     await _accounts(engine, 1)
     starts: list[str] = []
 
@@ -102,10 +112,45 @@ async def test_crashed_runner_is_restarted(engine: AsyncEngine) -> None:
             raise RuntimeError("boom")
         await asyncio.Event().wait()
 
-    worker = Ownership(engine, "w", ttl_s=10, start_runner=flaky)
+    clock = FakeClock()
+    backoff = RestartBackoff(base_s=5, cap_s=60)
+    worker = Ownership(engine, "w", ttl_s=10, start_runner=flaky, backoff=backoff, clock=clock)
     await worker.tick()
     await asyncio.sleep(0.01)
+    await worker.tick()  # the crash is seen: its backoff starts
+    await asyncio.sleep(0.01)
+    assert starts == ["a0"]
+    clock.now += 5
     await worker.tick()
     await asyncio.sleep(0.01)
     assert starts == ["a0", "a0"]
     await worker._stop_all()
+
+
+async def test_runner_failing_at_start_restarts_no_faster_than_its_backoff(
+    engine: AsyncEngine,
+) -> None:
+    """Heartbeats every 1/3 s for 10 simulated minutes: starts follow 5, 10, 20… s, capped."""
+    await _accounts(engine, 1)
+    clock = FakeClock()
+    starts: list[float] = []
+
+    async def broken(account: OwnedAccount) -> None:
+        starts.append(clock.now)
+        raise RuntimeError("cannot connect")
+
+    backoff = RestartBackoff(base_s=5, cap_s=60, healthy_s=600)
+    worker = Ownership(engine, "w", ttl_s=1, start_runner=broken, backoff=backoff, clock=clock)
+    heartbeat = 1 / 3
+    await worker.tick()  # claims the account and starts its runner
+    for _ in range(int(600 / heartbeat)):  # the restart step of each later heartbeat
+        await asyncio.sleep(0)
+        clock.now += heartbeat
+        worker._restart_dead_runners()
+    await worker._stop_all()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    # Without a backoff it would start every heartbeat (1,800 times).
+    assert 10 <= len(starts) <= 16, starts
+    for n, gap in enumerate(gaps, start=1):
+        assert gap >= min(5 * 2 ** (n - 1), 60), (n, gaps)
+    assert max(gaps) <= 60 + 2 * heartbeat  # the cap holds
