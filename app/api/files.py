@@ -5,26 +5,36 @@ Discord's attachment links are signed and stop working after about a day. A task
 submitted to). The first request copies the file from Discord into `task_files` (role
 `result`); later requests are served from PostgreSQL, long after Discord's link has expired.
 The `token` is random per task, so result URLs cannot be guessed from task ids.
+
+The copy comes only from Discord's CDN (or the account's sandbox), through the SSRF guard
+(`result_sources.py`). What is served is judged by its bytes, never by the upstream header or
+the stored type: PNG/JPEG/WEBP/GIF and MP4/QuickTime/WebM are shown inline with their real type;
+anything else (HTML, SVG, …) is only ever a download (`application/octet-stream`, attachment).
+Always `X-Content-Type-Options: nosniff`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
+from typing import Any
 
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.dialects.common import media_extension
+from app.api.result_sources import ResultSources, download
+from app.discord.constants import DEFAULT_API_BASE
+from app.domain.media import media_extension_of, sniff_media_type
 from app.domain.task import Task
+from db import accounts as account_queries
 from db import tasks as q
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ARCHIVE_TIMEOUT_S = 30.0
 MAX_RESULT_BYTES = 200 * 1024 * 1024
+DOWNLOAD_TYPE = "application/octet-stream"
 _KINDS = ("image", "video")
 
 
@@ -32,45 +42,55 @@ def _not_found(message: str = "file not found") -> JSONResponse:
     return JSONResponse({"error": message}, status_code=404)
 
 
-async def download(url: str, timeout_s: float = DEFAULT_ARCHIVE_TIMEOUT_S) -> tuple[bytes, str]:
-    """Copy a result from the URL the bot's message carried (Discord's CDN, or the sandbox's)."""
-    async with (
-        asyncio.timeout(timeout_s),
-        httpx.AsyncClient(trust_env=False, follow_redirects=True) as client,
-        client.stream("GET", url) as response,
-    ):
-        response.raise_for_status()
-        chunks, size = [], 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > MAX_RESULT_BYTES:
-                raise ValueError("result file too large")
-            chunks.append(chunk)
-        content_type = response.headers.get("content-type", "application/octet-stream")
-        return b"".join(chunks), content_type.split(";")[0].strip()
+async def result_sources(conn: Any, task: Task, default_api_base: str) -> ResultSources:
+    """Discord's CDN, plus the sandbox (or proxy) the task's account talks to, if any."""
+    account = await account_queries.get_account(conn, task.account_id) if task.account_id else None
+    api_base = (account["api_base"] if account is not None else None) or default_api_base
+    return ResultSources.for_api_base(api_base)
 
 
-async def archive_result(engine: object, task: Task, kind: str) -> tuple[bytes, str] | None:
+async def archive_result(
+    engine: Any, task: Task, kind: str, *, default_api_base: str = DEFAULT_API_BASE
+) -> tuple[bytes, str] | None:
     """Store the task's `kind` result in `task_files` (idempotent); None when it has none."""
     url = task.image_url if kind == "image" else task.video_url
     if not url:
         return None
-    async with engine.connect() as conn:  # type: ignore[attr-defined]
+    async with engine.connect() as conn:
         stored = await q.get_task_file(conn, task.id, kind)
+        sources = await result_sources(conn, task, default_api_base)
     if stored is not None and stored["source"] == url:
         return bytes(stored["data"]), stored["content_type"]
-    data, content_type = await download(url)
-    async with engine.begin() as conn:  # type: ignore[attr-defined]
+    fetched = await download(
+        url, sources, max_bytes=MAX_RESULT_BYTES, timeout_s=DEFAULT_ARCHIVE_TIMEOUT_S
+    )
+    content_type = sniff_media_type(fetched.data) or DOWNLOAD_TYPE
+    async with engine.begin() as conn:
         await q.insert_task_file(
             conn,
             task_id=task.id,
             name=kind,
             role="result",
             content_type=content_type,
-            data=data,
+            data=fetched.data,
             source=url,
         )
-    return data, content_type
+    return fetched.data, content_type
+
+
+def file_response(data: bytes, task_id: str, kind: str) -> Response:
+    """The bytes with the type they really have; inline only for a real image or video."""
+    media_type = sniff_media_type(data)
+    if media_type is not None and media_type.startswith(f"{kind}/"):
+        disposition = f'inline; filename="{task_id}{media_extension_of(media_type)}"'
+    else:
+        media_type, disposition = DOWNLOAD_TYPE, f'attachment; filename="{task_id}.bin"'
+    headers = {
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Content-Disposition": disposition,
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, media_type=media_type, headers=headers)
 
 
 async def serve(request: Request) -> Response:
@@ -84,17 +104,12 @@ async def serve(request: Request) -> Response:
     expected = str(task.prop("_file_token", "")) if task is not None else ""
     if task is None or kind not in _KINDS or not hmac.compare_digest(token, expected):
         return _not_found()
+    api_base = request.app.state.settings.discord_api_base
     try:
-        found = await archive_result(engine, task, kind)
+        found = await archive_result(engine, task, kind, default_api_base=api_base)
     except (httpx.HTTPError, ValueError, TimeoutError) as exc:
         log.warning("could not copy the %s of task %s: %s", kind, task_id, exc)
         return JSONResponse({"error": f"the {kind} is not available: {exc}"}, status_code=502)
     if found is None:
         return _not_found(f"task {task_id} has no {kind}")
-    data, content_type = found
-    ext = media_extension(task.image_url if kind == "image" else task.video_url)
-    headers = {
-        "Cache-Control": "public, max-age=31536000, immutable",
-        "Content-Disposition": f'inline; filename="{task_id}{ext}"',
-    }
-    return Response(data, media_type=content_type, headers=headers)
+    return file_response(found[0], task_id, kind)

@@ -58,13 +58,17 @@ async def thumbnail(request: Request) -> Response:
     if stored is not None and stored["source"] == task.image_url:
         return _image(bytes(stored["data"]))
     try:
-        found = await archive_result(engine, task, "image")
+        api_base = request.app.state.settings.discord_api_base
+        found = await archive_result(engine, task, "image", default_api_base=api_base)
         if found is None:
             return JSONResponse({"error": "no image"}, status_code=404)
         small = await anyio.to_thread.run_sync(shrink, found[0])
     except (httpx.HTTPError, ValueError, TimeoutError, UnidentifiedImageError, OSError) as exc:
         log.warning("no thumbnail for task %s: %s", task_id, exc)
-        return RedirectResponse(file_path(task, "image") or task.image_url, 307)
+        path = file_path(task, "image")  # never the raw result URL: it may point anywhere
+        if path is None or not path.startswith("/files/"):
+            return JSONResponse({"error": "no image"}, status_code=404)
+        return RedirectResponse(path, 307)
     async with engine.begin() as conn:
         await q.insert_task_file(
             conn,

@@ -134,7 +134,10 @@ async def test_bad_image_urls_write_nothing(api, engine, server) -> None:
 
 
 async def test_result_files_outlive_discord_links(api, engine, server, png) -> None:
-    async with api(cdn_host="https://img.example.com") as client:
+    # The local server stands in for Discord (as the sandbox does): its origin may serve results.
+    async with api(
+        cdn_host="https://img.example.com", discord_api_base=f"{server.base}/api/v9"
+    ) as client:
         task_id = body(await client.post("/novicezk/mj/submit/imagine", json={"prompt": "cat"}))[
             "result"
         ]
@@ -164,7 +167,7 @@ async def test_result_files_outlive_discord_links(api, engine, server, png) -> N
 
 
 async def test_result_file_unavailable_is_502(api, engine, server) -> None:
-    async with api() as client:
+    async with api(discord_api_base=f"{server.base}/api/v9") as client:
         task_id = body(await client.post("/novicezk/mj/submit/imagine", json={"prompt": "cat"}))[
             "result"
         ]
