@@ -1,0 +1,87 @@
+"""What a hand-over finds in a disabled account's channel (pure): results, not guesses."""
+
+from __future__ import annotations
+
+from app.discord.events import (
+    AccountError,
+    AccountErrorKind,
+    JobFinished,
+    JobProgress,
+    MessageMeta,
+    TaskError,
+    TaskErrorKind,
+)
+from app.domain.task import Task
+from app.worker.handover import results_in_channel, why_out_of_service
+
+NOW = 1_700_000_000_000
+
+
+def _task(task_id: str, prompt: str, nonce: str | None, **kw: object) -> Task:
+    return Task(
+        id=task_id, dialect="novicezk", action="IMAGINE", status="SUBMITTED",
+        prompt=prompt, nonce=nonce, start_time=NOW - 60_000, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _meta(message_id: str, **kw: object) -> MessageMeta:
+    return MessageMeta(message_id=message_id, **kw)  # type: ignore[arg-type]
+
+
+def test_a_finished_job_is_found_through_its_progress_message() -> None:
+    fox = _task("1", "a red fox", "900001")
+    owl = _task("2", "a grey owl", "900002")
+    events = [
+        JobProgress(meta=_meta("501", nonce="900001"), percent=0, job_hash="hash-fox"),
+        JobProgress(meta=_meta("502", nonce="900002"), percent=0, job_hash="hash-owl"),
+        JobProgress(meta=_meta("501"), percent=46, job_hash="hash-fox"),
+        # The result is a new message: tied back by the job hash learnt from the progress.
+        JobFinished(
+            meta=_meta("601"),
+            prompt="a red fox --v 6",
+            image_url="http://cdn/fox.png",
+            job_hash="hash-fox",
+        ),  # fmt: skip
+    ]
+    found = results_in_channel([fox, owl], events, NOW)
+    assert set(found) == {"1"}  # the owl is still running: no result, nothing made up
+    change = found["1"]
+    assert change.status == "SUCCESS" and change.kind == "finished"
+    assert change.values["image_url"] == "http://cdn/fox.png"
+    assert change.values["message_hash"] == "hash-fox"
+
+
+def test_a_bot_error_is_a_result_but_an_account_error_is_not() -> None:
+    banned = _task("1", "something forbidden", "900011")
+    stuck = _task("2", "a quiet valley", "900012")
+    events = [
+        TaskError(
+            meta=_meta("701", nonce="900011"),
+            kind=TaskErrorKind.BANNED_PROMPT,
+            title="Banned prompt",
+            reason="Banned prompt detected",
+        ),  # fmt: skip
+        AccountError(
+            meta=_meta("702", nonce="900012"),
+            kind=AccountErrorKind.PENDING_MODERATION,
+            title="Pending mod",
+            reason="pending moderation",
+        ),  # fmt: skip
+    ]
+    found = results_in_channel([banned, stuck], events, NOW)
+    assert set(found) == {"1"}
+    assert found["1"].status == "FAILURE"
+    assert found["1"].values["fail_reason"] == "Banned prompt detected"
+
+
+def test_a_task_never_sent_is_not_matched_by_prompt() -> None:
+    unsent = _task("1", "a red fox", None)
+    events = [JobFinished(meta=_meta("801"), prompt="a red fox", image_url="http://cdn/x.png")]
+    assert results_in_channel([unsent], events, NOW) == {}
+
+
+def test_the_reason_names_the_account_and_why() -> None:
+    row = {"id": "acct-9", "enabled": False, "health": "ok", "health_reason": None}
+    assert why_out_of_service(row) == "account acct-9 was disabled by an operator"
+    row = {"id": "acct-9", "enabled": True, "health": "disabled", "health_reason": "4004"}
+    assert why_out_of_service(row) == "account acct-9 was disabled: 4004"
