@@ -41,7 +41,7 @@ def test_a_finished_job_is_found_through_its_progress_message() -> None:
             prompt="a red fox --v 6",
             image_url="http://cdn/fox.png",
             job_hash="hash-fox",
-        ),  # fmt: skip
+        ),
     ]
     found = results_in_channel([fox, owl], events, NOW)
     assert set(found) == {"1"}  # the owl is still running: no result, nothing made up
@@ -60,13 +60,13 @@ def test_a_bot_error_is_a_result_but_an_account_error_is_not() -> None:
             kind=TaskErrorKind.BANNED_PROMPT,
             title="Banned prompt",
             reason="Banned prompt detected",
-        ),  # fmt: skip
+        ),
         AccountError(
             meta=_meta("702", nonce="900012"),
             kind=AccountErrorKind.PENDING_MODERATION,
             title="Pending mod",
             reason="pending moderation",
-        ),  # fmt: skip
+        ),
     ]
     found = results_in_channel([banned, stuck], events, NOW)
     assert set(found) == {"1"}
