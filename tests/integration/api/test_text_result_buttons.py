@@ -109,6 +109,30 @@ async def test_describe_buttons_everywhere_and_picreader_imagines(
         assert done["data"]["status"] == "FINISHED", done
         assert done["data"]["imageUrl"] and done["data"]["finalPrompt"] == prompts[1]
 
+        # The dashboard presses PicReader::3 with the prompt it offers.
+        pressed = await client.post(
+            f"/dashboard/tasks/{described['id']}/press",
+            data={"custom_id": "MJ::Job::PicReader::3", "prompt": prompts[2]},
+            headers={"origin": base},
+        )
+        assert pressed.status_code == 303, pressed.text
+        child_id = pressed.headers["location"].rsplit("/", 1)[-1]
+        assert child_id != described["id"]
+        child, _ = await poll(client, f"/mj/task/{child_id}/fetch", nz_done)
+        assert child["status"] == "SUCCESS" and child["imageUrl"], child
+
+        # Retry describes the same image again: a new result with the same buttons.
+        reply = body(
+            await client.post(
+                "/mj/submit/action",
+                json={"taskId": described["id"], "customId": "MJ::Picread::Retry"},
+            )
+        )
+        assert reply["code"] == 1, reply
+        again, _ = await poll(client, f"/mj/task/{reply['result']}/fetch", nz_done)
+        assert again["status"] == "SUCCESS", again["failReason"]
+        assert [b["customId"] for b in again["buttons"]] == DESCRIBE_IDS
+
 
 async def test_shorten_buttons_everywhere_and_prompt_analyzer_imagines(
     database_url, engine, sandbox
