@@ -98,7 +98,9 @@ def _is_form(request: Request) -> bool:
     return content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
-async def _parse_form(request: Request, limit: int, *, max_files: int, max_part: int) -> FormData:
+async def read_form_data(
+    request: Request, limit: int, *, max_files: int, max_part: int
+) -> FormData:
     """A urlencoded or multipart form, read through `capped_stream`: at most `limit` bytes in
     all, MAX_FORM_FIELDS fields, `max_files` files and `max_part` bytes per field."""
     content_type = request.headers.get("content-type", "").lower()
@@ -129,7 +131,7 @@ async def read_form(request: Request, limit: int) -> dict[str, Any]:
     """A form as a dict: `images[]=a&images[]=b` -> {"images": [a, b]}, `data[k]=v` -> dict.
 
     Files are not taken (webman sends URLs and base64 text, never uploads)."""
-    form = await _parse_form(request, limit, max_files=0, max_part=limit)
+    form = await read_form_data(request, limit, max_files=0, max_part=limit)
     out: dict[str, Any] = {}
     for key, value in form.multi_items():
         match = _INDEXED.match(key)
@@ -173,7 +175,7 @@ async def read_upload(
     """
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise _invalid("request must be multipart/form-data with a file field")
-    form = await _parse_form(request, limit, max_files=1, max_part=64 * 1024)
+    form = await read_form_data(request, limit, max_files=1, max_part=64 * 1024)
     try:
         fields = {k: v for k, v in form.multi_items() if not isinstance(v, UploadFile)}
         upload = form.get("file")

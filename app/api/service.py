@@ -104,6 +104,12 @@ class TaskService:
     # ------------------------------------------------------------------------------ helpers
 
     def check_prompt(self, prompt: str | None) -> None:
+        """Length, then banned words. The dialects refuse a long prompt first in their own
+        words; this also holds for callers without a dialect (the dashboard)."""
+        if prompt and len(prompt) > self.limits.prompt_chars:
+            raise CommandError(
+                ErrorKind.INVALID, f"prompt is longer than {self.limits.prompt_chars} characters"
+            )
         word = self.banned.current().find(prompt)
         if word:
             raise CommandError(

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from app import taskstore
+from app.api.bodies import read_form_data
 from app.api.endpoint import origin_of, service_of
 from app.dashboard import auth, pages
 from app.dialects import DIALECTS
@@ -110,7 +111,13 @@ def _command(form: FormData, images: list[InputImage]) -> CreateTask:
 async def submit(request: Request) -> Response:
     """A new task from the submit form (multipart: kind, prompt, images, dimensions)."""
     service = service_of(request)
-    form = await request.form(max_files=MAX_IMAGES + 1, max_fields=20)
+    try:  # at most MAX_IMAGES images and the small fields: nothing unbounded spooled to disk
+        limits = service.limits
+        form = await read_form_data(
+            request, limits.upload_body(MAX_IMAGES + 1), max_files=MAX_IMAGES + 1, max_part=65536
+        )
+    except CommandError as exc:
+        return await pages.tasks_page_response(request, form={}, error=str(exc))
     shown = {k: _text(form, k) for k in ("kind", "prompt", "dimensions")}
     try:
         command = _command(form, await _images(form, service.max_image_bytes))

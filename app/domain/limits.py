@@ -39,9 +39,9 @@ class InputLimits:
         """The largest body of a route that takes up to `images` base64 images."""
         return self.body_bytes + images * encoded_size(self.image_bytes)
 
-    def upload_body(self) -> int:
-        """The largest multipart body carrying one image file (raw bytes, not base64)."""
-        return self.body_bytes + self.image_bytes
+    def upload_body(self, files: int = 1) -> int:
+        """The largest multipart body carrying `files` image files (raw bytes, not base64)."""
+        return self.body_bytes + files * self.image_bytes
 
 
 DEFAULT_LIMITS = InputLimits()
