@@ -89,11 +89,17 @@ def use_folder_lock(pgdata: Path) -> None:
     _pgserver().PostgresServer._lock = fasteners.InterProcessLock(pgdata.parent / "pgdata.lock")
 
 
-def _alive(pid: int) -> bool:
+def _holds(pid: int) -> bool:
+    """Is `pid` a live process that can be a holder? Holders are Python programs (pgserver is a
+    Python library); a PID the system gave to some other program since is not one."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        names = [process.name(), *process.cmdline()[:2]]
     except psutil.Error:
         return False
+    return any("python" in n.lower() or "mjrelay" in n.lower() for n in names)
 
 
 def forget_dead_holders(pgdata: Path) -> list[int]:
@@ -111,7 +117,7 @@ def forget_dead_holders(pgdata: Path) -> list[int]:
         unreadable = not isinstance(pids, list)
         if not isinstance(pids, list):
             pids = []  # nobody alive can be counted on it
-        alive = [p for p in pids if isinstance(p, int) and (p == os.getpid() or _alive(p))]
+        alive = [p for p in pids if isinstance(p, int) and (p == os.getpid() or _holds(p))]
         gone = [p for p in pids if p not in alive]
         if unreadable or alive != pids:
             handles.write_text(json.dumps(alive))

@@ -32,11 +32,29 @@ def test_dead_holders_are_dropped_and_live_ones_kept(tmp_path: Path) -> None:
     pgdata = tmp_path / "pgdata"
     pgdata.mkdir()
     use_folder_lock(pgdata)
-    dead, alive = _dead_pid(), os.getppid()
-    (pgdata / ".handle_pids.json").write_text(json.dumps([dead, alive, os.getpid()]))
-    assert forget_dead_holders(pgdata) == [dead]
-    assert json.loads((pgdata / ".handle_pids.json").read_text()) == [alive, os.getpid()]
-    assert forget_dead_holders(pgdata) == []
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        dead, alive = _dead_pid(), holder.pid
+        (pgdata / ".handle_pids.json").write_text(json.dumps([dead, alive, os.getpid()]))
+        assert forget_dead_holders(pgdata) == [dead]
+        assert json.loads((pgdata / ".handle_pids.json").read_text()) == [alive, os.getpid()]
+        assert forget_dead_holders(pgdata) == []
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_reused_pid_of_another_program_is_not_a_holder(tmp_path: Path) -> None:
+    pgdata = tmp_path / "pgdata"
+    pgdata.mkdir()
+    use_folder_lock(pgdata)
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        (pgdata / ".handle_pids.json").write_text(json.dumps([other.pid, os.getpid()]))
+        assert forget_dead_holders(pgdata) == [other.pid]
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_no_list_or_an_unreadable_one(tmp_path: Path) -> None:
