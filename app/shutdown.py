@@ -1,4 +1,4 @@
-"""Bounded shutdown of the long-running commands (`up`, `web`, `worker`).
+"""Bounded shutdown of the long-running commands (`up`, `web`, `worker`, `sandbox`).
 
 The first SIGINT or SIGTERM sets every watched stop event, so the web server and the worker wind
 down in order, and starts a watchdog: whatever still runs after the grace period (a sandbox image
@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 DEFAULT_GRACE_S = 10.0
 EXIT_TOO_SLOW = 1  # the grace period ran out
 EXIT_INTERRUPTED = 130  # a second Ctrl-C (128 + SIGINT)
-# How long a forced exit waits for the cleanups. Releasing the embedded PostgreSQL takes a global
-# lock and then waits for `pg_ctl stop`; once pg_ctl runs, the server stops even if we are gone.
+# How long a forced exit waits for the cleanups. Releasing the embedded PostgreSQL takes its data
+# folder's lock, then waits for `pg_ctl stop`; once pg_ctl runs, the server stops even without us.
 CLEANUP_BOUND_S = 5.0
 CLEANUP_BOUND_NOW_S = 2.0  # after a second Ctrl-C: the person wants out
 
