@@ -39,6 +39,14 @@ def presents_operator_secret(request: Request, settings: Settings) -> bool:
     return any(secret_matches(presented, s) for s in operator_secrets(settings))
 
 
+def anonymous_on_protected(request: Request, settings: Settings, dialect: str) -> bool:
+    """A client of a dialect whose check is off (`MJRELAY_<DIALECT>_API_SECRET=`) on a server
+    that has secrets, sending none of them: it may read only tasks submitted the same way."""
+    if settings.api_secret_for(dialect) or not is_protected(settings):
+        return False
+    return not presents_operator_secret(request, settings)
+
+
 def is_loopback(host: str) -> bool:
     name = host.strip("[]").lower()
     if name == "localhost":

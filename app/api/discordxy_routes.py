@@ -47,9 +47,10 @@ async def change(request: Request, svc: TaskService) -> bytes:
 async def _status(svc: TaskService, task_id: str, *, by_nonce: bool = False) -> bytes:
     async with svc.engine.connect() as conn:
         row = await (q.get_task_by_id_or_nonce if by_nonce else q.get_task)(conn, task_id)
-    if row is None:
+    task = svc.visible(Task.from_row(row)) if row is not None else None
+    if task is None:
         raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {task_id} does not exist")
-    return dx.task_bytes(Task.from_row(row))
+    return dx.task_bytes(task)
 
 
 @ep

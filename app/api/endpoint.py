@@ -16,6 +16,7 @@ from types import ModuleType
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.api.access import anonymous_on_protected
 from app.api.auth import is_authorized
 from app.api.bodies import body_left_unread
 from app.api.origin import public_origin
@@ -91,7 +92,10 @@ def endpoint(dialect: str, *, auth: bool = True) -> Callable[[Handler], Endpoint
                     request, settings_of(request).api_secret_for(dialect)
                 ):
                     raise CommandError(ErrorKind.UNAUTHORIZED, "invalid or missing API secret")
-                result = await handler(request, service_of(request))
+                service = service_of(request)
+                if anonymous_on_protected(request, settings_of(request), dialect):
+                    service = service.for_anonymous()
+                result = await handler(request, service)
             except CommandError as err:
                 return closing(request, error_response(dialect, err))
             except Exception:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from app import taskstore
 from app.api.bodies import read_json
 from app.api.endpoint import endpoint, origin_of
 from app.api.service import TaskService
@@ -84,7 +83,7 @@ async def submit_modal(request: Request, svc: TaskService) -> bytes:
 
 
 async def _task(svc: TaskService, task_id: str) -> Task:
-    task = await taskstore.get_task(svc.engine, task_id)
+    task = await svc.get_task(task_id)
     if task is None:
         raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {task_id} does not exist")
     return task
@@ -115,22 +114,23 @@ async def task_image_seed(request: Request, svc: TaskService) -> bytes:
     return nz.submit_body(nz.CODE_SUCCESS, "成功", str(seed))
 
 
-def _tasks_bytes(rows: list) -> bytes:
-    return dumps([nz.render_task(Task.from_row(row)) for row in rows])
+def _tasks_bytes(svc: TaskService, rows: list) -> bytes:
+    visible = svc.visible_tasks(Task.from_row(row) for row in rows)
+    return dumps([nz.render_task(task) for task in visible])
 
 
 @ep
 async def task_list(request: Request, svc: TaskService) -> bytes:
     """The newest 100 tasks."""
     async with svc.engine.connect() as conn:
-        return _tasks_bytes(await q.list_recent_tasks(conn, 100))
+        return _tasks_bytes(svc, await q.list_recent_tasks(conn, 100))
 
 
 @ep
 async def task_queue(request: Request, svc: TaskService) -> bytes:
     """Tasks waiting for an account, oldest first."""
     async with svc.engine.connect() as conn:
-        return _tasks_bytes(await q.list_queued_tasks(conn, 100))
+        return _tasks_bytes(svc, await q.list_queued_tasks(conn, 100))
 
 
 @ep
@@ -138,7 +138,7 @@ async def task_list_by_condition(request: Request, svc: TaskService) -> bytes:
     """`{"ids": [...]}` (strings or numbers) -> those tasks; unknown ids skipped."""
     ids = nz.parse_ids(await _body(request, svc))
     async with svc.engine.connect() as conn:
-        return _tasks_bytes(await q.get_tasks(conn, ids))
+        return _tasks_bytes(svc, await q.get_tasks(conn, ids))
 
 
 @ep

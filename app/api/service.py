@@ -6,7 +6,9 @@ and writes through `app.taskstore` in one transaction, so a refused request leav
 
 from __future__ import annotations
 
+import copy
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,9 @@ from app.taskstore import StoredFile
 from db.admission import QueueState, queue_state
 from db.tasks import storable
 
+# Set on tasks submitted anonymously through a dialect whose secret check is off while the
+# server has secrets: such a client reads only tasks like it (app/api/access.py).
+ANONYMOUS = "_anonymous"
 # Where a MODAL task keeps its parent's account until the client's input arrives.
 PINNED_ACCOUNT = "_accountId"
 GRID_ACTIONS = frozenset({Action.UPSCALE, Action.VARIATION, Action.REROLL})
@@ -82,6 +87,9 @@ class BannedWordSource:
 
 
 class TaskService:
+    # True for a client without a secret on a server that has some: it sees only anonymous tasks.
+    anonymous = False
+
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
@@ -96,6 +104,24 @@ class TaskService:
             client_data_bytes=settings.client_data_max_bytes,
             body_bytes=settings.body_max_bytes,
         )
+
+    def for_anonymous(self) -> TaskService:
+        """This service as seen by a client without a secret (shares caches and fetcher)."""
+        view = copy.copy(self)
+        view.anonymous = True
+        return view
+
+    def visible(self, task: Task | None) -> Task | None:
+        """`task` if this client may read it, else None (reads as "no such task")."""
+        if task is None or (self.anonymous and task.prop(ANONYMOUS) is not True):
+            return None
+        return task
+
+    def visible_tasks(self, tasks: Iterable[Task]) -> list[Task]:
+        return [t for t in tasks if self.visible(t) is not None]
+
+    async def get_task(self, task_id: str) -> Task | None:
+        return self.visible(await taskstore.get_task(self.engine, task_id))
 
     @property
     def max_image_bytes(self) -> int:
@@ -117,7 +143,12 @@ class TaskService:
             )
 
     def _properties(self, origin: str, extra: dict[str, Any]) -> dict[str, Any]:
-        props = {"_origin": self.settings.cdn_host or origin, "_file_token": secrets.token_hex(8)}
+        props: dict[str, Any] = {
+            "_origin": self.settings.cdn_host or origin,
+            "_file_token": secrets.token_hex(8),
+        }
+        if self.anonymous:
+            props[ANONYMOUS] = True
         return {**props, **{k: v for k, v in extra.items() if v is not None}}
 
     async def _images(self, images: list[Any]) -> list[InputImage]:
@@ -197,7 +228,7 @@ class TaskService:
         return self._with_queue_position(created, state)
 
     async def _parent(self, parent_id: str) -> Task:
-        parent = await taskstore.get_task(self.engine, parent_id)
+        parent = await self.get_task(parent_id)
         if parent is None:
             raise CommandError(ErrorKind.PARENT_NOT_FOUND, f"task {parent_id} does not exist")
         if parent.status != TaskStatus.SUCCESS:
@@ -284,7 +315,7 @@ class TaskService:
         return created if state is None else self._with_queue_position(created, state)
 
     async def submit_modal(self, cmd: SubmitModal) -> Task:
-        task = await taskstore.get_task(self.engine, cmd.task_id)
+        task = await self.get_task(cmd.task_id)
         if task is None:
             raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {cmd.task_id} does not exist")
         if task.status != TaskStatus.MODAL:
@@ -321,7 +352,7 @@ class TaskService:
         return changed
 
     async def cancel(self, cmd: CancelTask) -> Task:
-        task = await taskstore.get_task(self.engine, cmd.task_id)
+        task = await self.get_task(cmd.task_id)
         if task is None:
             raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {cmd.task_id} does not exist")
         if is_final(task.status):

@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from app import taskstore
 from app.api.auth import is_authorized
 from app.api.bodies import read_webman
 from app.api.endpoint import endpoint, json_response, origin_of, settings_of
@@ -46,7 +45,7 @@ async def describe(request: Request, svc: TaskService) -> bytes:
 
 async def fetch(request: Request, svc: TaskService) -> bytes:
     task_id = request.query_params.get("taskId", "").strip()
-    task = await taskstore.get_task(svc.engine, task_id) if task_id else None
+    task = await svc.get_task(task_id) if task_id else None
     if task is None:
         return wm.fetch_not_found()
     return wm.fetch_body(task)
