@@ -35,6 +35,10 @@ async def login(request: Request) -> Response:
     settings = request.app.state.settings
     if not auth.login_required(settings):
         return RedirectResponse(target, 303)
+    if not auth.same_origin(request):
+        # Refused unchecked and uncounted: another site must not lock the admin out.
+        context = {"next": target, "page": "login", "error": "Sign in from this page."}
+        return render(request, "login.html", context, 403)
     client = _client(request)
     engine = request.app.state.engine
     async with engine.connect() as conn:
@@ -50,9 +54,7 @@ async def login(request: Request) -> Response:
         limited.headers["Retry-After"] = str(LOGIN_WINDOW_S)
         return limited
     presented = form.get("secret")
-    if not auth.same_origin(request) or not auth.valid_login(
-        settings, presented if isinstance(presented, str) else None
-    ):
+    if not auth.valid_login(settings, presented if isinstance(presented, str) else None):
         async with engine.begin() as conn:
             await q.add_failure(conn, client, LOGIN_WINDOW_S)
         log.warning("dashboard sign-in refused", extra={"client": client})

@@ -156,3 +156,15 @@ async def test_session_cookie_is_secure_behind_a_tls_proxy(
     assert reply.status_code == 303
     cookie = reply.headers["set-cookie"]
     assert ("; secure" in cookie.lower()) is secure
+
+
+async def test_cross_site_sign_in_posts_are_refused_and_not_counted(database_url: str) -> None:
+    """Another site cannot lock the admin out by making their browser post wrong secrets."""
+    cross_site = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
+    async with _client(database_url, "10.0.0.10", admin_secret=SECRET) as client:
+        for _ in range(login.LOGIN_MAX_FAILURES + 2):
+            reply = await client.post(
+                "/dashboard/login", data={"secret": SECRET, "next": "/"}, headers=cross_site
+            )
+            assert reply.status_code == 403 and auth.COOKIE not in reply.cookies
+        assert (await _sign_in(client, SECRET)).status_code == 303
