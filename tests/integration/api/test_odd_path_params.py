@@ -120,3 +120,21 @@ async def test_odd_ids_in_queries_and_bodies_are_refused(
             reply = await client.request(method, url, json=body)
     assert reply.status_code < 500, reply.text
     assert not any(marker in reply.text for marker in INTERNAL_MARKERS), reply.text
+
+
+@pytest.mark.parametrize(
+    "url", ["/mj/task/list", "/mj/status?taskId=1", "/task/fetch?taskId=1", "/events", "/dashboard"]
+)
+async def test_non_ascii_secrets_and_cookies_are_refused_not_crashed(
+    database_url: str, url: str
+) -> None:
+    app = create_app(Settings(api_secret=SECRET), database_url)
+    odd = "tâche-💥".encode()
+    headers = [(b"mj-api-secret", odd), (b"authorization", b"Bearer " + odd)]
+    headers.append((b"cookie", b"mjrelay_session=" + odd + b"." + odd))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            reply = await client.get(url, headers=headers)
+    assert reply.status_code < 500
+    assert _refused(reply) or reply.status_code == 303, (reply.status_code, reply.text)
