@@ -7,12 +7,20 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.domain.limits import DISCORD_PROMPT_MAX_CHARS
+
 Schema = dict[str, Any]
 
 _STR: Schema = {"type": "string"}
 _URL: Schema = {"type": "string", "format": "uri"}
 _DATA_URL: Schema = {"type": "string", "description": "data:image/png;base64,…"}
 _JSON: Schema = {"description": "JSON reply in the dialect's envelope", "content": {}}
+_TOO_LARGE: Schema = {
+    "description": 'body over the route\'s limit (docs/api.md "Limits"); webman answers 200',
+    "content": {},
+}
+# The default limit (MJRELAY_PROMPT_MAX_CHARS may lower it): Discord's own for a command option.
+_PROMPT: Schema = {"type": "string", "maxLength": DISCORD_PROMPT_MAX_CHARS}
 
 
 def _obj(required: list[str] | None = None, **props: Schema) -> Schema:
@@ -35,6 +43,7 @@ def _op(summary: str, tag: str, body: Schema | None = None, **extra: Any) -> dic
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {"200": _JSON}}
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["responses"] = {**op["responses"], "413": _TOO_LARGE}
     op.update(extra)
     return op
 
@@ -57,7 +66,7 @@ def _novicezk() -> dict[str, dict[str, Any]]:
                 tag,
                 _obj(
                     ["prompt"],
-                    prompt=_STR,
+                    prompt=_PROMPT,
                     base64Array={"type": "array", "items": _DATA_URL},
                     base64=_DATA_URL,
                     **_NZ_COMMON,
@@ -96,7 +105,7 @@ def _novicezk() -> dict[str, dict[str, Any]]:
             )
         },
         "/mj/submit/shorten": {
-            "post": _op("Shorten (plus)", tag, _obj(["prompt"], prompt=_STR, **_NZ_COMMON))
+            "post": _op("Shorten (plus)", tag, _obj(["prompt"], prompt=_PROMPT, **_NZ_COMMON))
         },
         "/mj/submit/action": {
             "post": _op(
@@ -109,7 +118,7 @@ def _novicezk() -> dict[str, dict[str, Any]]:
             "post": _op(
                 "Modal input (plus)",
                 tag,
-                _obj(["taskId"], taskId=_STR, prompt=_STR, maskBase64=_DATA_URL),
+                _obj(["taskId"], taskId=_STR, prompt=_PROMPT, maskBase64=_DATA_URL),
             )
         },
         "/mj/task/list": {"get": _op("Newest 100 tasks", tag)},
@@ -130,7 +139,7 @@ def _novicezk() -> dict[str, dict[str, Any]]:
 
 def _discordxy() -> dict[str, dict[str, Any]]:
     tag = "discordxy"
-    imagine = _op("Imagine (Discordxy)", tag, _obj(["prompt"], prompt=_STR, notifyUrl=_URL))
+    imagine = _op("Imagine (Discordxy)", tag, _obj(["prompt"], prompt=_PROMPT, notifyUrl=_URL))
     change = _op(
         "U1–U4, V1–V4, Reroll, Upscale/Vary/Zoom/Pan (Discordxy)",
         tag,
@@ -147,13 +156,14 @@ def _discordxy() -> dict[str, dict[str, Any]]:
         "required": True,
         "content": {"multipart/form-data": {"schema": upload}},
     }
+    animate["responses"] = {**animate["responses"], "413": _TOO_LARGE}
     return {
         "/mj/imagine": {"post": imagine},
         "/mj/change": {"post": change},
         "/mj/status": {"get": status},
         "/mj/submit/status": {"get": status},
         "/client/online": {"get": _op("Accounts online", tag)},
-        "/pika/create": {"post": _op("Pika /create", tag, _obj(["prompt"], prompt=_STR))},
+        "/pika/create": {"post": _op("Pika /create", tag, _obj(["prompt"], prompt=_PROMPT))},
         "/pika/animate": {"post": animate},
         "/pika/status": {"get": _op("Pika status", tag, parameters=_query("nonce"))},
         "/mj/submit/imagine": {"post": imagine},
@@ -168,7 +178,9 @@ def _webman(prefix: str) -> dict[str, dict[str, Any]]:
     return {
         f"{base}/image/imagine": {
             "post": _op(
-                "Imagine (webman)", tag, _obj(["prompt"], prompt=_STR, images=images, **_WM_COMMON)
+                "Imagine (webman)",
+                tag,
+                _obj(["prompt"], prompt=_PROMPT, images=images, **_WM_COMMON),
             )
         },
         f"{base}/image/action": {
@@ -179,7 +191,7 @@ def _webman(prefix: str) -> dict[str, dict[str, Any]]:
                     ["taskId", "customId"],
                     taskId=_STR,
                     customId=_STR,
-                    prompt=_STR,
+                    prompt=_PROMPT,
                     mask=_STR,
                     **_WM_COMMON,
                 ),
