@@ -119,8 +119,7 @@ def _family(path: str) -> str:
     return "other"
 
 
-async def http_error(request: Request, exc: Exception) -> Response:
-    """404 / 405 (and other HTTP errors) as JSON in the family of the path."""
+def _http_error_body(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     family = _family(request.url.path)
     if family == "webman" and status in (404, 405):
@@ -133,6 +132,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return json_response(webman.dumps(body), status)
     headers = getattr(exc, "headers", None)
     return JSONResponse({"error": str(message)}, status_code=status, headers=headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """404 / 405 (and other HTTP errors) as JSON in the family of the path; a body sent to a
+    path that takes none is not read, and the connection ends with the answer."""
+    return closing(request, _http_error_body(request, exc))
 
 
 EXCEPTION_HANDLERS = {404: http_error, 405: http_error}

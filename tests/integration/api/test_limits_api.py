@@ -64,6 +64,15 @@ async def test_a_client_without_the_secret_is_refused_before_its_body_is_read(ap
                 assert (response.status_code, reply["code"]) == (401, 401), path
 
 
+async def test_a_body_sent_to_an_unknown_path_is_not_read(api) -> None:
+    async with api() as client:
+        for method, path in (("POST", "/mj/nothing"), ("POST", "/nothing"), ("PUT", "/mj/imagine")):
+            stream = Counted(8 * 1024 * KIB)
+            response = await client.request(method, path, content=stream)
+            assert response.status_code in (404, 405), path
+            assert stream.read == 0 and response.headers["connection"] == "close", path
+
+
 async def test_auto_dialect_refusal_speaks_to_both_dialects(api, engine) -> None:
     async with api(api_secret="s3cret") as client, no_writes(engine):
         response = await client.post("/mj/submit/imagine", json={"prompt": "a cat"})

@@ -147,6 +147,23 @@ def test_novicezk_refuses_oversize_fields_with_code_4(
     }
 
 
+def test_an_oversize_base64_image_is_refused_before_decoding() -> None:
+    big = "data:image/png;base64," + "A" * 4000  # ~3,000 bytes > 1,024
+    err = _refusal(lambda: novicezk.parse_imagine({"prompt": "cat", "base64Array": [big]}, 1024))
+    assert json.loads(novicezk.error_body(err)[1])["description"] == (
+        "base64格式错误: image is larger than 1024 bytes"
+    )
+    err = _refusal(
+        lambda: webman.parse_action(
+            {"taskId": "1" * 19, "customId": "MJ::Inpaint::1::h::SOLO", "prompt": "x", "mask": big},
+            1024,
+        )
+    )
+    assert json.loads(webman.error_body(err)[1])["msg"] == (
+        "mask is invalid: image is larger than 1024 bytes"
+    )
+
+
 def test_novicezk_imagine_takes_up_to_the_image_limit() -> None:
     cmd = novicezk.parse_imagine({"prompt": "cat", "base64Array": [PNG_URL] * 2}, 1024, SMALL)
     assert len(cmd.images) == 2
