@@ -13,15 +13,19 @@ import logging
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from app.api.bodies import read_form_data
+from app.api.endpoint import closing
 from app.dashboard import auth
 from app.dashboard.pages import safe_next
 from app.dashboard.templates import render
+from app.domain.errors import CommandError
 from db import dashboard_auth as q
 
 log = logging.getLogger(__name__)
 
 LOGIN_MAX_FAILURES = 10
 LOGIN_WINDOW_S = 15 * 60
+LOGIN_FORM_MAX_BYTES = 16 * 1024
 
 
 def _client(request: Request) -> str:
@@ -30,7 +34,11 @@ def _client(request: Request) -> str:
 
 async def login(request: Request) -> Response:
     """The login form's post: `secret`, `next`."""
-    form = await request.form(max_files=0, max_fields=5)
+    try:  # read before any check: so at most a few kilobytes, never what the client sends
+        form = await read_form_data(request, LOGIN_FORM_MAX_BYTES, max_files=0, max_part=4096)
+    except CommandError as exc:
+        context = {"next": "/dashboard", "page": "login", "error": exc.message}
+        return closing(request, render(request, "login.html", context, 400))
     target = safe_next(str(form.get("next") or ""))
     settings = request.app.state.settings
     if not auth.login_required(settings):

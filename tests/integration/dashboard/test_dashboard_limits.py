@@ -51,3 +51,27 @@ async def test_an_upload_is_cut_off_at_its_limit(web, engine) -> None:
     assert "request body is larger than" in reply.text
     # Room for six images of 64 KiB plus the small fields, not the 64 MiB sent.
     assert upload.read <= 64 * KIB + 6 * 64 * KIB + 128 * KIB
+
+
+async def test_the_login_form_reads_a_few_kilobytes_at_most(web, engine) -> None:
+    """Read before the secret (and the rate limit) is checked: so it must be small."""
+
+    class Endless:
+        read = 0
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"next=/dashboard&secret="
+            while self.read < 64 * 1024 * KIB:
+                self.read += 64 * KIB
+                yield b"a" * (64 * KIB)
+
+    async with web(admin_secret="adm1n") as client:
+        body = Endless()
+        reply = await client.post(
+            "/dashboard/login",
+            content=body,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    assert reply.status_code == 400 and "request body is larger than 16384 bytes" in reply.text
+    assert body.read <= 128 * KIB
+    assert reply.headers["connection"] == "close"
