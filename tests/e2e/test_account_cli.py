@@ -108,8 +108,7 @@ def _fresh(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedP
     )
 
 
-def test_account_commands_on_a_fresh_data_folder_create_the_schema(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+def test_account_commands_on_a_fresh_data_folder_create_the_schema(data_dir: Path) -> None:
     listed = _fresh(data_dir, "account", "list")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("no accounts"), listed.stdout

@@ -96,9 +96,8 @@ def test_unreachable_database_fails_with_one_line() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_up_serves_readyz_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+def test_up_serves_readyz_and_stops_cleanly_on_ctrl_c(data_dir: Path) -> None:
     port = _free_port()
-    data_dir = tmp_path / "data"
     process = subprocess.Popen(
         [*MJRELAY, "up"],
         env=_env(PORT=str(port), MJRELAY_DATA_DIR=str(data_dir)),
@@ -138,14 +137,12 @@ def test_web_with_external_database_url(database_url: str) -> None:
             process.kill()
 
 
-def test_up_in_sandbox_mode_turns_an_imagine_into_images(tmp_path: Path) -> None:
+def test_up_in_sandbox_mode_turns_an_imagine_into_images(data_dir: Path) -> None:
     """The README's promise: `make run`, submit an imagine, get images — no Discord account."""
     port = _free_port()
     process = subprocess.Popen(
         [*MJRELAY, "up"],
-        env=_env(
-            PORT=str(port), MJRELAY_DATA_DIR=str(tmp_path / "data"), MJRELAY_SANDBOX_SPEED="instant"
-        ),
+        env=_env(PORT=str(port), MJRELAY_DATA_DIR=str(data_dir), MJRELAY_SANDBOX_SPEED="instant"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

@@ -27,10 +27,10 @@ from tests.e2e.test_cli import MJRELAY, _env, _free_port, _postgres_processes, _
 
 
 @pytest.fixture(autouse=True)
-def _no_leftovers(tmp_path: Path):
+def _no_leftovers(data_dir: Path):
     """Whatever a failing test left running under its folder is killed."""
     yield
-    for proc in _postgres_processes(tmp_path):
+    for proc in _postgres_processes(data_dir):
         proc.kill()
 
 
@@ -144,8 +144,8 @@ def _submit_longest_prompt(port: int) -> None:
 
 
 @pytest.mark.parametrize("signals", [1, 2], ids=["ctrl-c", "ctrl-c-twice"])
-def test_up_with_a_job_in_flight_stops_within_the_bound(tmp_path: Path, signals: int) -> None:
-    port, data_dir = _free_port(), tmp_path / "data"
+def test_up_with_a_job_in_flight_stops_within_the_bound(data_dir: Path, signals: int) -> None:
+    port = _free_port()
     process = _up(data_dir, port, MJRELAY_SHUTDOWN_GRACE_S="4")
     try:
         _wait_ready(port, process)
@@ -171,8 +171,8 @@ def test_up_with_a_job_in_flight_stops_within_the_bound(tmp_path: Path, signals:
     assert _no_postgres_left(data_dir / "pgdata"), output[-3000:]
 
 
-def test_kill9_then_a_clean_run_leaves_no_postgres(tmp_path: Path) -> None:
-    port, data_dir = _free_port(), tmp_path / "data"
+def test_kill9_then_a_clean_run_leaves_no_postgres(data_dir: Path) -> None:
+    port = _free_port()
     pgdata = data_dir / "pgdata"
     killed = _up(data_dir, port)
     try:
