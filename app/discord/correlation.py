@@ -4,6 +4,10 @@ Keys, strongest first: nonce → interaction id → message id (progress/start m
 (parent message, index) for upscales → reply-to-progress → job hash → normalised prompt.
 The prompt fallback exists because the final message carries no nonce and the bot rewrites the
 prompt (whitespace, `—` → `--`, links → `<https://s.mj.run/…>`, default params, truncation).
+
+Adopted jobs (taken over after a crash, see `Correlator.adopt`) are seeded with every key the
+task row kept, and the prompt fallback never guesses for them: what happened while nobody
+listened is unknown, and the replayed history holds messages of tasks that already finished.
 """
 
 from __future__ import annotations
@@ -101,6 +105,10 @@ class TrackedJob:
     message_ids: set[str] = field(default_factory=set)
     job_hash: str | None = None
     done: bool = False
+    # Taken over from a crashed owner: the prompt fallback may not guess for it.
+    adopted: bool = False
+    # The interaction most recently learned (for the task row; `interaction_ids` is unordered).
+    last_interaction_id: str | None = None
 
 
 class Correlator:
@@ -126,6 +134,31 @@ class Correlator:
         job.index = index if index is not None else job.index
         job.done = False
         self._jobs[key] = job
+        return job
+
+    def adopt(
+        self,
+        key: str,
+        *,
+        nonce: str,
+        now: float,
+        prompt: str | None = None,
+        parent_message_id: str | None = None,
+        interaction_id: str | None = None,
+        message_id: str | None = None,
+        job_hash: str | None = None,
+    ) -> TrackedJob:
+        """Track a job another owner sent, with the keys it recorded, so replays match exactly."""
+        job = self.track(
+            key, nonce=nonce, now=now, prompt=prompt, parent_message_id=parent_message_id
+        )
+        job.adopted = True
+        if interaction_id:
+            job.interaction_ids.add(interaction_id)
+            job.last_interaction_id = interaction_id
+        if message_id:
+            job.message_ids.add(message_id)
+        job.job_hash = job_hash or job.job_hash
         return job
 
     def forget(self, key: str) -> None:
@@ -199,14 +232,18 @@ class Correlator:
                 lambda j: job_hash is not None and j.job_hash == job_hash and open_to(j),
                 pending=True,
             )
-            or self._by_prompt(event.prompt, open_to)
+            or self._by_prompt(event.prompt, open_to, names_interaction=bool(meta.interaction_id))
         )
 
     def _by_nonce(self, nonce: str | None) -> TrackedJob | None:
         return None if nonce is None else self._find(lambda j: nonce in j.nonces)
 
     def _by_prompt(
-        self, prompt: str | None, eligible: Callable[[TrackedJob], bool] = lambda j: True
+        self,
+        prompt: str | None,
+        eligible: Callable[[TrackedJob], bool] = lambda j: True,
+        *,
+        names_interaction: bool = False,
     ) -> TrackedJob | None:
         if not prompt:
             return None
@@ -215,6 +252,12 @@ class Correlator:
             for j in self._jobs.values()
             if not j.done and j.prompt and eligible(j) and prompts_match(j.prompt, prompt)
         ]
+        if any(j.adopted for j in candidates) and (len(candidates) > 1 or names_interaction):
+            # A guess could swap results. More than one candidate: any of them may own it. A
+            # message naming an interaction the adopted job never learned: it may as well be a
+            # replayed message of a task that finished before the crash (no longer tracked).
+            # Left unmatched, the task ends by its timeout with a reason, which is honest.
+            return None
         return min(candidates, key=lambda j: j.submitted_at, default=None)
 
     def _find(
@@ -230,9 +273,11 @@ class Correlator:
         interaction_id = getattr(event, "interaction_id", None)
         if isinstance(interaction_id, str):
             job.interaction_ids.add(interaction_id)
+            job.last_interaction_id = interaction_id
         if isinstance(event, MessageEvent):
             if event.meta.interaction_id:
                 job.interaction_ids.add(event.meta.interaction_id)
+                job.last_interaction_id = event.meta.interaction_id
             if event.meta.message_id and not isinstance(event, JobFinished):
                 job.message_ids.add(event.meta.message_id)
             if isinstance(event, (JobProgress, JobFinished)) and event.job_hash:

@@ -34,6 +34,7 @@ from app.discord.correlation import Correlator
 from app.discord.events import AccountError, BotEvent
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import Task
+from app.worker import adoption
 from app.worker.translate import Change, change_for_event, requeue_values
 from db import accounts as account_queries
 from db import leasing
@@ -108,23 +109,15 @@ def results_in_channel(
 ) -> dict[str, Change]:
     """The final change each task's own messages show (oldest first), as crash recovery finds it.
 
-    Pure. Tasks are tracked by nonce, prompt, parent message and known progress message; an
-    account-level error is not a result (the task fails with the hand-over's reason instead).
+    Pure. Tasks are tracked with every key their rows kept (`adoption.adopt`); an account-level
+    error is not a result (the task fails with the hand-over's reason instead).
     """
     correlator = Correlator()
     current = {task.id: task for task in tasks}
     for task in tasks:
         if task.nonce is None:
             continue
-        job = correlator.track(
-            task.id,
-            nonce=task.nonce,
-            now=(task.start_time or now_ms) / 1000,
-            prompt=task.prompt_en or task.prompt or None,
-            parent_message_id=task.params.get("messageId") if task.parent_id else None,
-        )
-        if task.message_id:
-            job.message_ids.add(task.message_id)
+        adoption.adopt(correlator, task, task.nonce, (task.start_time or now_ms) / 1000)
     found: dict[str, Change] = {}
     for event in events:
         task_id = correlator.observe(event)

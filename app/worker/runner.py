@@ -48,7 +48,7 @@ from app.discord.events import (
 )
 from app.domain.status import TIMEOUT_REASON, TaskStatus, is_final
 from app.domain.task import Task
-from app.worker import handover, interactions
+from app.worker import adoption, handover, interactions
 from app.worker.link import DiscordLink
 from app.worker.ownership import OwnedAccount
 from app.worker.translate import Change, change_for_event
@@ -366,9 +366,12 @@ class AccountRunner:
         async with self._lock(task.id):
             current = self.jobs.get(task.id)
             if current is not None and current.status == TaskStatus.STARTED:
-                await self._record(
-                    task.id, {"status": TaskStatus.SUBMITTED}, "submitted", {"nonce": nonce}
-                )
+                values: dict[str, Any] = {"status": TaskStatus.SUBMITTED}
+                job = self.correlator.get(task.id)
+                if job is not None and job.last_interaction_id:
+                    # INTERACTION_CREATE often beats the 204: keep its id for a crash recovery.
+                    values["interaction_id"] = job.last_interaction_id
+                await self._record(task.id, values, "submitted", {"nonce": nonce})
 
     async def _fail(self, task_id: str, reason: str, kind: str) -> None:
         async with self._lock(task_id):
@@ -448,16 +451,7 @@ class AccountRunner:
             if task.nonce is None:
                 unsent.append(task)  # leased, never sent: nothing on Discord to find
                 continue
-            parent_message = task.params.get("messageId") if task.parent_id else None
-            job = self.correlator.track(
-                task.id,
-                nonce=task.nonce,
-                now=started,
-                prompt=task.prompt_en or task.prompt or None,
-                parent_message_id=parent_message,
-            )
-            if task.message_id:
-                job.message_ids.add(task.message_id)  # its progress message, already known
+            adoption.adopt(self.correlator, task, task.nonce, started)
         await self._replay_recent_messages()
         for task in unsent:
             self._spawn(self._submit(task))

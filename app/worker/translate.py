@@ -40,7 +40,10 @@ class Change:
 
 
 def _correlation(event: MessageEvent) -> dict[str, Any]:
+    """The message's keys, kept on the task so a new owner after a crash can match exactly."""
     values: dict[str, Any] = {}
+    if event.meta.interaction_id:
+        values["interaction_id"] = event.meta.interaction_id
     if event.meta.message_id:
         values["message_id"] = event.meta.message_id
     if event.meta.flags:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +19,10 @@ TASKS = 1000
 PROMPT = "the same quiet lake at dawn"
 
 
+# Runs 85–290 s on a loaded machine. pytest-timeout's default (120 s) alarm would fire inside a
+# worker runner, crash it and turn this test into a crash-recovery test; the own deadline below
+# (240 s) is what bounds it.
+@pytest.mark.timeout(600)
 async def test_identical_prompts_are_never_swapped(database_url: str, engine: AsyncEngine) -> None:
     async with start_sandbox(port=0, accounts=4, speed="instant", seed=6) as sb:
         await register_sandbox_accounts(engine, sb.accounts, sb.base_url, concurrency=6)

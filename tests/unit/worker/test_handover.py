@@ -85,3 +85,21 @@ def test_the_reason_names_the_account_and_why() -> None:
     assert why_out_of_service(row) == "account acct-9 was disabled by an operator"
     row = {"id": "acct-9", "enabled": True, "health": "disabled", "health_reason": "4004"}
     assert why_out_of_service(row) == "account acct-9 was disabled: 4004"
+
+
+def test_identical_prompts_are_tied_by_the_keys_their_rows_kept() -> None:
+    # Progress messages are gone (deleted when each result was posted), the results came in the
+    # reverse of the start order: the recorded interaction ids say whose each one is.
+    first = _task("1", "the same lake", "900021", interaction_id="i1")
+    second = _task("2", "the same lake", "900022", interaction_id="i2")
+    unknown = _task("3", "the same lake", "900023")  # crashed before its interaction was known
+    events = [
+        JobFinished(meta=_meta(f"60{n}", interaction_id=f"i{n}"), prompt="the same lake",
+                    image_url=f"http://cdn/{n}.png", job_hash=f"hash-{n}")
+        for n in (3, 2, 1)
+    ]  # fmt: skip
+    found = results_in_channel([first, second, unknown], events, NOW)
+    assert {key: change.values["message_hash"] for key, change in found.items()} == {
+        "1": "hash-1",
+        "2": "hash-2",
+    }  # the third result names an interaction no row kept: not guessed

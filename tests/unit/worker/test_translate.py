@@ -112,3 +112,15 @@ def test_started_records_progress_message() -> None:
 
 def test_unknown_event_is_no_change() -> None:
     assert change_for_event(_task(), Unknown(event_type="TYPING_START", reason="x"), NOW) is None
+
+
+def test_the_bots_messages_record_the_interaction_they_name() -> None:
+    # A new owner after a crash ties the task's result to it by this id (not by its prompt).
+    meta = MessageMeta(message_id="1300000000000000301", interaction_id="1300000000000000299")
+    started = change_for_event(_task(status="STARTED"), JobStarted(meta=meta), NOW)
+    progress = change_for_event(_task(), JobProgress(meta=meta, percent=15, job_hash="h"), NOW)
+    assert started is not None and started.values["interaction_id"] == "1300000000000000299"
+    assert progress is not None and progress.values["interaction_id"] == "1300000000000000299"
+    # A message naming no interaction leaves the recorded one alone.
+    progress = change_for_event(_task(), JobProgress(meta=META, percent=15), NOW)
+    assert progress is not None and "interaction_id" not in progress.values
