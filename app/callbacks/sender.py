@@ -14,7 +14,7 @@ from app import __version__
 from app.callbacks.policy import RESPONSE_BODY_LIMIT, Outcome, classify_status
 from app.callbacks.signing import Signer
 from app.callbacks.transport import BlockedDestination
-from app.callbacks.urls import callback_url_problem
+from app.callbacks.urls import callback_url_problem, url_origin
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ async def send_attempt(
     except httpx.TransportError as exc:
         failure, error = Outcome.NETWORK_ERROR, f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # a bug of ours must not stall the queue; it is retried and logged
-        log.exception("callback attempt to %s failed unexpectedly", url)
+        log.exception("callback attempt to %s failed unexpectedly", url_origin(url))
         failure, error = Outcome.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"
     latency = time.monotonic() - clock
     if status is not None:

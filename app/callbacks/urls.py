@@ -55,3 +55,15 @@ def callback_url_problem(url: str) -> str | None:
     if port is not None and not 1 <= port <= 65535:
         return f"port {port} is out of range"
     return None
+
+
+def url_origin(url: str) -> str:
+    """`scheme://host[:port]` of a callback URL, for log lines: a notify URL may carry a token in
+    its path or query string (many webhook services put one there), so logs name only where it
+    points."""
+    try:
+        parsed = httpx.URL(url)
+        port = f":{parsed.port}" if parsed.port is not None else ""
+        return f"{parsed.scheme}://{parsed.host}{port}"
+    except Exception:  # a URL the check refuses: say so without repeating it
+        return "(an invalid URL)"
