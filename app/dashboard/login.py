@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from app.api.bodies import read_form_data
 from app.api.endpoint import closing
@@ -76,7 +76,11 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    """Ends the session server-side: its cookie is refused from now on, wherever it is sent."""
+    """Ends the session server-side: its cookie is refused from now on, wherever it is sent.
+    A cross-site post is refused like every other dashboard form post: another site must not
+    sign the admin out."""
+    if not auth.same_origin(request):
+        return JSONResponse({"error": "cross-site form post refused"}, status_code=403)
     response = RedirectResponse("/dashboard/login", 303)
     await auth.end_session(response, request)
     return response

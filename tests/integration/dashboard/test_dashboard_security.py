@@ -3,12 +3,14 @@ rate limited in Postgres, responses carry hardening headers, cookies are Secure 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+from starlette.routing import BaseRoute, Mount, Route
 
 from app.api.app import create_app
 from app.config import Settings
@@ -168,3 +170,38 @@ async def test_cross_site_sign_in_posts_are_refused_and_not_counted(database_url
             )
             assert reply.status_code == 403 and auth.COOKIE not in reply.cookies
         assert (await _sign_in(client, SECRET)).status_code == 303
+
+
+def _dashboard_posts(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:
+    """Every POST route under /dashboard, path parameters filled with a plausible value."""
+    for route in routes:
+        if isinstance(route, Mount) and route.routes:
+            yield from _dashboard_posts(list(route.routes), prefix + route.path)
+        elif isinstance(route, Route) and "POST" in (route.methods or ()):
+            path = prefix + route.path
+            if path.startswith("/dashboard/"):
+                yield re.sub(r"\{verb(:str)?\}", "disable", re.sub(r"\{\w+_id\}", "1", path))
+
+
+async def test_every_dashboard_form_post_refuses_a_cross_site_post(database_url: str) -> None:
+    """CSRF: a signed-in admin's browser, made to post by another site, changes nothing; each
+    dashboard POST (sign-out included: the session stays alive) answers 403."""
+    app = create_app(Settings(admin_secret=SECRET), database_url)
+    posts = sorted(set(_dashboard_posts(list(app.routes))))
+    assert {"/dashboard/logout", "/dashboard/submit", "/dashboard/tasks/1/press"} <= set(posts)
+    cross_site = [
+        {"origin": "https://evil.example", "sec-fetch-site": "cross-site"},
+        {"origin": "https://evil.example"},  # an older browser: no Sec-Fetch-Site
+        {"sec-fetch-site": "same-site"},  # a sibling subdomain
+    ]
+    async with _client(database_url, admin_secret=SECRET) as client:
+        assert (await _sign_in(client, SECRET)).status_code == 303
+        for path in posts:
+            for headers in cross_site:
+                reply = await client.post(path, data={"kind": "imagine"}, headers=headers)
+                assert reply.status_code == 403, (path, headers, reply.status_code)
+        # Nothing was signed out: the session still opens the dashboard, and a same-origin
+        # sign-out works.
+        assert (await client.get("/dashboard")).status_code == 200
+        assert (await client.post("/dashboard/logout")).status_code == 303
+        assert (await client.get("/dashboard")).status_code == 303
