@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app import config
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
     ROOT / "README.md",
@@ -61,3 +63,41 @@ def test_pages_cite_only_files_in_the_repository(page: Path) -> None:
 def test_shell_examples_do_not_single_quote_variables(page: Path) -> None:
     blocks = SHELL_BLOCK.findall(page.read_text("utf-8"))
     assert [q for block in blocks for q in single_quoted_variables(block)] == []
+
+
+SECURITY = ROOT / "docs" / "security.md"
+SETTING = re.compile(r"\bMJRELAY_[A-Z0-9_]+\b")
+TABLE_ROW = re.compile(r"^\|(.+)\|$", re.M)
+
+
+def _variables() -> dict[str, str]:
+    """Environment variable -> Settings field, as app/config.py reads them."""
+    return {variable: name for name, (variable, _parse) in config._SOURCES.items()}
+
+
+def test_security_page_names_only_real_settings() -> None:
+    """docs/security.md cannot drift from the code: each setting it names is one app/config.py
+    reads (MJRELAY_CONFIG is the settings file itself)."""
+    named = set(SETTING.findall(SECURITY.read_text("utf-8")))
+    assert named, "the page names its settings"
+    assert named - set(_variables()) - {"MJRELAY_CONFIG"} == set()
+
+
+def test_security_limits_table_states_each_settings_real_default() -> None:
+    """A row of the limits table that names one setting states that setting's default as the
+    code has it (6000 -> "6,000", 10.0 -> "10")."""
+    variables, defaults = _variables(), config.Settings()
+    checked = 0
+    for row in TABLE_ROW.findall(SECURITY.read_text("utf-8")):
+        cells = [cell.strip() for cell in row.split("|")]
+        if len(cells) != 3:
+            continue
+        named = SETTING.findall(cells[2])
+        if len(named) != 1 or cells[2] != f"`{named[0]}`":
+            continue
+        value = getattr(defaults, variables[named[0]])
+        assert isinstance(value, int | float), named[0]
+        number = f"{value:,}" if isinstance(value, int) else f"{value:,g}"
+        assert re.search(rf"(?<![\d,.]){re.escape(number)}(?![\d,])", cells[1]), (row, number)
+        checked += 1
+    assert checked >= 8  # the table's settings rows were found
