@@ -32,6 +32,10 @@ class RefusedSource(ValueError):
     """The URL (or a redirect on the way) is not somewhere results come from."""
 
 
+class UnavailableSource(ValueError):
+    """The source answered, but not with the file (expired link, 404, 5xx)."""
+
+
 def origin_of(url: str | httpx.URL) -> Origin | None:
     parts = httpx.URL(url)
     port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
@@ -92,7 +96,8 @@ async def download(
                 if response.is_redirect and "location" in response.headers:
                     url = str(response.url.join(response.headers["location"]))
                     continue
-                response.raise_for_status()
+                if not response.is_success:  # not raise_for_status: its text holds the URL
+                    raise UnavailableSource(f"HTTP {response.status_code} from {_host(url)}")
                 return Downloaded(await _read(response, max_bytes), url)
     raise RefusedSource(f"more than {MAX_REDIRECTS} redirects")
 

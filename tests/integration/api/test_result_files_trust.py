@@ -4,6 +4,7 @@ by what they are: a hostile result URL can neither reach another host nor run sc
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
@@ -138,3 +139,22 @@ async def test_files_are_served_by_what_they_are(api, engine, servers, png) -> N
         assert hostile.headers["content-disposition"].startswith("attachment; filename=")
     for reply in (image, video, html, svg, again, lying):
         assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_an_unavailable_result_names_the_host_never_the_signed_url(
+    api, engine, servers, caplog
+) -> None:
+    """Discord's attachment links carry a signature in their query: a failed copy says which
+    host answered what, in the 502 and in the log, without the link itself."""
+    stand_in, _ = servers
+    await _stand_in_account(engine, stand_in.base)
+    expired = f"{stand_in.base}/attachments/expired.png?ex=1&is=2&hm=SIGNATURE"
+    async with api() as client:
+        path = await _result(client, engine, 1, image_url=expired)
+        with caplog.at_level(logging.WARNING, logger="app.api.files"):
+            reply = await client.get(path)
+    assert reply.status_code == 502
+    assert reply.json()["error"] == "the image is not available: HTTP 404 from 127.0.0.1"
+    assert "HTTP 404 from 127.0.0.1" in caplog.text
+    assert "SIGNATURE" not in reply.text and "SIGNATURE" not in caplog.text
+    assert "/attachments/expired.png" not in reply.text + caplog.text
