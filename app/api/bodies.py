@@ -18,15 +18,12 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 
+from app.dialects.fields import invalid
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import ImageError, InputImage, check_image
 from app.domain.limits import MAX_FORM_FIELDS
 
 _INDEXED = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<key>[^\[\]]*)\]$")
-
-
-def _invalid(message: str) -> CommandError:
-    return CommandError(ErrorKind.INVALID, message)
 
 
 def _too_large(limit: int) -> CommandError:
@@ -59,7 +56,7 @@ async def capped_stream(request: Request, limit: int) -> AsyncGenerator[bytes, N
                 raise _too_large(limit)
             yield chunk
     except ClientDisconnect:
-        request.state.body_error = _invalid("the client went away while sending the body")
+        request.state.body_error = invalid("the client went away while sending the body")
         raise request.state.body_error from None
     except CommandError as err:
         request.state.body_error = err
@@ -88,7 +85,7 @@ async def read_json(request: Request, limit: int) -> Any:
         try:
             value = json.loads(raw)
         except (ValueError, RecursionError):
-            raise _invalid("request body is not valid JSON") from None
+            raise invalid("request body is not valid JSON") from None
     request.state.json_body = value
     return value
 
@@ -122,7 +119,7 @@ async def read_form_data(
         return await parser.parse()
     except (MultiPartException, ValueError, AssertionError, KeyError) as exc:
         message = getattr(exc, "message", None) or str(exc)
-        raise _invalid(f"request body is not a valid form: {message}") from None
+        raise invalid(f"request body is not a valid form: {message}") from None
     finally:
         await stream.aclose()
 
@@ -163,7 +160,7 @@ async def read_webman(request: Request, limit: int) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):
-        raise _invalid("request body must be JSON or a form") from None
+        raise invalid("request body must be JSON or a form") from None
 
 
 async def read_upload(
@@ -174,7 +171,7 @@ async def read_upload(
     The body is at most `limit` bytes, so the file (spooled to disk past 1 MiB) is bounded too.
     """
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        raise _invalid("request must be multipart/form-data with a file field")
+        raise invalid("request must be multipart/form-data with a file field")
     form = await read_form_data(request, limit, max_files=1, max_part=64 * 1024)
     try:
         fields = {k: v for k, v in form.multi_items() if not isinstance(v, UploadFile)}

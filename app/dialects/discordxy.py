@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.callbacks.urls import callback_url_problem
 from app.dialects.common import (
     dumps,
     envelope,
@@ -20,6 +19,7 @@ from app.dialects.common import (
     seconds,
     video_url,
 )
+from app.dialects.fields import bounded, invalid, json_object, notify_url, required_text
 from app.domain.actions import Action, Bot
 from app.domain.commands import CreateTask, Passthrough, PressButton
 from app.domain.errors import CommandError, ErrorKind
@@ -191,40 +191,29 @@ def error_body(err: CommandError) -> tuple[int, bytes]:
 # ----------------------------------------------------------------------------------------- parse
 
 
-def _invalid(message: str) -> CommandError:
-    return CommandError(ErrorKind.INVALID, message)
-
-
 def _object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise _invalid("request body must be a JSON object")
-    return body
+    return json_object(body, "request body must be a JSON object")
 
 
 def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise _invalid(f"{name} is required")
-    if not isinstance(value, str):
-        raise _invalid(f"{name} must be a string")
-    return value.strip()
+    return required_text(
+        body, name, missing=f"{name} is required", wrong=f"{name} must be a string"
+    )
+
+
+def _bounded_prompt(prompt: str, limits: InputLimits) -> str:
+    limit = limits.prompt_chars
+    return bounded(prompt, limit, f"prompt is longer than {limit} characters")
 
 
 def _prompt(body: dict[str, Any], limits: InputLimits) -> str:
-    prompt = _text(body, "prompt")
-    if len(prompt) > limits.prompt_chars:
-        raise _invalid(f"prompt is longer than {limits.prompt_chars} characters")
-    return prompt
+    return _bounded_prompt(_text(body, "prompt"), limits)
 
 
 def _passthrough(body: dict[str, Any]) -> Passthrough:
-    notify = body.get("notifyUrl")
-    if notify in (None, ""):
-        return Passthrough()
-    problem = callback_url_problem(notify) if isinstance(notify, str) else "not a string"
-    if problem is not None:
-        raise _invalid(f"notifyUrl must be a usable http(s) URL: {problem}")
-    return Passthrough(notify_url=notify)
+    return Passthrough(
+        notify_url=notify_url(body.get("notifyUrl"), "notifyUrl must be a usable http(s) URL")
+    )
 
 
 def parse_imagine(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
@@ -272,16 +261,13 @@ def parse_pika_animate(
     prompt: Any, image: InputImage | None, limits: InputLimits = DEFAULT_LIMITS
 ) -> CreateTask:
     if image is None:
-        raise _invalid("file is required (multipart/form-data image file)")
+        raise invalid("file is required (multipart/form-data image file)")
     if prompt is not None and not isinstance(prompt, str):
-        raise _invalid("prompt must be a string")
-    prompt = (prompt or "").strip()
-    if len(prompt) > limits.prompt_chars:
-        raise _invalid(f"prompt is longer than {limits.prompt_chars} characters")
+        raise invalid("prompt must be a string")
     return CreateTask(
         dialect=DIALECT,
         action=Action.PIKA_ANIMATE,
         bot=Bot.PIKA,
-        prompt=prompt,
+        prompt=_bounded_prompt((prompt or "").strip(), limits),
         images=[image],
     )

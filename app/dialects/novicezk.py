@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.callbacks.urls import callback_url_problem
 from app.dialects.common import (
     dumps,
     image_url,
@@ -19,6 +18,7 @@ from app.dialects.common import (
     public_properties,
     video_url,
 )
+from app.dialects.fields import bounded, invalid, json_object, notify_url, required_text
 from app.domain import buttons as btn
 from app.domain.actions import Action
 from app.domain.commands import CancelTask, CreateTask, Passthrough, PressButton, SubmitModal
@@ -300,14 +300,8 @@ def error_body(err: CommandError) -> tuple[int, bytes]:
 # ----------------------------------------------------------------------------------------- parse
 
 
-def _invalid(message: str) -> CommandError:
-    return CommandError(ErrorKind.INVALID, message)
-
-
 def _require_object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise _invalid("请求体必须是 JSON 对象 (request body must be a JSON object)")
-    return body
+    return json_object(body, "请求体必须是 JSON 对象 (request body must be a JSON object)")
 
 
 def _opt_str(body: dict[str, Any], name: str, max_len: int | None = None) -> str | None:
@@ -315,17 +309,12 @@ def _opt_str(body: dict[str, Any], name: str, max_len: int | None = None) -> str
     if value is None:
         return None
     if not isinstance(value, str) or (max_len is not None and len(value) > max_len):
-        raise _invalid(f"{name}参数错误")
+        raise invalid(f"{name}参数错误")
     return value
 
 
 def _req_str(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise _invalid(f"{name}不能为空")
-    if not isinstance(value, str):
-        raise _invalid(f"{name}参数错误")
-    return value.strip()
+    return required_text(body, name, missing=f"{name}不能为空", wrong=f"{name}参数错误")
 
 
 def _passthrough(body: dict[str, Any]) -> Passthrough:
@@ -333,13 +322,10 @@ def _passthrough(body: dict[str, Any]) -> Passthrough:
     if bot_type is not None and (
         not isinstance(bot_type, str) or bot_type.upper() not in BOT_TYPES
     ):
-        raise _invalid("botType参数错误")
+        raise invalid("botType参数错误")
     hook = _opt_str(body, "notifyHook", MAX_NOTIFY_HOOK)
-    problem = callback_url_problem(hook) if hook else None
-    if problem is not None:
-        raise _invalid(f"notifyHook参数错误: {problem}")
     return Passthrough(
-        notify_url=hook or None,
+        notify_url=notify_url(hook, "notifyHook参数错误"),
         client_state=_opt_str(body, "state", MAX_STATE),
         bot_type=BOT_TYPES[bot_type.upper()] if isinstance(bot_type, str) else None,
     )
@@ -347,7 +333,7 @@ def _passthrough(body: dict[str, Any]) -> Passthrough:
 
 def _decode(value: Any, max_bytes: int) -> Any:
     if not isinstance(value, str):
-        raise _invalid("base64格式错误")
+        raise invalid("base64格式错误")
     try:
         return decode_data_url(value, max_bytes)
     except ImageError as exc:
@@ -355,12 +341,9 @@ def _decode(value: Any, max_bytes: int) -> Any:
 
 
 def _bounded_prompt(value: str, limits: InputLimits) -> str:
-    if len(value) > limits.prompt_chars:
-        raise _invalid(
-            f"prompt参数错误: 超过{limits.prompt_chars}个字符"
-            f" (prompt is longer than {limits.prompt_chars} characters)"
-        )
-    return value
+    limit = limits.prompt_chars
+    english = f"prompt is longer than {limit} characters"
+    return bounded(value, limit, f"prompt参数错误: 超过{limit}个字符 ({english})")
 
 
 def _base64_list(body: dict[str, Any], max_bytes: int, max_count: int) -> list[Any]:
@@ -368,10 +351,10 @@ def _base64_list(body: dict[str, Any], max_bytes: int, max_count: int) -> list[A
     if items is None:
         items = []
     if not isinstance(items, list):
-        raise _invalid("base64List参数错误")
+        raise invalid("base64List参数错误")
     extra = [body["base64"]] if body.get("base64") not in (None, "") else []
     if len(items) + len(extra) > max_count:
-        raise _invalid(f"base64List参数错误: 最多{max_count}张图片 (at most {max_count} images)")
+        raise invalid(f"base64List参数错误: 最多{max_count}张图片 (at most {max_count} images)")
     return [_decode(item, max_bytes) for item in [*items, *extra]]
 
 
@@ -393,13 +376,13 @@ def parse_change(body: Any) -> PressButton:
     task_id = _req_str(body, "taskId")
     action = body.get("action")
     if not isinstance(action, str) or action.upper() not in CHANGE_ACTIONS:
-        raise _invalid("action参数错误")
+        raise invalid("action参数错误")
     act = CHANGE_ACTIONS[action.upper()]
     index = body.get("index")
     if act == Action.REROLL:
         index = None
     elif isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= 4:
-        raise _invalid("index参数错误")
+        raise invalid("index参数错误")
     return PressButton(
         dialect=DIALECT, parent_id=task_id, action=act, index=index, extra=_passthrough(body)
     )
@@ -413,7 +396,7 @@ def parse_simple_change(body: Any) -> PressButton:
     content = body.get("content")
     match = _SIMPLE.match(content) if isinstance(content, str) else None
     if match is None:
-        raise _invalid("content参数错误")
+        raise invalid("content参数错误")
     if match.group(5):
         task_id, act, index = match.group(4), Action.REROLL, None
     else:
@@ -429,7 +412,7 @@ def parse_describe(body: Any, max_bytes: int) -> CreateTask:
     body = _require_object(body)
     link = _opt_str(body, "link", MAX_URL_CHARS)
     if body.get("base64") in (None, "") and not link:
-        raise _invalid("base64不能为空")
+        raise invalid("base64不能为空")
     images: list[Any] = (
         [_decode(body["base64"], max_bytes)] if body.get("base64") not in (None, "") else [link]
     )
@@ -442,10 +425,10 @@ def parse_blend(body: Any, max_bytes: int) -> CreateTask:
     body = _require_object(body)
     items = body.get("base64Array")
     if not isinstance(items, list) or not 2 <= len(items) <= 5:
-        raise _invalid("base64List参数错误")
+        raise invalid("base64List参数错误")
     dimensions = body.get("dimensions", "SQUARE")
     if not isinstance(dimensions, str) or dimensions.upper() not in DIMENSIONS:
-        raise _invalid("dimensions参数错误")
+        raise invalid("dimensions参数错误")
     images = [_decode(item, max_bytes) for item in items]
     return CreateTask(
         dialect=DIALECT,
@@ -498,11 +481,11 @@ def parse_ids(body: Any) -> list[str]:
     if ids is None:
         return []
     if not isinstance(ids, list) or len(ids) > 1000:
-        raise _invalid("ids参数错误")
+        raise invalid("ids参数错误")
     out = []
     for item in ids:
         if isinstance(item, bool) or not isinstance(item, str | int):
-            raise _invalid("ids参数错误")
+            raise invalid("ids参数错误")
         out.append(str(item))
     return out
 

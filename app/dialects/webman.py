@@ -10,7 +10,6 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.callbacks.urls import callback_url_problem
 from app.dialects.common import (
     dumps,
     envelope,
@@ -23,6 +22,7 @@ from app.dialects.common import (
     seconds,
     video_url,
 )
+from app.dialects.fields import bounded, invalid, json_object, notify_url
 from app.domain import buttons as btn
 from app.domain.actions import Action
 from app.domain.commands import CreateTask, Passthrough, PressButton
@@ -192,14 +192,10 @@ def error_body(err: CommandError) -> tuple[int, bytes]:
 # ----------------------------------------------------------------------------------------- parse
 
 
-def _invalid(message: str) -> CommandError:
-    return CommandError(ErrorKind.INVALID, message)
-
-
 def _required(body: dict[str, Any], name: str) -> Any:
     value = body.get(name)
     if value in (None, "", "0", [], {}, False):
-        raise _invalid(f"{name} is required")
+        raise invalid(f"{name} is required")
     return value
 
 
@@ -219,30 +215,24 @@ def _images(body: dict[str, Any], *, required: bool, max_count: int) -> list[str
     if isinstance(images, dict):
         images = list(images.values())
     if isinstance(images, list) and len(images) > max_count:
-        raise _invalid(f"images is invalid: at most {max_count} images")
+        raise invalid(f"images is invalid: at most {max_count} images")
     if not isinstance(images, list) or not all(_is_url(u) for u in images):
-        raise _invalid("images is invalid")
+        raise invalid("images is invalid")
     return list(images)
 
 
 def _passthrough(body: dict[str, Any], limits: InputLimits) -> Passthrough:
-    notify = body.get("notifyUrl")
-    if notify not in (None, ""):
-        problem = callback_url_problem(notify) if isinstance(notify, str) else "not a string"
-        if problem is not None:
-            raise _invalid(f"notifyUrl is invalid: {problem}")
+    notify = notify_url(body.get("notifyUrl"), "notifyUrl is invalid")
     data = body.get("data")
     if data is not None and not isinstance(data, dict | list):
-        raise _invalid("data is invalid")
+        raise invalid("data is invalid")
     if data is not None and len(dumps(data)) > limits.client_data_bytes:
-        raise _invalid(f"data is invalid: larger than {limits.client_data_bytes} bytes")
-    return Passthrough(notify_url=notify or None, client_data=data)
+        raise invalid(f"data is invalid: larger than {limits.client_data_bytes} bytes")
+    return Passthrough(notify_url=notify, client_data=data)
 
 
 def _object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise _invalid("request body must be a JSON object or a form")
-    return body
+    return json_object(body, "request body must be a JSON object or a form")
 
 
 def _prompt(body: dict[str, Any], limits: InputLimits, *, required: bool) -> str | None:
@@ -250,11 +240,10 @@ def _prompt(body: dict[str, Any], limits: InputLimits, *, required: bool) -> str
     if value in (None, ""):
         return None
     if not isinstance(value, str):
-        raise _invalid("prompt is invalid")
+        raise invalid("prompt is invalid")
+    limit = limits.prompt_chars
     prompt = re.sub(r"\s+", " ", value).strip()
-    if len(prompt) > limits.prompt_chars:
-        raise _invalid(f"prompt is invalid: longer than {limits.prompt_chars} characters")
-    return prompt or None
+    return bounded(prompt, limit, f"prompt is invalid: longer than {limit} characters") or None
 
 
 def parse_imagine(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
@@ -274,10 +263,10 @@ def parse_blend(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
     body = _object(body)
     images = _images(body, required=True, max_count=BLEND_MAX_IMAGES)
     if not 2 <= len(images) <= BLEND_MAX_IMAGES:
-        raise _invalid("images is invalid: blend takes 2 to 5 image URLs")
+        raise invalid("images is invalid: blend takes 2 to 5 image URLs")
     dimensions = body.get("dimensions") or "SQUARE"
     if not isinstance(dimensions, str) or dimensions.upper() not in DIMENSIONS:
-        raise _invalid("dimensions is invalid")
+        raise invalid("dimensions is invalid")
     return CreateTask(
         dialect=DIALECT,
         action=Action.BLEND,
@@ -302,26 +291,26 @@ def parse_action(body: Any, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS
     body = _object(body)
     task_id = _required(body, "taskId")
     if not isinstance(task_id, str) or not _TASK_ID.search(task_id):
-        raise _invalid("taskId is invalid")
+        raise invalid("taskId is invalid")
     custom_id = _required(body, "customId")
     if not isinstance(custom_id, str) or "::" not in custom_id:
-        raise _invalid("customId is invalid")
+        raise invalid("customId is invalid")
     mask = body.get("mask")
     if mask is not None and (not isinstance(mask, str) or not mask):
-        raise _invalid("mask is invalid")
+        raise invalid("mask is invalid")
     extra = _passthrough(body, limits)
     ref = btn.classify(custom_id)
     if ref is None:
         raise CommandError(ErrorKind.ACTION_NOT_FOUND, "action not found")
     if ref.action == Action.VARIATION_REGION and not mask:
-        raise _invalid("mask is required")
+        raise invalid("mask is required")
     prompt = _prompt(body, limits, required=ref.action in NEEDS_PROMPT)
     decoded = None
     if mask:
         try:
             decoded = decode_data_url(mask, max_bytes)
         except ImageError as exc:
-            raise _invalid(f"mask is invalid: {exc}") from None
+            raise invalid(f"mask is invalid: {exc}") from None
     return PressButton(
         dialect=DIALECT,
         parent_id=task_id.strip(),

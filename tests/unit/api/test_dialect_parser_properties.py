@@ -1,7 +1,7 @@
 """Property tests: every dialect parser, fed anything, raises nothing but the dialect's error.
 
-The dialect's validation error is `CommandError` (app/dialects/errors.py); the dialect must also be
-able to render it (`error_body`) into its envelope, since that is what the client receives.
+The dialect's validation error is `CommandError` (app/dialects/fields.py `invalid`); the dialect
+must also be able to render it (`error_body`) into its envelope, which is what the client gets.
 A new `parse_*` function in a dialect module fails `test_every_parser_is_covered` until it is
 added to `PARSERS` below.
 """
