@@ -1,4 +1,4 @@
-"""The one place a task changes: create it, or record a change — each in one transaction.
+"""The one place a task's state changes: create it, or record a change — each in one transaction.
 
     create_task(db, task, files=…)          PENDING row + event 1 (+ callback)
                                             NOTIFY mjrelay_tasks, mjrelay_task_events
@@ -11,6 +11,14 @@
 work joins the caller's transaction, or opens one when none is active). Callback rows hold
 `render_callback(task)` of the task *after* the change, so a receiver gets exactly what a fetch
 of that task returns at that moment (transactional outbox, design.md "Flow of one task").
+
+Every change a client can see (status, progress, results, buttons, failure) goes through here,
+so each has its event and, when it shows, its callback. `db/leasing.py` also writes task rows,
+but only the lease's bookkeeping, which has no event of its own: the owner and fence (adopt),
+the pool assignment of a PENDING task (unassign) and the nonce and attempt count before an
+interaction goes out (mark_submitting). Its one status move, the claim PENDING -> STARTED, is
+recorded here by the claimer in the claim's transaction (`record_change(…, {}, kind="started")`
+by the worker). tests/unit/test_task_sql.py keeps the writers to these two.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.statuses import ACTIVE, PENDING
 from db.tables import accounts
 from db.tasks import storable
 
@@ -177,7 +178,7 @@ _TO_HAND_OVER = text(
     WHERE {_OUT_OF_SERVICE} AND {_UNHELD}
       AND EXISTS (SELECT 1 FROM tasks t
                   WHERE t.account_id = a.id
-                    AND t.status IN ('PENDING', 'STARTED', 'SUBMITTED', 'MODAL', 'RUNNING'))
+                    AND t.status IN ({PENDING}, {ACTIVE}))
     ORDER BY a.id
     """
 )

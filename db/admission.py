@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import ACTIVE_STATUSES
-
-_ACTIVE = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+from db.statuses import ACTIVE, PENDING
 
 
 @dataclass(frozen=True)
@@ -48,9 +46,9 @@ _ROOM = text(
 )
 _WORK = text(
     f"""
-    SELECT count(*) FILTER (WHERE status IN ({_ACTIVE})), count(*) FILTER (WHERE status = 'PENDING')
+    SELECT count(*) FILTER (WHERE status IN ({ACTIVE})), count(*) FILTER (WHERE status = {PENDING})
     FROM tasks
-    WHERE status IN ('PENDING', {_ACTIVE}) AND bot = :bot
+    WHERE status IN ({PENDING}, {ACTIVE}) AND bot = :bot
       AND (CAST(:account_id AS text) IS NULL OR account_id = :account_id)
     """
 )

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import ACTIVE_STATUSES, accounts, tasks
+from db.statuses import ACTIVE_STATUSES
+from db.tables import accounts, tasks
 from db.tasks import storable
 
 _RUNNING = (

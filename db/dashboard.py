@@ -11,7 +11,8 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import ACTIVE_STATUSES, tasks
+from db.statuses import ACTIVE, PENDING
+from db.tables import tasks
 from db.tasks import storable
 
 DEFAULT_PAGE_SIZE = 60
@@ -68,17 +69,15 @@ async def child_tasks(conn: AsyncConnection, task_id: str) -> list[RowMapping]:
     return list((await conn.execute(stmt)).mappings())
 
 
-_ACTIVE = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
-
 # -- account_load: per account, tasks holding a slot (running) and tasks waiting (queued:
 # PENDING and pinned to it). Unassigned PENDING tasks are reported under the key None.
 _ACCOUNT_LOAD = text(
     f"""
     SELECT account_id,
-           count(*) FILTER (WHERE status IN ({_ACTIVE})) AS running,
-           count(*) FILTER (WHERE status = 'PENDING') AS queued
+           count(*) FILTER (WHERE status IN ({ACTIVE})) AS running,
+           count(*) FILTER (WHERE status = {PENDING}) AS queued
     FROM tasks
-    WHERE status IN ({_ACTIVE}, 'PENDING')
+    WHERE status IN ({ACTIVE}, {PENDING})
     GROUP BY account_id
     """
 )

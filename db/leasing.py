@@ -1,7 +1,9 @@
 """SQL for leasing tasks to accounts: the per-account concurrency cap lives here, in the database.
 
-`lease_tasks` is the one statement that moves tasks from PENDING to STARTED on an account. Its
-invariants, each enforced by SQL rather than by a worker's memory:
+`lease_tasks` is the one statement that moves tasks from PENDING to STARTED on an account (the
+claimer records that change through app/taskstore.py in the same transaction; the other writes
+here are lease bookkeeping without an event, see there). Its invariants, each enforced by SQL
+rather than by a worker's memory:
 
 - cap: an account never has more than `concurrency` tasks in STARTED/SUBMITTED/MODAL/RUNNING.
   The account row is locked (`FOR UPDATE`) first, so two claimers of one account run one after
@@ -23,9 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.tables import ACTIVE_STATUSES
-
-_ACTIVE = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+from db.statuses import ACTIVE, MODAL, PENDING, STARTED, WORKING
 
 # -- lock_account_for_lease: the gate. Waits for any other claimer of this account to commit.
 # It must be its own statement: in READ COMMITTED each statement takes a fresh snapshot, so the
@@ -46,18 +46,18 @@ _LOCK_ACCOUNT = text(
 _CLAIM_PENDING = text(
     f"""
     UPDATE tasks t
-    SET status = 'STARTED', account_id = :account_id, leased_by = :owner, fence = :fence,
+    SET status = {STARTED}, account_id = :account_id, leased_by = :owner, fence = :fence,
         start_time = coalesce(t.start_time, (extract(epoch FROM clock_timestamp()) * 1000)::bigint),
         updated_at = now()
     WHERE t.id = ANY(ARRAY(
         SELECT id FROM tasks
-        WHERE status = 'PENDING'
+        WHERE status = {PENDING}
           AND (account_id IS NULL OR account_id = :account_id)
           AND bot = ANY(:bots)
         ORDER BY created_at, id
         LIMIT least(:limit, greatest(:concurrency - (
             SELECT count(*) FROM tasks
-            WHERE account_id = :account_id AND status IN ({_ACTIVE})
+            WHERE account_id = :account_id AND status IN ({ACTIVE})
         ), 0))
         FOR UPDATE SKIP LOCKED
     ))
@@ -105,7 +105,7 @@ _CLAIM_PENDING_SQL = _positional(
 _ACTIVE_COUNTS = text(
     f"""
     SELECT account_id, count(*) AS active FROM tasks
-    WHERE status IN ({_ACTIVE}) AND account_id IS NOT NULL
+    WHERE status IN ({ACTIVE}) AND account_id IS NOT NULL
     GROUP BY account_id
     """
 )
@@ -119,7 +119,7 @@ async def active_task_counts(conn: AsyncConnection) -> dict[str, int]:
 # -- tasks_in_flight: an account's active tasks, for recovery after a takeover.
 _IN_FLIGHT = text(
     f"""
-    SELECT * FROM tasks WHERE account_id = :account_id AND status IN ({_ACTIVE})
+    SELECT * FROM tasks WHERE account_id = :account_id AND status IN ({ACTIVE})
     ORDER BY created_at
     """
 )
@@ -133,7 +133,7 @@ async def tasks_in_flight(conn: AsyncConnection, account_id: str) -> list[RowMap
 _ADOPT = text(
     f"""
     UPDATE tasks SET leased_by = :owner, fence = :fence, updated_at = now()
-    WHERE account_id = :account_id AND status IN ({_ACTIVE})
+    WHERE account_id = :account_id AND status IN ({ACTIVE})
       AND EXISTS (SELECT 1 FROM accounts a
                   WHERE a.id = :account_id AND a.owner = :owner AND a.fence = :fence)
     RETURNING *
@@ -151,9 +151,9 @@ async def adopt_tasks(
 # -- unassign_queued: an unhealthy account's queued (not yet started) work goes back to the pool.
 # Follow-ups pinned to it stay: their parent message only exists on that account.
 _UNASSIGN = text(
-    """
+    f"""
     UPDATE tasks SET account_id = NULL, updated_at = now()
-    WHERE account_id = :account_id AND status = 'PENDING' AND parent_id IS NULL
+    WHERE account_id = :account_id AND status = {PENDING} AND parent_id IS NULL
     RETURNING id
     """
 )
@@ -167,9 +167,9 @@ async def unassign_queued(conn: AsyncConnection, account_id: str) -> Sequence[st
 # After a crash the next owner finds the nonce and looks for it on Discord before it would
 # ever resubmit, which is how one task is never submitted twice.
 _MARK_SUBMITTING = text(
-    """
+    f"""
     UPDATE tasks SET nonce = :nonce, submit_attempts = submit_attempts + 1, updated_at = now()
-    WHERE id = :task_id AND leased_by = :owner AND fence = :fence AND status = 'STARTED'
+    WHERE id = :task_id AND leased_by = :owner AND fence = :fence AND status = {STARTED}
     RETURNING submit_attempts
     """
 )
@@ -194,7 +194,7 @@ async def mark_submitting(
 # The rows are locked (SKIP LOCKED): a runner writing one right now is skipped, not waited on,
 # and two sweeping workers never take the same row.
 _OVERDUE = text(
-    """
+    f"""
     SELECT t.id, t.status, t.fence
     FROM tasks t
     LEFT JOIN accounts a ON a.id = t.account_id
@@ -204,7 +204,7 @@ _OVERDUE = text(
                + coalesce(a.task_timeout_s, :default_timeout_s) * 1000 AS deadline_ms,
                (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms
     ) d
-    WHERE t.status IN ('STARTED', 'SUBMITTED', 'RUNNING')
+    WHERE t.status IN ({WORKING})
       AND d.deadline_ms < d.now_ms - CAST(:grace_s AS double precision) * 1000
       AND (a.id IS NULL
            OR (t.leased_by = a.owner AND t.fence = a.fence AND a.lease_expires_at > now())
@@ -236,9 +236,9 @@ async def overdue_tasks(
 
 # -- pinned_follow_ups: PENDING follow-ups pinned to an account; they can run nowhere else.
 _PINNED = text(
-    """
+    f"""
     SELECT id FROM tasks
-    WHERE account_id = :account_id AND status = 'PENDING' AND parent_id IS NOT NULL
+    WHERE account_id = :account_id AND status = {PENDING} AND parent_id IS NOT NULL
     ORDER BY created_at
     FOR UPDATE SKIP LOCKED
     """
@@ -251,9 +251,9 @@ async def pinned_follow_ups(conn: AsyncConnection, account_id: str) -> list[str]
 
 # -- stale_modal_tasks: tasks waiting for a client's modal input longer than allowed.
 _STALE_MODAL = text(
-    """
+    f"""
     SELECT id FROM tasks
-    WHERE status = 'MODAL' AND created_at < now() - make_interval(secs => :older_than_s)
+    WHERE status = {MODAL} AND created_at < now() - make_interval(secs => :older_than_s)
     ORDER BY created_at LIMIT 500
     """
 )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.statuses import FINAL
+
 COUNT_CAP = 100_000
 
 
@@ -28,7 +30,7 @@ class SystemStats:
 # The predicate is the partial index's own, so the planner can answer from the index alone.
 _UNFINISHED_TASKS = text(
     "SELECT status, count(*) FROM ("
-    " SELECT status FROM tasks WHERE status NOT IN ('SUCCESS', 'FAILURE', 'CANCEL')"
+    f" SELECT status FROM tasks WHERE status NOT IN ({FINAL})"
     f" LIMIT {COUNT_CAP}) AS unfinished GROUP BY status"
 )
 _ACCOUNTS = text(

@@ -27,6 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from app.domain.status import TaskStatus
+from db.statuses import ACTIVE, FINAL, PENDING
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -36,9 +39,6 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-
-# Statuses a task holds while an account works on it; they count against the account's cap.
-ACTIVE_STATUSES = ("STARTED", "SUBMITTED", "MODAL", "RUNNING")
 
 
 def _created() -> Column[object]:
@@ -98,7 +98,7 @@ tasks = Table(
     Column("dialect", Text, nullable=False),
     Column("bot", Text, nullable=False, server_default="mj"),
     Column("action", Text, nullable=False),
-    Column("status", Text, nullable=False, server_default="PENDING"),
+    Column("status", Text, nullable=False, server_default=TaskStatus.PENDING.value),
     Column("prompt", Text, nullable=False, server_default=""),
     Column("prompt_en", Text),
     Column("final_prompt", Text),
@@ -141,13 +141,13 @@ tasks = Table(
         "ix_tasks_pending_oldest",
         "created_at",
         "id",
-        postgresql_where=text("status = 'PENDING'"),
+        postgresql_where=text(f"status = {PENDING}"),
     ),
     # Counting an account's running tasks against its cap.
     Index(
         "ix_tasks_active_by_account",
         "account_id",
-        postgresql_where=text("status IN ('STARTED', 'SUBMITTED', 'MODAL', 'RUNNING')"),
+        postgresql_where=text(f"status IN ({ACTIVE})"),
     ),
     Index("ix_tasks_nonce", "nonce"),
     Index("ix_tasks_message_id", "message_id"),
@@ -158,7 +158,7 @@ tasks = Table(
     Index(
         "ix_tasks_unfinished_status",
         "status",
-        postgresql_where=text("status NOT IN ('SUCCESS', 'FAILURE', 'CANCEL')"),
+        postgresql_where=text(f"status NOT IN ({FINAL})"),
     ),
 )
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.status import TaskStatus
 from db.tables import task_events, task_files, tasks
 
 TASKS_CHANNEL = "mjrelay_tasks"
@@ -95,7 +96,7 @@ async def list_queued_tasks(conn: AsyncConnection, limit: int = 100) -> list[Row
     """Tasks waiting for an account (PENDING), oldest first."""
     result = await conn.execute(
         select(tasks)
-        .where(tasks.c.status == "PENDING")
+        .where(tasks.c.status == TaskStatus.PENDING)
         .order_by(tasks.c.created_at, tasks.c.id)
         .limit(limit)
     )

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from db.leasing import lease_tasks
-from db.tables import ACTIVE_STATUSES
+from db.statuses import ACTIVE_STATUSES
 from db.urls import sqlalchemy_url
 
 TRIALS = 10_000
