@@ -2,10 +2,15 @@
 
     MjRelayError
      ├── SettingsError        a setting is missing or invalid (raised at start, names the setting)
-     └── DatabaseUnavailable  the database cannot be reached or the embedded server cannot start
+     ├── DatabaseUnavailable  the database cannot be reached or the embedded server cannot start
+     ├── InvalidTransition    app/taskstore.py: a status move the transition table forbids (a bug)
+     └── DiscordError         app/discord/errors.py: the Discord layer's own tree
 
-Foreign exceptions are translated where they enter: `db/` maps SQLAlchemy/asyncpg errors,
-`app/discord/` maps transport errors, and the API renders its own errors per dialect.
+Foreign exceptions are translated where they enter: `db/database.py` and `db/embedded.py` turn a
+database that cannot be reached into `DatabaseUnavailable`, `app/discord/` maps HTTP and
+transport errors into `DiscordError`, and the API answers bad input with each dialect's own
+error envelope. A bad input is a local `ValueError` subclass (e.g. `ImageError` in
+`app/domain/images.py`, `FormError` in `app/dashboard/actions.py`), answered where it is caught.
 """
 
 from __future__ import annotations

@@ -1,9 +1,16 @@
 """The schema: the single source Alembic migrations are checked against.
 
-Four tables, as in the design: `accounts` (Discord identities and their ownership lease),
-`tasks` (the canonical task model, a superset of every dialect), `task_events` (append-only
-history, one row per state change with a per-task sequence) and `deliveries` (the callback outbox,
-written in the same transaction as the change it reports).
+The four tables of the design:
+
+    accounts        Discord identities and their ownership lease
+    tasks           the canonical task model, a superset of every dialect
+    task_events     append-only history, one row per state change with a per-task sequence
+    deliveries      the callback outbox, written in the same transaction as the change it reports
+
+and the ones that grew around them: `workers` (live workers' heartbeats, for fair shares of
+accounts), `task_files` (a task's input images, masks and archived results),
+`callback_endpoints` (callback URLs disabled after a 410), `dashboard_sessions` and
+`dashboard_login_failures` (dashboard sign-ins and their rate limit).
 """
 
 from __future__ import annotations

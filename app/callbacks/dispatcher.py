@@ -11,9 +11,9 @@ Theory of operation. One loop claims work and up to `concurrency` attempt tasks 
 
 The row lock taken by the claim is the only "this one is being sent" marker, so a crash of any
 kind returns the row to the queue at once and nothing needs a lease or a reaper. An attempt
-finishing wakes the loop, because it may have unblocked the next delivery of its task. A LISTEN
-connection wakes the loop on `NOTIFY mjrelay_deliveries`; polling covers a lost LISTEN connection
-and retries coming due.
+finishing wakes the loop, because it may have unblocked the next delivery of its task. The
+process's LISTEN hub (`db.listen`) wakes the loop on `NOTIFY mjrelay_deliveries`; polling covers a
+lost LISTEN connection and retries coming due.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -47,6 +46,7 @@ from app.callbacks.ssrf import Allowlist
 from app.callbacks.transport import make_client
 from app.config import Settings
 from db import deliveries as db
+from db.listen import listen_hub
 from db.urls import asyncpg_dsn
 
 log = logging.getLogger(__name__)
@@ -110,21 +110,26 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
+    def _notified(self, _payload_or_resumed: object) -> None:
+        self._wake.set()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set, then let attempts in flight finish (bounded)."""
         async with contextlib.AsyncExitStack() as stack:
             if self._client is None:
                 self._client = await stack.enter_async_context(make_client(self._config.allowlist))
-            helpers = [asyncio.create_task(self._wake_on(stop))]
             if self._listen_dsn:
-                helpers.append(asyncio.create_task(self._listen(stop)))
+                # Every NOTIFY, and every (re)start of LISTEN, wakes the loop.
+                hub = listen_hub(self._listen_dsn)
+                subscription = hub.subscribe(db.CHANNEL, self._notified, self._notified)
+                stack.callback(subscription.close)
+            waker = asyncio.create_task(self._wake_on(stop))
             try:
                 await self._claim_loop(stop)
             finally:
                 await self._drain()
-                for helper in helpers:
-                    helper.cancel()
-                await asyncio.gather(*helpers, return_exceptions=True)
+                waker.cancel()
+                await asyncio.gather(waker, return_exceptions=True)
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -354,32 +359,6 @@ class Dispatcher:
         metrics.QUEUE_DEPTH.labels("pending").set(stats.pending)
         metrics.QUEUE_DEPTH.labels("due").set(stats.due)
         metrics.OLDEST_DUE.set(stats.oldest_due_s)
-
-    async def _listen(self, stop: asyncio.Event) -> None:
-        """Keep a LISTEN connection; every NOTIFY (and every reconnect) wakes the loop."""
-        delay = 0.5
-        while not stop.is_set():
-            try:
-                await self._listen_once()
-                delay = 0.5
-            except Exception as exc:
-                log.warning("callback LISTEN connection failed (%s); polling meanwhile", exc)
-                await asyncio.sleep(delay)
-                delay = min(DB_RETRY_MAX_S, delay * 2)
-
-    async def _listen_once(self) -> None:
-        """Listen until the connection is lost."""
-        assert self._listen_dsn is not None
-        conn = await asyncpg.connect(self._listen_dsn)
-        lost = asyncio.Event()
-        try:
-            conn.add_termination_listener(lambda _conn: lost.set())
-            await conn.add_listener(db.CHANNEL, lambda *_args: self._wake.set())
-            self._wake.set()  # whatever was notified while we were not listening
-            await lost.wait()
-        finally:
-            with contextlib.suppress(Exception):
-                await conn.close(timeout=2)
 
 
 def _log_entry(

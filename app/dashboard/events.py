@@ -2,13 +2,13 @@
 
     GET /events[?task_id=…]     text/event-stream; one `task` event per task change
 
-One asyncpg connection per web process listens for every subscriber; it opens with the first
-subscriber and closes after the last one leaves. Each notification ("<task_id>:<seq>", sent by
-`app.taskstore` in the transaction of the change) is resolved to the task's current state with
-one query for a whole burst, and pushed to the subscribers that want that task. A subscriber
-keeps only the newest state per task, so a slow client skips intermediate progress but never a
-task's final state. After a lost listener connection, subscribers get a `resync` event (the
-changes in between were not seen). Format: docs/events.md.
+The process's LISTEN hub (`db.listen`) hears the channel for every subscriber; this module holds
+one subscription to it from the first subscriber to the last. Each notification
+("<task_id>:<seq>", sent by `app.taskstore` in the transaction of the change) is resolved to the
+task's current state with one query for a whole burst, and pushed to the subscribers that want
+that task. A subscriber keeps only the newest state per task, so a slow client skips intermediate
+progress but never a task's final state. After a lost LISTEN connection, subscribers get a
+`resync` event (the changes in between were not seen). Format: docs/events.md.
 """
 
 from __future__ import annotations
@@ -21,17 +21,16 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.dashboard.views import absolute, task_state
 from app.domain.task import Task
 from db import tasks as q
-from db.urls import asyncpg_dsn
+from db.listen import Subscription, listen_hub
 
 log = logging.getLogger(__name__)
 
-RECONNECT_DELAY_S = 1.0
+LOOKUP_RETRY_S = 1.0
 STOP_CHECK_S = 0.5
 KEEPALIVE_S = 15.0
 MAX_PENDING_TASKS = 10_000
@@ -77,16 +76,15 @@ class Subscriber:
 
 
 class TaskEvents:
-    """The process-wide listener and its subscribers."""
+    """The stream's subscribers, and their one subscription to the process's LISTEN hub."""
 
     def __init__(self, database_url: str, engine: AsyncEngine) -> None:
-        self._dsn = asyncpg_dsn(database_url)
+        self._database_url = database_url
         self.engine = engine
         self._subscribers: set[Subscriber] = set()
         self._notified: asyncio.Queue[str] = asyncio.Queue()
-        self._runner: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()  # strong references until they end
-        self._listening = asyncio.Event()
+        self._subscription: Subscription | None = None
+        self._pump_task: asyncio.Task[None] | None = None
         self._sent_seq: dict[str, int] = {}
 
     @contextlib.asynccontextmanager
@@ -99,20 +97,23 @@ class TaskEvents:
         subscriber = Subscriber(task_id)
         self._subscribers.add(subscriber)
         try:
-            if self._runner is None or self._runner.done():
-                self._listening.clear()
-                self._runner = asyncio.create_task(self._run(), name="mjrelay-task-events")
-                self._tasks.add(self._runner)
-                self._runner.add_done_callback(self._tasks.discard)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._listening.wait(), 5.0)
+            if self._subscription is None:
+                self._pump_task = asyncio.create_task(self._pump(), name="mjrelay-task-events")
+                hub = listen_hub(self._database_url)
+                self._subscription = hub.subscribe(
+                    q.TASK_EVENTS_CHANNEL, self._notified.put_nowait, self._on_listening
+                )
+            await self._subscription.ready()
             yield subscriber
         finally:
             self._subscribers.discard(subscriber)
-            if not self._subscribers and self._runner is not None:
-                # Not awaited: this may run while the client's request is being cancelled.
-                self._runner.cancel()
-                self._runner = None
+            if not self._subscribers and self._subscription is not None:
+                self._subscription.close()
+                self._subscription = None
+                if self._pump_task is not None:
+                    # Not awaited: this may run while the client's request is being cancelled.
+                    self._pump_task.cancel()
+                    self._pump_task = None
 
     async def current(self, task_id: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:
@@ -121,41 +122,9 @@ class TaskEvents:
 
     # ------------------------------------------------------------------------------ listener
 
-    def _on_notify(self, connection: Any, pid: int, channel: str, payload: str) -> None:
-        self._notified.put_nowait(payload)
-
-    async def _run(self) -> None:
-        pump = asyncio.create_task(self._pump())
-        lost = False
-        try:
-            while True:
-                lost = await self._listen_once(resync=lost)
-                await asyncio.sleep(RECONNECT_DELAY_S)
-        finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-
-    async def _listen_once(self, resync: bool) -> bool:
-        """LISTEN until the connection is lost; True when it was (to resync after it)."""
-        connection = None
-        closed = asyncio.Event()
-        try:
-            connection = await asyncpg.connect(self._dsn)
-            connection.add_termination_listener(lambda _connection: closed.set())
-            await connection.add_listener(q.TASK_EVENTS_CHANNEL, self._on_notify)
-            self._listening.set()
-            if resync:
-                self._broadcast_resync()
-            await closed.wait()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("task event listener lost; reconnecting: %s", exc)
-        finally:
-            self._listening.set()  # do not hold subscribers up while the database is away
-            if connection is not None and not connection.is_closed():
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(connection.close(timeout=2))
-        return True
+    def _on_listening(self, resumed: bool) -> None:
+        if resumed:  # changes made while LISTEN was down were not seen
+            self._broadcast_resync()
 
     def _broadcast_resync(self) -> None:
         for subscriber in self._subscribers:
@@ -170,7 +139,7 @@ class TaskEvents:
                 await self._deliver(payloads)
             except Exception:  # a failed lookup must not end the stream for everyone
                 log.exception("could not load changed tasks for the event stream")
-                await asyncio.sleep(RECONNECT_DELAY_S)
+                await asyncio.sleep(LOOKUP_RETRY_S)
 
     async def _deliver(self, payloads: list[str]) -> None:
         ids = list(dict.fromkeys(p.rsplit(":", 1)[0] for p in payloads))

@@ -1,25 +1,17 @@
 """Wake-ups from Postgres `NOTIFY`, with polling as the fallback when the listener is down.
 
-One raw asyncpg connection LISTENs on the given channels and sets an `asyncio.Event` for each
-notification. Consumers wait on `wait(timeout)`: a notification wakes them at once; the timeout
-is the poll interval, so a lost notification (or a dead listener) only delays work, never loses it.
+`Listener` subscribes to the process's LISTEN hub (`db.listen`) and calls back for each
+notification; `Wakeup` is the event consumers wait on with `wait(timeout)`: a notification wakes
+them at once; the timeout is the poll interval, so a lost notification (or a lost LISTEN
+connection) only delays work, never loses it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
-import asyncpg
-
-from db.urls import asyncpg_dsn
-
-log = logging.getLogger(__name__)
-
-RECONNECT_DELAY_S = 2.0
+from db.listen import listen_hub
 
 
 class Wakeup:
@@ -43,35 +35,27 @@ class Wakeup:
 
 
 class Listener:
-    """LISTEN on `channels`; each notification (and each reconnect) calls `on_notify(channel)`."""
+    """Until stopped, each notification on `channels` calls `on_notify(channel)`, and so does
+    each time LISTEN starts (anything committed while it was not listening is picked up then)."""
 
     def __init__(
         self, database_url: str, channels: Sequence[str], on_notify: Callable[[str], None]
     ) -> None:
-        self._dsn = asyncpg_dsn(database_url)
+        self._database_url = database_url
         self._channels = list(channels)
         self._notify = on_notify
 
-    def _on_notify(self, connection: Any, pid: int, channel: str, payload: str) -> None:
-        self._notify(channel)
-
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            connection = None
-            try:
-                connection = await asyncpg.connect(self._dsn)
-                for channel in self._channels:
-                    await connection.add_listener(channel, self._on_notify)
-                # Anything committed while we were not listening is picked up by this wake-up.
-                for channel in self._channels:
-                    self._notify(channel)
-                while not stop.is_set() and not connection.is_closed():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), 5.0)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("notification listener lost; polling until it is back: %s", exc)
-            finally:
-                if connection is not None and not connection.is_closed():
-                    await connection.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), RECONNECT_DELAY_S)
+        hub = listen_hub(self._database_url)
+        subscriptions = []
+        for channel in self._channels:
+            wake = self._waker(channel)
+            subscriptions.append(hub.subscribe(channel, wake, wake))
+        try:
+            await stop.wait()
+        finally:
+            for subscription in subscriptions:
+                subscription.close()
+
+    def _waker(self, channel: str) -> Callable[[object], None]:
+        return lambda _payload_or_resumed: self._notify(channel)

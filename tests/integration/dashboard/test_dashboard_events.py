@@ -127,7 +127,7 @@ async def test_a_lost_listener_reconnects_and_says_resync(base_url, engine) -> N
             killed = await conn.scalar(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE query LIKE 'LISTEN%mjrelay_task_events%'"
+                    " WHERE application_name = 'mjrelay-listen' AND datname = current_database()"
                 )
             )
         assert killed == 1
