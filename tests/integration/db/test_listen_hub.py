@@ -37,27 +37,26 @@ async def _notify(engine: AsyncEngine, channel: str, payload: str = "") -> None:
         await conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
 
 
-async def _listen_backends(engine: AsyncEngine) -> int:
-    async with engine.connect() as conn:
+async def _backends(engine: AsyncEngine, count: str, where: str, **params: str) -> int:
+    """`count` over this database's backends that match `where` (e.g. terminating them)."""
+    async with engine.begin() as conn:
         found = await conn.scalar(
             text(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND query LIKE 'LISTEN%'"
-            )
+                f"SELECT count({count}) FROM pg_stat_activity"
+                f" WHERE datname = current_database() AND {where}"
+            ),
+            params,
         )
     return int(found or 0)
 
 
+async def _listen_backends(engine: AsyncEngine) -> int:
+    return await _backends(engine, "*", "query LIKE 'LISTEN%'")
+
+
 async def _terminate_hub_connection(engine: AsyncEngine) -> int:
-    async with engine.begin() as conn:
-        killed = await conn.scalar(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = :name AND datname = current_database()"
-            ),
-            {"name": listen.APPLICATION_NAME},
-        )
-    return int(killed or 0)
+    where = "application_name = :name"
+    return await _backends(engine, "pg_terminate_backend(pid)", where, name=listen.APPLICATION_NAME)
 
 
 async def test_worker_dispatcher_and_dashboard_share_one_listen_connection(
