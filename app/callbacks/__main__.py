@@ -26,7 +26,7 @@ async def _main() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await run_dispatcher(settings, settings.database_url, stop)
+    await run_dispatcher(settings.callback_config(), settings.database_url, stop)
 
 
 def main() -> int:

@@ -23,7 +23,6 @@ import contextlib
 import logging
 import random
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,20 +30,17 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.callbacks import metrics
+from app.callbacks.config import DispatcherConfig
 from app.callbacks.policy import (
-    DEFAULT_TIMEOUT_S,
     DeliveryStatus,
     Outcome,
     Random,
-    RetrySchedule,
     decide,
     parse_retry_after,
 )
 from app.callbacks.sender import Attempt, build_headers, send_attempt
 from app.callbacks.signing import Signer
-from app.callbacks.ssrf import Allowlist
 from app.callbacks.transport import make_client
-from app.config import Settings
 from db import deliveries as db
 from db.listen import listen_hub
 from db.urls import asyncpg_dsn
@@ -53,35 +49,6 @@ log = logging.getLogger(__name__)
 
 DB_RETRY_MAX_S = 30.0
 WARNED_HOSTS_MAX = 1024
-
-
-@dataclass(frozen=True)
-class DispatcherConfig:
-    schedule: RetrySchedule = field(default_factory=RetrySchedule)
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    concurrency: int = 16
-    # The fallback when a NOTIFY is missed: under a second, so poll-only p99 stays ≤ 1 s.
-    poll_interval_s: float = 0.5
-    stats_interval_s: float = 15.0
-    secrets: tuple[str, ...] = ()
-    allowlist: Allowlist = field(default_factory=Allowlist)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> DispatcherConfig:
-        values: dict[str, Any] = {
-            "schedule": RetrySchedule(settings.callback_schedule),
-            "timeout_s": settings.callback_timeout_s,
-            "concurrency": settings.callback_concurrency,
-            "secrets": settings.webhook_secrets,
-            "allowlist": Allowlist.parse(settings.callback_allowlist),
-        }
-        values.update(overrides)
-        return cls(**values)
-
-    @property
-    def hold_timeout_s(self) -> float:
-        """How long PostgreSQL lets a claim sit idle in its transaction before ending it."""
-        return 2 * self.timeout_s + 30.0
 
 
 class Dispatcher:
@@ -383,14 +350,8 @@ async def _close(conn: AsyncConnection) -> None:
         await conn.close()
 
 
-async def run_dispatcher(
-    settings: Settings,
-    database_url: str,
-    stop: asyncio.Event,
-    **overrides: Any,
-) -> None:
-    """Run the dispatcher of `settings` on `database_url` until `stop` is set."""
-    config = DispatcherConfig.from_settings(settings, **overrides)
+async def run_dispatcher(config: DispatcherConfig, database_url: str, stop: asyncio.Event) -> None:
+    """Run a dispatcher with `config` on `database_url` until `stop` is set."""
     engine = db.make_dispatcher_engine(
         database_url, pool_size=config.concurrency + 1, hold_timeout_s=config.hold_timeout_s
     )

@@ -20,7 +20,6 @@ HTTP date) can only postpone a retry, never bring it forward — a receiver answ
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -184,30 +183,3 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     except Exception:  # hostile text: ValueError, TypeError, IndexError, OverflowError …
         return None
     return min(max(0.0, seconds), RETRY_AFTER_CLAMP_S)
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in `"90"`, `"90s"`, `"1.5m"`, `"2h"`, `"1d"` or `"250ms"`."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"not a duration: {text.strip()!r} (use e.g. 30s, 5m, 2h, 1d)")
-    return float(match.group(1)) * _UNIT_S[(match.group(2) or "s").lower()]
-
-
-def parse_schedule(text: str) -> tuple[float, ...]:
-    """The retry delays in a comma-separated list of durations, e.g. `5s,1m,5m,30m,2h`."""
-    delays = tuple(parse_duration(part) for part in text.split(",") if part.strip())
-    if not delays:
-        raise ValueError("needs at least one delay")
-    return delays
-
-
-def parse_timeout(text: str) -> float:
-    seconds = parse_duration(text)
-    if not MIN_TIMEOUT_S <= seconds <= MAX_TIMEOUT_S:
-        raise ValueError(f"must be between {MIN_TIMEOUT_S:g} and {MAX_TIMEOUT_S:g} seconds")
-    return seconds

@@ -14,23 +14,6 @@ from datetime import UTC, datetime
 from standardwebhooks import Webhook
 
 
-def validate_secret(secret: str) -> str:
-    """A signing secret as `whsec_` + base64 (what Svix and Standard Webhooks issue)."""
-    value = secret.strip()
-    if not value.startswith("whsec_"):
-        raise ValueError("a webhook secret starts with whsec_")
-    try:
-        Webhook(value)
-    except Exception:
-        raise ValueError("a webhook secret is whsec_ followed by base64") from None
-    return value
-
-
-def parse_secrets(text: str) -> tuple[str, ...]:
-    """Settings parser: comma-separated `whsec_…` secrets, newest first."""
-    return tuple(validate_secret(part) for part in text.split(",") if part.strip())
-
-
 class Signer:
     """Signs callback bodies with every configured secret."""
 

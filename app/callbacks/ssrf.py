@@ -175,10 +175,3 @@ def check_destination(host: str, address: IPAddress, allowlist: Allowlist) -> st
         return None
     reason = refusal(address)
     return f"{address} is {reason}" if reason else None
-
-
-def parse_allowlist(text: str) -> tuple[str, ...]:
-    """Settings parser: comma-separated entries, validated, kept as text."""
-    entries = tuple(part.strip() for part in text.split(",") if part.strip())
-    Allowlist.parse(entries)
-    return entries

@@ -29,7 +29,7 @@ async def run_worker(settings: Settings, database_url: str, stop: asyncio.Event)
                 continue
         log.info("worker started")
         async with asyncio.TaskGroup() as services:
-            services.create_task(run_dispatcher(settings, database_url, stop))  # callbacks
+            services.create_task(run_dispatcher(settings.callback_config(), database_url, stop))
             services.create_task(Supervisor(settings, database_url, engine).run(stop))
             await stop.wait()
         log.info("worker stopped")

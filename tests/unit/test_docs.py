@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app import config
+from app.config.loading import SOURCES
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
@@ -71,12 +72,12 @@ TABLE_ROW = re.compile(r"^\|(.+)\|$", re.M)
 
 
 def _variables() -> dict[str, str]:
-    """Environment variable -> Settings field, as app/config.py reads them."""
-    return {variable: name for name, (variable, _parse) in config._SOURCES.items()}
+    """Environment variable -> Settings field, as app/config/loading.py reads them."""
+    return {source.variable: name for name, source in SOURCES.items()}
 
 
 def test_security_page_names_only_real_settings() -> None:
-    """docs/security.md cannot drift from the code: each setting it names is one app/config.py
+    """docs/security.md cannot drift from the code: each setting it names is one app/config
     reads (MJRELAY_CONFIG is the settings file itself)."""
     named = set(SETTING.findall(SECURITY.read_text("utf-8")))
     assert named, "the page names its settings"

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
 from app.api.app import create_app
+from app.callbacks.ssrf import Allowlist
 from app.config import Settings
 from app.domain.status import TIMEOUT_REASON
 from app.domain.task import Task
@@ -99,7 +100,7 @@ async def test_disabling_an_account_from_the_dashboard_mid_job_ends_the_task_wit
     database_url: str, engine: AsyncEngine
 ) -> None:
     receiver = await Receiver().start()
-    allow = {"callback_allowlist": ("127.0.0.1",)}
+    allow = {"callback_allowlist": Allowlist.parse(["127.0.0.1"])}
     try:
         async with start_sandbox(port=0, accounts=1, speed="fast", seed=21) as sb:
             [spec] = await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
