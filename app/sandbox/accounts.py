@@ -8,6 +8,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.sandbox.faults import FaultError
 from app.sandbox.slots import Slots
 from app.sandbox.snowflake import make_snowflake
 
@@ -62,6 +63,41 @@ class AccountState:
     remix: bool = False
     strikes: int = 0
     moderation_tokens: set[str] = field(default_factory=set)
+
+
+class AccountDirectory:
+    """The accounts and their live state, looked up by token, channel, guild or any name."""
+
+    def __init__(self, accounts: list[SandboxAccount], concurrency: int, queue_size: int) -> None:
+        self.accounts = accounts
+        self.states = {
+            account.user_id: AccountState(account, Slots(concurrency, queue_size))
+            for account in accounts
+        }
+        self._by_token = {state.account.token: state for state in self.states.values()}
+
+    def authenticate(self, token: str) -> AccountState | None:
+        return self._by_token.get(token.strip())
+
+    def channel_guild(self, channel_id: str) -> str | None:
+        for account in self.accounts:
+            if account.channel_id == channel_id:
+                return account.guild_id
+        return None
+
+    def guild_user_ids(self, guild_id: str) -> list[str]:
+        """Everyone in the guild sees its channels' messages, as on Discord (clients filter)."""
+        return [a.user_id for a in self.accounts if a.guild_id == guild_id]
+
+    def find(self, ref: Any) -> AccountState:
+        """An account by 0-based index, name, user id or token."""
+        if isinstance(ref, int) and 0 <= ref < len(self.accounts):
+            return self.states[self.accounts[ref].user_id]
+        for state in self.states.values():
+            account = state.account
+            if str(ref) in (account.name, account.user_id, account.token, account.username):
+                return state
+        raise FaultError(f"unknown account {ref!r}")
 
 
 def make_accounts(count: int, seed: int) -> list[SandboxAccount]:

@@ -8,15 +8,12 @@ result pointing at another host, a reply to a job's message).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from app.sandbox.emitter import Emitter
+from app.sandbox.accounts import AccountState
+from app.sandbox.context import BotContext
 from app.sandbox.faults import FaultError
 from app.sandbox.messages import MJ_BOT, message, reference, referenced
-
-if TYPE_CHECKING:
-    from app.sandbox.accounts import AccountState
-    from app.sandbox.core import SandboxCore
 
 Json = dict[str, Any]
 
@@ -29,7 +26,7 @@ def impostor_author(webhook: bool) -> Json:
     return {**MJ_BOT, "id": IMPOSTOR_WEBHOOK_ID if webhook else IMPOSTOR_BOT_ID}
 
 
-def post_impostor_message(core: SandboxCore, state: AccountState, params: Json) -> Json:
+def post_impostor_message(ctx: BotContext, state: AccountState, params: Json) -> Json:
     """Post `content` / `embed` in the account's channel, replying to `reply_to` if given."""
     embed, content = params.get("embed"), params.get("content", "")
     if embed is not None and not isinstance(embed, dict):
@@ -41,15 +38,15 @@ def post_impostor_message(core: SandboxCore, state: AccountState, params: Json) 
     extra: Json = {"webhook_id": IMPOSTOR_WEBHOOK_ID if webhook else None}
     reply_to = params.get("reply_to")
     if reply_to is not None:
-        parent = core.messages.get(account.channel_id, str(reply_to), account.user_id)
+        parent = ctx.find_message(account.channel_id, str(reply_to), account.user_id)
         if parent is None:
             raise FaultError(f"impostor: no message {reply_to} in the account's channel")
         extra.update(
             type=19, message_reference=reference(parent), referenced_message=referenced(parent)
         )
     posted = message(
-        id=core.new_id(), channel_id=account.channel_id, guild_id=account.guild_id,
+        id=ctx.new_id(), channel_id=account.channel_id, guild_id=account.guild_id,
         author=impostor_author(webhook), content=content, embeds=[embed] if embed else [],
         mentions=[account.user()], **extra,
     )  # fmt: skip
-    return Emitter(core).create(posted, account.user_id)
+    return ctx.messenger().create(posted, account.user_id)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image
 
 from app.sandbox import images
-from app.sandbox.components import Component, grid_components, progress_components
-from app.sandbox.emitter import Emitter
+from app.sandbox.bot_flags import Flags
+from app.sandbox.components import Component, progress_components
+from app.sandbox.context import BotContext, Messenger
 from app.sandbox.interactions import Interaction
 from app.sandbox.messages import (
     MJ_APPLICATION_ID,
@@ -29,79 +28,13 @@ from app.sandbox.messages import (
     reference,
     referenced,
 )
-from app.sandbox.prompts import Prompt, display_prompt, filename_slug
+from app.sandbox.mj_respond import Respond
+from app.sandbox.mj_state import Job, Memory, Result, is_relaxed
+from app.sandbox.prompts import Prompt, filename_slug
 from app.sandbox.slots import QueueFull
 from app.sandbox.snowflake import snowflake_timestamp
 
-if TYPE_CHECKING:
-    from app.sandbox.core import SandboxCore
-
 Json = dict[str, Any]
-
-
-@dataclass
-class JobFaults:
-    drop_final: bool = False
-    delay: float = 0.0
-    duplicate: bool = False
-    reorder: bool = False
-    stop: bool = False
-    disconnect: int | None = None
-
-
-@dataclass
-class Result:
-    """A finished image the bot remembers, so its buttons can be clicked later."""
-
-    hash: str
-    kind: str  # grid | single
-    prompt: Prompt
-    image: Image.Image
-    user_id: str
-    message: Json
-    tile: tuple[int, int]
-
-
-@dataclass
-class Job:
-    it: Interaction
-    origin: Origin
-    prompt: Prompt
-    label: str  # "" for imagine, "Variations (Strong) by " ...
-    kind: str  # grid | single
-    render: Callable[[], Image.Image]
-    tile: tuple[int, int]
-    hash: str
-    faults: JobFaults
-    relaxed: bool = False
-    progress_label: str | None = None  # "Upscaling by " for the upscalers
-    echo_nonce: bool = True
-    uses_slot: bool = True
-    progress: bool = True
-    reply_to: Json | None = None  # U1-U4 results are replies to the grid
-    components: Callable[[str], list[Component]] = grid_components
-    mode_suffix: bool = True
-    cancelled: bool = field(default=False, repr=False)
-    cancel_requested: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-
-    def cancel(self) -> None:
-        self.cancelled = True
-        self.cancel_requested.set()
-
-    @property
-    def user_id(self) -> str:
-        return self.it.user_id
-
-    @property
-    def mode(self) -> str:
-        if self.relaxed:
-            return "relaxed"
-        return "turbo" if self.prompt.has("turbo") or self.it.state.mode == "turbo" else "fast"
-
-    def content(self, status: str | None, label: str | None = None) -> str:
-        label = self.label if label is None else label
-        text = f"**{display_prompt(self.prompt)}** - {label}<@{self.user_id}>"
-        return f"{text} ({status})" if status else text
 
 
 def _preview_jpeg(image: Image.Image, percent: int) -> bytes:
@@ -109,22 +42,41 @@ def _preview_jpeg(image: Image.Image, percent: int) -> bytes:
 
 
 class JobRunner:
-    def __init__(self, core: SandboxCore, results: dict[str, Result], running: dict[str, Job]):
-        self.core = core
-        self.results = results
-        self.running = running
+    def __init__(self, ctx: BotContext, respond: Respond, memory: Memory) -> None:
+        self.ctx = ctx
+        self.respond = respond
+        self.memory = memory
 
-    async def run(self, job: Job, on_queue_full: Callable[[], None]) -> None:
+    def new_job(
+        self,
+        it: Interaction,
+        origin: Origin,
+        prompt: Prompt,
+        label: str,
+        kind: str,
+        render: Any,
+        tile: tuple[int, int],
+        flags: Flags,
+        **options: Any,
+    ) -> Job:
+        return Job(
+            it=it, origin=origin, prompt=prompt, label=label, kind=kind, render=render, tile=tile,
+            hash=self.ctx.new_uuid(), faults=flags.job, relaxed=is_relaxed(it, prompt),
+            **options,
+        )  # fmt: skip
+
+    async def start(self, job: Job) -> None:
+        """Run the job in one of the account's slots, queued or refused ("Queue full")."""
         slots = job.it.state.slots
         waiter = None
         if job.uses_slot:
             try:
                 waiter = slots.acquire()
             except QueueFull:
-                on_queue_full()
+                self.respond.error(job.it, "queue_full", origin=job.origin)
                 return
         holding = job.uses_slot and waiter is None
-        emitter = Emitter(self.core, job.faults.duplicate, job.faults.reorder)
+        emitter = self.ctx.messenger(job.faults.duplicate, job.faults.reorder)
         try:
             if waiter is not None:
                 self._post_queued(job, emitter)
@@ -140,7 +92,7 @@ class JobRunner:
             if holding:
                 slots.release()
 
-    def _post_queued(self, job: Job, emitter: Emitter) -> None:
+    def _post_queued(self, job: Job, emitter: Messenger) -> None:
         description = (
             "You have reached the maximum allowed number of concurrent jobs. "
             "Don't worry, this job will start as soon as another one finishes!"
@@ -148,11 +100,11 @@ class JobRunner:
         footer = {"text": f"/imagine {job.prompt.raw}"}
         self._ephemeral(job, emitter, [embed("Job queued", description, WARNING, footer=footer)])
 
-    def _ephemeral(self, job: Job, emitter: Emitter, embeds: list[Json]) -> None:
+    def _ephemeral(self, job: Job, emitter: Messenger, embeds: list[Json]) -> None:
         it = job.it
         emitter.create(
             message(
-                id=self.core.new_id(), type=20 if it.type == 2 else 0, channel_id=it.channel_id,
+                id=self.ctx.new_id(), type=20 if it.type == 2 else 0, channel_id=it.channel_id,
                 guild_id=it.guild_id, author=MJ_BOT, mentions=[it.state.account.user()],
                 embeds=embeds, flags=64, application_id=MJ_APPLICATION_ID, nonce=it.nonce,
                 interaction=job.origin.interaction(), interaction_metadata=job.origin.metadata(),
@@ -160,17 +112,18 @@ class JobRunner:
             it.user_id,
         )  # fmt: skip
 
-    async def _run_started(self, job: Job, emitter: Emitter) -> None:
-        speed = self.core.speed
+    async def _run_started(self, job: Job, emitter: Messenger) -> None:
+        speed = self.ctx.speed
         it = job.it
-        self.running[job.hash] = job
+        self.memory.running[job.hash] = job
         try:
             await speed.pause(speed.start_delay, job.relaxed)
             start = None
             if job.progress:
                 start = self._post_start(job, emitter)
                 if job.faults.disconnect is not None:
-                    self.core.gateway.close_user(it.user_id, job.faults.disconnect, "sandbox fault")
+                    params = {"code": job.faults.disconnect}
+                    self.ctx.apply_account_fault("disconnect", it.state, params)
             image = await asyncio.to_thread(job.render)
             if start is not None and not await self._progress(job, emitter, start, image):
                 return
@@ -184,12 +137,12 @@ class JobRunner:
                 return
             await self._post_final(job, emitter, start, image)
         finally:
-            self.running.pop(job.hash, None)
+            self.memory.running.pop(job.hash, None)
 
-    def _post_start(self, job: Job, emitter: Emitter) -> Json:
+    def _post_start(self, job: Job, emitter: Messenger) -> Json:
         it = job.it
         start = message(
-            id=self.core.new_id(), type=20 if it.type == 2 else 0, channel_id=it.channel_id,
+            id=self.ctx.new_id(), type=20 if it.type == 2 else 0, channel_id=it.channel_id,
             guild_id=it.guild_id, author=MJ_BOT, content=job.content("Waiting to start"),
             mentions=[it.state.account.user()], application_id=MJ_APPLICATION_ID,
             nonce=it.nonce if job.echo_nonce else None, interaction=job.origin.interaction(),
@@ -197,9 +150,11 @@ class JobRunner:
         )  # fmt: skip
         return emitter.create(start, it.user_id)
 
-    async def _progress(self, job: Job, emitter: Emitter, start: Json, image: Image.Image) -> bool:
+    async def _progress(
+        self, job: Job, emitter: Messenger, start: Json, image: Image.Image
+    ) -> bool:
         """Progress updates; False when the job stopped (cancelled or the `stop` fault)."""
-        speed = self.core.speed
+        speed = self.ctx.speed
         for step, percent in enumerate(speed.progress_steps):
             delay = speed.first_progress_delay if step == 0 else speed.step_delay
             await speed.pause(delay, job.relaxed)
@@ -209,7 +164,7 @@ class JobRunner:
             preview = await asyncio.to_thread(_preview_jpeg, image, percent)
             name = f"{job.hash}_0_step_{step + 1}.jpeg"
             size = (image.width // 2, image.height // 2)
-            file = self.core.store_file(
+            file = self.ctx.store_file(
                 job.it.channel_id, name, preview, "image/jpeg", size, ephemeral=True
             )
             label = job.progress_label if job.progress_label is not None else job.label
@@ -220,7 +175,7 @@ class JobRunner:
     def _update(
         self,
         job: Job,
-        emitter: Emitter,
+        emitter: Messenger,
         start: Json,
         content: str,
         attachments: list[Json],
@@ -231,22 +186,22 @@ class JobRunner:
             content=content,
             attachments=attachments,
             components=components,
-            edited_timestamp=snowflake_timestamp(self.core.new_id()),
+            edited_timestamp=snowflake_timestamp(self.ctx.new_id()),
         )
         emitter.update(updated, job.user_id, late=True)
 
     async def _post_final(
-        self, job: Job, emitter: Emitter, start: Json | None, image: Image.Image
+        self, job: Job, emitter: Messenger, start: Json | None, image: Image.Image
     ) -> None:
         it = job.it
         png = await asyncio.to_thread(images.encode_png, image)
         username = it.state.account.username
         name = filename_slug(username, job.prompt, job.hash)
-        file = self.core.store_file(it.channel_id, name, png, "image/png", image.size)
+        file = self.ctx.store_file(it.channel_id, name, png, "image/png", image.size)
         status = job.mode if job.mode_suffix else None
         reply = job.reply_to
         final = message(
-            id=self.core.new_id(), type=19 if reply else 0, channel_id=it.channel_id,
+            id=self.ctx.new_id(), type=19 if reply else 0, channel_id=it.channel_id,
             guild_id=it.guild_id, author=MJ_BOT, content=job.content(status),
             mentions=[it.state.account.user()], attachments=[file],
             components=job.components(job.hash), application_id=MJ_APPLICATION_ID,
@@ -257,7 +212,7 @@ class JobRunner:
         if start is not None and job.faults.reorder:
             emitter.delete(start, it.user_id)
         emitter.create(final, it.user_id)
-        self.results[job.hash] = Result(
+        self.memory.results[job.hash] = Result(
             job.hash, job.kind, job.prompt, image, it.user_id, final, job.tile
         )
         if start is not None and not job.faults.reorder:

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image
 
 from app.sandbox import images, video
+from app.sandbox.bot_flags import Flags, read_flags
 from app.sandbox.components import button, parse_custom_id, row
-from app.sandbox.emitter import Emitter
+from app.sandbox.context import BotContext, Messenger
 from app.sandbox.interactions import Interaction
 from app.sandbox.messages import PIKA_APPLICATION_ID, PIKA_BOT, RED, embed, message
 from app.sandbox.prompts import parse_prompt
 from app.sandbox.snowflake import snowflake_timestamp
-
-if TYPE_CHECKING:
-    from app.sandbox.core import SandboxCore
 
 Json = dict[str, Any]
 
@@ -33,23 +31,23 @@ def video_filename(prompt: str, seed: int) -> str:
 
 
 class PikaBot:
-    def __init__(self, core: SandboxCore) -> None:
-        self.core = core
+    def __init__(self, ctx: BotContext) -> None:
+        self.ctx = ctx
         self.videos: dict[str, tuple[str, Image.Image | None, str]] = {}  # msg id -> job
 
     def accept(self, it: Interaction) -> None:
-        self.core.spawn(self.handle(it))
+        self.ctx.spawn(self.handle(it))
 
     async def handle(self, it: Interaction) -> None:
-        flags = self.core.midjourney._flags(it)  # same fault flags as the MJ bot
-        gateway = self.core.gateway
-        gateway.dispatch("INTERACTION_CREATE", {"id": it.id, "nonce": it.nonce}, [it.user_id])
+        flags = read_flags(self.ctx, it)  # the same fault flags as the Midjourney bot
+        ctx = self.ctx
+        ctx.emit("INTERACTION_CREATE", {"id": it.id, "nonce": it.nonce}, it.user_id)
         if flags.failure:
             data = {"id": it.id, "nonce": it.nonce, "reason_code": 2}
-            gateway.dispatch("INTERACTION_FAILURE", data, [it.user_id], it.session_id)
+            ctx.emit("INTERACTION_FAILURE", data, it.user_id, it.session_id)
             return
         data = {"id": it.id, "nonce": it.nonce}
-        gateway.dispatch("INTERACTION_SUCCESS", data, [it.user_id], it.session_id)
+        ctx.emit("INTERACTION_SUCCESS", data, it.user_id, it.session_id)
         if flags.silent:
             return
         if it.type == 3:
@@ -64,28 +62,28 @@ class PikaBot:
             return
         await self._generate(it, flags, text, source)
 
-    async def _click(self, it: Interaction, flags: Any) -> None:
+    async def _click(self, it: Interaction, flags: Flags) -> None:
         click = parse_custom_id(it.custom_id)
         job = self.videos.get(click.hash) if click else None
         if click is None or job is None or job[2] != it.user_id:
             self._error(it, "Not allowed", "You can only use the buttons of your own videos.")
             return
         if click.arg == "delete":
-            message_ = self.core.messages.get(it.channel_id, click.hash, it.user_id)
+            message_ = self.ctx.find_message(it.channel_id, click.hash, it.user_id)
             if message_ is not None:
-                Emitter(self.core).delete(message_, it.user_id)
+                self.ctx.messenger().delete(message_, it.user_id)
             return
         text, source, _ = job
         await self._generate(it, flags, text, source)
 
     def _error(self, it: Interaction, title: str, description: str) -> None:
         reply = self._reply(it, "", embeds=[embed(title, description, RED)], flags=64)
-        Emitter(self.core).create(reply, it.user_id)
+        self.ctx.messenger().create(reply, it.user_id)
 
     def _reply(self, it: Interaction, content: str, **fields: Any) -> Json:
         origin = it.origin()
         return message(
-            id=self.core.new_id(), type=20 if it.type == 2 else 0, channel_id=it.channel_id,
+            id=self.ctx.new_id(), type=20 if it.type == 2 else 0, channel_id=it.channel_id,
             guild_id=it.guild_id, author=PIKA_BOT, content=content,
             mentions=[it.state.account.user()], application_id=PIKA_APPLICATION_ID,
             nonce=it.nonce, interaction=origin.interaction(),
@@ -93,17 +91,17 @@ class PikaBot:
         )  # fmt: skip
 
     async def _generate(
-        self, it: Interaction, flags: Any, text: str, source: Image.Image | None
+        self, it: Interaction, flags: Flags, text: str, source: Image.Image | None
     ) -> None:
-        speed = self.core.speed
-        emitter = Emitter(self.core, flags.job.duplicate, flags.job.reorder)
+        speed = self.ctx.speed
+        emitter = self.ctx.messenger(flags.job.duplicate, flags.job.reorder)
         prompt = parse_prompt(text)
         shown = prompt.text or "animated image"
         user = f"<@{it.user_id}>"
         start = emitter.create(
             self._reply(it, f"{user} is generating: **{shown}** (0%)"), it.user_id
         )
-        seed = self.core.rng.randrange(10**18, 10**19)
+        seed = self.ctx.rng.randrange(10**18, 10**19)
         task = asyncio.to_thread(video.render_video, shown, seed % 2**31, source)
         mp4 = await task
         for percent in (25, 50, 75):
@@ -111,7 +109,7 @@ class PikaBot:
             updated = {k: v for k, v in start.items() if k != "nonce"}
             updated.update(
                 content=f"{user} is generating: **{shown}** ({percent}%)",
-                edited_timestamp=snowflake_timestamp(self.core.new_id()),
+                edited_timestamp=snowflake_timestamp(self.ctx.new_id()),
             )
             emitter.update(updated, it.user_id, late=True)
         if flags.job.delay:
@@ -124,7 +122,7 @@ class PikaBot:
     def _post_video(
         self,
         it: Interaction,
-        emitter: Emitter,
+        emitter: Messenger,
         start: Json,
         shown: str,
         source: Image.Image | None,
@@ -132,8 +130,8 @@ class PikaBot:
         mp4: bytes,
     ) -> None:
         name = video_filename(shown, seed)
-        file = self.core.store_file(it.channel_id, name, mp4, "video/mp4", video.DEFAULT_SIZE)
-        message_id = self.core.new_id()
+        file = self.ctx.store_file(it.channel_id, name, mp4, "video/mp4", video.DEFAULT_SIZE)
+        message_id = self.ctx.new_id()
         buttons = row(
             button(f"pika::retry::{message_id}", emoji="🔄"),
             button(f"pika::remix::{message_id}", emoji="🔀"),

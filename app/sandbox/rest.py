@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote
 
 from starlette.datastructures import UploadFile
@@ -16,15 +16,12 @@ from starlette.routing import Route
 from app.sandbox import errors, images
 from app.sandbox.accounts import AccountState
 from app.sandbox.commands import command_index, search
-from app.sandbox.emitter import Emitter
+from app.sandbox.core import SandboxCore
 from app.sandbox.errors import DiscordError, form_error
 from app.sandbox.messages import PIKA_APPLICATION_ID, message
 from app.sandbox.ratelimit import limited
 from app.sandbox.store import EditorRequest, Submission
 from app.sandbox.validation import parse_interaction
-
-if TYPE_CHECKING:
-    from app.sandbox.core import SandboxCore
 
 Json = dict[str, Any]
 Handler = Callable[[Request, AccountState], Awaitable[Response]]
@@ -39,7 +36,7 @@ def authed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         core = core_of(request)
-        state = core.authenticate(request.headers.get("authorization", ""))
+        state = core.directory.authenticate(request.headers.get("authorization", ""))
         if state is None or state.banned:
             return errors.UNAUTHORIZED.response()
         user_id = state.account.user_id
@@ -146,7 +143,7 @@ async def create_attachments(request: Request, state: AccountState) -> Response:
         filename = str(entry.get("filename") or "")
         if not filename or "/" in filename:
             raise form_error(["files", index, "filename"], "BASE_TYPE_REQUIRED", "Bad filename.")
-        key = f"{core.new_uuid()}/{filename}"
+        key = f"{core.services.new_uuid()}/{filename}"
         upload_id = secrets.token_urlsafe(24)
         core.uploads.reserve(key, filename, upload_id)
         url = f"{core.base_url}/_upload/{quote(key)}?upload_id={upload_id}"
@@ -168,7 +165,7 @@ async def upload_put(request: Request) -> Response:
 
 def _channel(core: SandboxCore, request: Request) -> str:
     channel_id = request.path_params["channel_id"]
-    if core.channel_guild(channel_id) is None:
+    if core.directory.channel_guild(channel_id) is None:
         raise errors.UNKNOWN_CHANNEL
     return channel_id
 
@@ -229,13 +226,13 @@ async def _post_message(
     for filename, data, content_type in files:
         picture = images.decode(data)
         size = picture.size if picture else None
-        attachments.append(core.store_file(channel_id, filename, data, content_type, size))
+        attachments.append(core.services.store_file(channel_id, filename, data, content_type, size))
     posted = message(
-        id=core.new_id(), channel_id=channel_id, guild_id=state.account.guild_id,
+        id=core.services.new_id(), channel_id=channel_id, guild_id=state.account.guild_id,
         author=state.account.user(), content=content, attachments=attachments,
         nonce=None if payload.get("nonce") is None else str(payload["nonce"]),
     )  # fmt: skip
-    Emitter(core).create(posted, state.account.user_id)
+    core.services.messenger().create(posted, state.account.user_id)
     return JSONResponse(posted)
 
 
@@ -274,7 +271,7 @@ async def inpaint_submit(request: Request) -> Response:
     except ValueError:
         core.editor_requests.append(EditorRequest(None, headers, 400))
         return JSONResponse({"success": False, "message": "Invalid JSON"}, 400)
-    status, body = core.midjourney.actions.submit_inpaint(payload)
+    status, body = core.midjourney.submit_inpaint(payload)
     custom_id = payload.get("customId") if isinstance(payload, dict) else None
     core.editor_requests.append(EditorRequest(str(custom_id), headers, status))
     return JSONResponse(body, status)

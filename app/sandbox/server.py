@@ -46,7 +46,7 @@ async def sandbox_faults(request: Request) -> Response:
         spec = json.loads(await request.body())
         if not isinstance(spec, dict):
             raise FaultError("body must be a JSON object")
-        return JSONResponse(await core.inject_fault(spec))
+        return JSONResponse(core.fault_control.inject(spec))
     except (FaultError, ValueError, TypeError) as exc:
         return JSONResponse({"message": str(exc), "code": 0}, status_code=400)
 
@@ -102,7 +102,7 @@ class Sandbox:
         spec: dict[str, Any] = {"kind": kind, **params}
         if account is not None:
             spec["account"] = account
-        return await self.core.inject_fault(spec)
+        return self.core.fault_control.inject(spec)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.sandbox import errors
 from app.sandbox.accounts import AccountState
 from app.sandbox.commands import find_command
 from app.sandbox.components import custom_ids
+from app.sandbox.core import SandboxCore
 from app.sandbox.errors import form_error
 from app.sandbox.interactions import Interaction, UploadedFile
 from app.sandbox.messages import MJ_APPLICATION_ID, PIKA_APPLICATION_ID
-
-if TYPE_CHECKING:
-    from app.sandbox.core import SandboxCore
 
 Json = dict[str, Any]
 APPLICATIONS = {MJ_APPLICATION_ID, PIKA_APPLICATION_ID}
@@ -28,7 +26,7 @@ def parse_interaction(core: SandboxCore, state: AccountState, payload: Json) -> 
     if application_id not in APPLICATIONS:
         raise errors.UNKNOWN_APPLICATION
     channel_id = str(payload.get("channel_id", ""))
-    guild_id = core.channel_guild(channel_id)
+    guild_id = core.directory.channel_guild(channel_id)
     if guild_id is None:
         raise errors.UNKNOWN_CHANNEL
     if payload.get("guild_id") not in (None, guild_id):
@@ -41,7 +39,7 @@ def parse_interaction(core: SandboxCore, state: AccountState, payload: Json) -> 
         raise form_error(["data"], "BASE_TYPE_REQUIRED", "This field is required")
     session_id = payload.get("session_id")
     it = Interaction(
-        id=core.new_id(), type=kind, state=state, application_id=application_id,
+        id=core.services.new_id(), type=kind, state=state, application_id=application_id,
         channel_id=channel_id, guild_id=guild_id,
         session_id=str(session_id) if session_id else None,
         nonce=None if nonce is None else str(nonce), data=data,

@@ -72,13 +72,11 @@ async def test_impostor_messages_neither_disable_the_account_nor_change_a_task(
             await sb.inject_fault("drop_final", account=0)  # the task keeps running
             await _imagine(engine, "1200000000000001", "a lighthouse in a storm")
             running = await _until_running_with_message(engine, "1200000000000001")
-            reply = {"account": 0, "reply_to": running.message_id}
-            await sb.core.inject_fault({"kind": "impostor", "embed": DESCRIBED, **reply})
-            await sb.core.inject_fault({"kind": "impostor", "embed": BLOCKED, **reply})
-            await sb.core.inject_fault({"kind": "impostor", "embed": BLOCKED, "account": 0})
-            await sb.core.inject_fault(
-                {"kind": "impostor", "embed": BLOCKED, "account": 0, "webhook": True}
-            )
+            reply_to = running.message_id
+            await sb.inject_fault("impostor", account=0, embed=DESCRIBED, reply_to=reply_to)
+            await sb.inject_fault("impostor", account=0, embed=BLOCKED, reply_to=reply_to)
+            await sb.inject_fault("impostor", account=0, embed=BLOCKED)
+            await sb.inject_fault("impostor", account=0, embed=BLOCKED, webhook=True)
             # The gateway keeps order: once a later task finished, the impostors were read.
             await _imagine(engine, "1200000000000002", "a calm sea at noon")
             later = await _finished_or_account_disabled(engine, "1200000000000002")

@@ -1,0 +1,110 @@
+"""What the Midjourney bot remembers: jobs running, finished results, open modals and editors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from app.sandbox.bot_flags import Flags, JobFaults
+from app.sandbox.components import Component, grid_components, upscale_components
+from app.sandbox.interactions import Interaction
+from app.sandbox.messages import Origin
+from app.sandbox.prompts import Prompt, display_prompt
+
+Json = dict[str, Any]
+
+
+@dataclass
+class Result:
+    """A finished image the bot remembers, so its buttons can be clicked later."""
+
+    hash: str
+    kind: str  # grid | single
+    prompt: Prompt
+    image: Image.Image
+    user_id: str
+    message: Json
+    tile: tuple[int, int]
+
+
+@dataclass
+class Job:
+    it: Interaction
+    origin: Origin
+    prompt: Prompt
+    label: str  # "" for imagine, "Variations (Strong) by " ...
+    kind: str  # grid | single
+    render: Callable[[], Image.Image]
+    tile: tuple[int, int]
+    hash: str
+    faults: JobFaults
+    relaxed: bool = False
+    progress_label: str | None = None  # "Upscaling by " for the upscalers
+    echo_nonce: bool = True
+    uses_slot: bool = True
+    progress: bool = True
+    reply_to: Json | None = None  # U1-U4 results are replies to the grid
+    components: Callable[[str], list[Component]] = grid_components
+    mode_suffix: bool = True
+    cancelled: bool = field(default=False, repr=False)
+    cancel_requested: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.cancel_requested.set()
+
+    @property
+    def user_id(self) -> str:
+        return self.it.user_id
+
+    @property
+    def mode(self) -> str:
+        if self.relaxed:
+            return "relaxed"
+        return "turbo" if self.prompt.has("turbo") or self.it.state.mode == "turbo" else "fast"
+
+    def content(self, status: str | None, label: str | None = None) -> str:
+        label = self.label if label is None else label
+        text = f"**{display_prompt(self.prompt)}** - {label}<@{self.user_id}>"
+        return f"{text} ({status})" if status else text
+
+
+@dataclass
+class PendingModal:
+    kind: str  # custom_zoom | picreader | imagine
+    user_id: str
+    custom_id: str
+    hash: str = ""
+    text: str = ""
+
+
+@dataclass
+class PendingIframe:
+    it: Interaction
+    result: Result
+    flags: Flags
+
+
+@dataclass
+class Memory:
+    results: dict[str, Result] = field(default_factory=dict)  # job hash -> result
+    running: dict[str, Job] = field(default_factory=dict)  # job hash -> job
+    modals: dict[str, PendingModal] = field(default_factory=dict)  # interaction id -> modal
+    iframes: dict[str, PendingIframe] = field(default_factory=dict)  # token -> editor
+    prompt_lists: dict[str, list[str]] = field(default_factory=dict)  # describe/shorten msg id
+    describe_sources: dict[str, Image.Image] = field(default_factory=dict)  # describe msg id
+
+
+def is_relaxed(it: Interaction, prompt: Prompt) -> bool:
+    if prompt.has("fast", "turbo"):
+        return False
+    return prompt.has("relax") or it.state.mode == "relax"
+
+
+def upscale_buttons(tile: tuple[int, int]) -> Callable[[str], list[Component]]:
+    square = tile[0] == tile[1]
+    return lambda job_hash: upscale_components(job_hash, square)
