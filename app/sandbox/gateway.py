@@ -14,16 +14,15 @@ import json
 import logging
 import secrets
 import time
-import zlib
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.sandbox.accounts import AccountState
 from app.sandbox.faults import Faults
+from app.sandbox.gateway_ready import ready, ready_supplemental
+from app.sandbox.gateway_session import Connection, GatewaySession
 
 log = logging.getLogger("mjrelay.sandbox.gateway")
 
@@ -33,72 +32,6 @@ DEFAULT_HEARTBEAT_INTERVAL_MS = 41250
 RESUMABLE_CLOSE_CODES = {4000, 4001, 4002, 4008}
 CLIENT_INVALIDATING_CLOSE_CODES = {1000, 1001}
 IGNORED_OPS = {3, 4, 8, 13, 14, 36, 37}  # presence, voice, member requests, lazy guilds...
-
-
-@dataclass(eq=False)
-class Close:
-    code: int
-    reason: str = ""
-
-
-@dataclass(eq=False)
-class GatewaySession:
-    session_id: str
-    state: AccountState
-    seq: int = 0
-    buffer: deque[Json] = field(default_factory=lambda: deque(maxlen=5000))
-    connection: Connection | None = None
-    detached_at: float | None = None
-    valid: bool = True
-
-    @property
-    def user_id(self) -> str:
-        return self.state.account.user_id
-
-    def frame(self, event: str, data: Json) -> Json:
-        self.seq += 1
-        frame = {"op": 0, "s": self.seq, "t": event, "d": data}
-        self.buffer.append(frame)
-        return frame
-
-
-class Connection:
-    """One websocket: an outbound queue drained by a writer task, in order."""
-
-    def __init__(self, websocket: WebSocket, compress: bool) -> None:
-        self.websocket = websocket
-        self.compress = compress
-        self._deflate = zlib.compressobj() if compress else None
-        self.queue: asyncio.Queue[Json | Close] = asyncio.Queue()
-        self.session: GatewaySession | None = None
-        self.server_close: Close | None = None
-        self.last_heartbeat = time.monotonic()
-        self.withheld_acks = 0
-
-    def send(self, frame: Json) -> None:
-        if self.server_close is None:
-            self.queue.put_nowait(frame)
-
-    def close(self, code: int, reason: str = "") -> None:
-        if self.server_close is None:
-            self.server_close = Close(code, reason)
-            self.queue.put_nowait(self.server_close)
-
-    async def write_loop(self) -> None:
-        while True:
-            item = await self.queue.get()
-            if isinstance(item, Close):
-                with contextlib.suppress(Exception):
-                    await self.websocket.close(item.code, item.reason)
-                return
-            text = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
-            if self._deflate is not None:  # zlib-stream: one deflate context per connection
-                payload = self._deflate.compress(text.encode()) + self._deflate.flush(
-                    zlib.Z_SYNC_FLUSH
-                )
-                await self.websocket.send_bytes(payload)
-            else:
-                await self.websocket.send_text(text)
 
 
 class Gateway:
@@ -253,52 +186,8 @@ class Gateway:
         session = GatewaySession(secrets.token_hex(16), state, connection=connection)
         self.sessions[session.session_id] = session
         connection.session = session
-        connection.send(session.frame("READY", self._ready(session)))
-        connection.send(session.frame("READY_SUPPLEMENTAL", self._ready_supplemental(session)))
-
-    def _ready(self, session: GatewaySession) -> Json:
-        account = session.state.account
-        user = {
-            **account.user(),
-            "bot": False,
-            "verified": True,
-            "mfa_enabled": False,
-            "email": None,
-        }
-        return {
-            "v": 9,
-            "user": user,
-            "session_id": session.session_id,
-            "session_type": "normal",
-            "resume_gateway_url": self.public_url,
-            "guilds": [{"id": account.guild_id, "unavailable": False}],
-            "private_channels": [],
-            "relationships": [],
-            "user_settings_proto": "",
-            "sessions": [],
-            "country_code": "US",
-            "auth_session_id_hash": secrets.token_urlsafe(24),
-            # Beyond the spec's minimal READY: what a real user READY also carries and
-            # user-account libraries read (one merged_members list per guild).
-            "users": [],
-            "merged_members": [[]],
-            "user_settings": {},
-            "user_guild_settings": {"entries": [], "version": 0, "partial": False},
-            "read_state": {"entries": [], "version": 0, "partial": False},
-            "guild_join_requests": [],
-            "analytics_token": "",
-        }
-
-    @staticmethod
-    def _ready_supplemental(session: GatewaySession) -> Json:
-        guild_id = session.state.account.guild_id
-        return {
-            "merged_presences": {"friends": [], "guilds": [[]]},
-            "merged_members": [[]],
-            "guilds": [{"id": guild_id, "voice_states": [], "embedded_activities": []}],
-            "lazy_private_channels": [],
-            "disclose": [],
-        }
+        connection.send(session.frame("READY", ready(session, self.public_url)))
+        connection.send(session.frame("READY_SUPPLEMENTAL", ready_supplemental(session)))
 
     def _resume(self, connection: Connection, data: Json) -> None:
         if connection.session is not None:
