@@ -172,13 +172,20 @@ class Gateway:
         elif op not in IGNORED_OPS:
             self._close(connection, 4001, "Unknown opcode.")
 
-    def _identify(self, connection: Connection, data: Json) -> None:
+    def _authenticated(self, connection: Connection, data: Json) -> AccountState | None:
+        """The account an IDENTIFY or RESUME names, or None after closing the socket."""
         if connection.session is not None:
             self._close(connection, 4005, "Already authenticated.")
-            return
+            return None
         state = self._authenticate(str(data.get("token", "")))
         if state is None or state.banned:
             self._close(connection, 4004, "Authentication failed.")
+            return None
+        return state
+
+    def _identify(self, connection: Connection, data: Json) -> None:
+        state = self._authenticated(connection, data)
+        if state is None:
             return
         if self._faults.take("identify_invalid", state.account.user_id):
             connection.send({"op": 9, "d": False})
@@ -190,12 +197,8 @@ class Gateway:
         connection.send(session.frame("READY_SUPPLEMENTAL", ready_supplemental(session)))
 
     def _resume(self, connection: Connection, data: Json) -> None:
-        if connection.session is not None:
-            self._close(connection, 4005, "Already authenticated.")
-            return
-        state = self._authenticate(str(data.get("token", "")))
-        if state is None or state.banned:
-            self._close(connection, 4004, "Authentication failed.")
+        state = self._authenticated(connection, data)
+        if state is None:
             return
         self._live_sessions()  # drop expired sessions first
         session = self.sessions.get(str(data.get("session_id", "")))
