@@ -233,7 +233,8 @@ async def store_file(conn: AsyncConnection, task_id: str, file: StoredFile) -> N
     )
 
 
-async def get_task(db: Database, task_id: str) -> Task | None:
+async def get_task(db: Database, task_id: str, *, or_nonce: bool = False) -> Task | None:
+    """The task with this id (`or_nonce`: else the newest with this interaction nonce)."""
     async with transaction(db) as conn:
-        row = await q.get_task(conn, task_id)
+        row = await (q.get_task_by_id_or_nonce if or_nonce else q.get_task)(conn, task_id)
     return Task.from_row(row) if row is not None else None

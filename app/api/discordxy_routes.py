@@ -3,24 +3,60 @@ paths), `/client/online`, `/pika/create|animate|status`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from app.api.bodies import read_json, read_upload
-from app.api.endpoint import endpoint, origin_of
+from app.api.endpoint import Endpoint, endpoint
 from app.api.service import TaskService
+from app.api.submit_route import Parse, Read, submit_handler
 from app.dialects import discordxy as dx
 from app.domain.errors import CommandError, ErrorKind
-from app.domain.task import Task
 from db import api_accounts
-from db import tasks as q
 
 ep = endpoint(dx.DIALECT)
 
 
-async def _body(request: Request, svc: TaskService) -> object:
+async def _json(request: Request, svc: TaskService) -> Any:
     """Discordxy's JSON bodies carry no images (a reference image is a URL in the prompt)."""
     return await read_json(request, svc.limits.body_bytes)
+
+
+async def _upload(request: Request, svc: TaskService) -> Any:
+    """Pika animate: multipart, one image `file`."""
+    return await read_upload(request, svc.limits.upload_body(), svc.max_image_bytes)
+
+
+def _submit(path: str, doc: str, read: Read, parse: Parse) -> Endpoint:
+    return ep(submit_handler(path, doc, read, parse, dx.submitted))
+
+
+imagine = _submit(
+    "/mj/imagine",
+    '`{"prompt": "…"}`; a reference image is a URL at the start of the prompt.',
+    _json,
+    lambda body, svc: dx.parse_imagine(body, svc.limits),
+)
+change = _submit(
+    "/mj/change",
+    '`{"taskId", "action"}` with action U1–U4, V1–V4, Reroll, UpscaleSubtle, … PanDown.',
+    _json,
+    lambda body, svc: dx.parse_change(body),
+)
+pika_create = _submit(
+    "/pika/create",
+    'Pika `/create`: `{"prompt": "…"}` (English).',
+    _json,
+    lambda body, svc: dx.parse_pika_create(body, svc.limits),
+)
+pika_animate = _submit(
+    "/pika/animate",
+    "Pika `/animate`: multipart `file` (image) + `prompt`.",
+    _upload,
+    lambda upload, svc: dx.parse_pika_animate(upload[0].get("prompt"), upload[1], svc.limits),
+)
 
 
 def _query(request: Request, name: str) -> str:
@@ -31,32 +67,15 @@ def _query(request: Request, name: str) -> str:
 
 
 @ep
-async def imagine(request: Request, svc: TaskService) -> bytes:
-    """`{"prompt": "…"}`; a reference image is a URL at the start of the prompt."""
-    cmd = dx.parse_imagine(await _body(request, svc), svc.limits)
-    return dx.submitted(await svc.create(cmd, origin_of(request)))
-
-
-@ep
-async def change(request: Request, svc: TaskService) -> bytes:
-    """`{"taskId", "action"}` with action U1–U4, V1–V4, Reroll, UpscaleSubtle, … PanDown."""
-    cmd = dx.parse_change(await _body(request, svc))
-    return dx.submitted(await svc.press(cmd, origin_of(request)))
-
-
-async def _status(svc: TaskService, task_id: str, *, by_nonce: bool = False) -> bytes:
-    async with svc.engine.connect() as conn:
-        row = await (q.get_task_by_id_or_nonce if by_nonce else q.get_task)(conn, task_id)
-    task = svc.visible(Task.from_row(row)) if row is not None else None
-    if task is None:
-        raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {task_id} does not exist")
-    return dx.task_bytes(task)
-
-
-@ep
 async def status(request: Request, svc: TaskService) -> bytes:
     """The status object of `taskId`."""
-    return await _status(svc, _query(request, "taskId"))
+    return dx.task_bytes(await svc.require_task(_query(request, "taskId")))
+
+
+@ep
+async def pika_status(request: Request, svc: TaskService) -> bytes:
+    """The status object of a Pika task, by `nonce` (our task id, or the interaction nonce)."""
+    return dx.task_bytes(await svc.require_task(_query(request, "nonce"), or_nonce=True))
 
 
 @ep
@@ -77,27 +96,6 @@ async def client_online(request: Request, svc: TaskService) -> bytes:
             for row in rows
         ]
     )
-
-
-@ep
-async def pika_create(request: Request, svc: TaskService) -> bytes:
-    """Pika `/create`: `{"prompt": "…"}` (English)."""
-    cmd = dx.parse_pika_create(await _body(request, svc), svc.limits)
-    return dx.submitted(await svc.create(cmd, origin_of(request)))
-
-
-@ep
-async def pika_animate(request: Request, svc: TaskService) -> bytes:
-    """Pika `/animate`: multipart `file` (image) + `prompt`."""
-    fields, image = await read_upload(request, svc.limits.upload_body(), svc.max_image_bytes)
-    cmd = dx.parse_pika_animate(fields.get("prompt"), image, svc.limits)
-    return dx.submitted(await svc.create(cmd, origin_of(request)))
-
-
-@ep
-async def pika_status(request: Request, svc: TaskService) -> bytes:
-    """The status object of a Pika task, by `nonce` (our task id, or the interaction nonce)."""
-    return await _status(svc, _query(request, "nonce"), by_nonce=True)
 
 
 def routes(*, submit_imagine_change: bool = True) -> list[BaseRoute]:

@@ -2,97 +2,98 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from app.api.bodies import read_json
-from app.api.endpoint import endpoint, origin_of
+from app.api.endpoint import Endpoint, endpoint
 from app.api.service import TaskService
+from app.api.submit_route import Parse, submit_handler
 from app.dialects import novicezk as nz
 from app.dialects.common import dumps
 from app.domain.errors import CommandError, ErrorKind
-from app.domain.limits import BLEND_MAX_IMAGES
+from app.domain.limits import BLEND_MAX_IMAGES, InputLimits
 from app.domain.task import Task
 from db import api_accounts
-from db import tasks as q
 
 ep = endpoint(nz.DIALECT)
+Images = Callable[[InputLimits], int]
 
 
-async def _body(request: Request, svc: TaskService, images: int = 0) -> object:
-    """The JSON body, with room for `images` base64 images besides the small fields."""
-    return await read_json(request, svc.limits.body_with_images(images))
+def _no_images(limits: InputLimits) -> int:
+    return 0
 
 
-@ep
-async def submit_imagine(request: Request, svc: TaskService) -> bytes:
-    """Imagine: `prompt`, optional `base64Array` (data URLs), `notifyHook`, `state`, `botType`."""
-    body = await _body(request, svc, svc.limits.imagine_images)
-    cmd = nz.parse_imagine(body, svc.max_image_bytes, svc.limits)
-    return nz.submitted(await svc.create(cmd, origin_of(request)))
+def _submit(path: str, doc: str, parse: Parse, images: Images = _no_images) -> tuple[str, Endpoint]:
+    """A `/mj/submit/*` route: a JSON body with room for `images(limits)` base64 images."""
+
+    async def read(request: Request, svc: TaskService) -> object:
+        return await read_json(request, svc.limits.body_with_images(images(svc.limits)))
+
+    return path, ep(submit_handler(path, doc, read, parse, nz.submitted))
 
 
-@ep
-async def submit_change(request: Request, svc: TaskService) -> bytes:
-    """U/V/reroll on a finished task: `taskId`, `action` UPSCALE|VARIATION|REROLL, `index`."""
-    cmd = nz.parse_change(await _body(request, svc))
-    return nz.submitted(await svc.press(cmd, origin_of(request)))
-
-
-@ep
-async def submit_simple_change(request: Request, svc: TaskService) -> bytes:
-    """`content`: "<taskId> U1".."V4" or "<taskId> R"."""
-    cmd = nz.parse_simple_change(await _body(request, svc))
-    return nz.submitted(await svc.press(cmd, origin_of(request)))
-
-
-@ep
-async def submit_describe(request: Request, svc: TaskService) -> bytes:
-    """Describe one image: `base64` data URL (or trueai's `link`)."""
-    cmd = nz.parse_describe(await _body(request, svc, 1), svc.max_image_bytes)
-    return nz.submitted(await svc.create(cmd, origin_of(request)))
-
-
-@ep
-async def submit_blend(request: Request, svc: TaskService) -> bytes:
-    """Blend 2–5 images: `base64Array`, `dimensions` PORTRAIT|SQUARE|LANDSCAPE."""
-    body = await _body(request, svc, BLEND_MAX_IMAGES)
-    cmd = nz.parse_blend(body, svc.max_image_bytes)
-    return nz.submitted(await svc.create(cmd, origin_of(request)))
-
-
-@ep
-async def submit_shorten(request: Request, svc: TaskService) -> bytes:
-    """Shorten a prompt (plus): `prompt`."""
-    cmd = nz.parse_shorten(await _body(request, svc), svc.limits)
-    return nz.submitted(await svc.create(cmd, origin_of(request)))
-
-
-@ep
-async def submit_action(request: Request, svc: TaskService) -> bytes:
-    """Press a button of a finished task (plus): `taskId`, `customId`. Modal buttons -> 21."""
-    cmd = nz.parse_action(await _body(request, svc))
-    return nz.submitted(await svc.press(cmd, origin_of(request)))
-
-
-@ep
-async def submit_modal(request: Request, svc: TaskService) -> bytes:
-    """Modal input for a task in MODAL (plus): `taskId`, `prompt`, `maskBase64`."""
-    cmd = nz.parse_modal(await _body(request, svc, 1), svc.max_image_bytes, svc.limits)
-    return nz.submitted(await svc.submit_modal(cmd))
-
-
-async def _task(svc: TaskService, task_id: str) -> Task:
-    task = await svc.get_task(task_id)
-    if task is None:
-        raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {task_id} does not exist")
-    return task
+# path -> endpoint. A row: the path, what the body holds, body -> command, images it carries.
+SUBMITS: dict[str, Endpoint] = dict(
+    [
+        _submit(
+            "/mj/submit/imagine",
+            "Imagine: `prompt`, optional `base64Array` (data URLs), `notifyHook`, `state`, "
+            "`botType`.",
+            lambda body, svc: nz.parse_imagine(body, svc.max_image_bytes, svc.limits),
+            lambda limits: limits.imagine_images,
+        ),
+        _submit(
+            "/mj/submit/change",
+            "U/V/reroll on a finished task: `taskId`, `action` UPSCALE|VARIATION|REROLL, `index`.",
+            lambda body, svc: nz.parse_change(body),
+        ),
+        _submit(
+            "/mj/submit/simple-change",
+            '`content`: "<taskId> U1".."V4" or "<taskId> R".',
+            lambda body, svc: nz.parse_simple_change(body),
+        ),
+        _submit(
+            "/mj/submit/describe",
+            "Describe one image: `base64` data URL (or trueai's `link`).",
+            lambda body, svc: nz.parse_describe(body, svc.max_image_bytes),
+            lambda limits: 1,
+        ),
+        _submit(
+            "/mj/submit/blend",
+            "Blend 2–5 images: `base64Array`, `dimensions` PORTRAIT|SQUARE|LANDSCAPE.",
+            lambda body, svc: nz.parse_blend(body, svc.max_image_bytes),
+            lambda limits: BLEND_MAX_IMAGES,
+        ),
+        _submit(
+            "/mj/submit/shorten",
+            "Shorten a prompt (plus): `prompt`.",
+            lambda body, svc: nz.parse_shorten(body, svc.limits),
+        ),
+        _submit(
+            "/mj/submit/action",
+            "Press a button of a finished task (plus): `taskId`, `customId`. Modal buttons -> 21.",
+            lambda body, svc: nz.parse_action(body),
+        ),
+        _submit(
+            "/mj/submit/modal",
+            "Modal input for a task in MODAL (plus): `taskId`, `prompt`, `maskBase64`.",
+            lambda body, svc: nz.parse_modal(body, svc.max_image_bytes, svc.limits),
+            lambda limits: 1,
+        ),
+    ]
+)
+# Also served under MJRELAY_SUBMIT_DIALECT (app/api/routing.py).
+submit_imagine = SUBMITS["/mj/submit/imagine"]
+submit_change = SUBMITS["/mj/submit/change"]
 
 
 @ep
 async def task_fetch(request: Request, svc: TaskService) -> bytes:
     """The task JSON (also the callback body of novicezk tasks)."""
-    return nz.task_bytes(await _task(svc, request.path_params["id"]))
+    return nz.task_bytes(await svc.require_task(request.path_params["id"]))
 
 
 @ep
@@ -105,7 +106,7 @@ async def task_cancel(request: Request, svc: TaskService) -> bytes:
 @ep
 async def task_image_seed(request: Request, svc: TaskService) -> bytes:
     """The seed of a task's image, when the worker recorded one."""
-    task = await _task(svc, request.path_params["id"])
+    task = await svc.require_task(request.path_params["id"])
     seed = task.prop("seed")
     if seed is None:
         return nz.submit_body(
@@ -114,31 +115,27 @@ async def task_image_seed(request: Request, svc: TaskService) -> bytes:
     return nz.submit_body(nz.CODE_SUCCESS, "成功", str(seed))
 
 
-def _tasks_bytes(svc: TaskService, rows: list) -> bytes:
-    visible = svc.visible_tasks(Task.from_row(row) for row in rows)
-    return dumps([nz.render_task(task) for task in visible])
+def _tasks_bytes(tasks: list[Task]) -> bytes:
+    return dumps([nz.render_task(task) for task in tasks])
 
 
 @ep
 async def task_list(request: Request, svc: TaskService) -> bytes:
     """The newest 100 tasks."""
-    async with svc.engine.connect() as conn:
-        return _tasks_bytes(svc, await q.list_recent_tasks(conn, 100))
+    return _tasks_bytes(await svc.recent_tasks(100))
 
 
 @ep
 async def task_queue(request: Request, svc: TaskService) -> bytes:
     """Tasks waiting for an account, oldest first."""
-    async with svc.engine.connect() as conn:
-        return _tasks_bytes(svc, await q.list_queued_tasks(conn, 100))
+    return _tasks_bytes(await svc.queued_tasks(100))
 
 
 @ep
 async def task_list_by_condition(request: Request, svc: TaskService) -> bytes:
     """`{"ids": [...]}` (strings or numbers) -> those tasks; unknown ids skipped."""
-    ids = nz.parse_ids(await _body(request, svc))
-    async with svc.engine.connect() as conn:
-        return _tasks_bytes(svc, await q.get_tasks(conn, ids))
+    ids = nz.parse_ids(await read_json(request, svc.limits.body_bytes))
+    return _tasks_bytes(await svc.tasks_by_ids(ids))
 
 
 @ep
@@ -162,19 +159,13 @@ async def account_fetch(request: Request, svc: TaskService) -> bytes:
 def routes(*, submit_imagine_change: bool = True) -> list[BaseRoute]:
     """The native paths (context path `/mj` included)."""
     post, get = ["POST"], ["GET"]
-    found: list[BaseRoute] = []
-    if submit_imagine_change:
-        found += [
-            Route("/mj/submit/imagine", submit_imagine, methods=post),
-            Route("/mj/submit/change", submit_change, methods=post),
-        ]
+    shared = ("/mj/submit/imagine", "/mj/submit/change")
+    found: list[BaseRoute] = [
+        Route(path, submit, methods=post)
+        for path, submit in SUBMITS.items()
+        if submit_imagine_change or path not in shared
+    ]
     found += [
-        Route("/mj/submit/simple-change", submit_simple_change, methods=post),
-        Route("/mj/submit/describe", submit_describe, methods=post),
-        Route("/mj/submit/blend", submit_blend, methods=post),
-        Route("/mj/submit/shorten", submit_shorten, methods=post),
-        Route("/mj/submit/action", submit_action, methods=post),
-        Route("/mj/submit/modal", submit_modal, methods=post),
         Route("/mj/task/list", task_list, methods=get),
         Route("/mj/task/queue", task_queue, methods=get),
         Route("/mj/task/list-by-condition", task_list_by_condition, methods=post),

@@ -1,7 +1,9 @@
-"""Submission use-cases shared by every dialect: commands in, stored tasks out.
+"""The use-cases every dialect shares: commands in, stored tasks out; and reading tasks back.
 
 Each use-case validates everything (banned words, images, parent task, button) before it writes,
 and writes through `app.taskstore` in one transaction, so a refused request leaves no row.
+Every dialect reads tasks through here too (`require_task`, `recent_tasks` …), so what a client
+may read (`visible`) is decided in one place.
 """
 
 from __future__ import annotations
@@ -9,17 +11,17 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
+from app.api.checks import BannedWordSource, ensure_storable, ensure_task_storable
 from app.api.images import ImageFetcher
+from app.api.press import default_prompt, press_params, resolve_button
+from app.api.task_files import input_files, mask_file
 from app.config import Settings
-from app.domain import buttons as btn
 from app.domain.actions import MODAL_ACTIONS, Action
-from app.domain.banned import BannedWords, parse_word_list
 from app.domain.commands import CancelTask, CreateTask, PressButton, SubmitModal
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.ids import new_task_id
@@ -27,63 +29,16 @@ from app.domain.images import InputImage
 from app.domain.limits import InputLimits
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import QUEUE_AHEAD, Task
-from app.taskstore import StoredFile
+from db import tasks as q
 from db.admission import QueueState, queue_state
-from db.tasks import storable
+
+Submit = CreateTask | PressButton | SubmitModal
 
 # Set on tasks submitted anonymously through a dialect whose secret check is off while the
 # server has secrets: such a client reads only tasks like it (app/api/access.py).
 ANONYMOUS = "_anonymous"
 # Where a MODAL task keeps its parent's account until the client's input arrives.
 PINNED_ACCOUNT = "_accountId"
-GRID_ACTIONS = frozenset({Action.UPSCALE, Action.VARIATION, Action.REROLL})
-GRID_PARENTS = frozenset(
-    {"IMAGINE", "VARIATION", "REROLL", "BLEND", "VARIATION_SUBTLE", "VARIATION_STRONG"}
-)
-
-
-def ensure_storable(value: Any, where: str = "request") -> None:
-    """Refuse text PostgreSQL cannot keep (NUL, unpaired surrogates) before anything is written."""
-    if isinstance(value, str):
-        if not storable(value):
-            raise CommandError(
-                ErrorKind.INVALID,
-                f"{where} holds characters that cannot be stored (NUL or bad UTF-8)",
-            )
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            ensure_storable(key, where)
-            ensure_storable(item, where)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            ensure_storable(item, where)
-
-
-def _ensure_task_storable(task: Task) -> None:
-    for name in ("prompt", "notify_url", "client_state", "client_data", "params", "inputs"):
-        ensure_storable(getattr(task, name), name)
-
-
-class BannedWordSource:
-    """Words from the setting plus the file, the file re-read when it changes."""
-
-    def __init__(self, words: tuple[str, ...], path: Path | None) -> None:
-        self._words, self._path = words, path
-        self._stamp: float | None = None
-        self._matcher = BannedWords(words)
-
-    def current(self) -> BannedWords:
-        if self._path is None:
-            return self._matcher
-        try:
-            stamp = self._path.stat().st_mtime
-        except OSError:
-            return self._matcher
-        if stamp != self._stamp:
-            text = self._path.read_text(encoding="utf-8", errors="replace")
-            self._matcher = BannedWords([*self._words, *parse_word_list(text)])
-            self._stamp = stamp
-        return self._matcher
 
 
 class TaskService:
@@ -123,6 +78,31 @@ class TaskService:
     async def get_task(self, task_id: str) -> Task | None:
         return self.visible(await taskstore.get_task(self.engine, task_id))
 
+    async def require_task(self, task_id: str, *, or_nonce: bool = False) -> Task:
+        """The task this client asks for (`or_nonce`: by our id or the interaction nonce, as
+        Pika status), else TASK_NOT_FOUND."""
+        task = self.visible(await taskstore.get_task(self.engine, task_id, or_nonce=or_nonce))
+        if task is None:
+            raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {task_id} does not exist")
+        return task
+
+    async def recent_tasks(self, limit: int = 100) -> list[Task]:
+        async with self.engine.connect() as conn:
+            return self._readable(await q.list_recent_tasks(conn, limit))
+
+    async def queued_tasks(self, limit: int = 100) -> list[Task]:
+        """Tasks waiting for an account, oldest first."""
+        async with self.engine.connect() as conn:
+            return self._readable(await q.list_queued_tasks(conn, limit))
+
+    async def tasks_by_ids(self, ids: list[str]) -> list[Task]:
+        """These tasks in the order asked; unknown (or unreadable) ones skipped."""
+        async with self.engine.connect() as conn:
+            return self._readable(await q.get_tasks(conn, ids))
+
+    def _readable(self, rows: Iterable[Any]) -> list[Task]:
+        return self.visible_tasks(Task.from_row(row) for row in rows)
+
     @property
     def max_image_bytes(self) -> int:
         return self.settings.image_max_bytes
@@ -156,31 +136,6 @@ class TaskService:
         fetched = iter(await self.fetcher.fetch_all(urls))
         return [next(fetched) if isinstance(i, str) else i for i in images]
 
-    @staticmethod
-    def _files(images: list[InputImage], sources: list[Any]) -> tuple[list[StoredFile], list[Any]]:
-        files, inputs = [], []
-        for position, (image, given) in enumerate(zip(images, sources, strict=True)):
-            name = f"input-{position}.{image.extension}"
-            files.append(
-                StoredFile(
-                    name=name,
-                    role="input",
-                    content_type=image.content_type,
-                    data=image.data,
-                    position=position,
-                    source=given if isinstance(given, str) else image.source,
-                )
-            )
-            ref: dict[str, Any] = {
-                "name": name,
-                "content_type": image.content_type,
-                "size": len(image.data),
-            }
-            if isinstance(given, str):
-                ref["url"] = given
-            inputs.append(ref)
-        return files, inputs
-
     def _new_id(self, dialect: str) -> str:
         return new_task_id(dialect, taskstore.now_ms())
 
@@ -207,7 +162,7 @@ class TaskService:
         self.check_prompt(cmd.prompt)
         state = await self._admit(str(cmd.bot))
         images = await self._images(list(cmd.images))
-        files, inputs = self._files(images, list(cmd.images))
+        files, inputs = input_files(images, list(cmd.images))
         task = Task(
             id=self._new_id(cmd.dialect),
             dialect=cmd.dialect,
@@ -221,7 +176,7 @@ class TaskService:
             client_data=cmd.extra.client_data,
             properties=self._properties(origin, {"botType": cmd.extra.bot_type}),
         )
-        _ensure_task_storable(task)
+        ensure_task_storable(task)
         created = await taskstore.create_task(
             self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
         )
@@ -238,57 +193,16 @@ class TaskService:
             )
         return parent
 
-    @staticmethod
-    def _button(cmd: PressButton, parent: Task) -> btn.ButtonRef:
-        if cmd.custom_id is not None:
-            ref = btn.find_custom_id(parent.buttons, cmd.custom_id)
-            if ref is not None:
-                return ref
-            if btn.classify(cmd.custom_id) is None:
-                raise CommandError(
-                    ErrorKind.ACTION_NOT_FOUND, f"unsupported customId: {cmd.custom_id}"
-                )
-            raise CommandError(
-                ErrorKind.BUTTON_NOT_FOUND,
-                f"task {parent.id} has no button {cmd.custom_id}",
-            )
-        assert cmd.action is not None
-        ref = btn.find_action(parent.buttons, cmd.action, cmd.index, cmd.variant)
-        if ref is not None:
-            return ref
-        grid_parent = parent.action in GRID_PARENTS and not btn.custom_ids(parent.buttons)
-        if cmd.action in GRID_ACTIONS and grid_parent and parent.message_hash:
-            custom_id = btn.grid_custom_id(cmd.action, cmd.index or 1, parent.message_hash)
-            return btn.ButtonRef(cmd.action, custom_id, index=cmd.index)
-        raise CommandError(
-            ErrorKind.ACTION_NOT_ALLOWED,
-            f"task {parent.id} ({parent.action}) has no button for {cmd.action}"
-            + (f" {cmd.index}" if cmd.index else ""),
-        )
-
     async def press(self, cmd: PressButton, origin: str) -> Task:
         parent = await self._parent(cmd.parent_id)
-        ref = self._button(cmd, parent)
+        ref = resolve_button(cmd, parent)
         self.check_prompt(cmd.prompt)
         waits_for_client = ref.action in MODAL_ACTIONS and not cmd.prompt
         state = None if waits_for_client else await self._admit(parent.bot, parent.account_id)
-        params: dict[str, Any] = {
-            "customId": ref.custom_id,
-            "messageId": parent.message_id,
-            "messageHash": parent.message_hash,
-            "messageFlags": parent.message_flags,
-        }
-        if ref.index is not None:
-            params["index"] = ref.index
-        if ref.variant is not None:
-            params["variant"] = ref.variant
-            if ref.action in (Action.ZOOM_OUT, Action.MAKE_SQUARE):
-                params["zoom"] = ref.variant
-        if cmd.prompt:
-            params["modalPrompt"] = cmd.prompt
+        params = press_params(parent, ref, cmd.prompt)
         files = []
         if cmd.mask is not None:
-            files.append(_mask_file(cmd.mask))
+            files.append(mask_file(cmd.mask))
         if waits_for_client:
             # Not pinned yet: a task waiting for the client must not hold a slot of the account's
             # cap. `submit_modal` pins it when it becomes PENDING.
@@ -299,7 +213,7 @@ class TaskService:
             bot=parent.bot,
             action=str(ref.action),
             status=TaskStatus.MODAL if waits_for_client else TaskStatus.PENDING,
-            prompt=cmd.prompt or _default_prompt(parent, ref),
+            prompt=cmd.prompt or default_prompt(parent, ref),
             params={k: v for k, v in params.items() if v is not None},
             account_id=None if waits_for_client else parent.account_id,
             parent_id=parent.id,
@@ -308,16 +222,22 @@ class TaskService:
             client_data=cmd.extra.client_data,
             properties=self._properties(origin, {"botType": parent.prop("botType")}),
         )
-        _ensure_task_storable(task)
+        ensure_task_storable(task)
         created = await taskstore.create_task(
             self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
         )
         return created if state is None else self._with_queue_position(created, state)
 
+    async def submit(self, cmd: Submit, origin: str) -> Task:
+        """One submit route's work: a new task, a button press, or a modal's input."""
+        if isinstance(cmd, CreateTask):
+            return await self.create(cmd, origin)
+        if isinstance(cmd, PressButton):
+            return await self.press(cmd, origin)
+        return await self.submit_modal(cmd)
+
     async def submit_modal(self, cmd: SubmitModal) -> Task:
-        task = await self.get_task(cmd.task_id)
-        if task is None:
-            raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {cmd.task_id} does not exist")
+        task = await self.require_task(cmd.task_id)
         if task.status != TaskStatus.MODAL:
             raise CommandError(
                 ErrorKind.WRONG_STATE, f"task {task.id} is {task.status}, not waiting for a modal"
@@ -333,7 +253,7 @@ class TaskService:
         account_id = params.pop(PINNED_ACCOUNT, None) or task.account_id
         async with self.engine.begin() as conn:
             if cmd.mask is not None:
-                mask = _mask_file(cmd.mask)
+                mask = mask_file(cmd.mask)
                 await taskstore.store_file(conn, task.id, mask)
             changed = await taskstore.record_change(
                 conn,
@@ -352,9 +272,7 @@ class TaskService:
         return changed
 
     async def cancel(self, cmd: CancelTask) -> Task:
-        task = await self.get_task(cmd.task_id)
-        if task is None:
-            raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {cmd.task_id} does not exist")
+        task = await self.require_task(cmd.task_id)
         if is_final(task.status):
             raise CommandError(ErrorKind.WRONG_STATE, f"task {task.id} is already {task.status}")
         changed = await taskstore.record_change(
@@ -366,23 +284,3 @@ class TaskService:
         if changed is None:
             raise CommandError(ErrorKind.WRONG_STATE, f"task {task.id} finished meanwhile")
         return changed
-
-
-def _mask_file(mask: InputImage) -> StoredFile:
-    return StoredFile(
-        name=f"mask.{mask.extension}",
-        role="mask",
-        content_type=mask.content_type,
-        data=mask.data,
-        source="base64",
-    )
-
-
-def _default_prompt(parent: Task, ref: btn.ButtonRef) -> str:
-    """What a modal shows before the client edits it: the described/shortened prompt n."""
-    prompts = parent.prop("prompts")
-    if ref.action in (Action.PIC_READER, Action.PROMPT_ANALYZER) and isinstance(prompts, list):
-        index = (ref.index or 1) - 1
-        if 0 <= index < len(prompts) and isinstance(prompts[index], str):
-            return prompts[index]
-    return parent.prompt

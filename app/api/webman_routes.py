@@ -9,8 +9,9 @@ from starlette.routing import BaseRoute, Route
 
 from app.api.auth import is_authorized
 from app.api.bodies import read_webman
-from app.api.endpoint import endpoint, json_response, origin_of, settings_of
+from app.api.endpoint import Handler, endpoint, json_response, settings_of
 from app.api.service import TaskService
+from app.api.submit_route import Parse, Read, submit_handler
 from app.dialects import webman as wm
 from app.domain.errors import CommandError, ErrorKind
 
@@ -18,32 +19,21 @@ ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ep = endpoint(wm.DIALECT, auth=False)  # the secret is checked after route resolution, below
 
 
-async def _body(request: Request, svc: TaskService, images: int = 0) -> object:
+def _reader(images: int = 0) -> Read:
     """webman's images are URLs; only `/image/action` carries a base64 `mask`."""
-    return await read_webman(request, svc.limits.body_with_images(images))
+
+    async def read(request: Request, svc: TaskService) -> object:
+        return await read_webman(request, svc.limits.body_with_images(images))
+
+    return read
 
 
-async def imagine(request: Request, svc: TaskService) -> bytes:
-    cmd = wm.parse_imagine(await _body(request, svc), svc.limits)
-    return wm.submitted(await svc.create(cmd, origin_of(request)))
-
-
-async def action(request: Request, svc: TaskService) -> bytes:
-    cmd = wm.parse_action(await _body(request, svc, 1), svc.max_image_bytes, svc.limits)
-    return wm.submitted(await svc.press(cmd, origin_of(request)))
-
-
-async def blend(request: Request, svc: TaskService) -> bytes:
-    cmd = wm.parse_blend(await _body(request, svc), svc.limits)
-    return wm.submitted(await svc.create(cmd, origin_of(request)))
-
-
-async def describe(request: Request, svc: TaskService) -> bytes:
-    cmd = wm.parse_describe(await _body(request, svc), svc.limits)
-    return wm.submitted(await svc.create(cmd, origin_of(request)))
+def _submit(path: str, doc: str, parse: Parse, images: int = 0) -> Handler:
+    return submit_handler(path, doc, _reader(images), parse, wm.submitted)
 
 
 async def fetch(request: Request, svc: TaskService) -> bytes:
+    """`/task/fetch?taskId=`: the task in webman's envelope."""
     task_id = request.query_params.get("taskId", "").strip()
     task = await svc.get_task(task_id) if task_id else None
     if task is None:
@@ -51,11 +41,28 @@ async def fetch(request: Request, svc: TaskService) -> bytes:
     return wm.fetch_body(task)
 
 
-HANDLERS = {
-    ("image", "imagine"): imagine,
-    ("image", "action"): action,
-    ("image", "blend"): blend,
-    ("image", "describe"): describe,
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("image", "imagine"): _submit(
+        "/image/imagine",
+        "`prompt`, optional `images` (URLs), `notifyUrl`, `data`.",
+        lambda body, svc: wm.parse_imagine(body, svc.limits),
+    ),
+    ("image", "action"): _submit(
+        "/image/action",
+        "Press a button: `taskId`, `customId`, and `prompt` / `mask` where the button asks.",
+        lambda body, svc: wm.parse_action(body, svc.max_image_bytes, svc.limits),
+        images=1,
+    ),
+    ("image", "blend"): _submit(
+        "/image/blend",
+        "Blend 2–5 `images` (URLs), `dimensions` PORTRAIT|SQUARE|LANDSCAPE.",
+        lambda body, svc: wm.parse_blend(body, svc.limits),
+    ),
+    ("image", "describe"): _submit(
+        "/image/describe",
+        "Describe the first of `images` (URLs).",
+        lambda body, svc: wm.parse_describe(body, svc.limits),
+    ),
     ("task", "fetch"): fetch,
 }
 

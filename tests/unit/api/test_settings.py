@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.api.service import BannedWordSource
+from app.api.checks import BannedWordSource
 from app.config import load_settings
 from app.errors import SettingsError
 
