@@ -7,6 +7,7 @@ The body of `POST /_sandbox/faults` and `Sandbox.inject_fault` lands in `inject`
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from app.sandbox.accounts import AccountDirectory, AccountState
@@ -25,20 +26,13 @@ FLAG_FAULTS: dict[str, tuple[str, bool]] = {
 }
 
 
+@dataclass(eq=False)
 class FaultControl:
-    def __init__(
-        self,
-        directory: AccountDirectory,
-        faults: Faults,
-        gateway: Gateway,
-        uploads: Uploads,
-        context: BotContext,
-    ) -> None:
-        self._directory = directory
-        self._faults = faults
-        self._gateway = gateway
-        self._uploads = uploads
-        self._context = context  # the impostor posts, `reconnect` closes later
+    directory: AccountDirectory
+    faults: Faults
+    gateway: Gateway
+    uploads: Uploads
+    context: BotContext  # the impostor posts, `reconnect` closes later
 
     def inject(self, spec: Json) -> Json:
         """Apply or arm a fault from `{"kind", "account"?, ...params}`; FaultError if bad."""
@@ -46,26 +40,26 @@ class FaultControl:
         if not isinstance(kind, str) or kind not in {**ARMED_KINDS, **ACCOUNT_KINDS}:
             raise FaultError(f"unknown fault kind {kind!r}")
         ref = spec.get("account")
-        state = self._directory.find(ref) if ref is not None else None
+        state = self.directory.find(ref) if ref is not None else None
         params = {k: v for k, v in spec.items() if k not in ("kind", "account")}
         if kind in ARMED_KINDS:
             count = int(params.pop("count", 1))
             user_id = state.account.user_id if state else None
-            fault = self._faults.arm(kind, user_id, count, **params)
+            fault = self.faults.arm(kind, user_id, count, **params)
             return {"kind": kind, "armed": fault.count, "account": state and state.account.name}
-        targets = [state] if state else list(self._directory.states.values())
+        targets = [state] if state else list(self.directory.states.values())
         affected = sum(self.apply(kind, target, params) for target in targets)
         return {"kind": kind, "applied": len(targets), "connections": affected}
 
     def apply(self, kind: str, state: AccountState, params: Json) -> int:
         """One account fault now; returns how many gateway connections it touched."""
         user_id = state.account.user_id
-        gateway = self._gateway
+        gateway = self.gateway
         if kind == "disconnect":
             return gateway.close_user(user_id, int(params.get("code", 4000)), "sandbox fault")
         if kind == "reconnect":
             sent = gateway.send_op(user_id, 7, None)
-            self._context.spawn(self._close_later(user_id, float(params.get("grace", 1.0))))
+            self.context.spawn(self._close_later(user_id, float(params.get("grace", 1.0))))
             return sent
         if kind == "invalid_session":
             resumable = bool(params.get("resumable", False))
@@ -79,15 +73,15 @@ class FaultControl:
             gateway.invalidate_user(user_id)
             return gateway.close_user(user_id, 4004, "Authentication failed.")
         if kind == "clear":
-            self._faults.clear(user_id)
+            self.faults.clear(user_id)
             state.banned = state.captcha = state.pending_mod = False
             state.blocked = state.credits_exhausted = False
             return 0
         if kind == "expire_uploads":
-            self._uploads.expire_all()
+            self.uploads.expire_all()
             return 0
         if kind == "impostor":
-            post_impostor_message(self._context, state, params)
+            post_impostor_message(self.context, state, params)
             return 0
         attribute, value = FLAG_FAULTS[kind]
         setattr(state, attribute, value)
@@ -95,4 +89,4 @@ class FaultControl:
 
     async def _close_later(self, user_id: str, grace: float) -> None:
         await asyncio.sleep(grace)
-        self._gateway.close_user(user_id, 4000, "Reconnect requested.")
+        self.gateway.close_user(user_id, 4000, "Reconnect requested.")

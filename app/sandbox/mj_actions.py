@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from app.sandbox import images
@@ -34,22 +35,17 @@ OUTPAINT = {
 }
 
 
+@dataclass(eq=False)
 class Actions:
-    def __init__(
-        self,
-        ctx: BotContext,
-        respond: Respond,
-        runner: JobRunner,
-        commands: Commands,
-        memory: Memory,
-    ) -> None:
-        self.ctx = ctx
-        self.respond = respond
-        self.runner = runner
-        self.commands = commands
-        self.memory = memory
-        self.derive = Derive(runner, ctx.seed)
-        self.editor = RegionEditor(ctx, memory, self.derive)
+    ctx: BotContext
+    respond: Respond
+    runner: JobRunner
+    commands: Commands
+    memory: Memory
+
+    def __post_init__(self) -> None:
+        self.derive = Derive(self.runner, self.ctx.seed)
+        self.editor = RegionEditor(self.ctx, self.memory, self.derive)
 
     async def click(self, it: Interaction, flags: Flags) -> None:
         click = parse_custom_id(it.custom_id)

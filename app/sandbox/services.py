@@ -7,6 +7,7 @@ import logging
 import random
 import uuid
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.sandbox.accounts import AccountDirectory, AccountState
@@ -25,55 +26,35 @@ log = logging.getLogger("mjrelay.sandbox")
 Json = dict[str, Any]
 
 
+@dataclass(kw_only=True, eq=False)
 class SandboxServices:
-    """Ids, background tasks, messages, gateway events, CDN files and faults, for the bots."""
+    """Ids, background tasks, messages, gateway events, CDN files and faults, for the bots.
 
-    def __init__(
-        self,
-        *,
-        seed: int,
-        rng: random.Random,
-        speed: Speed,
-        directory: AccountDirectory,
-        gateway: Gateway,
-        messages: MessageStore,
-        uploads: Uploads,
-        cdn: Cdn,
-        faults: Faults,
-    ) -> None:
-        self._seed = seed
-        self._rng = rng
-        self._speed = speed
-        self._directory = directory
-        self._gateway = gateway
-        self._messages = messages
-        self._cdn = cdn
-        self._faults = faults
-        self._snowflakes = Snowflakes()
-        self.tasks: set[asyncio.Task[Any]] = set()
-        self.fault_control = FaultControl(directory, faults, gateway, uploads, self)
+    The bots hold it as a `BotContext`, so the parts below stay out of their reach.
+    """
 
-    @property
-    def seed(self) -> int:
-        return self._seed
+    seed: int
+    rng: random.Random
+    speed: Speed
+    faults: Faults
+    directory: AccountDirectory
+    gateway: Gateway
+    messages: MessageStore
+    uploads: Uploads
+    cdn: Cdn
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    snowflakes: Snowflakes = field(default_factory=Snowflakes)
 
-    @property
-    def rng(self) -> random.Random:
-        return self._rng
-
-    @property
-    def speed(self) -> Speed:
-        return self._speed
-
-    @property
-    def faults(self) -> Faults:
-        return self._faults
+    def __post_init__(self) -> None:
+        self.fault_control = FaultControl(
+            self.directory, self.faults, self.gateway, self.uploads, self
+        )
 
     def new_id(self) -> str:
-        return self._snowflakes.next()
+        return self.snowflakes.next()
 
     def new_uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -94,15 +75,15 @@ class SandboxServices:
 
     def messenger(self, duplicate: bool = False, reorder: bool = False) -> Emitter:
         return Emitter(
-            self._gateway.dispatch, self._messages, self._directory.guild_user_ids,
+            self.gateway.dispatch, self.messages, self.directory.guild_user_ids,
             duplicate, reorder,
         )  # fmt: skip
 
     def emit(self, event: str, data: Json, user_id: str, session_id: str | None = None) -> None:
-        self._gateway.dispatch(event, data, [user_id], session_id)
+        self.gateway.dispatch(event, data, [user_id], session_id)
 
     def find_message(self, channel_id: str, message_id: str, user_id: str) -> Json | None:
-        return self._messages.get(channel_id, message_id, user_id)
+        return self.messages.get(channel_id, message_id, user_id)
 
     def store_file(
         self,
@@ -115,14 +96,12 @@ class SandboxServices:
     ) -> Json:
         attachment_id = self.new_id()
         folder = "ephemeral-attachments" if ephemeral else "attachments"
-        url = self._cdn.put(
-            f"/{folder}/{channel_id}/{attachment_id}/{filename}", data, content_type
-        )
+        url = self.cdn.put(f"/{folder}/{channel_id}/{attachment_id}/{filename}", data, content_type)
         width, height = size if size else (None, None)
         return attachment(attachment_id, filename, url, len(data), width, height, content_type)
 
     def read_cdn_url(self, url: str) -> bytes | None:
-        stored = self._cdn.resolve_url(url)
+        stored = self.cdn.resolve_url(url)
         return stored.data if stored else None
 
     def apply_account_fault(self, kind: str, state: AccountState, params: Json) -> int:
