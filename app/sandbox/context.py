@@ -17,9 +17,16 @@ from typing import Any, Protocol
 
 from app.sandbox.accounts import AccountState
 from app.sandbox.faults import Faults
+from app.sandbox.interactions import Interaction
 from app.sandbox.speed import Speed
 
 Json = dict[str, Any]
+
+
+class Bot(Protocol):
+    def accept(self, it: Interaction) -> None:
+        """Take an interaction REST accepted (204); the bot answers in the background."""
+        ...
 
 
 class Messenger(Protocol):

@@ -10,8 +10,10 @@ import random
 
 from app.sandbox.accounts import AccountDirectory, SandboxAccount, make_accounts
 from app.sandbox.cdn import Cdn
+from app.sandbox.context import Bot
 from app.sandbox.faults import Faults
 from app.sandbox.gateway import Gateway
+from app.sandbox.messages import MJ_APPLICATION_ID, PIKA_APPLICATION_ID
 from app.sandbox.midjourney import MidjourneyBot
 from app.sandbox.pika import PikaBot
 from app.sandbox.ratelimit import RateLimiter
@@ -50,6 +52,10 @@ class SandboxCore:
         self.fault_control = self.services.fault_control
         self.midjourney = MidjourneyBot(self.services)
         self.pika = PikaBot(self.services)
+        self.bots: dict[str, Bot] = {
+            MJ_APPLICATION_ID: self.midjourney,
+            PIKA_APPLICATION_ID: self.pika,
+        }
         self.base_url = ""
 
     @property

@@ -6,7 +6,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -18,9 +18,9 @@ from app.sandbox.accounts import AccountState
 from app.sandbox.commands import command_index, search
 from app.sandbox.core import SandboxCore
 from app.sandbox.errors import DiscordError, form_error
-from app.sandbox.messages import PIKA_APPLICATION_ID, message
+from app.sandbox.messages import message
 from app.sandbox.ratelimit import limited
-from app.sandbox.store import EditorRequest, Submission
+from app.sandbox.store import Submission
 from app.sandbox.validation import parse_interaction
 
 Json = dict[str, Any]
@@ -106,8 +106,7 @@ async def interactions(request: Request, state: AccountState) -> Response:
         _record(core, state, payload, exc.status)
         raise
     _record(core, state, payload, 204, it.id)
-    bot = core.pika if it.application_id == PIKA_APPLICATION_ID else core.midjourney
-    bot.accept(it)
+    core.bots[it.application_id].accept(it)
     return Response(status_code=204)
 
 
@@ -150,17 +149,6 @@ async def create_attachments(request: Request, state: AccountState) -> Response:
         attachments.append({"id": entry.get("id", str(index)), "upload_url": url,
                             "upload_filename": key})  # fmt: skip
     return JSONResponse({"attachments": attachments})
-
-
-async def upload_put(request: Request) -> Response:
-    """The cloud bucket's PUT (no Discord auth, the signed `upload_id` is the credential)."""
-    core = core_of(request)
-    upload = core.uploads.get(unquote(request.path_params["key"]))
-    if upload is None or request.query_params.get("upload_id") != upload.upload_id:
-        return Response("AccessDenied", status_code=403, media_type="text/plain")
-    upload.data = await request.body()
-    upload.content_type = request.headers.get("content-type", "application/octet-stream")
-    return Response(status_code=200)
 
 
 def _channel(core: SandboxCore, request: Request) -> str:
@@ -252,29 +240,6 @@ async def application_command_search(request: Request, state: AccountState) -> R
     except ValueError:
         raise form_error(["limit"], "NUMBER_TYPE_COERCE", "Value is not int.") from None
     return JSONResponse(search(params.get("query", ""), limit, kind))
-
-
-async def cdn_file(request: Request) -> Response:
-    core = core_of(request)
-    query = {key: value for key, value in request.query_params.items()}
-    stored = core.cdn.get(request.url.path, query)
-    if stored is None:
-        return Response("This content is no longer available.", 404, media_type="text/plain")
-    return Response(stored.data, media_type=stored.content_type)
-
-
-async def inpaint_submit(request: Request) -> Response:
-    core = core_of(request)
-    headers = {key.lower(): value for key, value in request.headers.items()}
-    try:
-        payload = json.loads(await request.body())
-    except ValueError:
-        core.editor_requests.append(EditorRequest(None, headers, 400))
-        return JSONResponse({"success": False, "message": "Invalid JSON"}, 400)
-    status, body = core.midjourney.submit_inpaint(payload)
-    custom_id = payload.get("customId") if isinstance(payload, dict) else None
-    core.editor_requests.append(EditorRequest(str(custom_id), headers, status))
-    return JSONResponse(body, status)
 
 
 API_ROUTES = [

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from app.sandbox import rest
+from app.sandbox import rest, web_routes
 from app.sandbox.accounts import SandboxAccount
 from app.sandbox.core import SandboxCore
 from app.sandbox.faults import FaultError
@@ -62,10 +62,10 @@ def create_app(core: SandboxCore) -> Starlette:
         WebSocketRoute("/", core.gateway.endpoint),
         Mount("/api/v9", routes=rest.API_ROUTES),
         Mount("/api/v10", routes=rest.API_ROUTES),
-        Route("/attachments/{path:path}", rest.cdn_file),
-        Route("/ephemeral-attachments/{path:path}", rest.cdn_file),
-        Route("/_upload/{key:path}", rest.upload_put, methods=["PUT"]),
-        Route("/inpaint/api/submit-job", rest.inpaint_submit, methods=["POST"]),
+        Route("/attachments/{path:path}", web_routes.cdn_file),
+        Route("/ephemeral-attachments/{path:path}", web_routes.cdn_file),
+        Route("/_upload/{key:path}", web_routes.upload_put, methods=["PUT"]),
+        Route("/inpaint/api/submit-job", web_routes.inpaint_submit, methods=["POST"]),
         Route("/_sandbox/accounts", sandbox_accounts),
         Route("/_sandbox/faults", sandbox_faults, methods=["POST"]),
     ]

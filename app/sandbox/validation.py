@@ -11,10 +11,8 @@ from app.sandbox.components import custom_ids
 from app.sandbox.core import SandboxCore
 from app.sandbox.errors import form_error
 from app.sandbox.interactions import Interaction, UploadedFile
-from app.sandbox.messages import MJ_APPLICATION_ID, PIKA_APPLICATION_ID
 
 Json = dict[str, Any]
-APPLICATIONS = {MJ_APPLICATION_ID, PIKA_APPLICATION_ID}
 
 
 def parse_interaction(core: SandboxCore, state: AccountState, payload: Json) -> Interaction:
@@ -23,7 +21,7 @@ def parse_interaction(core: SandboxCore, state: AccountState, payload: Json) -> 
     if kind not in (2, 3, 5):
         raise form_error(["type"], "BASE_TYPE_CHOICES", "Value must be one of (2, 3, 5).")
     application_id = str(payload.get("application_id", ""))
-    if application_id not in APPLICATIONS:
+    if application_id not in core.bots:
         raise errors.UNKNOWN_APPLICATION
     channel_id = str(payload.get("channel_id", ""))
     guild_id = core.directory.channel_guild(channel_id)

@@ -28,7 +28,7 @@ LAYERS: dict[str, set[str]] = {
     },
     "gateway": {"gateway", "gateway_ready", "gateway_session"},
     "wiring": {"core", "fault_control", "services"},
-    "http": {"__init__", "rest", "server", "validation"},
+    "http": {"__init__", "rest", "server", "validation", "web_routes"},
 }  # fmt: skip
 MAY_IMPORT: dict[str, set[str]] = {
     "foundation": {"foundation"},
