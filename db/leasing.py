@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.statuses import ACTIVE, MODAL, PENDING, STARTED, WORKING
+from db.statuses import ACTIVE, FINAL, MODAL, PENDING, STARTED, WORKING
 
 # -- lock_account_for_lease: the gate. Waits for any other claimer of this account to commit.
 # It must be its own statement: in READ COMMITTED each statement takes a fresh snapshot, so the
@@ -146,6 +146,29 @@ async def adopt_tasks(
 ) -> list[RowMapping]:
     params = {"account_id": account_id, "owner": owner, "fence": fence}
     return list((await conn.execute(_ADOPT, params)).mappings())
+
+
+# -- settled_keys: the correlation keys of ended tasks that replayed channel messages name.
+# A takeover replays the channel's recent history, which also holds results of tasks that ended
+# before it; knowing their keys, those messages cannot be matched to an adopted task by prompt.
+# By message id and job hash: both indexed, and what a final message carries.
+_SETTLED_KEYS = text(
+    f"""
+    SELECT interaction_id, message_id, message_hash FROM tasks
+    WHERE status IN ({FINAL})
+      AND (message_id = ANY(:message_ids) OR message_hash = ANY(:job_hashes))
+    """
+)
+
+
+async def settled_keys(
+    conn: AsyncConnection, *, message_ids: Sequence[str], job_hashes: Sequence[str]
+) -> set[str]:
+    if not message_ids and not job_hashes:
+        return set()
+    params = {"message_ids": list(message_ids), "job_hashes": list(job_hashes)}
+    rows = (await conn.execute(_SETTLED_KEYS, params)).all()
+    return {key for row in rows for key in row if key}
 
 
 # -- unassign_queued: an unhealthy account's queued (not yet started) work goes back to the pool.

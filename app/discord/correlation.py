@@ -6,14 +6,16 @@ The prompt fallback exists because the final message carries no nonce and the bo
 prompt (whitespace, `—` → `--`, links → `<https://s.mj.run/…>`, default params, truncation).
 
 Adopted jobs (taken over after a crash, see `Correlator.adopt`) are seeded with every key the
-task row kept, and the prompt fallback never guesses for them: what happened while nobody
-listened is unknown, and the replayed history holds messages of tasks that already finished.
+task row kept. The replayed history also holds messages of tasks that already ended: their keys
+are `settle`d, so those messages match nothing. The prompt fallback then picks an adopted job
+only when it is the one candidate: with identical prompts in flight a guess could swap results,
+and the task ends by its timeout instead.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from app.discord.constants import DISCORD_EPOCH_MS
@@ -116,6 +118,12 @@ class Correlator:
 
     def __init__(self) -> None:
         self._jobs: dict[str, TrackedJob] = {}
+        # Interaction ids, message ids and job hashes of tasks that already ended.
+        self._settled: set[str] = set()
+
+    def settle(self, keys: Iterable[str | None]) -> None:
+        """Keys of tasks that ended (before a takeover): their replayed messages match nothing."""
+        self._settled.update(k for k in keys if k)
 
     def track(
         self,
@@ -211,6 +219,10 @@ class Correlator:
         index = event.index if isinstance(event, JobFinished) else None
         ref = meta.reference_message_id
         job_hash = event.job_hash if isinstance(event, (JobProgress, JobFinished)) else None
+        if self._settled and not self._settled.isdisjoint(
+            k for k in (meta.interaction_id, meta.message_id, job_hash) if k
+        ):
+            return None  # a message of a task that already ended
 
         # A message naming an interaction can only belong to a job that has not learned its own
         # interaction yet: otherwise identical prompts would let one job claim another's result.
@@ -232,7 +244,7 @@ class Correlator:
                 lambda j: job_hash is not None and j.job_hash == job_hash and open_to(j),
                 pending=True,
             )
-            or self._by_prompt(event.prompt, open_to, names_interaction=bool(meta.interaction_id))
+            or self._by_prompt(event.prompt, open_to)
         )
 
     def _by_nonce(self, nonce: str | None) -> TrackedJob | None:
@@ -242,8 +254,6 @@ class Correlator:
         self,
         prompt: str | None,
         eligible: Callable[[TrackedJob], bool] = lambda j: True,
-        *,
-        names_interaction: bool = False,
     ) -> TrackedJob | None:
         if not prompt:
             return None
@@ -252,11 +262,11 @@ class Correlator:
             for j in self._jobs.values()
             if not j.done and j.prompt and eligible(j) and prompts_match(j.prompt, prompt)
         ]
-        if any(j.adopted for j in candidates) and (len(candidates) > 1 or names_interaction):
-            # A guess could swap results. More than one candidate: any of them may own it. A
-            # message naming an interaction the adopted job never learned: it may as well be a
-            # replayed message of a task that finished before the crash (no longer tracked).
-            # Left unmatched, the task ends by its timeout with a reason, which is honest.
+        if len(candidates) > 1 and any(j.adopted for j in candidates):
+            # An adopted job's own first messages may have gone by while nobody listened, so
+            # "earliest first" means nothing for it: any candidate may own this message. Left
+            # unmatched, the task ends by its timeout with a reason, which is honest; a swapped
+            # result is not. (Messages of tasks that already ended were settled above.)
             return None
         return min(candidates, key=lambda j: j.submitted_at, default=None)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -105,7 +105,10 @@ async def fail_pinned_follow_ups(
 
 
 def results_in_channel(
-    tasks: Sequence[Task], events: Sequence[BotEvent], now_ms: int
+    tasks: Sequence[Task],
+    events: Sequence[BotEvent],
+    now_ms: int,
+    settled: Iterable[str] = (),
 ) -> dict[str, Change]:
     """The final change each task's own messages show (oldest first), as crash recovery finds it.
 
@@ -113,6 +116,7 @@ def results_in_channel(
     error is not a result (the task fails with the hand-over's reason instead).
     """
     correlator = Correlator()
+    correlator.settle(settled)  # keys of ended tasks whose messages are in `events`
     current = {task.id: task for task in tasks}
     for task in tasks:
         if task.nonce is None:
@@ -233,7 +237,12 @@ async def _settle_in_flight(
         results: dict[str, Change] = {}
         reason = f"{why} while this task was in flight, and {events}"
     else:
-        results = results_in_channel(tasks, events, now_ms)
+        message_ids, job_hashes = adoption.replay_keys(events)
+        async with engine.connect() as conn:
+            settled = await leasing.settled_keys(
+                conn, message_ids=message_ids, job_hashes=job_hashes
+            )
+        results = results_in_channel(tasks, events, now_ms, settled)
         reason = f"{why} while this task was in flight; its result is not in the channel"
     changed = 0
     for task in tasks:

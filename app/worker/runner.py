@@ -464,8 +464,11 @@ class AccountRunner:
         except DiscordError as exc:
             log.warning("could not read recent messages: %s", exc, extra=self._log_extra)
             return
-        for message in sorted(messages, key=lambda m: int(m.get("id", 0))):
-            await self._on_bot_event(self.link.parse_message(message))
+        ordered = sorted(messages, key=lambda m: int(m.get("id", 0)))
+        events = [self.link.parse_message(message) for message in ordered]
+        await adoption.settle_replay(self.engine, self.correlator, events)
+        for event in events:
+            await self._on_bot_event(event)
 
     async def _resubmit_lost(self) -> None:
         """A task whose interaction never reached Discord is sent again, once, after a grace."""

@@ -50,5 +50,6 @@ async def test_chaos_smoke_loses_nothing(pg_server_url: str, tmp_path: Path) -> 
         await drop_template(ctx)
     assert len(out.acknowledged) == params.tasks
     assert len(out.kills) == params.kills
-    assert [f.measure for f in figures(out) if f.met is False] == []
+    missed = [f.measure for f in figures(out) if f.met is False]
+    assert missed == [], (missed, out.statuses, ctx.out_dir)
     assert write_report(ctx, out).read_text().startswith("# Reliability")

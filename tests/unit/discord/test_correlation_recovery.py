@@ -55,7 +55,9 @@ def test_two_adopted_jobs_without_keys_do_not_guess() -> None:
 def test_a_replayed_result_of_a_finished_task_is_not_claimed_by_an_adopted_job() -> None:
     correlator = Correlator()
     _adopt(correlator, "a", "1")  # crashed before its interaction id was recorded
-    # History: a task that finished before the crash (not tracked) with the same prompt...
+    # History: a task that finished before the crash (not tracked) with the same prompt; its row
+    # kept its keys, which the takeover settles...
+    correlator.settle(["i-finished", "f0", "h-finished"])
     assert correlator.observe(_final("f0", "i-finished", "h-finished")) is None
     # ...then a's own start message, which echoes its nonce, and a's result.
     started = JobStarted(meta=MessageMeta(message_id="ma", nonce="1", interaction_id="ia"))
@@ -90,3 +92,15 @@ def test_the_last_interaction_learned_is_remembered_for_the_task_row() -> None:
     assert correlator.get("a").last_interaction_id == "ia"  # type: ignore[union-attr]
     _adopt(correlator, "b", "2", interaction_id="ib")
     assert correlator.get("b").last_interaction_id == "ib"  # type: ignore[union-attr]
+
+
+def test_an_adopted_job_alone_takes_its_own_start_message_by_prompt() -> None:
+    """Chaos: the crash fell between the send and the bot's first message. Alone with that
+    prompt, the adopted job takes the message that names its (never recorded) interaction, so
+    it is not left stuck until its timeout."""
+    correlator = Correlator()
+    _adopt(correlator, "a", "1")
+    correlator.settle(["i-other", "h-other"])  # an ended task's keys, as the takeover finds them
+    started = JobStarted(meta=MessageMeta(message_id="ma", interaction_id="ia"), prompt=PROMPT)
+    assert correlator.observe(started) == "a"
+    assert correlator.observe(_final("fa", "ia", "ha")) == "a"

@@ -98,8 +98,22 @@ def test_identical_prompts_are_tied_by_the_keys_their_rows_kept() -> None:
                     image_url=f"http://cdn/{n}.png", job_hash=f"hash-{n}")
         for n in (3, 2, 1)
     ]  # fmt: skip
-    found = results_in_channel([first, second, unknown], events, NOW)
+    ended = JobFinished(meta=_meta("599", interaction_id="i0"), prompt="the same lake",
+                        image_url="http://cdn/0.png", job_hash="hash-0")  # fmt: skip
+    found = results_in_channel(
+        [first, second, unknown], [ended, *events], NOW, settled={"599", "i0", "hash-0"}
+    )
+    # 1 and 2 by their recorded interactions; the result of a task that ended earlier is not
+    # claimed (its keys are settled); the third is the one candidate left for its own result.
     assert {key: change.values["message_hash"] for key, change in found.items()} == {
         "1": "hash-1",
         "2": "hash-2",
-    }  # the third result names an interaction no row kept: not guessed
+        "3": "hash-3",
+    }
+
+
+def test_an_ended_tasks_result_is_not_claimed_by_a_task_with_no_recorded_keys() -> None:
+    unknown = _task("3", "the same lake", "900023")
+    ended = JobFinished(meta=_meta("599", interaction_id="i0"), prompt="the same lake",
+                        image_url="http://cdn/0.png", job_hash="hash-0")  # fmt: skip
+    assert results_in_channel([unknown], [ended], NOW, settled={"599", "i0", "hash-0"}) == {}
