@@ -9,27 +9,27 @@ from app.sandbox.snowflake import snowflake_timestamp
 
 Json = dict[str, Any]
 
+
+def bot_user(id: str, username: str, discriminator: str, avatar: str, public_flags: int) -> Json:
+    """A bot's user object, as it appears in `author` and `mentions`."""
+    return {
+        "id": id,
+        "username": username,
+        "discriminator": discriminator,
+        "avatar": avatar,
+        "bot": True,
+        "global_name": None,
+        "public_flags": public_flags,
+    }
+
+
 MJ_APPLICATION_ID = "936929561302675456"
-MJ_BOT: Json = {
-    "id": MJ_APPLICATION_ID,
-    "username": "Midjourney Bot",
-    "discriminator": "9282",
-    "avatar": "f6ce562a6b4979c4b1cbc5b436d3be76",
-    "bot": True,
-    "global_name": None,
-    "public_flags": 589824,
-}
+MJ_BOT = bot_user(
+    MJ_APPLICATION_ID, "Midjourney Bot", "9282", "f6ce562a6b4979c4b1cbc5b436d3be76", 589824
+)
 # Pika's real application id is not known from any source; this one is the sandbox's own.
 PIKA_APPLICATION_ID = "1123437775926251530"
-PIKA_BOT: Json = {
-    "id": PIKA_APPLICATION_ID,
-    "username": "Pika",
-    "discriminator": "0517",
-    "avatar": "7a1f0c4e2b9d8e6f5a4b3c2d1e0f9a8b",
-    "bot": True,
-    "global_name": None,
-    "public_flags": 65536,
-}
+PIKA_BOT = bot_user(PIKA_APPLICATION_ID, "Pika", "0517", "7a1f0c4e2b9d8e6f5a4b3c2d1e0f9a8b", 65536)
 
 EPHEMERAL = 64
 RED = 16711680
