@@ -13,6 +13,7 @@ from app.api.endpoint import Endpoint, endpoint
 from app.api.service import TaskService
 from app.api.submit_route import Parse, Read, submit_handler
 from app.dialects import discordxy as dx
+from app.dialects import discordxy_requests as dx_requests
 from app.domain.errors import CommandError, ErrorKind
 from db import api_accounts
 
@@ -37,25 +38,27 @@ imagine = _submit(
     "/mj/imagine",
     '`{"prompt": "…"}`; a reference image is a URL at the start of the prompt.',
     _json,
-    lambda body, svc: dx.parse_imagine(body, svc.limits),
+    lambda body, svc: dx_requests.parse_imagine(body, svc.limits),
 )
 change = _submit(
     "/mj/change",
     '`{"taskId", "action"}` with action U1–U4, V1–V4, Reroll, UpscaleSubtle, … PanDown.',
     _json,
-    lambda body, svc: dx.parse_change(body),
+    lambda body, svc: dx_requests.parse_change(body),
 )
 pika_create = _submit(
     "/pika/create",
     'Pika `/create`: `{"prompt": "…"}` (English).',
     _json,
-    lambda body, svc: dx.parse_pika_create(body, svc.limits),
+    lambda body, svc: dx_requests.parse_pika_create(body, svc.limits),
 )
 pika_animate = _submit(
     "/pika/animate",
     "Pika `/animate`: multipart `file` (image) + `prompt`.",
     _upload,
-    lambda upload, svc: dx.parse_pika_animate(upload[0].get("prompt"), upload[1], svc.limits),
+    lambda upload, svc: dx_requests.parse_pika_animate(
+        upload[0].get("prompt"), upload[1], svc.limits
+    ),
 )
 
 

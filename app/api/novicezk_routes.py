@@ -12,6 +12,7 @@ from app.api.endpoint import Endpoint, endpoint
 from app.api.service import TaskService
 from app.api.submit_route import Parse, submit_handler
 from app.dialects import novicezk as nz
+from app.dialects import novicezk_requests as nz_requests
 from app.dialects.common import dumps
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.limits import BLEND_MAX_IMAGES, InputLimits
@@ -42,45 +43,45 @@ SUBMITS: dict[str, Endpoint] = dict(
             "/mj/submit/imagine",
             "Imagine: `prompt`, optional `base64Array` (data URLs), `notifyHook`, `state`, "
             "`botType`.",
-            lambda body, svc: nz.parse_imagine(body, svc.max_image_bytes, svc.limits),
+            lambda body, svc: nz_requests.parse_imagine(body, svc.max_image_bytes, svc.limits),
             lambda limits: limits.imagine_images,
         ),
         _submit(
             "/mj/submit/change",
             "U/V/reroll on a finished task: `taskId`, `action` UPSCALE|VARIATION|REROLL, `index`.",
-            lambda body, svc: nz.parse_change(body),
+            lambda body, svc: nz_requests.parse_change(body),
         ),
         _submit(
             "/mj/submit/simple-change",
             '`content`: "<taskId> U1".."V4" or "<taskId> R".',
-            lambda body, svc: nz.parse_simple_change(body),
+            lambda body, svc: nz_requests.parse_simple_change(body),
         ),
         _submit(
             "/mj/submit/describe",
             "Describe one image: `base64` data URL (or trueai's `link`).",
-            lambda body, svc: nz.parse_describe(body, svc.max_image_bytes),
+            lambda body, svc: nz_requests.parse_describe(body, svc.max_image_bytes),
             lambda limits: 1,
         ),
         _submit(
             "/mj/submit/blend",
             "Blend 2–5 images: `base64Array`, `dimensions` PORTRAIT|SQUARE|LANDSCAPE.",
-            lambda body, svc: nz.parse_blend(body, svc.max_image_bytes),
+            lambda body, svc: nz_requests.parse_blend(body, svc.max_image_bytes),
             lambda limits: BLEND_MAX_IMAGES,
         ),
         _submit(
             "/mj/submit/shorten",
             "Shorten a prompt (plus): `prompt`.",
-            lambda body, svc: nz.parse_shorten(body, svc.limits),
+            lambda body, svc: nz_requests.parse_shorten(body, svc.limits),
         ),
         _submit(
             "/mj/submit/action",
             "Press a button of a finished task (plus): `taskId`, `customId`. Modal buttons -> 21.",
-            lambda body, svc: nz.parse_action(body),
+            lambda body, svc: nz_requests.parse_action(body),
         ),
         _submit(
             "/mj/submit/modal",
             "Modal input for a task in MODAL (plus): `taskId`, `prompt`, `maskBase64`.",
-            lambda body, svc: nz.parse_modal(body, svc.max_image_bytes, svc.limits),
+            lambda body, svc: nz_requests.parse_modal(body, svc.max_image_bytes, svc.limits),
             lambda limits: 1,
         ),
     ]
@@ -99,7 +100,7 @@ async def task_fetch(request: Request, svc: TaskService) -> bytes:
 @ep
 async def task_cancel(request: Request, svc: TaskService) -> bytes:
     """Cancel a task that has not finished."""
-    task = await svc.cancel(nz.parse_cancel(request.path_params["id"]))
+    task = await svc.cancel(nz_requests.parse_cancel(request.path_params["id"]))
     return nz.submit_body(nz.CODE_SUCCESS, "成功", task.id)
 
 
@@ -134,7 +135,7 @@ async def task_queue(request: Request, svc: TaskService) -> bytes:
 @ep
 async def task_list_by_condition(request: Request, svc: TaskService) -> bytes:
     """`{"ids": [...]}` (strings or numbers) -> those tasks; unknown ids skipped."""
-    ids = nz.parse_ids(await read_json(request, svc.limits.body_bytes))
+    ids = nz_requests.parse_ids(await read_json(request, svc.limits.body_bytes))
     return _tasks_bytes(await svc.tasks_by_ids(ids))
 
 

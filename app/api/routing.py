@@ -23,7 +23,7 @@ from app.api.auth import is_authorized
 from app.api.bodies import read_json
 from app.api.endpoint import closing, json_response, service_of, settings_of
 from app.config import Settings
-from app.dialects import novicezk, webman
+from app.dialects import novicezk, novicezk_requests, webman
 from app.dialects.common import dumps
 from app.domain.errors import CommandError, ErrorKind
 
@@ -65,7 +65,7 @@ async def _submit_dialect(request: Request, images: int) -> str:
         if err.kind == ErrorKind.TOO_LARGE:
             raise
         return "discordxy"
-    return "novicezk" if novicezk.is_novicezk_body(body) else "discordxy"
+    return "novicezk" if novicezk_requests.is_novicezk_body(body) else "discordxy"
 
 
 async def submit_imagine(request: Request) -> Response:

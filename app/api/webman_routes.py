@@ -13,6 +13,7 @@ from app.api.endpoint import Handler, endpoint, json_response, settings_of
 from app.api.service import TaskService
 from app.api.submit_route import Parse, Read, submit_handler
 from app.dialects import webman as wm
+from app.dialects import webman_requests as wm_requests
 from app.domain.errors import CommandError, ErrorKind
 
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -45,23 +46,23 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("image", "imagine"): _submit(
         "/image/imagine",
         "`prompt`, optional `images` (URLs), `notifyUrl`, `data`.",
-        lambda body, svc: wm.parse_imagine(body, svc.limits),
+        lambda body, svc: wm_requests.parse_imagine(body, svc.limits),
     ),
     ("image", "action"): _submit(
         "/image/action",
         "Press a button: `taskId`, `customId`, and `prompt` / `mask` where the button asks.",
-        lambda body, svc: wm.parse_action(body, svc.max_image_bytes, svc.limits),
+        lambda body, svc: wm_requests.parse_action(body, svc.max_image_bytes, svc.limits),
         images=1,
     ),
     ("image", "blend"): _submit(
         "/image/blend",
         "Blend 2–5 `images` (URLs), `dimensions` PORTRAIT|SQUARE|LANDSCAPE.",
-        lambda body, svc: wm.parse_blend(body, svc.limits),
+        lambda body, svc: wm_requests.parse_blend(body, svc.limits),
     ),
     ("image", "describe"): _submit(
         "/image/describe",
         "Describe the first of `images` (URLs).",
-        lambda body, svc: wm.parse_describe(body, svc.limits),
+        lambda body, svc: wm_requests.parse_describe(body, svc.limits),
     ),
     ("task", "fetch"): fetch,
 }

@@ -1,5 +1,8 @@
 """Dialect adapters (pure): parse requests into domain commands, render tasks as each dialect.
 
+Per dialect, `<dialect>_requests.py` parses request bodies (field checks shared in `fields.py`)
+and `<dialect>.py` renders tasks and replies (shared helpers in `common.py`).
+
 `render_callback(task)` is the body of a task's callbacks; the fetch endpoints use the same
 per-dialect `task_bytes`, so a callback and a fetch of the same task state are the same bytes.
 """

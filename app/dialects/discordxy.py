@@ -1,4 +1,5 @@
-"""Discordxy dialect (spec §B): parse requests, render tasks.
+"""Discordxy dialect (spec §B): tasks and replies as Discordxy shows them (requests are read
+in discordxy_requests.py).
 
 Envelope `{code, result, message}` (code 0 = success); the status object's keys are sorted
 (Go marshals maps that way), times are unix seconds, missing strings are "" and missing times 0.
@@ -19,12 +20,8 @@ from app.dialects.common import (
     seconds,
     video_url,
 )
-from app.dialects.fields import bounded, invalid, json_object, notify_url, required_text
-from app.domain.actions import Action, Bot
-from app.domain.commands import CreateTask, Passthrough, PressButton
+from app.domain.actions import Action
 from app.domain.errors import CommandError, ErrorKind
-from app.domain.images import InputImage
-from app.domain.limits import DEFAULT_LIMITS, InputLimits
 from app.domain.status import TIMEOUT_REASON, TaskStatus
 from app.domain.task import Task
 
@@ -72,29 +69,6 @@ ACTION = {
     _A.PIKA_CREATE: "Create",
     _A.PIKA_ANIMATE: "Animate",
 }
-
-# `/mj/change` action names (README B.2) -> (action, index, variant). Matched case-insensitively.
-CHANGES: dict[str, tuple[Action, int | None, str | None]] = {
-    **{f"u{i}": (Action.UPSCALE, i, None) for i in range(1, 5)},
-    **{f"v{i}": (Action.VARIATION, i, None) for i in range(1, 5)},
-    "reroll": (Action.REROLL, None, None),
-    "upscalesubtle": (Action.UPSCALE_SUBTLE, None, None),
-    "upscalecreative": (Action.UPSCALE_CREATIVE, None, None),
-    "varysubtle": (Action.VARIATION_SUBTLE, None, None),
-    "varycreative": (Action.VARIATION_STRONG, None, None),
-    "varystrong": (Action.VARIATION_STRONG, None, None),
-    "zoom2x": (Action.ZOOM_OUT, None, "50"),
-    "zoom1d5x": (Action.ZOOM_OUT, None, "75"),
-    "panleft": (Action.PAN_LEFT, None, None),
-    "panright": (Action.PAN_RIGHT, None, None),
-    "panup": (Action.PAN_UP, None, None),
-    "pandown": (Action.PAN_DOWN, None, None),
-}
-CHANGE_NAMES = (
-    "U1–U4, V1–V4, Reroll, UpscaleSubtle, UpscaleCreative, VarySubtle, VaryCreative, "
-    "Zoom2x, Zoom1d5x, PanLeft, PanRight, PanUp, PanDown"
-)
-
 
 # ---------------------------------------------------------------------------------------- render
 
@@ -186,88 +160,3 @@ def error_body(err: CommandError) -> tuple[int, bytes]:
     if err.kind == ErrorKind.BANNED:
         message = f"prompt contains a banned word: {err.details.get('word')}"
     return status, dumps({"code": status, "result": None, "message": message})
-
-
-# ----------------------------------------------------------------------------------------- parse
-
-
-def _object(body: Any) -> dict[str, Any]:
-    return json_object(body, "request body must be a JSON object")
-
-
-def _text(body: dict[str, Any], name: str) -> str:
-    return required_text(
-        body, name, missing=f"{name} is required", wrong=f"{name} must be a string"
-    )
-
-
-def _bounded_prompt(prompt: str, limits: InputLimits) -> str:
-    limit = limits.prompt_chars
-    return bounded(prompt, limit, f"prompt is longer than {limit} characters")
-
-
-def _prompt(body: dict[str, Any], limits: InputLimits) -> str:
-    return _bounded_prompt(_text(body, "prompt"), limits)
-
-
-def _passthrough(body: dict[str, Any]) -> Passthrough:
-    return Passthrough(
-        notify_url=notify_url(body.get("notifyUrl"), "notifyUrl must be a usable http(s) URL")
-    )
-
-
-def parse_imagine(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
-    """`{"prompt"}`; a reference image is a URL at the start of the prompt (MJ fetches it)."""
-    body = _object(body)
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.IMAGINE,
-        prompt=_prompt(body, limits),
-        extra=_passthrough(body),
-    )
-
-
-def parse_change(body: Any) -> PressButton:
-    body = _object(body)
-    task_id = _text(body, "taskId")
-    name = _text(body, "action")
-    if name.lower() not in CHANGES:
-        raise CommandError(
-            ErrorKind.ACTION_NOT_FOUND, f"unsupported action {name!r}; expected {CHANGE_NAMES}"
-        )
-    action, index, variant = CHANGES[name.lower()]
-    return PressButton(
-        dialect=DIALECT,
-        parent_id=task_id,
-        action=action,
-        index=index,
-        variant=variant,
-        extra=_passthrough(body),
-    )
-
-
-def parse_pika_create(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
-    body = _object(body)
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.PIKA_CREATE,
-        bot=Bot.PIKA,
-        prompt=_prompt(body, limits),
-        extra=_passthrough(body),
-    )
-
-
-def parse_pika_animate(
-    prompt: Any, image: InputImage | None, limits: InputLimits = DEFAULT_LIMITS
-) -> CreateTask:
-    if image is None:
-        raise invalid("file is required (multipart/form-data image file)")
-    if prompt is not None and not isinstance(prompt, str):
-        raise invalid("prompt must be a string")
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.PIKA_ANIMATE,
-        bot=Bot.PIKA,
-        prompt=_bounded_prompt((prompt or "").strip(), limits),
-        images=[image],
-    )

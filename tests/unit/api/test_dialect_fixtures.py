@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.dialects import discordxy, novicezk, render_callback, webman
+from app.dialects import (
+    discordxy,
+    discordxy_requests,
+    novicezk,
+    novicezk_requests,
+    render_callback,
+    webman,
+)
 from app.domain import buttons as btn
 from app.domain.actions import Action, Bot
 from app.domain.errors import CommandError, ErrorKind
@@ -22,22 +29,22 @@ def load(name: str) -> Any:
 
 
 def test_discordxy_imagine_request() -> None:
-    cmd = discordxy.parse_imagine(load("discordxy.mj-imagine.request.json"))
+    cmd = discordxy_requests.parse_imagine(load("discordxy.mj-imagine.request.json"))
     assert (cmd.action, cmd.prompt, cmd.dialect) == (Action.IMAGINE, "a small cat", "discordxy")
-    assert not novicezk.is_novicezk_body(load("discordxy.mj-imagine.request.json"))
+    assert not novicezk_requests.is_novicezk_body(load("discordxy.mj-imagine.request.json"))
 
 
 def test_discordxy_imagine_with_image_url_keeps_the_url_in_the_prompt() -> None:
-    cmd = discordxy.parse_imagine(load("discordxy.mj-imagine-with-image-url.request.json"))
+    cmd = discordxy_requests.parse_imagine(load("discordxy.mj-imagine-with-image-url.request.json"))
     assert cmd.prompt == "http://www.xxx.com/1.jpg runing on the sky"
     assert cmd.images == []  # Midjourney fetches prompt URLs itself
 
 
 def test_discordxy_change_request() -> None:
     body = load("discordxy.mj-change.request.json")
-    cmd = discordxy.parse_change(body)
+    cmd = discordxy_requests.parse_change(body)
     assert (cmd.parent_id, cmd.action, cmd.index) == ("1211421713496994992", Action.VARIATION, 4)
-    assert not novicezk.is_novicezk_body(body)
+    assert not novicezk_requests.is_novicezk_body(body)
 
 
 def test_discordxy_submit_response() -> None:
@@ -113,8 +120,8 @@ def test_discordxy_config_maps_onto_accounts() -> None:
 
 def test_dooy_submit_imagine_request_is_novicezk() -> None:
     body = load("dooy-client.submit-imagine.request.json")
-    assert novicezk.is_novicezk_body(body)
-    cmd = novicezk.parse_imagine(body, 1024)
+    assert novicezk_requests.is_novicezk_body(body)
+    cmd = novicezk_requests.parse_imagine(body, 1024)
     assert (cmd.prompt, cmd.images, cmd.extra.bot_type) == ("a small cat", [], "MID_JOURNEY")
     assert cmd.extra.notify_url is None and cmd.extra.client_state == ""
 
@@ -198,7 +205,7 @@ def test_novicezk_submit_results() -> None:
 
 
 def test_plus_submit_action_request() -> None:
-    cmd = novicezk.parse_action(load("plus.submit-action.request.json"))
+    cmd = novicezk_requests.parse_action(load("plus.submit-action.request.json"))
     assert cmd.parent_id == "1689216801333574"
     assert btn.classify(cmd.custom_id).action == Action.REROLL
 
@@ -211,7 +218,7 @@ def test_plus_modal_required_response() -> None:
 
 
 def test_plus_submit_modal_request() -> None:
-    cmd = novicezk.parse_modal(load("plus.submit-modal.request.json"), 1024)
+    cmd = novicezk_requests.parse_modal(load("plus.submit-modal.request.json"), 1024)
     assert (cmd.task_id, cmd.prompt, cmd.mask) == ("1689228047868174", "Cat", None)
 
 

@@ -2,7 +2,8 @@
 
 The dialect's validation error is `CommandError` (app/dialects/fields.py `invalid`); the dialect
 must also be able to render it (`error_body`) into its envelope, which is what the client gets.
-A new `parse_*` function in a dialect module fails `test_every_parser_is_covered` until it is
+Parsers live in `app/dialects/<dialect>_requests.py`, envelopes in `<dialect>.py`.
+A new `parse_*` function in a requests module fails `test_every_parser_is_covered` until it is
 added to `PARSERS` below.
 """
 
@@ -20,7 +21,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.datastructures import UploadFile
 
-from app.dialects import discordxy, novicezk, webman
+from app.dialects import (
+    discordxy,
+    discordxy_requests,
+    novicezk,
+    novicezk_requests,
+    webman,
+    webman_requests,
+)
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import InputImage
 from tests.hostile import (
@@ -42,6 +50,10 @@ NZ_COMMON = ("notifyHook", "state", "botType", "accountFilter")
 WM_COMMON = ("notifyUrl", "data")
 
 
+# A dialect's parsers live in its requests module; its error envelope in the dialect module.
+REQUESTS = {discordxy: discordxy_requests, novicezk: novicezk_requests, webman: webman_requests}
+
+
 def _sized(parse: Callable[[Any, int], Any]) -> Callable[[Any], Any]:
     return lambda body: parse(body, MAX_IMAGE_BYTES)
 
@@ -50,78 +62,78 @@ def _sized(parse: Callable[[Any, int], Any]) -> Callable[[Any], Any]:
 PARSERS: dict[tuple[ModuleType, str], tuple[Callable[[Any], Any], dict[str, Any], tuple[str, ...]]]
 PARSERS = {
     (discordxy, "parse_imagine"): (
-        discordxy.parse_imagine,
+        discordxy_requests.parse_imagine,
         {"prompt": "a cat", "notifyUrl": "https://example.com/hook"},
         ("prompt", "notifyUrl"),
     ),
     (discordxy, "parse_change"): (
-        discordxy.parse_change,
+        discordxy_requests.parse_change,
         {"taskId": TASK_ID, "action": "U1"},
         ("taskId", "action", "notifyUrl"),
     ),
     (discordxy, "parse_pika_create"): (
-        discordxy.parse_pika_create,
+        discordxy_requests.parse_pika_create,
         {"prompt": "a wave"},
         ("prompt", "notifyUrl"),
     ),
     (novicezk, "parse_imagine"): (
-        _sized(novicezk.parse_imagine),
+        _sized(novicezk_requests.parse_imagine),
         {"prompt": "a cat", "base64Array": [PNG_DATA_URL], "state": "s"},
         ("prompt", "base64Array", "base64", *NZ_COMMON),
     ),
     (novicezk, "parse_change"): (
-        novicezk.parse_change,
+        novicezk_requests.parse_change,
         {"taskId": TASK_ID, "action": "UPSCALE", "index": 1},
         ("taskId", "action", "index", *NZ_COMMON),
     ),
     (novicezk, "parse_simple_change"): (
-        novicezk.parse_simple_change,
+        novicezk_requests.parse_simple_change,
         {"content": f"{TASK_ID} U1"},
         ("content", *NZ_COMMON),
     ),
     (novicezk, "parse_describe"): (
-        _sized(novicezk.parse_describe),
+        _sized(novicezk_requests.parse_describe),
         {"base64": PNG_DATA_URL},
         ("base64", "link", *NZ_COMMON),
     ),
     (novicezk, "parse_blend"): (
-        _sized(novicezk.parse_blend),
+        _sized(novicezk_requests.parse_blend),
         {"base64Array": [PNG_DATA_URL, PNG_DATA_URL], "dimensions": "SQUARE"},
         ("base64Array", "dimensions", *NZ_COMMON),
     ),
     (novicezk, "parse_shorten"): (
-        novicezk.parse_shorten,
+        novicezk_requests.parse_shorten,
         {"prompt": "a cat"},
         ("prompt", *NZ_COMMON),
     ),
     (novicezk, "parse_action"): (
-        novicezk.parse_action,
+        novicezk_requests.parse_action,
         {"taskId": TASK_ID, "customId": CUSTOM_ID},
         ("taskId", "customId", *NZ_COMMON),
     ),
     (novicezk, "parse_modal"): (
-        _sized(novicezk.parse_modal),
+        _sized(novicezk_requests.parse_modal),
         {"taskId": TASK_ID, "prompt": "a cat", "maskBase64": PNG_DATA_URL},
         ("taskId", "prompt", "maskBase64"),
     ),
-    (novicezk, "parse_ids"): (novicezk.parse_ids, {"ids": [TASK_ID, 1]}, ("ids",)),
+    (novicezk, "parse_ids"): (novicezk_requests.parse_ids, {"ids": [TASK_ID, 1]}, ("ids",)),
     (webman, "parse_imagine"): (
-        webman.parse_imagine,
+        webman_requests.parse_imagine,
         {"prompt": "a cat", "images": ["https://example.com/a.png"], "data": {"k": 1}},
         ("prompt", "images", *WM_COMMON),
     ),
     (webman, "parse_blend"): (
-        webman.parse_blend,
+        webman_requests.parse_blend,
         {"images": ["https://example.com/a.png", "https://example.com/b.png"]},
         ("images", "dimensions", *WM_COMMON),
     ),
     (webman, "parse_describe"): (
-        webman.parse_describe,
+        webman_requests.parse_describe,
         {"images": ["https://example.com/a.png"]},
         ("images", *WM_COMMON),
     ),
     (webman, "parse_action"): (
-        _sized(webman.parse_action),
+        _sized(webman_requests.parse_action),
         {"taskId": TASK_ID, "customId": CUSTOM_ID, "prompt": "p", "mask": PNG_DATA_URL},
         ("taskId", "customId", "prompt", "mask", *WM_COMMON),
     ),
@@ -153,8 +165,8 @@ def _only_dialect_errors(module: ModuleType, call: Callable[[], Any]) -> None:
 def test_every_parser_is_covered() -> None:
     found = {
         (module, name)
-        for module in (discordxy, novicezk, webman)
-        for name, value in vars(module).items()
+        for module, requests in REQUESTS.items()
+        for name, value in vars(requests).items()
         if name.startswith("parse_") and inspect.isfunction(value)
     }
     assert found == set(PARSERS) | OTHER_SIGNATURES
@@ -185,13 +197,13 @@ def test_parser_raises_only_its_validation_error(key: tuple[ModuleType, str]) ->
     image=st.none() | st.just(InputImage(data=PNG_1PX, content_type="image/png", source="upload")),
 )
 def test_pika_animate_raises_only_its_validation_error(prompt: Any, image: Any) -> None:
-    _only_dialect_errors(discordxy, lambda: discordxy.parse_pika_animate(prompt, image))
+    _only_dialect_errors(discordxy, lambda: discordxy_requests.parse_pika_animate(prompt, image))
 
 
 @PROPERTY_SETTINGS
 @given(task_id=st.text(st.characters(codec=None, categories=None)))
 def test_cancel_raises_only_its_validation_error(task_id: str) -> None:
-    _only_dialect_errors(novicezk, lambda: novicezk.parse_cancel(task_id))
+    _only_dialect_errors(novicezk, lambda: novicezk_requests.parse_cancel(task_id))
 
 
 @PROPERTY_SETTINGS
@@ -214,4 +226,4 @@ def test_error_envelopes_render_any_message(
 @PROPERTY_SETTINGS
 @given(body=json_values)
 def test_novicezk_sniffing_never_raises(body: Any) -> None:
-    assert novicezk.is_novicezk_body(body) in (True, False)
+    assert novicezk_requests.is_novicezk_body(body) in (True, False)

@@ -12,7 +12,14 @@ from collections.abc import Callable
 import pytest
 
 from app.config import load_settings
-from app.dialects import discordxy, novicezk, webman
+from app.dialects import (
+    discordxy,
+    discordxy_requests,
+    novicezk,
+    novicezk_requests,
+    webman,
+    webman_requests,
+)
 from app.domain.banned import BannedWords
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.limits import DEFAULT_LIMITS, InputLimits, encoded_size
@@ -79,9 +86,9 @@ LONG = "a cat " * 2  # 12 characters > SMALL.prompt_chars
 @pytest.mark.parametrize(
     "parse",
     [
-        lambda: discordxy.parse_imagine({"prompt": LONG}, SMALL),
-        lambda: discordxy.parse_pika_create({"prompt": LONG}, SMALL),
-        lambda: discordxy.parse_pika_animate(LONG, object(), SMALL),  # type: ignore[arg-type]
+        lambda: discordxy_requests.parse_imagine({"prompt": LONG}, SMALL),
+        lambda: discordxy_requests.parse_pika_create({"prompt": LONG}, SMALL),
+        lambda: discordxy_requests.parse_pika_animate(LONG, object(), SMALL),  # type: ignore[arg-type]
     ],
 )
 def test_discordxy_refuses_a_long_prompt_with_400(parse: Callable[[], object]) -> None:
@@ -100,19 +107,19 @@ def test_discordxy_refuses_a_long_prompt_with_400(parse: Callable[[], object]) -
     ("parse", "description"),
     [
         (
-            lambda: novicezk.parse_imagine({"prompt": LONG}, 1024, SMALL),
+            lambda: novicezk_requests.parse_imagine({"prompt": LONG}, 1024, SMALL),
             "prompt参数错误: 超过10个字符 (prompt is longer than 10 characters)",
         ),
         (
-            lambda: novicezk.parse_shorten({"prompt": LONG}, SMALL),
+            lambda: novicezk_requests.parse_shorten({"prompt": LONG}, SMALL),
             "prompt参数错误: 超过10个字符 (prompt is longer than 10 characters)",
         ),
         (
-            lambda: novicezk.parse_modal({"taskId": "1", "prompt": LONG}, 1024, SMALL),
+            lambda: novicezk_requests.parse_modal({"taskId": "1", "prompt": LONG}, 1024, SMALL),
             "prompt参数错误: 超过10个字符 (prompt is longer than 10 characters)",
         ),
         (
-            lambda: novicezk.parse_imagine(
+            lambda: novicezk_requests.parse_imagine(
                 {"prompt": "cat", "base64Array": [PNG_URL, PNG_URL], "base64": PNG_URL},
                 1024,
                 SMALL,
@@ -120,15 +127,15 @@ def test_discordxy_refuses_a_long_prompt_with_400(parse: Callable[[], object]) -
             "base64List参数错误: 最多2张图片 (at most 2 images)",
         ),
         (
-            lambda: novicezk.parse_imagine({"prompt": "cat", "state": "s" * 256}, 1024),
+            lambda: novicezk_requests.parse_imagine({"prompt": "cat", "state": "s" * 256}, 1024),
             "state参数错误",
         ),
         (
-            lambda: novicezk.parse_describe({"link": "https://h/" + "a" * 5000}, 1024),
+            lambda: novicezk_requests.parse_describe({"link": "https://h/" + "a" * 5000}, 1024),
             "link参数错误",
         ),
         (
-            lambda: novicezk.parse_blend({"base64Array": [PNG_URL] * 6}, 1024),
+            lambda: novicezk_requests.parse_blend({"base64Array": [PNG_URL] * 6}, 1024),
             "base64List参数错误",
         ),
     ],
@@ -149,12 +156,14 @@ def test_novicezk_refuses_oversize_fields_with_code_4(
 
 def test_an_oversize_base64_image_is_refused_before_decoding() -> None:
     big = "data:image/png;base64," + "A" * 4000  # ~3,000 bytes > 1,024
-    err = _refusal(lambda: novicezk.parse_imagine({"prompt": "cat", "base64Array": [big]}, 1024))
+    err = _refusal(
+        lambda: novicezk_requests.parse_imagine({"prompt": "cat", "base64Array": [big]}, 1024)
+    )
     assert json.loads(novicezk.error_body(err)[1])["description"] == (
         "base64格式错误: image is larger than 1024 bytes"
     )
     err = _refusal(
-        lambda: webman.parse_action(
+        lambda: webman_requests.parse_action(
             {"taskId": "1" * 19, "customId": "MJ::Inpaint::1::h::SOLO", "prompt": "x", "mask": big},
             1024,
         )
@@ -165,7 +174,9 @@ def test_an_oversize_base64_image_is_refused_before_decoding() -> None:
 
 
 def test_novicezk_imagine_takes_up_to_the_image_limit() -> None:
-    cmd = novicezk.parse_imagine({"prompt": "cat", "base64Array": [PNG_URL] * 2}, 1024, SMALL)
+    cmd = novicezk_requests.parse_imagine(
+        {"prompt": "cat", "base64Array": [PNG_URL] * 2}, 1024, SMALL
+    )
     assert len(cmd.images) == 2
 
 
@@ -173,25 +184,27 @@ def test_novicezk_imagine_takes_up_to_the_image_limit() -> None:
     ("parse", "message"),
     [
         (
-            lambda: webman.parse_imagine({"prompt": LONG}, SMALL),
+            lambda: webman_requests.parse_imagine({"prompt": LONG}, SMALL),
             "prompt is invalid: longer than 10 characters",
         ),
         (
-            lambda: webman.parse_imagine(
+            lambda: webman_requests.parse_imagine(
                 {"prompt": "cat", "images": ["https://h/1.png"] * 3}, SMALL
             ),
             "images is invalid: at most 2 images",
         ),
         (
-            lambda: webman.parse_blend({"images": ["https://h/1.png"] * 6}, SMALL),
+            lambda: webman_requests.parse_blend({"images": ["https://h/1.png"] * 6}, SMALL),
             "images is invalid: at most 5 images",
         ),
         (
-            lambda: webman.parse_imagine({"prompt": "cat", "data": {"k": "v" * 64}}, SMALL),
+            lambda: webman_requests.parse_imagine(
+                {"prompt": "cat", "data": {"k": "v" * 64}}, SMALL
+            ),
             "data is invalid: larger than 64 bytes",
         ),
         (
-            lambda: webman.parse_action(
+            lambda: webman_requests.parse_action(
                 {
                     "taskId": "1" * 19,
                     "customId": "MJ::CustomZoom::x",
@@ -219,14 +232,14 @@ def test_webman_refuses_oversize_fields_with_code_500(
 
 
 def test_webman_prompt_limit_counts_the_collapsed_prompt() -> None:
-    cmd = webman.parse_imagine({"prompt": "a  " + " " * 50 + "cat"}, SMALL)
+    cmd = webman_requests.parse_imagine({"prompt": "a  " + " " * 50 + "cat"}, SMALL)
     assert cmd.prompt == "a cat"
 
 
 def test_default_limits_take_a_discord_sized_prompt() -> None:
-    assert discordxy.parse_imagine({"prompt": "x" * 6000}).prompt == "x" * 6000
+    assert discordxy_requests.parse_imagine({"prompt": "x" * 6000}).prompt == "x" * 6000
     with pytest.raises(CommandError):
-        discordxy.parse_imagine({"prompt": "x" * 6001})
+        discordxy_requests.parse_imagine({"prompt": "x" * 6001})
     assert DEFAULT_LIMITS.prompt_chars == 6000
 
 
