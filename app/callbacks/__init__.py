@@ -6,7 +6,6 @@
     transport.py   httpx client whose network backend resolves once and dials what it checked
     sender.py      one attempt: headers, timeout, 16 KB response cap, outcome
     dispatcher.py  NOTIFY (db.listen) + polling, SKIP LOCKED claims, bounded concurrency, recording
-    __main__.py    `python -m app.callbacks`: the dispatcher as a process of its own
 
 See docs/callbacks.md.
 """

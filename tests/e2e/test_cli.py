@@ -60,7 +60,7 @@ def _postgres_processes(pgdata: Path) -> list[psutil.Process]:
 
 def test_help_lists_the_commands() -> None:
     result = subprocess.run([*MJRELAY, "--help"], capture_output=True, text=True, check=True)
-    for command in ("up", "web", "worker", "migrate"):
+    for command in ("up", "web", "worker", "callbacks", "migrate", "sandbox", "account"):
         assert command in result.stdout
 
 
@@ -77,6 +77,28 @@ def test_invalid_setting_fails_with_one_line_naming_it() -> None:
     assert result.stderr.strip().splitlines() == [
         "mjrelay: error: PORT: invalid value 'not-a-port': invalid literal for int() with base 10:"
         " 'not-a-port'"
+    ]
+
+
+@pytest.mark.parametrize(
+    "command", [["up"], ["worker"], ["callbacks"], ["migrate"], ["sandbox"], ["account", "list"]]
+)
+def test_every_command_refuses_an_invalid_setting_the_same_way(command: list[str]) -> None:
+    result = subprocess.run(
+        [*MJRELAY, *command], capture_output=True, text=True, env=_env(MJRELAY_LOG_LEVEL="loud")
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "mjrelay: error: MJRELAY_LOG_LEVEL: invalid value 'loud': must be one of debug, info,"
+        " warning, error"
+    ]
+
+
+def test_callbacks_alone_needs_a_shared_database() -> None:
+    result = subprocess.run([*MJRELAY, "callbacks"], capture_output=True, text=True, env=_env())
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "mjrelay: error: DATABASE_URL is not set (a separate dispatcher needs a shared database)"
     ]
 
 

@@ -90,7 +90,7 @@ class Fleet:
         log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "app.callbacks",
+                sys.executable, "-m", "app.cli", "callbacks",
                 cwd=ROOT, env=self.env, stdout=log, stderr=log,
             )  # fmt: skip
         finally:

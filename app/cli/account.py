@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.accounts import AccountSpec, parse_discordxy_config, spec_from_mapping
-from app.config import Settings
+from app.cli.common import fail, invalid, load_cli_settings
 from app.errors import DatabaseUnavailable, MjRelayError
 from db import accounts as account_queries
 from db import migrations
@@ -28,12 +28,6 @@ account_cli = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help: flags shown as flags, not `<bool>`
 )
-
-
-def _settings() -> Settings:
-    from app.cli import load_cli_settings
-
-    return load_cli_settings(quiet=True)
 
 
 async def _ensure_schema(engine: AsyncEngine, embedded: bool) -> None:
@@ -55,12 +49,11 @@ async def _ensure_schema(engine: AsyncEngine, embedded: bool) -> None:
 
 
 def _with_connection(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    settings = _settings()
+    settings = load_cli_settings(quiet=True)
     try:
         handle = open_database(settings.database_url, settings.data_dir)
     except MjRelayError as exc:
-        typer.echo(f"mjrelay: error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(exc)
 
     async def run() -> T:
         async with connected_engine(handle.url, pool_size=1) as engine:
@@ -71,12 +64,10 @@ def _with_connection(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except MjRelayError as exc:
-        typer.echo(f"mjrelay: error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(exc)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        typer.echo(f"mjrelay: error: database {redacted(handle.url)}: {reason}", err=True)
-        raise typer.Exit(1) from None
+        fail(f"database {redacted(handle.url)}: {reason}")
     finally:
         handle.close()
 
@@ -120,8 +111,7 @@ def add(
             }
         )
     except ValueError as exc:
-        typer.echo(f"mjrelay: error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        invalid(exc)
     _with_connection(lambda conn: account_queries.upsert_account(conn, spec.row()))
     typer.echo(f"account {spec.id} saved")
 
@@ -184,8 +174,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 def _set_enabled(account_id: str, enabled: bool) -> None:
     changed = _with_connection(lambda conn: account_queries.set_enabled(conn, account_id, enabled))
     if not changed:
-        typer.echo(f"mjrelay: error: no account {account_id!r}", err=True)
-        raise typer.Exit(1)
+        fail(f"no account {account_id!r}")
     typer.echo(f"account {account_id} {'enabled' if enabled else 'disabled'}")
 
 
@@ -212,8 +201,7 @@ def import_(path: Path) -> None:
             else parse_discordxy_config(data)
         )
     except (OSError, ValueError) as exc:
-        typer.echo(f"mjrelay: error: {path}: {exc}", err=True)
-        raise typer.Exit(2) from None
+        invalid(f"{path}: {exc}")
 
     async def save(conn: AsyncConnection) -> None:
         for spec in specs:

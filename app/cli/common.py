@@ -1,0 +1,74 @@
+"""What every command shares: exit codes, the error line, settings, the database, running.
+
+Exit codes (README "Exit codes"): 0 done, 1 failed, 2 invalid input or setting, 130 a second
+Ctrl-C (`app.shutdown`). An error is one line on stderr, `mjrelay: error: …`, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+
+from app import shutdown
+from app.config import Settings, load_settings
+from app.errors import MjRelayError
+from app.logs import configure_logging
+from db.database import DatabaseHandle, open_database
+
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+
+
+def fail(message: object, code: int = EXIT_FAILED) -> NoReturn:
+    """Print `mjrelay: error: <message>` on stderr and exit with `code`."""
+    typer.echo(f"mjrelay: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def invalid(message: object) -> NoReturn:
+    """Bad input or a bad setting: exit code 2."""
+    fail(message, EXIT_INVALID)
+
+
+def settings_only() -> Settings:
+    """The settings, or exit 2 naming the bad one."""
+    try:
+        return load_settings()
+    except MjRelayError as exc:
+        invalid(exc)
+
+
+def load_cli_settings(*, quiet: bool = False) -> Settings:
+    """Settings, and logging set up (always on stderr). `quiet` commands (one-shot, with output
+    of their own) log warnings and errors only, unless MJRELAY_LOG_LEVEL asks for debug."""
+    settings = settings_only()
+    level = "warning" if quiet and settings.log_level == "info" else settings.log_level
+    configure_logging(level, settings.log_format, settings.secrets())
+    return settings
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[DatabaseHandle]:
+    """The configured database (the embedded one unless DATABASE_URL), released on any exit."""
+    try:
+        handle = open_database(settings.database_url, settings.data_dir)
+    except MjRelayError as exc:
+        fail(exc)
+    try:
+        with shutdown.cleanup_on_force(handle.close):
+            yield handle
+    finally:
+        handle.close()
+
+
+def run(make: Callable[[], Coroutine[Any, Any, object]]) -> object:
+    """Run a long-lived coroutine with bounded shutdown; a service error exits 1."""
+    try:
+        return shutdown.run(make())
+    except MjRelayError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        return None
