@@ -26,7 +26,6 @@ from app.domain.commands import CancelTask, CreateTask, PressButton, SubmitModal
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.ids import new_task_id
 from app.domain.images import InputImage
-from app.domain.limits import InputLimits
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import QUEUE_AHEAD, Task
 from db import tasks as q
@@ -52,13 +51,7 @@ class TaskService:
         self.fetcher = ImageFetcher(
             settings.image_max_bytes, allow_private=settings.image_allow_private
         )
-        self.limits = InputLimits(
-            prompt_chars=settings.prompt_max_chars,
-            image_bytes=settings.image_max_bytes,
-            imagine_images=settings.imagine_max_images,
-            client_data_bytes=settings.client_data_max_bytes,
-            body_bytes=settings.body_max_bytes,
-        )
+        self.limits = settings.input_limits()
 
     def for_anonymous(self) -> TaskService:
         """This service as seen by a client without a secret (shares caches and fetcher)."""

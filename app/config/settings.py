@@ -18,7 +18,6 @@ from app.callbacks.ssrf import Allowlist
 from app.discord.constants import TRUSTED_BOT_IDS
 from app.domain import limits
 
-DEFAULT_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 LOG_FORMATS = ("auto", "json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 SANDBOX_SPEEDS = ("instant", "fast", "realistic")
@@ -69,7 +68,7 @@ class Settings:
     # Proxies whose X-Forwarded-* headers uvicorn trusts (None: uvicorn's default, 127.0.0.1).
     forwarded_allow_ips: str | None = None
     submit_dialect: str = "auto"
-    image_max_bytes: int = DEFAULT_IMAGE_MAX_BYTES
+    image_max_bytes: int = limits.DEFAULT_MAX_IMAGE_BYTES
     image_allow_private: bool = False
     # Input limits (docs/api.md "Limits")
     prompt_max_chars: int = limits.DISCORD_PROMPT_MAX_CHARS
@@ -82,6 +81,16 @@ class Settings:
     callback_timeout_s: float = 10.0
     callback_schedule: RetrySchedule = field(default_factory=RetrySchedule)
     callback_concurrency: int = 16
+
+    def input_limits(self) -> limits.InputLimits:
+        """The size limits every API request is held to."""
+        return limits.InputLimits(
+            prompt_chars=self.prompt_max_chars,
+            image_bytes=self.image_max_bytes,
+            imagine_images=self.imagine_max_images,
+            client_data_bytes=self.client_data_max_bytes,
+            body_bytes=self.body_max_bytes,
+        )
 
     def callback_config(self) -> DispatcherConfig:
         """What the callback dispatcher runs with."""

@@ -13,6 +13,7 @@ from app.callbacks.policy import RetrySchedule
 from app.callbacks.ssrf import Allowlist
 from app.config import load_settings
 from app.config import values as v
+from app.domain.limits import InputLimits
 from app.errors import SettingsError
 
 
@@ -148,3 +149,19 @@ def test_a_bad_webhook_key_in_a_toml_array_is_not_echoed(tmp_path: Path) -> None
     with pytest.raises(SettingsError, match="webhook_secrets in") as caught:
         load_settings({"MJRELAY_CONFIG": str(config)})
     assert "hunter2-secret-value" not in str(caught.value)
+
+
+def test_settings_hand_the_api_its_input_limits() -> None:
+    settings = load_settings(
+        {
+            "MJRELAY_PROMPT_MAX_CHARS": "100",
+            "MJRELAY_IMAGE_MAX_BYTES": "2048",
+            "MJRELAY_IMAGINE_MAX_IMAGES": "2",
+            "MJRELAY_CLIENT_DATA_MAX_BYTES": "10",
+            "MJRELAY_BODY_MAX_BYTES": "65536",
+        }
+    )
+    assert settings.input_limits() == InputLimits(
+        prompt_chars=100, image_bytes=2048, imagine_images=2, client_data_bytes=10, body_bytes=65536
+    )
+    assert load_settings({}).input_limits() == InputLimits()
