@@ -65,9 +65,6 @@ class TaskService:
             return None
         return task
 
-    def visible_tasks(self, tasks: Iterable[Task]) -> list[Task]:
-        return [t for t in tasks if self.visible(t) is not None]
-
     async def get_task(self, task_id: str) -> Task | None:
         return self.visible(await taskstore.get_task(self.engine, task_id))
 
@@ -94,7 +91,8 @@ class TaskService:
             return self._readable(await q.get_tasks(conn, ids))
 
     def _readable(self, rows: Iterable[Any]) -> list[Task]:
-        return self.visible_tasks(Task.from_row(row) for row in rows)
+        tasks = (Task.from_row(row) for row in rows)
+        return [task for task in tasks if self.visible(task) is not None]
 
     @property
     def max_image_bytes(self) -> int:
