@@ -13,7 +13,7 @@ import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from app.config.settings import (
     SANDBOX_SPEEDS,
     SUBMIT_DIALECTS,
     Settings,
+    is_secret,
 )
 from app.errors import SettingsError
 
@@ -33,27 +34,26 @@ class Source:
     variable: str
     parse: Callable[[Any], Any]
     listed: bool = False  # its parser takes the list's items (comma-separated or a TOML array)
-    secret: bool = False  # an error about it never echoes the value
 
 
-def _list(variable: str, parse: Callable[[v.Items], Any], secret: bool = False) -> Source:
-    return Source(variable, parse, listed=True, secret=secret)
+def _list(variable: str, parse: Callable[[v.Items], Any]) -> Source:
+    return Source(variable, parse, listed=True)
 
 
 # Settings field -> where it comes from. The file key is the field name.
 SOURCES: dict[str, Source] = {
-    "database_url": Source("DATABASE_URL", v.as_optional_str, secret=True),
+    "database_url": Source("DATABASE_URL", v.as_optional_str),
     "data_dir": Source("MJRELAY_DATA_DIR", v.as_path),
     "host": Source("MJRELAY_HOST", v.as_optional_str),
     "port": Source("PORT", v.as_port),
     "log_level": Source("MJRELAY_LOG_LEVEL", v.one_of(LOG_LEVELS)),
     "log_format": Source("MJRELAY_LOG_FORMAT", v.one_of(LOG_FORMATS)),
     "callback_allowlist": _list("MJRELAY_CALLBACK_ALLOWLIST", v.as_allowlist),
-    "webhook_secrets": _list("MJRELAY_WEBHOOK_SECRET", v.as_webhook_keys, secret=True),
+    "webhook_secrets": _list("MJRELAY_WEBHOOK_SECRET", v.as_webhook_keys),
     "callback_timeout_s": Source("MJRELAY_CALLBACK_TIMEOUT_S", v.as_callback_timeout),
     "callback_schedule": _list("MJRELAY_CALLBACK_SCHEDULE", v.as_retry_schedule),
     "callback_concurrency": Source("MJRELAY_CALLBACK_CONCURRENCY", v.as_int_between(1, 256)),
-    "accounts": Source("MJRELAY_ACCOUNTS", v.as_accounts, secret=True),
+    "accounts": Source("MJRELAY_ACCOUNTS", v.as_accounts),
     "worker_id": Source("MJRELAY_WORKER_ID", v.as_optional_str),
     "account_lease_ttl_s": Source("MJRELAY_ACCOUNT_LEASE_TTL_S", v.as_float_between(2, 30)),
     "poll_interval_s": Source("MJRELAY_POLL_INTERVAL_S", v.as_float_between(0.05, 60)),
@@ -65,13 +65,11 @@ SOURCES: dict[str, Source] = {
     "discord_bot_ids": _list("MJRELAY_DISCORD_BOT_IDS", v.as_snowflakes),
     "sandbox_speed": Source("MJRELAY_SANDBOX_SPEED", v.one_of(SANDBOX_SPEEDS)),
     "sandbox_accounts": Source("MJRELAY_SANDBOX_ACCOUNTS", v.as_int_between(1, 50)),
-    "api_secret": Source("MJRELAY_API_SECRET", v.as_secret, secret=True),
-    "discordxy_api_secret": Source(
-        "MJRELAY_DISCORDXY_API_SECRET", v.as_secret_override, secret=True
-    ),
-    "webman_api_secret": Source("MJRELAY_WEBMAN_API_SECRET", v.as_secret_override, secret=True),
-    "novicezk_api_secret": Source("MJRELAY_NOVICEZK_API_SECRET", v.as_secret_override, secret=True),
-    "admin_secret": Source("MJRELAY_ADMIN_SECRET", v.as_secret, secret=True),
+    "api_secret": Source("MJRELAY_API_SECRET", v.as_secret),
+    "discordxy_api_secret": Source("MJRELAY_DISCORDXY_API_SECRET", v.as_secret_override),
+    "webman_api_secret": Source("MJRELAY_WEBMAN_API_SECRET", v.as_secret_override),
+    "novicezk_api_secret": Source("MJRELAY_NOVICEZK_API_SECRET", v.as_secret_override),
+    "admin_secret": Source("MJRELAY_ADMIN_SECRET", v.as_secret),
     "banned_words": _list("MJRELAY_BANNED_WORDS", v.as_words),
     "banned_words_file": Source("MJRELAY_BANNED_WORDS_FILE", v.as_optional_path),
     "webman_api_prefix": Source("MJRELAY_WEBMAN_API_PREFIX", v.as_api_prefix),
@@ -110,8 +108,12 @@ def _parse(source: Source, value: Any) -> Any:
     return source.parse(value if isinstance(value, str) else json.dumps(value))
 
 
-def _invalid(source: Source, origin: str, value: Any, reason: object) -> SettingsError:
-    if source.secret:
+# Settings whose value is secret (or holds secrets): an error about them never echoes the value.
+SECRET_SETTINGS = frozenset(f.name for f in fields(Settings) if is_secret(f))
+
+
+def _invalid(name: str, origin: str, value: Any, reason: object) -> SettingsError:
+    if name in SECRET_SETTINGS:
         return SettingsError(f"{origin}: invalid value (not shown: it holds secrets): {reason}")
     text = value if isinstance(value, str) else json.dumps(value)
     return SettingsError(f"{origin}: invalid value {text!r}: {reason}")
@@ -147,5 +149,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[name] = _parse(source, value)
         except (TypeError, ValueError) as exc:
-            raise _invalid(source, origin, value, exc) from None
+            raise _invalid(name, origin, value, exc) from None
     return Settings(**values)

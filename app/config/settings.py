@@ -6,8 +6,9 @@ Every value is already parsed and checked (`app.config.values`): a consumer read
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import Field, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -24,6 +25,15 @@ SANDBOX_SPEEDS = ("instant", "fast", "realistic")
 SUBMIT_DIALECTS = ("auto", "discordxy", "novicezk")
 
 
+def _secret(default: Any) -> Any:
+    """A setting that is or holds a secret: kept out of repr() and out of error messages."""
+    return field(default=default, repr=False, metadata={"secret": True})
+
+
+def is_secret(f: Field[Any]) -> bool:
+    return bool(f.metadata.get("secret"))
+
+
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("mjrelay", appauthor=False))
 
@@ -32,14 +42,14 @@ def _default_data_dir() -> Path:
 class Settings:
     """What a process needs to know; the docs table in README.md lists each variable."""
 
-    database_url: str | None = None
+    database_url: str | None = _secret(None)
     data_dir: Path = field(default_factory=_default_data_dir)
     host: str | None = None
     port: int = 8080
     log_level: str = "info"
     log_format: str = "auto"
     # Worker
-    accounts: tuple[AccountSpec, ...] = ()
+    accounts: tuple[AccountSpec, ...] = _secret(())
     worker_id: str | None = None
     account_lease_ttl_s: float = 20.0
     poll_interval_s: float = 2.0
@@ -53,12 +63,12 @@ class Settings:
     sandbox_speed: str = "fast"
     sandbox_accounts: int = 2
     # HTTP API (docs/api.md). A per-dialect secret (None = inherit) overrides `api_secret`.
-    api_secret: str | None = None
-    discordxy_api_secret: str | None = None
-    webman_api_secret: str | None = None
-    novicezk_api_secret: str | None = None
+    api_secret: str | None = _secret(None)
+    discordxy_api_secret: str | None = _secret(None)
+    webman_api_secret: str | None = _secret(None)
+    novicezk_api_secret: str | None = _secret(None)
     # Dashboard and /events (docs/dashboard.md): a login form when set.
-    admin_secret: str | None = None
+    admin_secret: str | None = _secret(None)
     banned_words: tuple[str, ...] = ()
     banned_words_file: Path | None = None
     webman_api_prefix: str = ""
@@ -77,7 +87,7 @@ class Settings:
     body_max_bytes: int = limits.DEFAULT_BODY_MAX_BYTES
     # Callbacks (docs/callbacks.md)
     callback_allowlist: Allowlist = field(default_factory=Allowlist)
-    webhook_secrets: tuple[str, ...] = ()
+    webhook_secrets: tuple[str, ...] = _secret(())
     callback_timeout_s: float = 10.0
     callback_schedule: RetrySchedule = field(default_factory=RetrySchedule)
     callback_concurrency: int = 16

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from app.config import load_settings
+from app.config import Settings, load_settings
+from app.config.loading import SECRET_SETTINGS
 from app.errors import SettingsError
 
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -80,3 +82,28 @@ def test_a_bad_accounts_value_in_the_config_file_shows_no_token(tmp_path: Path) 
 def test_other_settings_still_echo_their_value() -> None:
     with pytest.raises(SettingsError, match="'eighty'"):
         load_settings({"PORT": "eighty"})
+
+
+def test_the_settings_repr_shows_no_secret() -> None:
+    settings = load_settings(
+        {
+            "DATABASE_URL": "postgresql://relay:db-password-77@db/mjrelay",
+            "MJRELAY_ACCOUNTS": _accounts(),
+            "MJRELAY_WEBHOOK_SECRET": GOOD_KEY,
+            "MJRELAY_API_SECRET": "api-secret-11",
+            "MJRELAY_DISCORDXY_API_SECRET": "dxy-secret-22",
+            "MJRELAY_WEBMAN_API_SECRET": "webman-secret-33",
+            "MJRELAY_NOVICEZK_API_SECRET": "nz-secret-44",
+            "MJRELAY_ADMIN_SECRET": "admin-secret-55",
+        }
+    )
+    shown = repr(settings)
+    assert "port=8080" in shown  # the rest is still there to read
+    for secret in [*settings.secrets(), TOKEN, OTHER_TOKEN, "db-password-77"]:
+        assert secret not in shown
+
+
+def test_every_setting_named_like_a_secret_is_treated_as_one() -> None:
+    named = {f.name for f in fields(Settings) if "secret" in f.name or "token" in f.name}
+    assert named <= SECRET_SETTINGS
+    assert {"database_url", "accounts"} <= SECRET_SETTINGS
