@@ -1,4 +1,4 @@
-"""Bounded shutdown of the long-running commands (`up`, `web`, `worker`, `sandbox`).
+"""Bounded shutdown of the long-running commands (`up`, `web`, `worker`, `callbacks`, `sandbox`).
 
 The first SIGINT or SIGTERM sets every watched stop event, so the web server and the worker wind
 down in order, and starts a watchdog: whatever still runs after the grace period (a sandbox image
