@@ -16,8 +16,10 @@
                ├── RateLimited             429 that we chose not to wait out
                ├── ServerError             5xx
                ├── UnexpectedResponse      2xx/3xx we did not expect (e.g. 200 where 204 is due)
-               ├── TransportError          network failure; `maybe_sent` says if it may have landed
-               └── GatewayFatalError       close 4004 and other non-resumable codes
+               └── TransportError          network failure; `maybe_sent` says if it may have landed
+
+A fatal gateway close (4004 bad token …) is not an exception: the gateway reports it as the
+`events.GatewayFatal` event.
 
 HTTP errors also derive from `DiscordHTTPError` (status, code, message). `account_fatal` marks
 errors after which the account must be disabled. Messages never contain the token: bodies come
@@ -124,15 +126,6 @@ class TransportError(DiscordRemoteError):
     def __init__(self, message: str, *, maybe_sent: bool) -> None:
         super().__init__(message)
         self.maybe_sent = maybe_sent
-
-
-class GatewayFatalError(DiscordRemoteError):
-    account_fatal = True
-
-    def __init__(self, close_code: int | None, reason: str) -> None:
-        super().__init__(f"gateway unusable (close code {close_code}): {reason}")
-        self.close_code = close_code
-        self.reason = reason
 
 
 _BY_CODE: dict[int, type[DiscordHTTPError]] = {

@@ -1,32 +1,32 @@
-"""`DiscordSession`: REST + gateway for one account, with parsed events on an async iterator.
+"""`DiscordSession`: one account on Discord — REST + gateway, parsed events on an async iterator.
 
-A thin facade for the worker:
+The worker's only door to Discord (`app.worker.link.DiscordLink` is this class's shape):
 
     async with DiscordSession(token, channel_id=…, guild_id=…, api_base=…) as session:
-        await session.wait_ready()
         index = await session.command_index()
-        nonce = session.new_nonce()
         await session.send(commands.imagine(session.context(), index.get("imagine"), p, nonce))
-        async for event in session.events():   # JobStarted, JobProgress, JobFinished, …
+        async for event in session.events():   # Ready, JobStarted, JobProgress, JobFinished, …
             …
 
-`events()` yields gateway events (`Ready`, `Resumed`, `Reconnecting`, `GatewayFatal`) and bot
-events for this account's channel (interaction events carry no channel and always pass).
-After `GatewayFatal` the iterator ends; `fatal` says why.
+Entering checks the token over REST (`GET /users/@me`) before the gateway connects: a bad token
+is a 401 (`Unauthorized`) there, not a gateway that keeps failing. `events()` yields gateway
+events (`Ready`, `Resumed`, `Reconnecting`, `GatewayFatal`) and bot events for this account's
+channel (interaction events carry no channel and always pass). After `GatewayFatal` the iterator
+ends; `fatal` says why.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
-import time
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any, cast
+from urllib.parse import urlsplit
 
-from app.discord.commands import CommandIndex, InteractionContext
+from app.discord import commands
+from app.discord.commands import CommandIndex, InteractionContext, UploadedAttachment
 from app.discord.constants import DEFAULT_API_BASE
-from app.discord.correlation import NonceGenerator
-from app.discord.errors import DiscordLocalError, GatewayFatalError
 from app.discord.events import (
     BotEvent,
     Dispatch,
@@ -34,16 +34,23 @@ from app.discord.events import (
     GatewayFatal,
     MessageDeleted,
     MessageEvent,
-    Ready,
     Unknown,
 )
 from app.discord.gateway import GatewayClient
 from app.discord.parse import parse_dispatch
 from app.discord.properties import ClientProperties
-from app.discord.rest import DiscordRest
+from app.discord.rest import DEFAULT_INPAINT_URL, DiscordRest, UploadFile
 
 SessionEvent = GatewayEvent | BotEvent
 _END = object()
+
+
+def inpaint_url(api_base: str) -> str:
+    """Vary (Region)'s editor backend: Discord's activity host, or the sandbox's own origin."""
+    if api_base.rstrip("/") == DEFAULT_API_BASE:
+        return DEFAULT_INPAINT_URL
+    parts = urlsplit(api_base)
+    return f"{parts.scheme}://{parts.netloc}/inpaint/api/submit-job"
 
 
 class DiscordSession:
@@ -76,22 +83,26 @@ class DiscordSession:
         )
         self.gateway: GatewayClient | None = None
         self._queue: asyncio.Queue[object] = asyncio.Queue()
-        self._ready = asyncio.Event()
         self._task: asyncio.Task[GatewayFatal | None] | None = None
-        self._nonces = NonceGenerator()
         self.fatal: GatewayFatal | None = None
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordSession channel={self.channel_id}>"
 
     async def __aenter__(self) -> DiscordSession:
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     async def start(self) -> None:
+        """The token first, over REST; then the gateway (its URL from REST unless given)."""
+        await self.rest.get_current_user()
         url = self._gateway_url or await self.rest.get_gateway_url()
         self.gateway = GatewayClient(
             self._token,
@@ -112,38 +123,17 @@ class DiscordSession:
         await self.rest.aclose()
         self._queue.put_nowait(_END)
 
-    # ------------------------------------------------------------------ state
+    # ------------------------------------------------------------------ requests
 
     @property
     def session_id(self) -> str | None:
         return self.gateway.session_id if self.gateway else None
 
-    @property
-    def user_id(self) -> str | None:
-        return self.gateway.protocol.user_id if self.gateway else None
-
-    async def wait_ready(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a plain deadline
-        """Until the first READY; raises `GatewayFatalError` if the account is unusable."""
-        ready = asyncio.create_task(self._ready.wait())
-        pending = [ready] + ([self._task] if self._task else [])
-        try:
-            await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            ready.cancel()
-        if self.fatal is not None:
-            raise GatewayFatalError(self.fatal.close_code, self.fatal.reason)
-        if not self._ready.is_set():
-            raise TimeoutError("gateway not ready")
-
     def context(self) -> InteractionContext:
-        if self.session_id is None:
-            raise DiscordLocalError("no gateway session yet; wait_ready() first")
+        """Where an interaction goes; before the first READY the session id is empty."""
         return InteractionContext(
-            channel_id=self.channel_id, guild_id=self.guild_id, session_id=self.session_id
+            channel_id=self.channel_id, guild_id=self.guild_id, session_id=self.session_id or ""
         )
-
-    def new_nonce(self) -> str:
-        return self._nonces.next(time.time())
 
     async def command_index(self, *, refresh: bool = False) -> CommandIndex:
         if self.guild_id is not None:
@@ -152,6 +142,28 @@ class DiscordSession:
 
     async def send(self, payload: Mapping[str, Any]) -> None:
         await self.rest.send_interaction(payload)
+
+    async def upload(self, files: Sequence[UploadFile]) -> list[UploadedAttachment]:
+        """Files uploaded to the channel, ready to be referenced by an interaction."""
+        return await self.rest.upload_attachments(self.channel_id, files)
+
+    async def post_images(self, files: Sequence[UploadFile]) -> list[str]:
+        """Images posted as a channel message; their CDN URLs (for image prompts)."""
+        uploaded = await self.upload(files)
+        message = await self.rest.send_message(self.channel_id, "", uploaded)
+        return [str(a["url"]) for a in message.get("attachments") or () if a.get("url")]
+
+    async def recent_messages(self, limit: int = 50) -> list[dict[str, Any]]:
+        return await self.rest.get_messages(self.channel_id, limit=limit)
+
+    def parse_message(self, message: dict[str, Any]) -> BotEvent:
+        """A fetched message as the event its MESSAGE_CREATE would have been (reconciliation)."""
+        return parse_dispatch("MESSAGE_CREATE", message, bot_ids=self._bot_ids)
+
+    async def submit_inpaint(self, token: str, mask: bytes, prompt: str) -> None:
+        """Vary (Region): the mask and prompt for the editor the bot opened (iframe modal)."""
+        body = commands.inpaint_submit(token, base64.b64encode(mask).decode(), prompt)
+        await self.rest.submit_inpaint(body, url=inpaint_url(self.rest.api_base))
 
     # ------------------------------------------------------------------ events
 
@@ -169,8 +181,6 @@ class DiscordSession:
             if self._wanted(parsed):
                 self._queue.put_nowait(parsed)
             return
-        if isinstance(event, Ready):
-            self._ready.set()
         if isinstance(event, GatewayFatal):
             self.fatal = event
         self._queue.put_nowait(event)

@@ -3,9 +3,9 @@
 Two ways out of service, two hand-overs:
 
 - Its own runner finds the account unusable (bad token, ban, captcha, no credits…):
-  `take_out_of_service` disables it and, in the same transaction, unassigns its queue and sends
-  its in-flight jobs back to the queue for a healthy account (the bot will not finish them here);
-  follow-ups, which only this account can press, fail.
+  `health.take_out_of_service` disables it and, in the same transaction, unassigns its queue and
+  sends its in-flight jobs back to the queue for a healthy account (the bot will not finish them
+  here); follow-ups, which only this account can press, fail.
 - An operator disables it (CLI, dashboard), or the runner that disabled it is gone: the account's
   owner lets go at its next heartbeat, and then `hand_over` — run by the sweeper of whichever
   worker gets there first — holds the account under a short lease of its own (so two workers
@@ -27,21 +27,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
 from app.discord.correlation import Correlator
-from app.discord.events import AccountError, BotEvent
-from app.domain.status import TaskStatus, is_final
+from app.discord.events import BotEvent
+from app.domain.status import is_final
 from app.domain.task import Task
 from app.worker import adoption
-from app.worker.translate import Change, change_for_event, requeue_values
+from app.worker.health import fail_pinned_follow_ups, failure_values, pinned_reason, requeue_values
+from app.worker.recovery import RECENT_MESSAGES
+from app.worker.translate import Change, change_for_event
 from db import accounts as account_queries
 from db import leasing
 
 log = logging.getLogger(__name__)
-
-RECENT_MESSAGES = 100  # as many as the crash recovery replays
 
 
 class ChannelReader(Protocol):
@@ -63,47 +63,6 @@ def why_out_of_service(account: Mapping[str, Any]) -> str:
     return f"account {account['id']} was disabled" + (f": {reason}" if reason else "")
 
 
-def _failure(reason: str, now_ms: int) -> dict[str, Any]:
-    return {"status": TaskStatus.FAILURE, "fail_reason": reason, "finish_time": now_ms}
-
-
-async def take_out_of_service(
-    conn: AsyncConnection, account_id: str, reason: str, now_ms: int
-) -> None:
-    """Its runner found the account unusable: disabled, queue unassigned, in-flight work moved."""
-    await account_queries.set_health(conn, account_id, "disabled", reason)
-    await leasing.unassign_queued(conn, account_id)
-    why = f"account {account_id} is unusable: {reason}"
-    await fail_pinned_follow_ups(conn, account_id, why, now_ms)
-    for row in await leasing.tasks_in_flight(conn, account_id):
-        if row["parent_id"] is not None:
-            # A follow-up needs its parent's message, which only this account can press.
-            values = _failure(f"account unusable: {reason}", now_ms)
-            kind = "account_error"
-        else:
-            values, kind = requeue_values(), "requeued"
-        await taskstore.record_change(conn, row["id"], values, kind=kind, data={"reason": reason})
-
-
-def _pinned_reason(why: str) -> str:
-    return f"{why}; a follow-up can only run on the account that owns its parent's message"
-
-
-async def fail_pinned_follow_ups(
-    conn: AsyncConnection, account_id: str, why: str, now_ms: int
-) -> int:
-    """Follow-ups queued on this account fail now: no other account can press their buttons."""
-    reason = _pinned_reason(why)
-    failed = 0
-    for task_id in await leasing.pinned_follow_ups(conn, account_id):
-        done = await taskstore.record_change(
-            conn, task_id, _failure(reason, now_ms), kind="account_disabled",
-            data={"reason": reason}, expected_statuses={TaskStatus.PENDING},
-        )  # fmt: skip
-        failed += done is not None
-    return failed
-
-
 def results_in_channel(
     tasks: Sequence[Task],
     events: Sequence[BotEvent],
@@ -113,7 +72,8 @@ def results_in_channel(
     """The final change each task's own messages show (oldest first), as crash recovery finds it.
 
     Pure. Tasks are tracked with every key their rows kept (`adoption.adopt`); an account-level
-    error is not a result (the task fails with the hand-over's reason instead).
+    error is not a result (`change_for_event` ignores it: the task fails with the hand-over's
+    reason instead).
     """
     correlator = Correlator()
     correlator.settle(settled)  # keys of ended tasks whose messages are in `events`
@@ -125,7 +85,7 @@ def results_in_channel(
     found: dict[str, Change] = {}
     for event in events:
         task_id = correlator.observe(event)
-        if task_id is None or task_id in found or isinstance(event, AccountError):
+        if task_id is None or task_id in found:
             continue
         change = change_for_event(current[task_id], event, now_ms)
         if change is None or change.status is None:
@@ -191,7 +151,7 @@ async def _hand_over_held(
         await leasing.unassign_queued(conn, account_id)
         now_ms = int(clock() * 1000)
         changed += await fail_pinned_follow_ups(conn, account_id, why, now_ms)
-        stuck = _pinned_reason(why)
+        stuck = pinned_reason(why)
         adopted = await leasing.adopt_tasks(conn, account_id=account_id, owner=owner, fence=fence)
         for row in adopted:
             task = Task.from_row(row)
@@ -200,7 +160,7 @@ async def _hand_over_held(
                 continue
             # Never sent: nothing on Discord. A new job runs elsewhere; a follow-up cannot.
             values, kind = (
-                (_failure(stuck, now_ms), "account_disabled")
+                (failure_values(stuck, now_ms), "account_disabled")
                 if task.parent_id is not None
                 else (requeue_values(), "requeued")
             )
@@ -250,7 +210,11 @@ async def _settle_in_flight(
         if change is not None:
             values, kind, data = change.values, change.kind, {**change.data, "reconciled": True}
         else:
-            values, kind, data = _failure(reason, now_ms), "account_disabled", {"reason": reason}
+            values, kind, data = (
+                failure_values(reason, now_ms),
+                "account_disabled",
+                {"reason": reason},
+            )
         done = await taskstore.record_change(
             engine, task.id, values, kind=kind, data=data,
             expected_fence=fence, expected_account_id=account_id,

@@ -19,12 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.discord.errors import Unauthorized
 from app.logs import register_secret
-from app.worker import handover
-from app.worker.discord_link import open_channel_reader, open_link
+from app.worker.health import connect_refused_reason, take_out_of_service
+from app.worker.link import open_channel_reader, open_link
 from app.worker.modal_expiry import run_modal_expiry
 from app.worker.ownership import OwnedAccount, Ownership
 from app.worker.retention import run_retention
 from app.worker.runner import AccountRunner
+from app.worker.submit import Nonces
 from app.worker.sweeper import Sweeper
 from app.worker.wakeup import Listener, Wakeup
 from db import accounts as account_queries
@@ -55,6 +56,7 @@ class Supervisor:
         self.engine = engine
         self.worker_id = settings.worker_id or new_worker_id()
         self._wakeups: set[Wakeup] = set()
+        self._nonces = Nonces()  # one for all runners: two accounts never share a nonce
         self.sweeper = Sweeper(
             engine,
             self.worker_id,
@@ -84,11 +86,9 @@ class Supervisor:
             # a gateway close 4004 does: disabled with the reason, its work handed over.
             first = refused.exceptions[0]
             detail = first.message if isinstance(first, Unauthorized) else str(first)
-            reason = f"Discord refused the token (HTTP 401 when connecting): {detail}"
+            reason = connect_refused_reason(detail)
             async with self.engine.begin() as conn:
-                await handover.take_out_of_service(
-                    conn, account.id, reason, int(time.time() * 1000)
-                )
+                await take_out_of_service(conn, account.id, reason, int(time.time() * 1000))
             log.warning("account disabled", extra={"account": account.id, "reason": reason})
 
     async def _drive_account(self, account: OwnedAccount) -> None:
@@ -103,6 +103,7 @@ class Supervisor:
                     link,
                     self.engine,
                     wakeup=wakeup,
+                    nonces=self._nonces,
                     poll_s=self.settings.poll_interval_s,
                     reconcile_grace_s=self.settings.reconcile_grace_s,
                 )

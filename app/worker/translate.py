@@ -3,6 +3,8 @@
 The runner feeds each event the correlator tied to a task through `change_for_event`; the result
 says which columns change, the new status, and the event kind for the task's history. `None`
 means "nothing a client can see changed" (a duplicate progress update, an out-of-order one).
+An account-level error (ban, captcha…) changes no task by itself: the account leaves service and
+`health.take_out_of_service` decides for all its tasks at once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.discord.events import (
-    AccountError,
     BotEvent,
     Described,
     InteractionFailed,
@@ -90,12 +91,6 @@ def _failed(reason: str, kind: str, now_ms: int, **data: Any) -> Change:
     return Change(values, kind, {"reason": reason, **data})
 
 
-def requeue_values() -> dict[str, Any]:
-    """Back to the queue, and out of the old runner's hands: its fenced writes now miss."""
-    return {"status": TaskStatus.PENDING, "account_id": None, "nonce": None,
-            "leased_by": None, "fence": None}  # fmt: skip
-
-
 def change_for_event(task: Task, event: BotEvent, now_ms: int) -> Change | None:
     """The change `event` makes to `task`, or None when a client would see no difference."""
     change = _change(task, event, now_ms)
@@ -135,12 +130,4 @@ def _change(task: Task, event: BotEvent, now_ms: int) -> Change | None:
         if event.prompt:
             values["final_prompt"] = event.prompt
         return Change(values, "bot_started")
-    if isinstance(event, AccountError):
-        if task.parent_id is not None:
-            # A follow-up needs its parent's message, which only this account can press.
-            reason = f"the account that owns the parent task is unusable: {event.reason}"
-            return _failed(reason, "account_error", now_ms, error=str(event.kind))
-        # The task did nothing wrong: it goes back to the queue for a healthy account.
-        values = requeue_values()
-        return Change(values, "requeued", {"reason": event.reason, "error": str(event.kind)})
     return None

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from app.discord import DiscordSession
+from app.discord.events import Ready
+from app.discord.session import DiscordSession
 
 
 @pytest.fixture
@@ -61,6 +62,11 @@ class EventLog:
             self.events.append(event)
             if predicate(event):
                 return event
+
+    async def ready(self) -> Ready:
+        """Until the session's first READY (the events before it are kept in `events`)."""
+        ready: Ready = await self.until(lambda e: isinstance(e, Ready))
+        return ready
 
 
 @pytest.fixture

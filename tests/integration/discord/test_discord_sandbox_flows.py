@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from app.discord import (
+from app.discord import commands
+from app.discord.correlation import Correlator
+from app.discord.custom_ids import ButtonAction, find_button
+from app.discord.events import (
     AccountError,
     AccountErrorKind,
-    ButtonAction,
-    Correlator,
     Described,
     JobFinished,
     JobProgress,
@@ -22,10 +23,9 @@ from app.discord import (
     ModalOpened,
     TaskError,
     TaskErrorKind,
-    UploadFile,
-    commands,
-    find_button,
 )
+from app.discord.rest import UploadFile
+from tests.integration.discord.helpers import new_nonce
 
 pytest.importorskip("app.sandbox")
 pytestmark = pytest.mark.timeout(60)
@@ -50,13 +50,13 @@ async def test_upload_then_describe(
 ) -> None:
     async with session_factory(sandbox) as session:
         log = event_log(session)
-        await session.wait_ready(10)
+        await log.ready()
         uploaded = await session.rest.upload_attachments(
             session.channel_id, [UploadFile("fox.png", _png(), "image/png")]
         )
         assert uploaded[0].filename == "fox.png" and uploaded[0].uploaded_filename
         index = await session.command_index()
-        nonce = session.new_nonce()
+        nonce = new_nonce()
         corr = Correlator()
         corr.track("d", nonce=nonce, now=time.time())
         await session.send(
@@ -73,10 +73,10 @@ async def test_custom_zoom_modal_flow(
 ) -> None:
     async with session_factory(sandbox) as session:
         log = event_log(session)
-        await session.wait_ready(10)
+        await log.ready()
         index = await session.command_index()
         corr = Correlator()
-        nonce = session.new_nonce()
+        nonce = new_nonce()
         corr.track("grid", nonce=nonce, now=time.time(), prompt="a lighthouse")
         await session.send(
             commands.imagine(session.context(), index.get("imagine"), "a lighthouse", nonce)
@@ -84,7 +84,7 @@ async def test_custom_zoom_modal_flow(
         grid = await log.until(_for(corr, "grid", JobFinished))
         u2 = find_button(grid.buttons, ButtonAction.UPSCALE, 2)
         assert u2 is not None and u2.custom_id
-        nonce = session.new_nonce()
+        nonce = new_nonce()
         corr.track(
             "u2", nonce=nonce, now=time.time(), parent_message_id=grid.meta.message_id, index=2
         )
@@ -101,7 +101,7 @@ async def test_custom_zoom_modal_flow(
         zoom = find_button(upscale.buttons, ButtonAction.CUSTOM_ZOOM)
         assert zoom is not None and zoom.custom_id
 
-        nonce = session.new_nonce()
+        nonce = new_nonce()
         corr.track("zoom", nonce=nonce, now=time.time())
         await session.send(
             commands.press_button(
@@ -114,7 +114,7 @@ async def test_custom_zoom_modal_flow(
         )
         modal = await log.until(_for(corr, "zoom", ModalOpened))
         assert modal.fields and modal.fields[0].custom_id.endswith("::prompt")
-        nonce = session.new_nonce()
+        nonce = new_nonce()
         corr.track("zoom", nonce=nonce, now=time.time())
         await session.send(
             commands.submit_modal(
@@ -136,11 +136,11 @@ async def test_pika_create_video(
 ) -> None:
     async with session_factory(sandbox) as session:
         log = event_log(session)
-        await session.wait_ready(10)
+        await log.ready()
         index = await session.command_index()
         create = index.find(PIKA_NAME, application_id=None)
         assert create is not None and create.application_id != "936929561302675456"
-        nonce = session.new_nonce()
+        nonce = new_nonce()
         corr = Correlator()
         corr.track("v", nonce=nonce, now=time.time(), prompt="a horse running")
         await session.send(
@@ -180,9 +180,9 @@ async def test_bot_errors_are_classified(
     await sandbox.inject_fault("error", account=0, error=error)
     async with session_factory(sandbox) as session:
         log = event_log(session)
-        await session.wait_ready(10)
+        await log.ready()
         index = await session.command_index()
-        nonce = session.new_nonce()
+        nonce = new_nonce()
         corr = Correlator()
         corr.track("t", nonce=nonce, now=time.time(), prompt="a cat")
         await session.send(
@@ -197,9 +197,9 @@ async def test_zlib_stream_session(
 ) -> None:
     async with session_factory(sandbox, compress=True) as session:
         log = event_log(session)
-        await session.wait_ready(10)
+        await log.ready()
         index = await session.command_index()
-        nonce = session.new_nonce()
+        nonce = new_nonce()
         corr = Correlator()
         corr.track("z", nonce=nonce, now=time.time(), prompt="a boat")
         await session.send(

@@ -12,7 +12,7 @@ from app import taskstore
 from app.discord.commands import CommandIndex
 from app.domain.task import Task
 from app.sandbox import start_sandbox
-from app.worker.discord_link import open_link
+from app.worker.link import open_link
 from app.worker.ownership import OwnedAccount
 from app.worker.runner import AccountRunner
 from app.worker.sandbox_accounts import register_sandbox_accounts
@@ -31,9 +31,8 @@ async def test_stale_command_version_is_refreshed_once(engine: AsyncEngine) -> N
             index = await link.command_index()
             # What a worker holds after Midjourney re-registered its commands.
             stale = [dataclasses.replace(c, version="1000000000000000000") for c in index.commands]
-            link._session.rest._command_index = {  # type: ignore[attr-defined]
-                key: CommandIndex(stale, index.version)
-                for key in link._session.rest._command_index  # type: ignore[attr-defined]
+            link.rest._command_index = {
+                key: CommandIndex(stale, index.version) for key in link.rest._command_index
             }
             runner = AccountRunner(account, link, engine, wakeup=Wakeup(), poll_s=0.2)
             running = asyncio.create_task(runner.run())

@@ -83,17 +83,13 @@ def test_interaction_failed_fails() -> None:
     assert change is not None and change.values["status"] == "FAILURE"
 
 
-def test_account_error_requeues_fresh_task_but_fails_follow_up() -> None:
+def test_account_error_changes_no_task_by_itself() -> None:
+    """The account-failure policy (requeue, or fail a follow-up) is `health`'s, for all tasks."""
     event = AccountError(
         meta=META, kind=AccountErrorKind.CAPTCHA, title="Action needed", reason="captcha"
     )
-    requeued = change_for_event(_task(account_id="a"), event, NOW)
-    assert requeued is not None
-    assert requeued.values == {
-        "status": "PENDING", "account_id": None, "nonce": None, "leased_by": None, "fence": None
-    }  # fmt: skip
-    failed = change_for_event(_task(parent_id="p"), event, NOW)
-    assert failed is not None and failed.values["status"] == "FAILURE"
+    assert change_for_event(_task(account_id="a"), event, NOW) is None
+    assert change_for_event(_task(parent_id="p"), event, NOW) is None
 
 
 def test_described_succeeds_with_prompts() -> None:
