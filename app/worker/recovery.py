@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from app.discord.correlation import Correlator
 from app.discord.errors import DiscordError
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 from app.worker import adoption
-from app.worker.follow import Follower, Spawn
-from app.worker.inflight import InFlightTasks
-from app.worker.link import DiscordLink
-from app.worker.ownership import OwnedAccount
+from app.worker.context import RunnerContext
+from app.worker.follow import Follower
 from app.worker.submit import Submitter
 from db import leasing
 
@@ -35,89 +29,81 @@ MAX_SUBMIT_ATTEMPTS = 2
 class Recovery:
     def __init__(
         self,
-        account: OwnedAccount,
-        engine: AsyncEngine,
-        link: DiscordLink,
-        tasks: InFlightTasks,
-        correlator: Correlator,
+        ctx: RunnerContext,
         follower: Follower,
         submitter: Submitter,
-        spawn: Spawn,
         *,
         timeout_s: float,
         grace_s: float,
-        clock: Callable[[], float],
     ) -> None:
-        self._account = account
-        self._engine = engine
-        self._link = link
-        self._tasks = tasks
-        self._correlator = correlator
+        self._ctx = ctx
         self._follower = follower
         self._submitter = submitter
-        self._spawn = spawn
         self._timeout_s = timeout_s
         self._grace_s = grace_s
-        self._clock = clock
 
     async def recover(self) -> None:
         """Adopt this account's in-flight tasks; find out from Discord where each one stands."""
-        async with self._engine.begin() as conn:
+        async with self._ctx.engine.begin() as conn:
             rows = await leasing.adopt_tasks(
                 conn,
-                account_id=self._account.id,
-                owner=self._account.owner,
-                fence=self._account.fence,
+                account_id=self._ctx.account.id,
+                owner=self._ctx.account.owner,
+                fence=self._ctx.account.fence,
             )
         if not rows:
             return
         log.info(
             "adopting in-flight tasks",
-            extra={"account": self._account.id, "fence": self._account.fence, "tasks": len(rows)},
+            extra={
+                "account": self._ctx.account.id,
+                "fence": self._ctx.account.fence,
+                "tasks": len(rows),
+            },
         )
         unsent: list[Task] = []
         for row in rows:
             task = Task.from_row(row)
-            started = (task.start_time or self._clock() * 1000) / 1000
-            self._tasks.hold(task, started + self._timeout_s)
+            started = (task.start_time or self._ctx.clock() * 1000) / 1000
+            self._ctx.tasks.hold(task, started + self._timeout_s)
             if task.nonce is None:
                 unsent.append(task)  # leased, never sent: nothing on Discord to find
                 continue
-            adoption.adopt(self._correlator, task, task.nonce, started)
+            adoption.adopt(self._ctx.correlator, task, task.nonce, started)
         await self._replay_recent_messages()
         for task in unsent:
-            self._spawn(self._submitter.submit(task))
-        self._spawn(self._resubmit_lost())
+            self._ctx.spawn(self._submitter.submit(task))
+        self._ctx.spawn(self._resubmit_lost())
 
     async def _replay_recent_messages(self) -> None:
         """Messages the old owner missed, oldest first, as if they arrived now."""
         try:
-            messages = await self._link.recent_messages(RECENT_MESSAGES)
+            messages = await self._ctx.link.recent_messages(RECENT_MESSAGES)
         except DiscordError as exc:
             log.warning(
-                "could not read recent messages: %s", exc, extra={"account": self._account.id}
+                "could not read recent messages: %s", exc, extra={"account": self._ctx.account.id}
             )
             return
         ordered = sorted(messages, key=lambda m: int(m.get("id", 0)))
-        events = [self._link.parse_message(message) for message in ordered]
-        await adoption.settle_replay(self._engine, self._correlator, events)
+        events = [self._ctx.link.parse_message(message) for message in ordered]
+        await adoption.settle_replay(self._ctx.engine, self._ctx.correlator, events)
         for event in events:
             await self._follower.on_bot_event(event)
 
     async def _resubmit_lost(self) -> None:
         """A task whose interaction never reached Discord is sent again, once, after a grace."""
         await asyncio.sleep(self._grace_s)
-        for record in self._tasks:
+        for record in self._ctx.tasks:
             task = record.task
             if task.status != TaskStatus.STARTED or task.nonce is None:
                 continue
-            job = self._correlator.get(task.id)
+            job = self._ctx.correlator.get(task.id)
             if job is not None and (job.interaction_ids or job.message_ids):
                 continue  # Discord has seen it
             if task.submit_attempts >= MAX_SUBMIT_ATTEMPTS:
                 reason = "the interaction could not be confirmed"
-                await self._tasks.fail(task.id, reason, "submit_failed")
+                await self._ctx.tasks.fail(task.id, reason, "submit_failed")
                 continue
             log.info("resubmitting a task Discord never saw", extra={"task": task.id})
-            self._correlator.forget(task.id)
-            self._spawn(self._submitter.submit(task))
+            self._ctx.correlator.forget(task.id)
+            self._ctx.spawn(self._submitter.submit(task))

@@ -30,6 +30,7 @@ from app import taskstore
 from app.discord.correlation import Correlator
 from app.domain.status import TIMEOUT_REASON
 from app.domain.task import Task
+from app.worker.context import Nonces, RunnerContext
 from app.worker.follow import Follower
 from app.worker.health import AccountHealth
 from app.worker.inflight import InFlightTasks
@@ -37,7 +38,7 @@ from app.worker.link import DiscordLink
 from app.worker.modals import ModalAnswers
 from app.worker.ownership import OwnedAccount
 from app.worker.recovery import Recovery
-from app.worker.submit import Nonces, Submitter
+from app.worker.submit import Submitter
 from app.worker.wakeup import Wakeup
 from db import leasing
 
@@ -70,21 +71,17 @@ class AccountRunner:
         self.clock = clock
         self.timeout_s = float(account.row["task_timeout_s"])
         self._background: set[asyncio.Task[None]] = set()
-        nonces = nonces or Nonces()
         correlator = Correlator()
         self.tasks = InFlightTasks(engine, account, correlator, wakeup)
         self.health = AccountHealth(account, engine, self.tasks, clock)
-        self.submitter = Submitter(
-            account, engine, link, self.tasks, correlator, self.health, nonces, clock
+        ctx = RunnerContext(
+            account, engine, link, self.tasks, correlator, nonces or Nonces(), self._spawn, clock
         )
-        modals = ModalAnswers(engine, link, self.tasks, correlator, nonces, clock)
-        self.follower = Follower(
-            link, self.tasks, correlator, self.health, modals, wakeup, self._spawn, clock
-        )
+        self.submitter = Submitter(ctx, self.health)
+        self.follower = Follower(ctx, self.health, ModalAnswers(ctx), wakeup)
         self.recovery = Recovery(
-            account, engine, link, self.tasks, correlator, self.follower, self.submitter,
-            self._spawn, timeout_s=self.timeout_s, grace_s=reconcile_grace_s, clock=clock,
-        )  # fmt: skip
+            ctx, self.follower, self.submitter, timeout_s=self.timeout_s, grace_s=reconcile_grace_s
+        )
 
     async def run(self) -> None:
         try:

@@ -7,42 +7,21 @@ read timeout) fails the task rather than resending it: the bot might run it twic
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
-from app.discord.correlation import Correlator, NonceGenerator
 from app.discord.errors import DiscordError, DiscordLocalError, InvalidFormBody
 from app.discord.rest import UploadFile
 from app.domain.images import sniff_image_type
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 from app.worker import interactions
+from app.worker.context import RunnerContext
 from app.worker.health import REFUSING_ACCOUNT, AccountHealth, submit_refused_reason
-from app.worker.inflight import InFlightTasks
-from app.worker.link import DiscordLink
-from app.worker.ownership import OwnedAccount
 from db import leasing
 from db import tasks as task_queries
-
-
-class Nonces:
-    """Nonces unique across the runners that share this object and, by a random offset, workers.
-
-    The supervisor gives one to all its runners: each minting its own snowflakes would hand two
-    accounts the same nonce in the same millisecond, and the sandbox and our logs key
-    interactions by nonce.
-    """
-
-    def __init__(self) -> None:
-        self._generator = NonceGenerator()
-        self._offset = random.getrandbits(21)
-
-    def next(self, now: float) -> str:
-        return str(int(self._generator.next(now)) + self._offset)
 
 
 async def task_files(engine: AsyncEngine, task: Task, role: str = "input") -> list[UploadFile]:
@@ -60,58 +39,42 @@ async def task_files(engine: AsyncEngine, task: Task, role: str = "input") -> li
 
 
 class Submitter:
-    def __init__(
-        self,
-        account: OwnedAccount,
-        engine: AsyncEngine,
-        link: DiscordLink,
-        tasks: InFlightTasks,
-        correlator: Correlator,
-        health: AccountHealth,
-        nonces: Nonces,
-        clock: Callable[[], float],
-    ) -> None:
-        self._account = account
-        self._engine = engine
-        self._link = link
-        self._tasks = tasks
-        self._correlator = correlator
+    def __init__(self, ctx: RunnerContext, health: AccountHealth) -> None:
+        self._ctx = ctx
         self._health = health
-        self._nonces = nonces
-        self._clock = clock
 
     async def _build(self, task: Task, nonce: str) -> interactions.Submission:
-        ctx = self._link.context()
+        ctx = self._ctx.link.context()
         if interactions.is_follow_up(task):
-            parent = await taskstore.get_task(self._engine, str(task.parent_id))
+            parent = await taskstore.get_task(self._ctx.engine, str(task.parent_id))
             if parent is None:
                 raise interactions.CannotSubmit("the parent task no longer exists")
             return interactions.follow_up(ctx, task, parent, nonce)
-        files = await task_files(self._engine, task)
-        index = await self._link.command_index()
+        files = await task_files(self._ctx.engine, task)
+        index = await self._ctx.link.command_index()
         if task.action == "IMAGINE" and files:
-            links = await self._link.post_images(files)
+            links = await self._ctx.link.post_images(files)
             return interactions.slash(ctx, task, index, nonce, image_links=links)
-        uploads = await self._link.upload(files) if files else []
+        uploads = await self._ctx.link.upload(files) if files else []
         return interactions.slash(ctx, task, index, nonce, uploads=uploads)
 
     async def submit(self, task: Task) -> None:
-        nonce = self._nonces.next(self._clock())
-        async with self._engine.begin() as conn:
+        nonce = self._ctx.nonces.next(self._ctx.clock())
+        async with self._ctx.engine.begin() as conn:
             attempts = await leasing.mark_submitting(
                 conn,
                 task_id=task.id,
-                owner=self._account.owner,
-                fence=self._account.fence,
+                owner=self._ctx.account.owner,
+                fence=self._ctx.account.fence,
                 nonce=nonce,
             )
         if attempts is None:
-            self._tasks.forget(task.id)
+            self._ctx.tasks.forget(task.id)
             return
         try:
             await self._send(task, nonce)
         except (interactions.CannotSubmit, DiscordLocalError) as exc:
-            await self._tasks.fail(task.id, str(exc), "submit_failed")
+            await self._ctx.tasks.fail(task.id, str(exc), "submit_failed")
             return
         except REFUSING_ACCOUNT as exc:
             await self._health.disable(submit_refused_reason(exc))
@@ -119,39 +82,39 @@ class Submitter:
         except DiscordError as exc:
             # We cannot know whether it went out; failing is honest, resubmitting might double it.
             reason = f"Discord did not accept the interaction: {exc}"
-            await self._tasks.fail(task.id, reason, "submit_failed")
+            await self._ctx.tasks.fail(task.id, reason, "submit_failed")
             return
         await self._record_submitted(task.id, nonce)
 
     async def _send(self, task: Task, nonce: str) -> None:
         submission = await self._build(task, nonce)
-        self._correlator.track(
+        self._ctx.correlator.track(
             task.id,
             nonce=nonce,
-            now=self._clock(),
+            now=self._ctx.clock(),
             prompt=task.prompt_en or task.prompt or None,
             parent_message_id=submission.parent_message_id,
             index=submission.index,
         )
         try:
-            await self._link.send(submission.payload)
+            await self._ctx.link.send(submission.payload)
         except InvalidFormBody:
             if interactions.is_follow_up(task):
                 raise
             # Midjourney re-registered its commands: a stale version is refused (400, never
             # run). Take the current index and send the same job once more.
-            await self._link.command_index(refresh=True)
+            await self._ctx.link.command_index(refresh=True)
             submission = await self._build(task, nonce)
-            await self._link.send(submission.payload)
+            await self._ctx.link.send(submission.payload)
 
     async def _record_submitted(self, task_id: str, nonce: str) -> None:
-        async with self._tasks.lock(task_id):
-            record = self._tasks.get(task_id)
+        async with self._ctx.tasks.lock(task_id):
+            record = self._ctx.tasks.get(task_id)
             if record is None or record.task.status != TaskStatus.STARTED:
                 return
             values: dict[str, Any] = {"status": TaskStatus.SUBMITTED}
-            job = self._correlator.get(task_id)
+            job = self._ctx.correlator.get(task_id)
             if job is not None and job.last_interaction_id:
                 # INTERACTION_CREATE often beats the 204: keep its id for a crash recovery.
                 values["interaction_id"] = job.last_interaction_id
-            await self._tasks.record(task_id, values, "submitted", {"nonce": nonce})
+            await self._ctx.tasks.record(task_id, values, "submitted", {"nonce": nonce})

@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.discord.errors import Unauthorized
 from app.logs import register_secret
+from app.worker.context import Nonces
 from app.worker.health import connect_refused_reason, take_out_of_service
 from app.worker.link import open_channel_reader, open_link
 from app.worker.modal_expiry import run_modal_expiry
 from app.worker.ownership import OwnedAccount, Ownership
 from app.worker.retention import run_retention
 from app.worker.runner import AccountRunner
-from app.worker.submit import Nonces
 from app.worker.sweeper import Sweeper
 from app.worker.wakeup import Listener, Wakeup
 from db import accounts as account_queries

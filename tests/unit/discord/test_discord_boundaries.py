@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,15 @@ def test_transports_do_not_parse() -> None:
         path = PACKAGE / f"{module}.py"
         if path.exists():
             assert "import re\n" not in path.read_text(encoding="utf-8"), module
+
+
+def test_pure_modules_import_without_the_transports() -> None:
+    """Importing the protocol (through the package too) loads neither websockets nor httpx."""
+    modules = ", ".join(f"app.discord.{name}" for name in PURE)
+    code = (
+        f"import sys, {modules}\n"
+        "loaded = sorted(m for m in ('websockets', 'httpx') if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
