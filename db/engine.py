@@ -1,13 +1,8 @@
-"""Async engine and sessions. Takes a URL, not the settings, so tests and tools build their own."""
+"""The async engine. Takes a URL, not the settings, so tests and tools build their own."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from db.urls import sqlalchemy_url
 
@@ -20,7 +15,3 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         pool_pre_ping=True,
         echo=echo,
     )
-
-
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)

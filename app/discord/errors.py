@@ -21,20 +21,20 @@
 A fatal gateway close (4004 bad token …) is not an exception: the gateway reports it as the
 `events.GatewayFatal` event.
 
-HTTP errors also derive from `DiscordHTTPError` (status, code, message). `account_fatal` marks
-errors after which the account must be disabled. Messages never contain the token: bodies come
-from Discord, and URLs carry no secrets.
+HTTP errors also derive from `DiscordHTTPError` (status, code, message). Which errors disable an
+account is the worker's policy (`app.worker.health`). Messages never contain the token: bodies
+come from Discord, and URLs carry no secrets.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from app.errors import MjRelayError
 
 
 class DiscordError(MjRelayError):
-    account_fatal: ClassVar[bool] = False
+    pass
 
 
 class DiscordLocalError(DiscordError):
@@ -87,11 +87,11 @@ class UnknownMessage(NotFound):
 
 
 class Unauthorized(DiscordHTTPError, DiscordRemoteError):
-    account_fatal = True
+    pass
 
 
 class Forbidden(DiscordHTTPError, DiscordRemoteError):
-    account_fatal = True
+    pass
 
 
 class MissingAccess(Forbidden):

@@ -64,9 +64,6 @@ class DiscordSession:
         gateway_url: str | None = None,
         bot_ids: Collection[str] | None = None,
         compress: bool = False,
-        include_unknown: bool = False,
-        properties: ClientProperties | None = None,
-        rest_options: Mapping[str, Any] | None = None,
         gateway_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.channel_id = channel_id
@@ -75,12 +72,9 @@ class DiscordSession:
         self._gateway_url = gateway_url
         self._bot_ids = bot_ids
         self._compress = compress
-        self._include_unknown = include_unknown
-        self._properties = properties or ClientProperties()
+        self._properties = ClientProperties()
         self._gateway_options = dict(gateway_options or {})
-        self.rest = DiscordRest(
-            token, api_base=api_base, properties=self._properties, **dict(rest_options or {})
-        )
+        self.rest = DiscordRest(token, api_base=api_base, properties=self._properties)
         self.gateway: GatewayClient | None = None
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self._task: asyncio.Task[GatewayFatal | None] | None = None
@@ -189,7 +183,7 @@ class DiscordSession:
 
     def _wanted(self, event: BotEvent) -> bool:
         if isinstance(event, Unknown):
-            return self._include_unknown
+            return False
         channel = None
         if isinstance(event, MessageEvent):
             channel = event.meta.channel_id

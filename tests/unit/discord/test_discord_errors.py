@@ -32,12 +32,12 @@ def test_error_bodies_from_fixture(
     assert body["message"] in str(error)
 
 
-def test_account_fatal_errors() -> None:
-    assert errors.error_from_response(
-        401, {"message": "401: Unauthorized", "code": 0}
-    ).account_fatal
-    assert errors.error_from_response(403, {"message": "x", "code": 50013}).account_fatal
-    assert not errors.error_from_response(404, {"message": "x", "code": 10003}).account_fatal
+def test_errors_refusing_the_account() -> None:
+    """401 and 403 are the classes the worker's account-failure policy disables an account on."""
+    unauthorized = errors.error_from_response(401, {"message": "401: Unauthorized", "code": 0})
+    assert isinstance(unauthorized, errors.Unauthorized)
+    forbidden = errors.error_from_response(403, {"message": "x", "code": 50013})
+    assert isinstance(forbidden, errors.Forbidden)
     assert isinstance(
         errors.error_from_response(404, {"message": "x", "code": 10003}), errors.UnknownChannel
     )
