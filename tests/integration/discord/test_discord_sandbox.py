@@ -29,7 +29,7 @@ from app.discord.events import (
 )
 from app.discord.gateway import GatewayClient
 from app.discord.rest import DiscordRest
-from tests.integration.discord.helpers import new_nonce
+from tests.integration.discord.helpers import press, send_imagine
 
 pytest.importorskip("app.sandbox")
 pytestmark = pytest.mark.timeout(60)
@@ -57,11 +57,8 @@ async def test_connect_and_ready(
 
 
 async def _imagine(session: Any, log: Any, prompt: str) -> tuple[str, JobFinished]:
-    index = await session.command_index()
-    nonce = new_nonce()
     corr = Correlator()
-    corr.track("imagine", nonce=nonce, now=time.time(), prompt=prompt)
-    await session.send(commands.imagine(session.context(), index.get("imagine"), prompt, nonce))
+    nonce = await send_imagine(session, corr, "imagine", prompt)
     return nonce, await log.until(_correlated(corr, "imagine"))
 
 
@@ -97,20 +94,9 @@ async def test_imagine_then_upscale(
 
         u1 = find_button(grid.buttons, ButtonAction.UPSCALE, 1)
         assert u1 is not None and u1.custom_id
-        u_nonce = new_nonce()
         corr = Correlator()
-        corr.track(
-            "u1", nonce=u_nonce, now=time.time(), parent_message_id=grid.meta.message_id, index=1
-        )
-        await session.send(
-            commands.press_button(
-                session.context(),
-                message_id=grid.meta.message_id,
-                custom_id=u1.custom_id,
-                nonce=u_nonce,
-                message_flags=grid.meta.flags,
-            )
-        )
+        hints = {"parent_message_id": grid.meta.message_id, "index": 1}
+        await press(session, corr, "u1", grid, u1.custom_id, **hints)
         upscaled = await log.until(_correlated(corr, "u1"))
         assert upscaled.index == 1
         assert upscaled.meta.reference_message_id == grid.meta.message_id

@@ -25,7 +25,7 @@ from app.discord.events import (
     TaskErrorKind,
 )
 from app.discord.rest import UploadFile
-from tests.integration.discord.helpers import new_nonce
+from tests.integration.discord.helpers import new_nonce, press, send_imagine
 
 pytest.importorskip("app.sandbox")
 pytestmark = pytest.mark.timeout(60)
@@ -74,44 +74,18 @@ async def test_custom_zoom_modal_flow(
     async with session_factory(sandbox) as session:
         log = event_log(session)
         await log.ready()
-        index = await session.command_index()
         corr = Correlator()
-        nonce = new_nonce()
-        corr.track("grid", nonce=nonce, now=time.time(), prompt="a lighthouse")
-        await session.send(
-            commands.imagine(session.context(), index.get("imagine"), "a lighthouse", nonce)
-        )
+        await send_imagine(session, corr, "grid", "a lighthouse")
         grid = await log.until(_for(corr, "grid", JobFinished))
         u2 = find_button(grid.buttons, ButtonAction.UPSCALE, 2)
         assert u2 is not None and u2.custom_id
-        nonce = new_nonce()
-        corr.track(
-            "u2", nonce=nonce, now=time.time(), parent_message_id=grid.meta.message_id, index=2
-        )
-        await session.send(
-            commands.press_button(
-                session.context(),
-                message_id=grid.meta.message_id,
-                custom_id=u2.custom_id,
-                nonce=nonce,
-                message_flags=grid.meta.flags,
-            )
-        )
+        hints = {"parent_message_id": grid.meta.message_id, "index": 2}
+        await press(session, corr, "u2", grid, u2.custom_id, **hints)
         upscale = await log.until(_for(corr, "u2", JobFinished))
         zoom = find_button(upscale.buttons, ButtonAction.CUSTOM_ZOOM)
         assert zoom is not None and zoom.custom_id
 
-        nonce = new_nonce()
-        corr.track("zoom", nonce=nonce, now=time.time())
-        await session.send(
-            commands.press_button(
-                session.context(),
-                message_id=upscale.meta.message_id,
-                custom_id=zoom.custom_id,
-                nonce=nonce,
-                message_flags=upscale.meta.flags,
-            )
-        )
+        await press(session, corr, "zoom", upscale, zoom.custom_id)
         modal = await log.until(_for(corr, "zoom", ModalOpened))
         assert modal.fields and modal.fields[0].custom_id.endswith("::prompt")
         nonce = new_nonce()
@@ -181,13 +155,8 @@ async def test_bot_errors_are_classified(
     async with session_factory(sandbox) as session:
         log = event_log(session)
         await log.ready()
-        index = await session.command_index()
-        nonce = new_nonce()
         corr = Correlator()
-        corr.track("t", nonce=nonce, now=time.time(), prompt="a cat")
-        await session.send(
-            commands.imagine(session.context(), index.get("imagine"), "a cat", nonce)
-        )
+        await send_imagine(session, corr, "t", "a cat")
         event = await log.until(_for(corr, "t", TaskError, AccountError, JobFinished))
         assert type(event) is etype and event.kind is kind, event
 
@@ -198,11 +167,6 @@ async def test_zlib_stream_session(
     async with session_factory(sandbox, compress=True) as session:
         log = event_log(session)
         await log.ready()
-        index = await session.command_index()
-        nonce = new_nonce()
         corr = Correlator()
-        corr.track("z", nonce=nonce, now=time.time(), prompt="a boat")
-        await session.send(
-            commands.imagine(session.context(), index.get("imagine"), "a boat", nonce)
-        )
+        await send_imagine(session, corr, "z", "a boat")
         assert isinstance(await log.until(_for(corr, "z", JobFinished)), JobFinished)
