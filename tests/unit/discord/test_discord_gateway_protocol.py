@@ -10,16 +10,8 @@ from typing import Any
 import pytest
 
 from app.discord.events import Dispatch, GatewayFatal, Ready, Reconnecting, Resumed
-from app.discord.gateway_protocol import (
-    CloseAction,
-    CloseConnection,
-    GatewayProtocol,
-    SendFrame,
-    State,
-    backoff_delay,
-    classify_close,
-    gateway_url,
-)
+from app.discord.gateway_protocol import CloseConnection, GatewayProtocol, SendFrame, State
+from app.discord.gateway_wire import CloseAction, backoff_delay, classify_close, gateway_url
 
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.Gabcde.synthetic-token-value-for-tests-000"
 SESSION = "9f1c2b3a4d5e6f708192a3b4c5d6e7f8"
