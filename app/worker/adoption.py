@@ -18,6 +18,8 @@ from app.discord.events import BotEvent, JobFinished, JobProgress, MessageEvent
 from app.domain.task import Task
 from db import leasing
 
+RECENT_MESSAGES = 100  # how much of the channel a takeover or a hand-over replays
+
 
 def adopt(correlator: Correlator, task: Task, nonce: str, started_s: float) -> TrackedJob:
     """Track `task` (sent with `nonce` by a previous owner) in `correlator`."""

@@ -36,7 +36,6 @@ from app.domain.status import is_final
 from app.domain.task import Task
 from app.worker import adoption
 from app.worker.health import fail_pinned_follow_ups, failure_values, pinned_reason, requeue_values
-from app.worker.recovery import RECENT_MESSAGES
 from app.worker.translate import Change, change_for_event
 from db import accounts as account_queries
 from db import leasing
@@ -103,7 +102,7 @@ async def _read_channel(
     """The channel's recent messages as events, oldest first; or why they could not be read."""
     try:
         async with open_reader(account) as reader:
-            messages = await reader.recent_messages(RECENT_MESSAGES)
+            messages = await reader.recent_messages(adoption.RECENT_MESSAGES)
             ordered = sorted(messages, key=lambda m: int(m.get("id", 0)))
             return [reader.parse_message(message) for message in ordered]
     except Exception as exc:  # a revoked token (401), Discord unreachable, a bad answer…

@@ -22,7 +22,6 @@ from db import leasing
 
 log = logging.getLogger(__name__)
 
-RECENT_MESSAGES = 100
 MAX_SUBMIT_ATTEMPTS = 2
 
 
@@ -78,7 +77,7 @@ class Recovery:
     async def _replay_recent_messages(self) -> None:
         """Messages the old owner missed, oldest first, as if they arrived now."""
         try:
-            messages = await self._ctx.link.recent_messages(RECENT_MESSAGES)
+            messages = await self._ctx.link.recent_messages(adoption.RECENT_MESSAGES)
         except DiscordError as exc:
             log.warning(
                 "could not read recent messages: %s", exc, extra={"account": self._ctx.account.id}
