@@ -3,8 +3,9 @@
 Import from the modules themselves; this package re-exports nothing, so importing a pure module
 never loads a socket library.
 
-Pure (no I/O): `events`, `parse`, `content`, `bot_errors`, `custom_ids`, `commands`,
-`correlation`, `gateway_protocol`, `ratelimit`, `errors`, `properties`, `constants`.
+Pure (no I/O): `events`, `parse` (with `embeds`, `content`, `bot_errors`, `payload`),
+`custom_ids`, `commands`, `correlation`, `gateway_protocol` (with `gateway_wire`), `ratelimit`,
+`errors`, `properties`, `constants`.
 Transports: `gateway` (websockets), `rest` (httpx), `session` (both: one account, the worker's
 door to Discord).
 """

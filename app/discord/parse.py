@@ -25,32 +25,29 @@ from typing import Any
 
 from app.discord import bot_errors, content
 from app.discord.constants import TRUSTED_BOT_IDS
+from app.discord.embeds import classify_embed
 from app.discord.events import (
     AccountError,
     AccountErrorKind,
     BotEvent,
-    BotNotice,
-    Described,
     IframeModalOpened,
     InteractionCreated,
     InteractionFailed,
     InteractionSucceeded,
     JobFinished,
     JobProgress,
-    JobQueued,
     JobStarted,
     MessageDeleted,
     MessageMeta,
     ModalField,
     ModalOpened,
-    Shortened,
     TaskError,
     TaskErrorKind,
     Unknown,
 )
+from app.discord.payload import as_dict, as_list, opt_int, opt_str, required_str
 
 IFRAME_PREFIX = "MJ::iframe::"
-_SHORTEN_FOOTER = "click on a button to imagine"
 
 
 def parse_dispatch(
@@ -72,7 +69,7 @@ def parse_dispatch(
 
 
 def _interaction(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
-    interaction_id, nonce = _required_str(d, "id"), _opt_str(d.get("nonce"))
+    interaction_id, nonce = required_str(d, "id"), opt_str(d.get("nonce"))
     if t == "INTERACTION_CREATE":
         return InteractionCreated(interaction_id=interaction_id, nonce=nonce)
     if t == "INTERACTION_SUCCESS":
@@ -89,32 +86,32 @@ def _modal(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
     fields = tuple(
         ModalField(
             custom_id=str(child["custom_id"]),
-            value=_opt_str(child.get("value")),
-            label=_opt_str(child.get("label")),
+            value=opt_str(child.get("value")),
+            label=opt_str(child.get("label")),
         )
-        for row in _list(d.get("components"))
-        for child in _list(row.get("components") if isinstance(row, dict) else None)
+        for row in as_list(d.get("components"))
+        for child in as_list(row.get("components") if isinstance(row, dict) else None)
         if isinstance(child, dict) and child.get("type") == 4
     )
     return ModalOpened(
-        interaction_id=_required_str(d, "id"),
-        nonce=_opt_str(d.get("nonce")),
-        channel_id=_opt_str(d.get("channel_id")),
-        custom_id=_required_str(d, "custom_id"),
-        title=_opt_str(d.get("title")),
+        interaction_id=required_str(d, "id"),
+        nonce=opt_str(d.get("nonce")),
+        channel_id=opt_str(d.get("channel_id")),
+        custom_id=required_str(d, "custom_id"),
+        title=opt_str(d.get("title")),
         fields=fields,
         application_id=_application_id(d),
     )
 
 
 def _iframe_modal(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
-    custom_id = _required_str(d, "custom_id")
-    title, path = _opt_str(d.get("title")), _opt_str(d.get("iframe_path"))
-    nonce, interaction_id = _opt_str(d.get("nonce")), _required_str(d, "id")
+    custom_id = required_str(d, "custom_id")
+    title, path = opt_str(d.get("title")), opt_str(d.get("iframe_path"))
+    nonce, interaction_id = opt_str(d.get("nonce")), required_str(d, "id")
     if bot_errors.is_captcha_iframe(title, path):
         meta = MessageMeta(
             message_id=None,
-            channel_id=_opt_str(d.get("channel_id")),
+            channel_id=opt_str(d.get("channel_id")),
             nonce=nonce,
             interaction_id=interaction_id,
         )
@@ -124,7 +121,7 @@ def _iframe_modal(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
     return IframeModalOpened(
         interaction_id=interaction_id,
         nonce=nonce,
-        channel_id=_opt_str(d.get("channel_id")),
+        channel_id=opt_str(d.get("channel_id")),
         custom_id=custom_id,
         token=custom_id.removeprefix(IFRAME_PREFIX),
         title=title,
@@ -137,9 +134,7 @@ def _iframe_modal(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
 
 
 def _message_delete(t: str, d: dict[str, Any], _: Collection[str]) -> BotEvent:
-    return MessageDeleted(
-        message_id=_required_str(d, "id"), channel_id=_opt_str(d.get("channel_id"))
-    )
+    return MessageDeleted(message_id=required_str(d, "id"), channel_id=opt_str(d.get("channel_id")))
 
 
 def _message(t: str, d: dict[str, Any], bot_ids: Collection[str]) -> BotEvent:
@@ -155,9 +150,9 @@ def _message(t: str, d: dict[str, Any], bot_ids: Collection[str]) -> BotEvent:
 
 def _message_event(t: str, d: dict[str, Any], meta: MessageMeta) -> BotEvent:
     created = t == "MESSAGE_CREATE"
-    embeds = [e for e in _list(d.get("embeds")) if isinstance(e, dict)]
+    embeds = [e for e in as_list(d.get("embeds")) if isinstance(e, dict)]
     if embeds:
-        event = _from_embed(meta, embeds[0], d)
+        event = classify_embed(meta, embeds[0], d)
         if event is not None:
             return event
     text = str(d.get("content") or "")
@@ -182,7 +177,7 @@ def _message_event(t: str, d: dict[str, Any], meta: MessageMeta) -> BotEvent:
             meta=meta,
             prompt=parsed.prompt,
             percent=parsed.percent,
-            preview_url=_opt_str(attachment.get("url")) if attachment else None,
+            preview_url=opt_str(attachment.get("url")) if attachment else None,
             job_hash=content.job_hash(d),
             mode=parsed.mode,
         )
@@ -195,7 +190,7 @@ def _message_event(t: str, d: dict[str, Any], meta: MessageMeta) -> BotEvent:
 def _finished(
     meta: MessageMeta, d: dict[str, Any], attachment: dict[str, Any], parsed: content.ParsedContent
 ) -> JobFinished:
-    url = _opt_str(attachment.get("url"))
+    url = opt_str(attachment.get("url"))
     video = content.is_video(attachment)
     components = d.get("components")
     return JobFinished(
@@ -203,92 +198,39 @@ def _finished(
         prompt=parsed.prompt,
         image_url=None if video else url,
         video_url=url if video else None,
-        proxy_url=_opt_str(attachment.get("proxy_url")),
-        filename=_opt_str(attachment.get("filename")),
-        width=_opt_int(attachment.get("width")),
-        height=_opt_int(attachment.get("height")),
+        proxy_url=opt_str(attachment.get("proxy_url")),
+        filename=opt_str(attachment.get("filename")),
+        width=opt_int(attachment.get("width")),
+        height=opt_int(attachment.get("height")),
         job_hash=content.job_hash(d),
         action_label=parsed.action_label,
         index=parsed.image_index,
         mode=parsed.mode,
         buttons=content.buttons_of(components),
-        components=tuple(_list(components)),
+        components=tuple(as_list(components)),
     )
-
-
-def _from_embed(meta: MessageMeta, embed: dict[str, Any], d: dict[str, Any]) -> BotEvent | None:
-    title, description = _opt_str(embed.get("title")), _opt_str(embed.get("description"))
-    color = embed.get("color") if isinstance(embed.get("color"), int) else None
-    buttons = content.buttons_of(d.get("components"))
-    prompt = _footer_prompt(embed)
-    if (title or "").strip().lower() == bot_errors.JOB_QUEUED_TITLE:
-        return JobQueued(meta=meta, prompt=prompt, description=description)
-    rule = bot_errors.classify_embed(title, description, color)
-    reason = (description or title or "").strip()
-    if isinstance(rule, bot_errors.TaskRule):
-        return TaskError(
-            meta=meta,
-            prompt=prompt,
-            kind=rule.kind,
-            title=title,
-            reason=reason,
-            retryable=rule.retryable,
-            buttons=buttons,
-        )
-    if isinstance(rule, bot_errors.AccountRule):
-        return AccountError(
-            meta=meta, prompt=prompt, kind=rule.kind, title=title, reason=reason, buttons=buttons
-        )
-    prompts = content.keycap_items(description)
-    components = tuple(_list(d.get("components")))
-    if prompts and _is_shorten(meta, embed):
-        return Shortened(meta=meta, prompts=prompts, buttons=buttons, components=components)
-    if prompts and _is_describe(meta, embed, buttons):
-        image = embed.get("image")
-        image_url = _opt_str(image.get("url")) if isinstance(image, dict) else None
-        return Described(
-            meta=meta, prompts=prompts, image_url=image_url, buttons=buttons, components=components
-        )
-    if title:
-        return BotNotice(meta=meta, prompt=prompt, title=title, description=description)
-    return None
-
-
-def _is_shorten(meta: MessageMeta, embed: dict[str, Any]) -> bool:
-    footer = embed.get("footer")
-    text = str(footer.get("text") or "") if isinstance(footer, dict) else ""
-    return meta.interaction_name == "shorten" or _SHORTEN_FOOTER in text.lower()
-
-
-def _is_describe(meta: MessageMeta, embed: dict[str, Any], buttons: tuple[Any, ...]) -> bool:
-    picreader = any("PicReader" in (b.custom_id or "") for b in buttons)
-    return meta.interaction_name == "describe" or picreader or isinstance(embed.get("image"), dict)
-
-
-def _footer_prompt(embed: dict[str, Any]) -> str | None:
-    """Error embeds echo the command in the footer: `/imagine <prompt>`."""
-    footer = embed.get("footer")
-    text = str(footer.get("text") or "") if isinstance(footer, dict) else ""
-    if text.startswith("/"):
-        _, _, rest = text.partition(" ")
-        return rest.strip() or None
-    return None
 
 
 def message_meta(d: dict[str, Any]) -> MessageMeta:
     """Correlation keys of a message payload (also used by REST reconciliation)."""
-    interaction, metadata = _dict(d.get("interaction")), _dict(d.get("interaction_metadata"))
-    reference, author = _dict(d.get("message_reference")), _dict(d.get("author"))
+    interaction, metadata = (
+        as_dict(d.get("interaction")),
+        as_dict(d.get("interaction_metadata")),
+    )
+    reference, author = (
+        as_dict(d.get("message_reference")),
+        as_dict(d.get("author")),
+    )
     return MessageMeta(
-        message_id=_required_str(d, "id"),
-        channel_id=_opt_str(d.get("channel_id")),
-        guild_id=_opt_str(d.get("guild_id")),
-        author_id=_opt_str(author.get("id")),
-        nonce=_opt_str(d.get("nonce")),
-        interaction_id=_opt_str(metadata.get("id")) or _opt_str(interaction.get("id")),
-        interaction_name=_opt_str(interaction.get("name")) or _opt_str(metadata.get("name")),
-        reference_message_id=_opt_str(reference.get("message_id")),
-        flags=_opt_int(d.get("flags")) or 0,
+        message_id=required_str(d, "id"),
+        channel_id=opt_str(d.get("channel_id")),
+        guild_id=opt_str(d.get("guild_id")),
+        author_id=opt_str(author.get("id")),
+        nonce=opt_str(d.get("nonce")),
+        interaction_id=opt_str(metadata.get("id")) or opt_str(interaction.get("id")),
+        interaction_name=opt_str(interaction.get("name")) or opt_str(metadata.get("name")),
+        reference_message_id=opt_str(reference.get("message_id")),
+        flags=opt_int(d.get("flags")) or 0,
         author_known="author" in d,
     )
 
@@ -297,40 +239,12 @@ def _from_bot(d: dict[str, Any], bot_ids: Collection[str], *, partial_ok: bool) 
     author = d.get("author")
     if author is None:
         return partial_ok  # partial MESSAGE_UPDATEs carry no author (spec §1.7)
-    return isinstance(author, dict) and _opt_str(author.get("id")) in bot_ids
-
-
-# ---------------------------------------------------------------------------- helpers
-
-
-def _required_str(d: dict[str, Any], key: str) -> str:
-    value = _opt_str(d.get(key))
-    if not value:
-        raise KeyError(key)
-    return value
-
-
-def _opt_str(value: Any) -> str | None:
-    if value is None or isinstance(value, (dict, list, bool)):
-        return None
-    return str(value)
-
-
-def _opt_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+    return isinstance(author, dict) and opt_str(author.get("id")) in bot_ids
 
 
 def _application_id(d: dict[str, Any]) -> str | None:
     application = d.get("application")
-    return _opt_str(application.get("id")) if isinstance(application, dict) else None
+    return opt_str(application.get("id")) if isinstance(application, dict) else None
 
 
 _Handler = Callable[[str, dict[str, Any], Collection[str]], BotEvent]
