@@ -1,6 +1,6 @@
 """`python -m bench.callbacks.dispatch [--poll-only]`: mjrelay's dispatcher as its own process.
 
-The same as `python -m app.callbacks` (`run_dispatcher` with the settings from the environment),
+The same as `mjrelay callbacks` (`run_dispatcher` with the settings from the environment),
 except that `--poll-only` starts it without its LISTEN connection: it then wakes only on its poll
 interval (the product default, `DispatcherConfig.poll_interval_s`) and when an attempt finishes —
 what a dispatcher does while its LISTEN connection is down.
@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import signal
 
-from app.callbacks.dispatcher import Dispatcher, DispatcherConfig
+from app.callbacks.dispatcher import Dispatcher
 from app.config import load_settings
 from db import deliveries as db
 from db.urls import asyncpg_dsn
@@ -25,7 +25,7 @@ async def main(poll_only: bool) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    config = DispatcherConfig.from_settings(settings)
+    config = settings.callback_config()
     pool = config.concurrency + 1
     engine = db.make_dispatcher_engine(
         settings.database_url, pool_size=pool, hold_timeout_s=config.hold_timeout_s

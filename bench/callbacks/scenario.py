@@ -2,7 +2,7 @@
 
 The producer (this process) records state changes at a fixed rate through the product's own
 `taskstore.record_change` (task update + task_event + delivery row + NOTIFY in one transaction);
-the dispatcher runs as its own process (`python -m app.callbacks`, as deployed); the receiver is
+the dispatcher runs as its own process (`mjrelay callbacks`, as deployed); the receiver is
 an HTTP server on 127.0.0.1 in this process. Latency is from the moment the change's COMMIT is
 sent to the moment the receiver has the whole request (`time.monotonic()`, one clock for every
 process). The same producer, receiver and rate drive the baseline, a bare asyncpg LISTEN → httpx
@@ -252,8 +252,9 @@ async def measure(ctx: BenchContext, params: CallbackParams, spec: Spec, logs: P
             async with ctx.database("cb_ours", template) as url:
                 ids = await _seed_tasks(url, params.tasks, receiver.url())
                 env = product.product_env(url, MJRELAY_CALLBACK_ALLOWLIST="127.0.0.0/8")
-                args = ["--poll-only"] if spec.poll_only else []
-                module = "bench.callbacks.dispatch" if spec.poll_only else "app.callbacks"
+                # `mjrelay callbacks`, as deployed; poll-only needs the bench's own entry point.
+                module = "bench.callbacks.dispatch" if spec.poll_only else "app.cli"
+                args = ["--poll-only"] if spec.poll_only else ["callbacks"]
                 proc = product.python_module(f"mjrelay-{kind}", module, args, env, logs)
                 try:
                     run.produce_s = await _produce_ours(url, ids, pace, starts, ready, bar)
@@ -362,7 +363,7 @@ async def run_callbacks(ctx: BenchContext, params: CallbackParams) -> ScenarioRe
     result.figures = figures(by)
     result.tables.append(runs_table(runs))
     result.plots = plots.draw(ctx, [r for r in runs if r.rate == params.rate])
-    text = profiles.summary(raw, "mjrelay's callback dispatcher (python -m app.callbacks),"
+    text = profiles.summary(raw, "mjrelay's callback dispatcher (mjrelay callbacks),"
                             f" {params.overload_rate:g} changes/s offered")  # fmt: skip
     if text:
         (ctx.plots_dir / "callbacks-dispatcher-profile.txt").write_text(text)

@@ -1,6 +1,6 @@
 """Crash safety: kill -9 dispatcher processes at random points; no callback may go missing.
 
-Real subprocesses (`python -m app.callbacks`), two at a time, against one database. 1,000 tasks'
+Real subprocesses (`mjrelay callbacks`), two at a time, against one database. 1,000 tasks'
 deliveries (two per task) are inserted up front; the test SIGKILLs a random dispatcher every
 fraction of a second and starts a replacement, then lets the last ones finish. Every delivery must
 reach the receiver at least once; a duplicate (sent, then killed before its result was committed)
