@@ -58,3 +58,11 @@ def test_the_rules_catch_forbidden_imports(tmp_path: Path) -> None:
     broken = result.stdout.split("Broken contracts", 1)[-1]
     for contract in CONTRACTS:
         assert contract["name"] in broken, result.stdout
+
+
+def test_every_discord_module_is_either_protocol_or_transport() -> None:
+    """A new module of app/discord joins the sans-IO rule or is named a transport there."""
+    contract = next(c for c in CONTRACTS if c["id"] == "discord-protocol-pure")
+    named = {*contract["source_modules"], *contract["forbidden_modules"]}
+    modules = {f"app.discord.{p.stem}" for p in (ROOT / "app" / "discord").glob("*.py")}
+    assert modules - {"app.discord.__init__"} <= named
