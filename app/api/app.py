@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from app import dashboard
 from app.api import deliveries, health, routing
+from app.api.endpoint import loggable_path
 from app.config import Settings
 from app.dashboard.headers import SecurityHeaders
 from db.engine import make_engine
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     # Never a traceback to a client; the log line carries it (redacted) for operators.
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.error("unhandled error on %s %s", request.method, loggable_path(request), exc_info=exc)
     return JSONResponse({"error": "internal error"}, status_code=500)
 
 

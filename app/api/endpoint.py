@@ -27,6 +27,9 @@ from app.domain.errors import CommandError, ErrorKind
 
 log = logging.getLogger(__name__)
 
+# Path parameters that are capabilities (a /files token): never written to a log line.
+SECRET_PATH_PARAMS = ("token",)
+
 Handler = Callable[[Request, TaskService], Awaitable[bytes | Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -78,6 +81,17 @@ def closing(request: Request, response: Response) -> Response:
     return response
 
 
+def loggable_path(request: Request) -> str:
+    """The request path for a log line, its secret parameters replaced by their names: an
+    error on `/files/{task_id}/{token}/{name}` logs the task id and the file name only."""
+    path = request.url.path
+    for name in SECRET_PATH_PARAMS:
+        value = str(request.path_params.get(name) or "")
+        if value:
+            path = path.replace(value, "{" + name + "}")
+    return path
+
+
 def error_response(dialect: str, err: CommandError) -> Response:
     status, body = DIALECT_MODULES[dialect].error_body(err)
     return json_response(body, status)
@@ -99,7 +113,7 @@ def endpoint(dialect: str, *, auth: bool = True) -> Callable[[Handler], Endpoint
             except CommandError as err:
                 return closing(request, error_response(dialect, err))
             except Exception:
-                log.exception("error in %s %s", request.method, request.url.path)
+                log.exception("error in %s %s", request.method, loggable_path(request))
                 status, body = _INTERNAL[dialect]
                 return closing(request, json_response(body, status))
             return closing(

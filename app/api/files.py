@@ -93,6 +93,11 @@ def file_response(data: bytes, task_id: str, kind: str) -> Response:
     return Response(data, media_type=media_type, headers=headers)
 
 
+def reason_of(exc: Exception) -> str:
+    """The error's text, or its class when it has none (`str(TimeoutError())` is empty)."""
+    return str(exc) or type(exc).__name__
+
+
 async def serve(request: Request) -> Response:
     """A task's result image or video (stored on first use; immutable afterwards)."""
     task_id, token, name = (request.path_params[k] for k in ("task_id", "token", "name"))
@@ -108,8 +113,9 @@ async def serve(request: Request) -> Response:
     try:
         found = await archive_result(engine, task, kind, default_api_base=api_base)
     except (httpx.HTTPError, ValueError, TimeoutError) as exc:
-        log.warning("could not copy the %s of task %s: %s", kind, task_id, exc)
-        return JSONResponse({"error": f"the {kind} is not available: {exc}"}, status_code=502)
+        reason = reason_of(exc)
+        log.warning("could not copy the %s of task %s: %s", kind, task_id, reason)
+        return JSONResponse({"error": f"the {kind} is not available: {reason}"}, status_code=502)
     if found is None:
         return _not_found(f"task {task_id} has no {kind}")
     return file_response(found[0], task_id, kind)

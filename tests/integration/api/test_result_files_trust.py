@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest_asyncio
 from sqlalchemy import text
 
@@ -158,3 +159,51 @@ async def test_an_unavailable_result_names_the_host_never_the_signed_url(
     assert "HTTP 404 from 127.0.0.1" in caplog.text
     assert "SIGNATURE" not in reply.text and "SIGNATURE" not in caplog.text
     assert "/attachments/expired.png" not in reply.text + caplog.text
+
+
+async def test_a_copy_that_times_out_says_so(api, engine, monkeypatch, caplog) -> None:
+    """`str(TimeoutError())` is empty: the 502 and the log name the error class instead."""
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)  # never answers; ends when the client gives up
+        await reader.read()
+        writer.close()
+
+    hanging = await asyncio.start_server(silent, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{hanging.sockets[0].getsockname()[1]}"
+    monkeypatch.setattr("app.api.files.DEFAULT_ARCHIVE_TIMEOUT_S", 0.2)
+    try:
+        await _stand_in_account(engine, base)
+        async with api() as client:
+            path = await _result(client, engine, 1, image_url=f"{base}/attachments/slow.png")
+            with caplog.at_level(logging.WARNING, logger="app.api.files"):
+                reply = await client.get(path)
+    finally:
+        hanging.close()
+        await hanging.wait_closed()
+    assert reply.status_code == 502
+    assert reply.json()["error"] == "the image is not available: TimeoutError"
+    assert caplog.text.rstrip().endswith(": TimeoutError")
+
+
+async def test_an_unexpected_error_on_files_logs_no_token(
+    api, engine, servers, monkeypatch, caplog
+) -> None:
+    """The file token is a capability: the error log names the task and the file, not it."""
+    stand_in, _ = servers
+    await _stand_in_account(engine, stand_in.base)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("app.api.files.archive_result", broken)
+    async with api() as client:
+        path = await _result(client, engine, 1, image_url=f"{stand_in.base}/attachments/ok.png")
+        _, _, task_id, token, name = path.split("/")
+        transport = httpx.ASGITransport(app=client.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as raw:
+            with caplog.at_level(logging.ERROR):
+                reply = await raw.get(path)
+    assert reply.status_code == 500 and token not in reply.text
+    assert "boom" in caplog.text and f"/files/{task_id}/" in caplog.text and name in caplog.text
+    assert token not in caplog.text
