@@ -75,7 +75,7 @@ class Settings:
     cdn_host: str | None = None
     # Host headers trusted as the origin of result URLs (app/api/origin.py); () = loopback only.
     allowed_hosts: tuple[str, ...] = ()
-    # Proxies whose X-Forwarded-* headers uvicorn trusts (None: uvicorn's default, 127.0.0.1).
+    # Proxies whose X-Forwarded-* headers uvicorn trusts (None: uvicorn's default, 127.0.0.1,::1).
     forwarded_allow_ips: str | None = None
     submit_dialect: str = "auto"
     image_max_bytes: int = limits.DEFAULT_MAX_IMAGE_BYTES
