@@ -16,8 +16,8 @@ import uvicorn
 
 from app import shutdown
 from app.api.access import exposure_warnings
-from app.api.app import create_app
 from app.config import Settings
+from app.web import create_app
 from app.worker.main import run_worker
 from db import accounts as account_queries
 from db import migrations

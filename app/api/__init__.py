@@ -1,1 +1,2 @@
-"""The web process: Starlette app, routing, auth, errors. Never talks to Discord."""
+"""The web API: routing, auth, bodies, errors, result files (the app itself is app/web.py). Never
+talks to Discord."""

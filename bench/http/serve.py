@@ -79,8 +79,8 @@ def config(app: Any, port: int) -> uvicorn.Config:
 
 def main(which: str, port: int) -> None:
     if which == "mjrelay":
-        from app.api.app import create_app
         from app.config import load_settings
+        from app.web import create_app
 
         settings = load_settings()
         assert settings.database_url

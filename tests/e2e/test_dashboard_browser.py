@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.app import create_app
 from app.config import Settings
 from app.sandbox import start_sandbox
+from app.web import create_app
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from app.worker.supervisor import Supervisor
 from tests.integration.dashboard.helpers import serve_app

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from starlette.routing import BaseRoute, Mount, Route
 
-from app.api.app import create_app
 from app.config import Settings
 from app.dashboard import auth
+from app.web import create_app
 from tests.hostile import ODD_STRINGS, log_problems, quote_any
 from tests.integration.api.conftest import add_account, finish
 

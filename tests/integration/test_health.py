@@ -4,8 +4,8 @@ import httpx
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from app.api.app import create_app
 from app.config import Settings
+from app.web import create_app
 from db.engine import make_engine
 
 

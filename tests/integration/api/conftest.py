@@ -12,9 +12,9 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select, text
 
-from app.api.app import create_app
 from app.config import Settings
 from app.taskstore import record_change
+from app.web import create_app
 from db.tables import deliveries, task_events, task_files, tasks
 
 HASH = "3f8a2c1e-5b7d-4e9a-8c6f-1a2b3c4d5e6f"

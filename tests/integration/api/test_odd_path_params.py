@@ -10,8 +10,8 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route
 
-from app.api.app import create_app
 from app.config import Settings
+from app.web import create_app
 
 ODD = {
     "nul": "%00",

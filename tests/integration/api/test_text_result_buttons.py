@@ -11,8 +11,8 @@ import re
 
 import httpx
 
-from app.api.app import create_app
 from app.config import Settings
+from app.web import create_app
 from tests.integration.api.conftest import body, data_url
 from tests.integration.api.test_e2e_worker import nz_done, poll, sandbox, worker
 from tests.integration.dashboard.helpers import serve_app

@@ -8,12 +8,12 @@ import httpx
 from sqlalchemy import text
 from standardwebhooks import Webhook
 
-from app.api.app import create_app
 from app.callbacks.dispatcher import DispatcherConfig
 from app.callbacks.policy import RetrySchedule
 from app.callbacks.ssrf import Allowlist
 from app.config import Settings
 from app.metrics import REGISTRY
+from app.web import create_app
 from db import deliveries as db
 from db.urls import asyncpg_dsn
 from tests.integration.callbacks.helpers import (

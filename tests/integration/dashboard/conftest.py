@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
-from app.api.app import create_app
 from app.config import Settings
+from app.web import create_app
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 

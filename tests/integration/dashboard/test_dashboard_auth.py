@@ -8,9 +8,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.api.app import create_app
 from app.config import Settings, load_settings
 from app.dashboard import auth
+from app.web import create_app
 from tests.integration.api.conftest import no_writes
 from tests.integration.dashboard.helpers import event_stream, serve_app
 

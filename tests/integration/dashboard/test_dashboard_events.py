@@ -11,10 +11,10 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from app import taskstore
-from app.api.app import create_app
 from app.config import Settings
 from app.dashboard.events import Subscriber, sse_message
 from app.domain.task import Task
+from app.web import create_app
 from tests.integration.api.conftest import add_account, finish
 from tests.integration.dashboard.helpers import event_stream, next_event, serve_app
 

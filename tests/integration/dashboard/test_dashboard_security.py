@@ -12,9 +12,9 @@ import httpx
 import pytest
 from starlette.routing import BaseRoute, Mount, Route
 
-from app.api.app import create_app
 from app.config import Settings
 from app.dashboard import auth, login
+from app.web import create_app
 from tests.integration.dashboard.helpers import serve_app
 
 SECRET = "the-admin-secret-42"

@@ -20,12 +20,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
-from app.api.app import create_app
 from app.callbacks.ssrf import Allowlist
 from app.config import Settings
 from app.domain.status import TIMEOUT_REASON
 from app.domain.task import Task
 from app.sandbox import start_sandbox
+from app.web import create_app
 from app.worker.main import run_worker
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from app.worker.sweeper import Sweeper

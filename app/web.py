@@ -1,4 +1,5 @@
-"""The Starlette application factory for the web process."""
+"""The Starlette application factory for the web process: every dialect's API, the dashboard,
+health and metrics in one app (above app.api and app.dashboard, which both stay unaware of it)."""
 
 from __future__ import annotations
 
