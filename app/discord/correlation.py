@@ -156,10 +156,16 @@ class Correlator:
         message_id: str | None = None,
         job_hash: str | None = None,
     ) -> TrackedJob:
-        """Track a job another owner sent, with the keys it recorded, so replays match exactly."""
+        """Track a job another owner sent, with the keys it recorded, so replays match exactly.
+
+        A job already tracked (a new gateway session re-seeds its own jobs) keeps what it learned.
+        """
+        known = self._jobs.get(key)
+        done = known is not None and known.done
         job = self.track(
             key, nonce=nonce, now=now, prompt=prompt, parent_message_id=parent_message_id
         )
+        job.done = done
         job.adopted = True
         if interaction_id:
             job.interaction_ids.add(interaction_id)

@@ -3,10 +3,15 @@
 Connection events go to `AccountHealth` (a fatal close ends the follow). A bot event is tied to
 its task by the correlator and `translate` says what changed; the change is recorded under the
 task's lock. A modal the bot opened is answered in the background; an account-level error
-(ban, captcha…) takes the account out of service, whichever task it names.
+(ban, captcha…) takes the account out of service, whichever task it names. A READY after the
+first is a new session (the old one could not resume): the events of the gap are gone, and
+`on_new_session` (the runner wires recovery's `resync`) asks the channel what happened, before
+any later event is followed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from app.discord.events import (
     AccountError,
@@ -32,6 +37,8 @@ class Follower:
         self._health = health
         self._modals = modals
         self._wakeup = wakeup
+        self._sessions = 0
+        self.on_new_session: Callable[[], Awaitable[None]] | None = None
 
     async def run(self) -> None:
         async for event in self._ctx.link.events():
@@ -41,6 +48,10 @@ class Follower:
             await self._health.on_connection(event)
             if isinstance(event, GatewayFatal):
                 return
+            if isinstance(event, Ready):
+                self._sessions += 1
+                if self._sessions > 1 and self.on_new_session is not None:
+                    await self.on_new_session()
             if isinstance(event, Ready | Resumed):
                 self._wakeup.fire()  # connected: time to lease
 

@@ -4,6 +4,11 @@ Under the new owner's fence: tasks leased but never sent (no nonce) are submitte
 nonce are tracked with every key their rows kept (`adoption`) and the channel's recent messages
 are replayed, so results that arrived while nobody listened are recorded. A task that still shows
 no sign of reaching Discord after the grace is sent once more with a fresh nonce, then fails.
+
+A new gateway session (a reconnect that could not resume) is a takeover by ourselves: the events
+of the gap are lost, so `resync` re-seeds the jobs in flight from their task rows (marked adopted:
+the prompt fallback refuses ambiguity for them) and replays the channel the same way. It never
+resubmits: a job that shows no sign of Discord may simply still be queued at the bot.
 """
 
 from __future__ import annotations
@@ -73,6 +78,24 @@ class Recovery:
         for task in unsent:
             self._ctx.spawn(self._submitter.submit(task))
         self._ctx.spawn(self._resubmit_lost())
+
+    async def resync(self) -> None:
+        """After a new session: tie the gap's messages to the jobs this runner already drives."""
+        sent = 0
+        for record in self._ctx.tasks:
+            task = record.task  # the row as this runner last wrote it (its fenced writes only)
+            if task.nonce is None:
+                continue  # its submit is under way and tracks it itself
+            started = (task.start_time or self._ctx.clock() * 1000) / 1000
+            # Keeps what the tracked job learned (interaction ids, messages) and adds the row's.
+            adoption.adopt(self._ctx.correlator, task, task.nonce, started)
+            sent += 1
+        log.info(
+            "new gateway session; replaying the channel",
+            extra={"account": self._ctx.account.id, "tasks": sent},
+        )
+        if sent:
+            await self._replay_recent_messages()
 
     async def _replay_recent_messages(self) -> None:
         """Messages the old owner missed, oldest first, as if they arrived now."""

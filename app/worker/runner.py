@@ -11,7 +11,8 @@ one `InFlight` record per task it drives (`inflight`). Its parts, each in its ow
 - timeouts (here): an in-flight task past the account's timeout fails with the reason every
   dialect knows.
 - `recovery`: on start, adopt the account's in-flight tasks (a takeover after a crash) and
-  reconcile each with Discord before anything is resubmitted.
+  reconcile each with Discord before anything is resubmitted; after a gateway reconnect that
+  could not resume (a new session), `resync` does the same for the jobs it already drives.
 - `health`: the account-failure policy, once: what a fatal close, a bot's account error or a
   refused token do to the account and its tasks.
 """
@@ -82,6 +83,7 @@ class AccountRunner:
         self.recovery = Recovery(
             ctx, self.follower, self.submitter, timeout_s=self.timeout_s, grace_s=reconcile_grace_s
         )
+        self.follower.on_new_session = self.recovery.resync
 
     async def run(self) -> None:
         try:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import taskstore
 from app.discord.correlation import prompt_key
 from app.domain.task import Task
-from app.sandbox import start_sandbox
+from app.sandbox import Sandbox, start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from tests.integration.worker.test_worker_crash import _worker
 
@@ -46,20 +47,40 @@ async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+@asynccontextmanager
+async def identical_prompts(
+    engine: AsyncEngine, holds: Sequence[float], *, seed: int, first_id: int
+) -> AsyncIterator[Sandbox]:
+    """A one-account sandbox and a task per hold, all with the same prompt, each result held."""
+    prompts = [f"{PROMPT} --sandbox-fault delay:{hold}" for hold in holds]
+    assert len({prompt_key(p) for p in prompts}) == 1  # identical to the correlator
+    async with start_sandbox(
+        port=0, accounts=1, speed="fast", seed=seed, concurrency=len(holds)
+    ) as sb:
+        await register_sandbox_accounts(engine, sb.accounts, sb.base_url, concurrency=len(holds))
+        for n, prompt in enumerate(prompts):
+            task = Task(id=str(first_id + n), dialect="novicezk", action="IMAGINE", prompt=prompt)
+            await taskstore.create_task(engine, task)
+        yield sb
+
+
+def swapped(rows: Sequence[Row[Any]], sb: Sandbox) -> list[str]:
+    """Tasks whose recorded job hash is not the one the sandbox made for their own interaction."""
+    interaction_of = {s.nonce: s.interaction_id for s in sb.submissions.accepted()}
+    hash_of_interaction = {
+        result.message["interaction_metadata"]["id"]: result.hash
+        for result in sb.core.midjourney.results.values()
+    }
+    return [
+        row.id for row in rows if row.message_hash != hash_of_interaction[interaction_of[row.nonce]]
+    ]
+
+
 @pytest.mark.timeout(90)
 async def test_recovery_gives_each_identical_prompt_its_own_result(
     database_url: str, engine: AsyncEngine
 ) -> None:
-    prompts = [f"{PROMPT} --sandbox-fault delay:{hold}" for hold in HOLDS_S]
-    assert len({prompt_key(p) for p in prompts}) == 1  # identical to the correlator
-    async with start_sandbox(
-        port=0, accounts=1, speed="fast", seed=7, concurrency=len(HOLDS_S)
-    ) as sb:
-        await register_sandbox_accounts(engine, sb.accounts, sb.base_url, concurrency=len(HOLDS_S))
-        for n, prompt in enumerate(prompts):
-            task = Task(id=f"{5000000000000000 + n}", dialect="novicezk", action="IMAGINE",
-                        prompt=prompt)  # fmt: skip
-            await taskstore.create_task(engine, task)
+    async with identical_prompts(engine, HOLDS_S, seed=7, first_id=5000000000000000) as sb:
         results = sb.core.midjourney.results
 
         first = _worker(database_url, "worker-a")
@@ -96,16 +117,11 @@ async def test_recovery_gives_each_identical_prompt_its_own_result(
 
         rows = await _rows(engine)
         # The sandbox's own record: which interaction (by nonce) produced which job hash.
+        wrong = swapped(rows, sb)
         interaction_of = {s.nonce: s.interaction_id for s in sb.submissions.accepted()}
-        hash_of_interaction = {
-            result.message["interaction_metadata"]["id"]: result.hash for result in results.values()
-        }
     assert finished_before_crash == 0  # the crash really was mid-flight
     assert [row.status for row in rows] == ["SUCCESS"] * len(HOLDS_S)
-    swapped = [
-        row.id for row in rows if row.message_hash != hash_of_interaction[interaction_of[row.nonce]]
-    ]
-    assert swapped == []
+    assert wrong == []
     assert len(sb.submissions.accepted()) == len(HOLDS_S)  # nothing was sent twice
     # Each task row kept the interaction the bot named in its start message.
     assert all(row.interaction_id == interaction_of[row.nonce] for row in at_crash)

@@ -104,3 +104,17 @@ def test_an_adopted_job_alone_takes_its_own_start_message_by_prompt() -> None:
     started = JobStarted(meta=MessageMeta(message_id="ma", interaction_id="ia"), prompt=PROMPT)
     assert correlator.observe(started) == "a"
     assert correlator.observe(_final("fa", "ia", "ha")) == "a"
+
+
+def test_re_adopting_a_tracked_job_keeps_what_it_learned() -> None:
+    # A new gateway session re-seeds the runner's own jobs from rows that may lag behind.
+    correlator = Correlator()
+    correlator.track("a", nonce="1", now=1.0, prompt=PROMPT)
+    created = InteractionCreated(interaction_id="ia", nonce="1")
+    assert correlator.observe(created) == "a"
+    assert correlator.observe(_final("fa", "ia", "ha")) == "a"  # its result: the job is done
+    _adopt(correlator, "a", "1")  # the row has not recorded the interaction id yet
+    job = correlator.get("a")
+    assert job is not None and job.adopted
+    assert job.interaction_ids == {"ia"} and job.last_interaction_id == "ia"
+    assert job.done and job.submitted_at == 1.0
