@@ -63,21 +63,28 @@ def _pressable_ids(message: dict[str, Any]) -> list[str]:
     ]
 
 
-def _webman_rows(message: dict[str, Any]) -> list[list[str]]:
-    """Spec A.6: each row up to a bookmark or "Imagine all"; link buttons and empty rows go."""
-    rows = []
-    for row in message["components"]:
-        kept = []
-        for c in row["components"]:
-            custom_id = c.get("custom_id")
-            if not isinstance(custom_id, str):
-                continue
-            if custom_id.startswith("MJ::BOOKMARK::") or custom_id == "MJ::Job::PicReader::all":
-                break
-            kept.append(custom_id)
-        if kept:
-            rows.append(kept)
-    return rows
+GRID, SOLO = "3f8a2c1e-5b7d-4e9a-8c6f-1a2b3c4d5e6f", "7d4e1b2c-9a8f-4c3d-b2e1-0f9e8d7c6b5a"
+# Spec A.6, by hand: each row up to a bookmark or "Imagine all"; link buttons and empty rows go.
+WEBMAN_ROWS = {
+    "imagine": [
+        [*(f"MJ::JOB::upsample::{i}::{GRID}" for i in range(1, 5)),
+         f"MJ::JOB::reroll::0::{GRID}::SOLO"],
+        [f"MJ::JOB::variation::{i}::{GRID}" for i in range(1, 5)],
+    ],
+    "upscale": [
+        [f"MJ::JOB::upsample_v6r1_2x_{kind}::1::{SOLO}::SOLO" for kind in ("subtle", "creative")],
+        [f"MJ::JOB::low_variation::1::{SOLO}::SOLO", f"MJ::JOB::high_variation::1::{SOLO}::SOLO",
+         f"MJ::Inpaint::1::{SOLO}::SOLO"],
+        [f"MJ::Outpaint::50::1::{SOLO}::SOLO", f"MJ::Outpaint::75::1::{SOLO}::SOLO",
+         f"MJ::CustomZoom::{SOLO}"],
+        [f"MJ::JOB::pan_{side}::1::{SOLO}::SOLO" for side in ("left", "right", "up", "down")],
+    ],
+    "describe": [[f"MJ::Job::PicReader::{i}" for i in range(1, 5)], ["MJ::Picread::Retry"]],
+    "shorten": [
+        [f"MJ::Job::PromptAnalyzer::{i}" for i in range(1, 5)],
+        ["MJ::Job::PromptAnalyzer::show_details"],
+    ],
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -94,6 +101,6 @@ def test_result_buttons_reach_every_dialect_and_the_dashboard(kind: str) -> None
 
     assert [b["customId"] for b in novicezk.render_task(done)["buttons"]] == expected
     rows = [[c["custom_id"] for c in row] for row in webman.render_task(done)["buttons"]]
-    assert rows == _webman_rows(message)
+    assert rows == WEBMAN_ROWS[kind]
     assert "buttons" not in discordxy.render_task(done)  # Discordxy has none (spec §G)
     assert [b.custom_id for row in button_views(done) for b in row] == expected
