@@ -42,11 +42,15 @@ def replay_keys(events: Sequence[BotEvent]) -> tuple[list[str], list[str]]:
     return [m for m in message_ids if m], [h for h in hashes if h]
 
 
+async def settled_keys(engine: AsyncEngine, events: Sequence[BotEvent]) -> set[str]:
+    """The keys of ended tasks whose messages are among `events` (for `Correlator.settle`)."""
+    message_ids, job_hashes = replay_keys(events)
+    async with engine.connect() as conn:
+        return await leasing.settled_keys(conn, message_ids=message_ids, job_hashes=job_hashes)
+
+
 async def settle_replay(
     engine: AsyncEngine, correlator: Correlator, events: Sequence[BotEvent]
 ) -> None:
     """Teach `correlator` the keys of ended tasks whose messages are among `events`."""
-    message_ids, job_hashes = replay_keys(events)
-    async with engine.connect() as conn:
-        keys = await leasing.settled_keys(conn, message_ids=message_ids, job_hashes=job_hashes)
-    correlator.settle(keys)
+    correlator.settle(await settled_keys(engine, events))

@@ -196,11 +196,7 @@ async def _settle_in_flight(
         results: dict[str, Change] = {}
         reason = f"{why} while this task was in flight, and {events}"
     else:
-        message_ids, job_hashes = adoption.replay_keys(events)
-        async with engine.connect() as conn:
-            settled = await leasing.settled_keys(
-                conn, message_ids=message_ids, job_hashes=job_hashes
-            )
+        settled = await adoption.settled_keys(engine, events)
         results = results_in_channel(tasks, events, now_ms, settled)
         reason = f"{why} while this task was in flight; its result is not in the channel"
     changed = 0
