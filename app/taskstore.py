@@ -18,7 +18,7 @@ but only the lease's bookkeeping, which has no event of its own: the owner and f
 the pool assignment of a PENDING task (unassign) and the nonce and attempt count before an
 interaction goes out (mark_submitting). Its one status move, the claim PENDING -> STARTED, is
 recorded here by the claimer in the claim's transaction (`record_change(…, {}, kind="started")`
-by the worker). tests/unit/test_task_sql.py keeps the writers to these two.
+by the worker). tests/unit/db/test_task_sql.py keeps the writers to these two.
 """
 
 from __future__ import annotations

@@ -15,13 +15,13 @@ import signal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.integration.worker.test_crash import _worker
 from tests.integration.worker.test_recovery_identical_prompts import (
     _rows,
     _until,
     identical_prompts,
     swapped,
 )
-from tests.integration.worker.test_worker_crash import _worker
 
 # Each job's result is held this long after its progress: the first task started finishes last.
 HOLDS_S = (1.5, 1.0, 0.5)

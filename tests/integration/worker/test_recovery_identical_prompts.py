@@ -25,7 +25,7 @@ from app.discord.correlation import prompt_key
 from app.domain.task import Task
 from app.sandbox import Sandbox, start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
-from tests.integration.worker.test_worker_crash import _worker
+from tests.integration.worker.test_crash import _worker
 
 PROMPT = "the same quiet lake at dawn"
 # The sandbox holds each job's result this long after its progress: the first task started

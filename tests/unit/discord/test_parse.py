@@ -583,17 +583,17 @@ def test_parse_fuzzed_fixtures_never_raise(spec_fixture: Callable[..., Any], see
 # Where each spec fixture is exercised; a new fixture file fails this test until it is covered.
 FIXTURE_COVERAGE = {
     "README.md": "-",
-    "application-command-index.response.json": "test_discord_commands",
-    "attachments-upload.json": "test_discord_commands",
-    "close-codes.json": "test_discord_gateway_protocol",
-    "gateway-hello.json": "test_discord_gateway_protocol",
-    "gateway-resume-reconnect-invalid.json": "test_discord_gateway_protocol + here",
-    "identify.json": "test_discord_gateway_protocol",
-    "interaction-customzoom-modal.flow.json": "test_discord_commands + here",
+    "application-command-index.response.json": "test_commands",
+    "attachments-upload.json": "test_commands",
+    "close-codes.json": "test_gateway_protocol",
+    "gateway-hello.json": "test_gateway_protocol",
+    "gateway-resume-reconnect-invalid.json": "test_gateway_protocol + here",
+    "identify.json": "test_gateway_protocol",
+    "interaction-customzoom-modal.flow.json": "test_commands + here",
     "interaction-events.dispatch.json": "here",
-    "interaction-iframe-modal-create.dispatch.json": "here + test_discord_commands",
-    "interaction-imagine.request.json": "test_discord_commands",
-    "interaction-upscale.request.json": "test_discord_commands",
+    "interaction-iframe-modal-create.dispatch.json": "here + test_commands",
+    "interaction-imagine.request.json": "test_commands",
+    "interaction-upscale.request.json": "test_commands",
     "mj-describe-done.message_update.json": "here",
     "mj-error-banned.message_create.json": "here",
     "mj-imagine-done.message_create.json": "here",
@@ -601,8 +601,8 @@ FIXTURE_COVERAGE = {
     "mj-progress.message_update.json": "here",
     "mj-start.message_create.json": "here",
     "mj-upscale-done.message_create.json": "here",
-    "rate-limit-429.response.json": "test_discord_errors",
-    "ready.json": "test_discord_gateway_protocol",
+    "rate-limit-429.response.json": "test_errors",
+    "ready.json": "test_gateway_protocol",
 }
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.domain.status import TaskStatus
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SOURCES = sorted([*ROOT.joinpath("app").rglob("*.py"), *ROOT.joinpath("db").rglob("*.py")])
 
 _LITERAL = re.compile("'(" + "|".join(s.value for s in TaskStatus) + ")'")
