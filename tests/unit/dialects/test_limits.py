@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import pytest
 
-from app.config import load_settings
 from app.dialects import (
     discordxy,
     discordxy_requests,
@@ -23,46 +22,12 @@ from app.dialects import (
 from app.domain.banned import BannedWords
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.limits import DEFAULT_LIMITS, InputLimits, encoded_size
-from app.errors import SettingsError
 
 PNG_URL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhf"
     "DwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 SMALL = InputLimits(prompt_chars=10, imagine_images=2, client_data_bytes=64)
-
-
-def test_limit_settings_from_environment() -> None:
-    settings = load_settings(
-        {
-            "MJRELAY_PROMPT_MAX_CHARS": "4000",
-            "MJRELAY_IMAGINE_MAX_IMAGES": "2",
-            "MJRELAY_CLIENT_DATA_MAX_BYTES": "1024",
-            "MJRELAY_BODY_MAX_BYTES": "131072",
-        }
-    )
-    assert settings.prompt_max_chars == 4000
-    assert settings.imagine_max_images == 2
-    assert settings.client_data_max_bytes == 1024
-    assert settings.body_max_bytes == 131072
-    defaults = load_settings({})
-    assert (defaults.prompt_max_chars, defaults.imagine_max_images) == (6000, 5)
-    assert (defaults.client_data_max_bytes, defaults.body_max_bytes) == (16384, 1048576)
-
-
-@pytest.mark.parametrize(
-    ("variable", "value"),
-    [
-        ("MJRELAY_PROMPT_MAX_CHARS", "6001"),  # Discord refuses more
-        ("MJRELAY_PROMPT_MAX_CHARS", "0"),
-        ("MJRELAY_IMAGINE_MAX_IMAGES", "11"),
-        ("MJRELAY_CLIENT_DATA_MAX_BYTES", "-1"),
-        ("MJRELAY_BODY_MAX_BYTES", "1000"),
-    ],
-)
-def test_bad_limit_settings_name_the_variable(variable: str, value: str) -> None:
-    with pytest.raises(SettingsError, match=variable):
-        load_settings({variable: value})
 
 
 def test_body_limits_leave_room_for_the_images_a_route_takes() -> None:
