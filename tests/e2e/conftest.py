@@ -1,13 +1,20 @@
-"""Fixtures for tests that run mjrelay as a separate process."""
+"""Fixtures of the end-to-end tests: mjrelay as a separate process (a data folder), or the whole
+relay in this process (the sandbox, and the API's own `api` and `png` fixtures)."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+
+from app.sandbox import Sandbox, start_sandbox
+from tests.integration.api.conftest import api, png
+
+__all__ = ["api", "png"]  # the API tests' fixtures, shared
 
 
 @pytest.fixture
@@ -23,3 +30,9 @@ def data_dir() -> Iterator[Path]:
         yield folder / "data"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with start_sandbox(host="127.0.0.1", port=0, accounts=2, speed="instant", seed=3) as sb:
+        yield sb

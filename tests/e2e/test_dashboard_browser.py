@@ -28,8 +28,8 @@ from app.config import Settings
 from app.sandbox import start_sandbox
 from app.web import create_app
 from app.worker.sandbox_accounts import register_sandbox_accounts
-from app.worker.supervisor import Supervisor
 from tests.integration.dashboard.helpers import serve_app
+from tests.stack import running_worker
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -68,19 +68,6 @@ _IMAGE_LOADED = """() => {
   const img = document.getElementById("task-image");
   return img !== null && img.complete && img.naturalWidth > 0;
 }"""
-
-
-@asynccontextmanager
-async def running_worker(database_url: str, engine: AsyncEngine) -> AsyncIterator[None]:
-    settings = Settings(poll_interval_s=0.2, account_lease_ttl_s=5)
-    supervisor = Supervisor(settings, database_url, engine)
-    stop = asyncio.Event()
-    running = asyncio.create_task(supervisor.run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, 15)
 
 
 @asynccontextmanager
@@ -155,7 +142,7 @@ async def test_imagine_progress_grid_upscale_and_a_banned_account(
         app = create_app(Settings(), database_url)
         async with (
             serve_app(app) as base,
-            running_worker(database_url, engine),
+            running_worker(database_url, engine, poll_interval_s=0.2),
             browser_page() as page,
         ):
             # `/` lands on the dashboard.

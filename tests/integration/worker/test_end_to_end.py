@@ -2,58 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
-from app.config import Settings
 from app.domain.task import Task
 from app.sandbox import Sandbox, start_sandbox
 from app.taskstore import StoredFile
 from app.worker.sandbox_accounts import register_sandbox_accounts
-from app.worker.supervisor import Supervisor
-
-WAIT_S = 30.0
+from tests.stack import running_worker, wait_for_status
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def sandbox() -> AsyncIterator[Sandbox]:
     async with start_sandbox(host="127.0.0.1", port=0, accounts=2, speed="instant", seed=1) as sb:
         yield sb
-
-
-@contextlib.asynccontextmanager
-async def running_worker(
-    database_url: str, engine: AsyncEngine, **settings: object
-) -> AsyncIterator[Supervisor]:
-    supervisor = Supervisor(
-        Settings(poll_interval_s=0.5, account_lease_ttl_s=5, **settings),  # type: ignore[arg-type]
-        database_url,
-        engine,
-    )
-    stop = asyncio.Event()
-    running = asyncio.create_task(supervisor.run(stop))
-    try:
-        yield supervisor
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, 15)
-
-
-async def wait_for_status(engine: AsyncEngine, task_id: str, *statuses: str) -> Task:
-    deadline = asyncio.get_running_loop().time() + WAIT_S
-    while True:
-        task = await taskstore.get_task(engine, task_id)
-        assert task is not None
-        if task.status in statuses:
-            return task
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"task {task_id} stuck in {task.status}: {task.fail_reason}")
-        await asyncio.sleep(0.05)
 
 
 async def submit(engine: AsyncEngine, task_id: str, **fields: object) -> Task:

@@ -14,7 +14,7 @@ from app.domain.status import TIMEOUT_REASON
 from app.domain.task import Task
 from app.sandbox import start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
-from tests.integration.worker.test_end_to_end import running_worker, wait_for_status
+from tests.stack import running_worker, wait_for_status
 
 
 async def _imagine(engine: AsyncEngine, n: int, prompt: str) -> str:

@@ -13,7 +13,7 @@ from app import taskstore
 from app.domain.task import Task
 from app.sandbox import start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
-from tests.integration.worker.test_end_to_end import running_worker
+from tests.stack import running_worker
 
 TASKS = 1000
 PROMPT = "the same quiet lake at dawn"

@@ -18,7 +18,7 @@ from app.worker.runner import AccountRunner
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from app.worker.wakeup import Wakeup
 from db import accounts as account_queries
-from tests.integration.worker.test_end_to_end import wait_for_status
+from tests.stack import wait_for_status
 
 
 async def test_stale_command_version_is_refreshed_once(engine: AsyncEngine) -> None:

@@ -33,7 +33,7 @@ from db import accounts as account_queries
 from db import tasks as task_queries
 from tests.integration.api.conftest import add_account, finish
 from tests.integration.callbacks.helpers import Receiver, wait_until
-from tests.integration.worker.test_end_to_end import running_worker
+from tests.stack import running_worker
 
 HANDOVER_BOUND_S = 60.0  # the promise: a disabled account's task is final within a minute
 

@@ -17,7 +17,7 @@ from app.domain.task import Task
 from app.sandbox import start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from db.tasks import list_task_events
-from tests.integration.worker.test_end_to_end import WAIT_S, running_worker
+from tests.stack import WAIT_S, running_worker
 
 RED = 16711680
 BLOCKED = {"type": "rich", "title": "Blocked", "color": RED,

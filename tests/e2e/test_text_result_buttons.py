@@ -13,11 +13,9 @@ import httpx
 
 from app.config import Settings
 from app.web import create_app
+from tests.e2e.stack import nz_done, poll, worker
 from tests.integration.api.conftest import body, data_url
-from tests.integration.api.test_e2e_worker import nz_done, poll, sandbox, worker
 from tests.integration.dashboard.helpers import serve_app
-
-__all__ = ["sandbox"]  # the fixture, shared with test_e2e_worker
 
 DESCRIBE_IDS = [
     "MJ::Job::PicReader::1",

@@ -1,65 +1,18 @@
-"""End to end: HTTP dialect -> task -> worker -> sandbox Discord -> poll -> follow-up action."""
+"""End to end in every dialect: HTTP submit -> task -> worker -> sandbox Discord -> poll ->
+follow-up action, and the callbacks sent on the way."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 
-import pytest_asyncio
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
-from app.sandbox import Sandbox, start_sandbox
-from app.worker.sandbox_accounts import register_sandbox_accounts
-from app.worker.supervisor import Supervisor
 from db.tables import deliveries
+from tests.e2e.stack import nz_done, poll, worker
 from tests.fixtures import API_FIXTURES
 from tests.integration.api.conftest import body, data_url
 
-WAIT_S = 30.0
 FIXTURES = API_FIXTURES
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with start_sandbox(host="127.0.0.1", port=0, accounts=2, speed="instant", seed=3) as sb:
-        yield sb
-
-
-@contextlib.asynccontextmanager
-async def worker(database_url: str, engine: AsyncEngine, sandbox: Sandbox) -> AsyncIterator[None]:
-    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
-    supervisor = Supervisor(
-        Settings(poll_interval_s=0.2, account_lease_ttl_s=5), database_url, engine
-    )
-    stop = asyncio.Event()
-    running = asyncio.create_task(supervisor.run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, 15)
-
-
-async def poll(client, path: str, done, **kw):
-    """GET `path` until `done(json)`; the walk of statuses seen on the way is returned too."""
-    seen: list[object] = []
-    deadline = asyncio.get_running_loop().time() + WAIT_S
-    while True:
-        reply = body(await client.get(path, **kw))
-        if not seen or seen[-1] != reply:
-            seen.append(reply)
-        if done(reply):
-            return reply, seen
-        assert asyncio.get_running_loop().time() < deadline, f"{path} stuck: {reply}"
-        await asyncio.sleep(0.05)
-
-
-def nz_done(task) -> bool:
-    return task["status"] in ("SUCCESS", "FAILURE", "CANCEL")
 
 
 async def test_novicezk_submit_poll_action_modal(api, database_url, engine, sandbox, png) -> None:
