@@ -1,6 +1,6 @@
 """SQL for the dashboard: the filtered task list, its filter choices, per-account load.
 
-Read-only; the dashboard writes through `app.taskstore`, `db.accounts` and `db.deliveries`.
+Read-only; the dashboard writes through `app.taskstore`, `db.accounts` and `db.redelivery`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.api.access import is_protected, presents_operator_secret
-from db import deliveries as db
+from db import redelivery as db
 from db.tasks import storable
 
 

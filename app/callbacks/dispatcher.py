@@ -41,7 +41,9 @@ from app.callbacks.policy import (
 from app.callbacks.sender import Attempt, build_headers, send_attempt
 from app.callbacks.signing import Signer
 from app.callbacks.transport import make_client
-from db import deliveries as db
+from db import delivery_attempts as attempts_sql
+from db import delivery_claims as claims_sql
+from db.deliveries import CHANNEL
 from db.listen import listen_hub
 from db.urls import asyncpg_dsn
 
@@ -88,7 +90,7 @@ class Dispatcher:
             if self._listen_dsn:
                 # Every NOTIFY, and every (re)start of LISTEN, wakes the loop.
                 hub = listen_hub(self._listen_dsn)
-                subscription = hub.subscribe(db.CHANNEL, self._notified, self._notified)
+                subscription = hub.subscribe(CHANNEL, self._notified, self._notified)
                 stack.callback(subscription.close)
             waker = asyncio.create_task(self._wake_on(stop))
             try:
@@ -133,9 +135,9 @@ class Dispatcher:
         moved = 0
         try:
             await conn.begin()
-            delivery = await db.claim_due_delivery(conn, skip=self._skipped())
+            delivery = await claims_sql.claim_due_delivery(conn, skip=self._skipped())
             if delivery is None:
-                moved = await db.hold_back_blocked(conn)
+                moved = await claims_sql.hold_back_blocked(conn)
                 await conn.commit()
         except BaseException:
             await _close(conn)
@@ -167,7 +169,7 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _attempt(self, conn: AsyncConnection, delivery: db.ClaimedDelivery) -> None:
+    async def _attempt(self, conn: AsyncConnection, delivery: claims_sql.ClaimedDelivery) -> None:
         """Send once and record the result. Whatever raises, the delivery leaves this attempt
         counted and backed off (or given up): a row that went back to the queue as it was would
         be claimed again at once, and a few such rows would hold every slot."""
@@ -190,7 +192,7 @@ class Dispatcher:
         finally:
             await _close(conn)
 
-    async def _send_safely(self, delivery: db.ClaimedDelivery) -> Attempt:
+    async def _send_safely(self, delivery: claims_sql.ClaimedDelivery) -> Attempt:
         try:
             return await self._send(delivery)
         except Exception as exc:  # a bug of ours: a failed attempt, retried on the schedule
@@ -200,13 +202,13 @@ class Dispatcher:
             )
 
     async def _record_unrecordable(
-        self, conn: AsyncConnection, delivery: db.ClaimedDelivery, exc: Exception
+        self, conn: AsyncConnection, delivery: claims_sql.ClaimedDelivery, exc: Exception
     ) -> None:
         """The fallback: count the attempt and back off, without its details."""
         number = delivery.attempts + 1
         decision = decide(Outcome.INTERNAL_ERROR, number, self._config.schedule, self._rand)
         metrics.FAILURES.labels(Outcome.INTERNAL_ERROR).inc()
-        await db.record_unrecordable(
+        await attempts_sql.record_unrecordable(
             conn,
             delivery.id,
             status=decision.status,
@@ -216,7 +218,7 @@ class Dispatcher:
         )
 
     async def _record_unrecordable_apart(
-        self, delivery: db.ClaimedDelivery, exc: Exception
+        self, delivery: claims_sql.ClaimedDelivery, exc: Exception
     ) -> None:
         """The fallback on a connection of its own (the claim's is broken). When even that fails,
         this process leaves the row alone for a while; another dispatcher may still take it."""
@@ -238,7 +240,7 @@ class Dispatcher:
     def _unrecordable_backoff_s(self) -> float:
         return max(self._config.schedule.delays_s[0], 1.0)
 
-    async def _send(self, delivery: db.ClaimedDelivery) -> Attempt:
+    async def _send(self, delivery: claims_sql.ClaimedDelivery) -> Attempt:
         if delivery.endpoint_disabled:
             return Attempt(
                 Outcome.DISABLED,
@@ -265,14 +267,14 @@ class Dispatcher:
         )
 
     async def _record(
-        self, conn: AsyncConnection, delivery: db.ClaimedDelivery, attempt: Attempt
+        self, conn: AsyncConnection, delivery: claims_sql.ClaimedDelivery, attempt: Attempt
     ) -> None:
         sent = attempt.outcome is not Outcome.DISABLED
         number = delivery.attempts + 1 if sent else delivery.attempts
         retry_after = parse_retry_after(attempt.retry_after, datetime.now(UTC))
         decision = decide(attempt.outcome, number, self._config.schedule, self._rand, retry_after)
         entry = _log_entry(number, attempt, decision.status, decision.delay_s)
-        await db.record_attempt(
+        await attempts_sql.record_attempt(
             conn,
             delivery.id,
             status=decision.status,
@@ -284,7 +286,9 @@ class Dispatcher:
             entry=entry,
         )
         if decision.disable_url:
-            await db.disable_endpoint(conn, delivery.url, f"410 Gone for delivery {delivery.id}")
+            await attempts_sql.disable_endpoint(
+                conn, delivery.url, f"410 Gone for delivery {delivery.id}"
+            )
         if attempt.outcome is Outcome.BLOCKED:
             self._warn_blocked_once(delivery.url, attempt.error)
         if sent:
@@ -322,7 +326,7 @@ class Dispatcher:
             return
         self._stats_at = now
         async with self._engine.connect() as conn:
-            stats = await db.queue_stats(conn)
+            stats = await claims_sql.queue_stats(conn)
         metrics.QUEUE_DEPTH.labels("pending").set(stats.pending)
         metrics.QUEUE_DEPTH.labels("due").set(stats.due)
         metrics.OLDEST_DUE.set(stats.oldest_due_s)
@@ -352,7 +356,7 @@ async def _close(conn: AsyncConnection) -> None:
 
 async def run_dispatcher(config: DispatcherConfig, database_url: str, stop: asyncio.Event) -> None:
     """Run a dispatcher with `config` on `database_url` until `stop` is set."""
-    engine = db.make_dispatcher_engine(
+    engine = claims_sql.make_dispatcher_engine(
         database_url, pool_size=config.concurrency + 1, hold_timeout_s=config.hold_timeout_s
     )
     try:

@@ -23,7 +23,7 @@ from app.domain.commands import CancelTask, CreateTask, PressButton
 from app.domain.errors import CommandError
 from app.domain.images import ImageError, InputImage, check_image
 from db import accounts as account_queries
-from db import deliveries as delivery_queries
+from db import redelivery as delivery_queries
 from db.tasks import storable
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -21,7 +21,7 @@ from app.dialects import DIALECTS
 from app.domain.task import Task
 from db import accounts as account_queries
 from db import dashboard as dash
-from db import deliveries as delivery_queries
+from db import redelivery as delivery_queries
 from db import tasks as q
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -14,7 +14,7 @@ import signal
 
 from app.callbacks.dispatcher import Dispatcher
 from app.config import load_settings
-from db import deliveries as db
+from db import delivery_claims as db
 from db.urls import asyncpg_dsn
 
 

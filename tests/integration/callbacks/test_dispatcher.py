@@ -14,7 +14,7 @@ from app.callbacks.ssrf import Allowlist
 from app.config import Settings
 from app.metrics import REGISTRY
 from app.web import create_app
-from db import deliveries as db
+from db import delivery_claims as db
 from db.urls import asyncpg_dsn
 from tests.integration.callbacks.helpers import (
     Reply,

@@ -77,7 +77,7 @@ async def test_a_task_stuck_in_retries_holds_back_only_itself(
 ) -> None:
     """300 callbacks queue behind one task's failing first delivery (more than the claim's
     candidate window); other tasks' callbacks still go out at once."""
-    from db.deliveries import CANDIDATES
+    from db.delivery_claims import CANDIDATES
 
     receiver = await receivers(
         lambda r: Reply(status=500 if r.headers["x-mjrelay-task-id"] == "stuck" else 200)

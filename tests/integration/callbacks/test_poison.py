@@ -17,7 +17,7 @@ import pytest
 from app.callbacks.dispatcher import DispatcherConfig
 from app.callbacks.policy import RetrySchedule
 from app.callbacks.ssrf import Allowlist
-from db import deliveries as db
+from db import delivery_attempts as db
 from tests.integration.callbacks.helpers import (
     Reply,
     add_delivery,
