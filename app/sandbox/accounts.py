@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.sandbox.faults import FaultError
+from app.sandbox.mj_profile import Profile
 from app.sandbox.slots import Slots
 from app.sandbox.snowflake import make_snowflake
 
@@ -63,6 +64,12 @@ class AccountState:
     remix: bool = False
     strikes: int = 0
     moderation_tokens: set[str] = field(default_factory=set)
+    profile: Profile = field(default_factory=Profile)  # /settings, /prefer, fast time
+
+    @property
+    def out_of_fast_time(self) -> bool:
+        """Fast (and turbo) jobs fail with "Credits exhausted"; relax ones still run."""
+        return self.credits_exhausted or self.profile.usage.fast_exhausted
 
 
 class AccountDirectory:

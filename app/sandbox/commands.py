@@ -49,6 +49,19 @@ _BLEND_OPTIONS = [
     _option(11, "image4", "Fourth image to add to the blend (optional)"),
     _option(11, "image5", "Fifth image to add to the blend (optional)"),
 ]
+# /prefer: sub-commands (type 1) and the `option` group (type 2) of Midjourney's docs.
+_PREFER_OPTIONS = [
+    _option(1, "remix", "Toggle remix mode.", options=[]),
+    _option(1, "suffix", "Set a suffix added to the end of every prompt.",
+            options=[_option(3, "new_value", "The suffix (empty clears it)", max_length=500)]),
+    _option(2, "option", "Manage your custom options.", options=[
+        _option(1, "set", "Create or delete a custom option.", options=[
+            _option(3, "option", "The option's name", True, max_length=32),
+            _option(3, "value", "The parameters it stands for (empty deletes it)",
+                    max_length=500)]),
+        _option(1, "list", "List your custom options.", options=[]),
+    ]),
+]  # fmt: skip
 MJ = MJ_APPLICATION_ID
 COMMANDS: list[Json] = [
     _command(MJ, "938956540159881230", "1237876415471554623", "imagine",
@@ -67,8 +80,11 @@ COMMANDS: list[Json] = [
              "View information about your profile.", 3),
     _command(MJ, "972289487818334212", "1237876415735660572", "fast", "Switch to fast mode", 5),
     _command(MJ, "972289487818334213", "1237876415735660573", "relax", "Switch to relax mode", 7),
-    _command(MJ, "1000850743479255081", "1237876415790055475", "settings",
+    _command(MJ, "972289487818334214", "1237876415735660574", "turbo", "Switch to turbo mode", 10),
+    _command(MJ, "1000850743479255081", "1493662068581077053", "settings",
              "View and adjust your personal settings.", 4),
+    _command(MJ, "984273800587776053", "1237876415790055476", "prefer",
+             "Set your personal preferences.", 11, _PREFER_OPTIONS),
     _command(MJ, "1169435442328911902", "1247736572414001224", "show",
              "Shows the job view based on job id.", 9,
              [_option(3, "job_id", "The job ID of the job you want to show", True)]),

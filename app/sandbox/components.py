@@ -133,6 +133,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^MJ::Picread::Retry$"), "picread_retry"),
     (re.compile(r"^MJ::Job::PromptAnalyzer::(?P<a>\d+|show_details)$"), "prompt_analyzer"),
     (re.compile(r"^MJ::Prompts::(?P<a>Appeal|Acknowledge)::(?P<h>[\w-]+)$"), "moderation"),
+    (re.compile(r"^MJ::Settings::(?P<a>[\w:]+)$"), "settings"),
     (re.compile(r"^pika::(?P<a>retry|remix|delete)::(?P<h>\d+)$"), "pika"),
 ]  # fmt: skip
 

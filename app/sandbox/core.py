@@ -15,6 +15,7 @@ from app.sandbox.faults import Faults
 from app.sandbox.gateway import Gateway
 from app.sandbox.messages import MJ_APPLICATION_ID, PIKA_APPLICATION_ID
 from app.sandbox.midjourney import MidjourneyBot
+from app.sandbox.mj_profile import PLAN_FAST_HOURS, Usage
 from app.sandbox.pika import PikaBot
 from app.sandbox.ratelimit import RateLimiter
 from app.sandbox.services import SandboxServices
@@ -33,10 +34,13 @@ class SandboxCore:
         queue_size: int = 10,
         heartbeat_interval_ms: int = 41250,
         rate_limit: int = 50,
+        fast_hours: float = PLAN_FAST_HOURS,
     ) -> None:
         self.speed = speed
         rng = random.Random(f"mjrelay-sandbox/{seed}")
         self.directory = AccountDirectory(make_accounts(accounts, seed), concurrency, queue_size)
+        for state in self.directory.states.values():
+            state.profile.usage = Usage(fast_hours * 60, fast_hours * 60)
         self.cdn = Cdn(hashlib.sha256(f"cdn/{seed}/{rng.random()}".encode()).digest())
         self.messages = MessageStore()
         self.uploads = Uploads()

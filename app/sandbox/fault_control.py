@@ -77,6 +77,9 @@ class FaultControl:
             state.banned = state.captcha = state.pending_mod = False
             state.blocked = state.credits_exhausted = False
             return 0
+        if kind == "fast_time":
+            state.profile.usage.set_fast_left(_minutes(params))
+            return 0
         if kind == "expire_uploads":
             self.uploads.expire_all()
             return 0
@@ -90,3 +93,10 @@ class FaultControl:
     async def _close_later(self, user_id: str, grace: float) -> None:
         await asyncio.sleep(grace)
         self.gateway.close_user(user_id, 4000, "Reconnect requested.")
+
+
+def _minutes(params: Json) -> float:
+    try:
+        return float(params.get("minutes", 0))
+    except (TypeError, ValueError):
+        raise FaultError("fast_time needs a number of `minutes`") from None

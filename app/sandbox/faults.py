@@ -38,6 +38,7 @@ ACCOUNT_KINDS = {
     "pending_mod": "the bot answers with 'Pending mod message' until Acknowledged",
     "blocked": "the bot answers with 'Blocked'",
     "credits_exhausted": "fast-mode jobs get 'Credits exhausted' (relax still works)",
+    "fast_time": "set the account's fast time left to `minutes` (0: out of fast time)",
     "clear": "undo every account fault and disarm every fault of the account",
     "expire_uploads": "every pending upload_filename expires",
     "impostor": "a bot that only looks like Midjourney (or a webhook) posts in the channel",

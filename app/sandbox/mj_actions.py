@@ -177,6 +177,9 @@ class Actions:
                             "Prompt", text)  # fmt: skip
         self.ctx.emit("INTERACTION_MODAL_CREATE", data, it.user_id, it.session_id)
 
+    async def _settings(self, it: Interaction, flags: Flags, click: Click) -> None:
+        self.commands.controls.press(it)
+
     async def _moderation(self, it: Interaction, flags: Flags, click: Click):
         state = it.state
         if click.hash not in state.moderation_tokens:

@@ -13,10 +13,11 @@ from app.sandbox.components import describe_components, shorten_components
 from app.sandbox.context import BotContext
 from app.sandbox.interactions import Interaction
 from app.sandbox.messages import DESCRIBE_COLOUR, MJ_APPLICATION_ID, MJ_BOT, embed, message
+from app.sandbox.mj_controls import Controls
 from app.sandbox.mj_jobs import JobRunner
 from app.sandbox.mj_replies import describe_prompts, describe_text, shorten_prompts, shorten_text
 from app.sandbox.mj_respond import Respond
-from app.sandbox.mj_state import Memory, is_relaxed
+from app.sandbox.mj_state import Memory, is_relaxed, is_turbo
 from app.sandbox.prompts import Prompt, aspect_of, parse_prompt
 from app.sandbox.snowflake import snowflake_timestamp
 
@@ -31,6 +32,7 @@ class Commands:
         self.respond = respond
         self.runner = runner
         self.memory = memory
+        self.controls = Controls(ctx, respond, memory)
 
     async def run(self, it: Interaction, flags: Flags) -> None:
         handlers = {
@@ -42,32 +44,17 @@ class Commands:
         handler = handlers.get(it.command)
         if handler is not None:
             await handler(it, flags)
-        elif it.command in ("fast", "relax", "turbo"):
-            it.state.mode = it.command
-            self.respond.notice(it, f"Done! Your jobs now use {it.command} mode.")
-        elif it.command == "info":
-            self._info(it)
-        else:
+        elif not self.controls.run(it):
             self.respond.notice(it, f"/{it.command} is not simulated by the mjrelay sandbox.")
 
-    def _info(self, it: Interaction) -> None:
-        state = it.state
-        mode = {"fast": "Fast", "relax": "Relaxed", "turbo": "Turbo"}[state.mode]
-        remaining = "0.00/15.0 hours" if state.credits_exhausted else "15.00/15.0 hours"
-        lines = [
-            "**Subscription**: Standard (Sandbox)",
-            f"**Job Mode**: {mode}",
-            "**Visibility Mode**: Public",
-            f"**Fast Time Remaining**: {remaining}",
-            f"**Queued Jobs ({state.mode})**: {state.slots.queued}",
-            f"**Running Jobs**: {state.slots.active}",
-        ]
-        self.respond.notice(it, "", [embed("Your info", "\n".join(lines), DESCRIBE_COLOUR)])
-
     async def imagine(self, it: Interaction, flags: Flags, text: str | None = None) -> None:
-        prompt = parse_prompt(text if text is not None else str(it.options().get("prompt", "")))
+        given = text if text is not None else str(it.options().get("prompt", ""))
+        prompt = parse_prompt(it.state.profile.apply_to(given))
         relaxed = is_relaxed(it, prompt)
         if not self.respond.prompt_ok(it, prompt) or not self.respond.account_gate(it, relaxed):
+            return
+        if prompt.has("video") and is_turbo(it, prompt):  # spec §5: measured refusal
+            self.respond.error(it, "invalid_parameter", "Turbo mode isn't supported for video jobs")
             return
         tile = images.tile_size(aspect_of(prompt))
         bases: list[Image.Image | None] = []

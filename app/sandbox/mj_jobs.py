@@ -81,11 +81,14 @@ class JobRunner:
             if waiter is not None:
                 self._post_queued(job, emitter)
                 job.echo_nonce = False  # the nonce went out on the "Job queued" message
+                self.memory.queued[job.hash] = job
                 try:
                     await waiter
                 except asyncio.CancelledError:
                     slots.forget(waiter)
                     raise
+                finally:
+                    self.memory.queued.pop(job.hash, None)
                 holding = True
             await self._run_started(job, emitter)
         finally:
@@ -215,6 +218,7 @@ class JobRunner:
         self.memory.results[job.hash] = Result(
             job.hash, job.kind, job.prompt, image, it.user_id, final, job.tile
         )
+        it.state.profile.usage.charge(job.mode, *job.usage())
         if start is not None and not job.faults.reorder:
             emitter.delete(start, it.user_id)
         emitter.release_held()

@@ -79,7 +79,7 @@ class Respond:
             self.error(it, "blocked", origin=origin)
         elif state.pending_mod:
             self.error(it, "pending_mod", origin=origin)
-        elif state.credits_exhausted and not relaxed:
+        elif state.out_of_fast_time and not relaxed:
             self.error(it, "credits_exhausted", origin=origin)
         else:
             return True

@@ -13,6 +13,7 @@ from app.sandbox.bot_flags import Flags, JobFaults
 from app.sandbox.components import Component, grid_components, upscale_components
 from app.sandbox.interactions import Interaction
 from app.sandbox.messages import Origin
+from app.sandbox.mj_profile import GRID_MINUTES, UPSCALE_MINUTES
 from app.sandbox.prompts import Prompt, display_prompt
 
 Json = dict[str, Any]
@@ -65,7 +66,15 @@ class Job:
     def mode(self) -> str:
         if self.relaxed:
             return "relaxed"
+        if self.prompt.has("fast"):
+            return "fast"
         return "turbo" if self.prompt.has("turbo") or self.it.state.mode == "turbo" else "fast"
+
+    def usage(self) -> tuple[int, float]:
+        """(images, GPU minutes) the finished job adds; U1-U4 crops are free, as on Midjourney."""
+        if not self.uses_slot:
+            return 0, 0.0
+        return (4, GRID_MINUTES) if self.kind == "grid" else (1, UPSCALE_MINUTES)
 
     def content(self, status: str | None, label: str | None = None) -> str:
         label = self.label if label is None else label
@@ -93,6 +102,7 @@ class PendingIframe:
 class Memory:
     results: dict[str, Result] = field(default_factory=dict)  # job hash -> result
     running: dict[str, Job] = field(default_factory=dict)  # job hash -> job
+    queued: dict[str, Job] = field(default_factory=dict)  # job hash -> job waiting for a slot
     modals: dict[str, PendingModal] = field(default_factory=dict)  # interaction id -> modal
     iframes: dict[str, PendingIframe] = field(default_factory=dict)  # token -> editor
     prompt_lists: dict[str, list[str]] = field(default_factory=dict)  # describe/shorten msg id
@@ -103,6 +113,12 @@ def is_relaxed(it: Interaction, prompt: Prompt) -> bool:
     if prompt.has("fast", "turbo"):
         return False
     return prompt.has("relax") or it.state.mode == "relax"
+
+
+def is_turbo(it: Interaction, prompt: Prompt) -> bool:
+    if prompt.has("fast", "relax"):
+        return False
+    return prompt.has("turbo") or it.state.mode == "turbo"
 
 
 def upscale_buttons(tile: tuple[int, int]) -> Callable[[str], list[Component]]:

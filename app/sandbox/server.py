@@ -22,7 +22,8 @@ from app.sandbox import rest, web_routes
 from app.sandbox.accounts import SandboxAccount
 from app.sandbox.core import SandboxCore
 from app.sandbox.faults import FaultError
-from app.sandbox.speed import get_speed
+from app.sandbox.mj_profile import PLAN_FAST_HOURS
+from app.sandbox.speed import Speed, get_speed
 from app.sandbox.store import EditorRequest, Submissions
 
 log = logging.getLogger("mjrelay.sandbox")
@@ -119,19 +120,24 @@ async def start_sandbox(
     host: str = "127.0.0.1",
     port: int = 0,
     accounts: int = 2,
-    speed: str = "instant",
+    speed: str | Speed = "instant",
     seed: int = 0,
     *,
     concurrency: int = 3,
     queue_size: int = 10,
     heartbeat_interval_ms: int = 41250,
     rate_limit: int = 50,
+    fast_hours: float = PLAN_FAST_HOURS,
     log_level: str = "warning",
 ) -> AsyncIterator[Sandbox]:
-    """Run a sandbox in this event loop; `port=0` picks a free port (see `base_url`)."""
+    """Run a sandbox in this event loop; `port=0` picks a free port (see `base_url`).
+
+    `speed` is a name from speed.SPEEDS or a Speed (tests that need measurable pauses).
+    """
     core = SandboxCore(
-        accounts=accounts, speed=get_speed(speed), seed=seed, concurrency=concurrency,
-        queue_size=queue_size, heartbeat_interval_ms=heartbeat_interval_ms, rate_limit=rate_limit,
+        accounts=accounts, speed=speed if isinstance(speed, Speed) else get_speed(speed),
+        seed=seed, concurrency=concurrency, queue_size=queue_size,
+        heartbeat_interval_ms=heartbeat_interval_ms, rate_limit=rate_limit, fast_hours=fast_hours,
     )  # fmt: skip
     sock = _bind(host, port)
     real_port = sock.getsockname()[1]

@@ -105,4 +105,21 @@ def _check_component(core: SandboxCore, it: Interaction, payload: Json) -> None:
         raise form_error(
             ["data", "custom_id"], "COMPONENT_VALIDATION_FAILED", "Component validation failed"
         )
+    if it.data.get("component_type") == 3 and not _values_offered(message, it):
+        raise form_error(
+            ["data", "values"], "COMPONENT_VALIDATION_FAILED", "Component validation failed"
+        )
     it.message = message
+
+
+def _values_offered(message: Json, it: Interaction) -> bool:
+    """A select's `values` must be among that select's options."""
+    values = it.data.get("values")
+    if not isinstance(values, list) or not values:
+        return False
+    for action_row in message["components"]:
+        for item in action_row.get("components", []):
+            if item.get("custom_id") == it.custom_id and item.get("type") == 3:
+                offered = {option["value"] for option in item.get("options", [])}
+                return len(values) <= item.get("max_values", 1) and set(values) <= offered
+    return False

@@ -30,6 +30,9 @@ COMMANDS = {  # name -> (id, version), from the spec's command table
     "info": ("972289487818334209", "1237876415735660565"),
     "fast": ("972289487818334212", "1237876415735660572"),
     "relax": ("972289487818334213", "1237876415735660573"),
+    "turbo": ("972289487818334214", "1237876415735660574"),  # the sandbox's own (spec: none)
+    "settings": ("1000850743479255081", "1493662068581077053"),
+    "prefer": ("984273800587776053", "1237876415790055476"),
 }
 # Loopback http only; one TLS context for all clients (building one per client costs ~40 ms).
 _TLS = ssl.create_default_context()

@@ -372,7 +372,9 @@ def _mean(image: Image.Image) -> list[float]:
 async def test_fast_relax_info_commands(driver: Driver) -> None:
     relax = interaction_command(driver.account, "relax", [])
     await driver.post_interaction(relax)
-    assert "relax" in (await driver.nonce_message(relax["nonce"]))["content"]
+    relaxed = await driver.nonce_message(relax["nonce"])
+    assert relaxed["content"].startswith("Done!")
+    assert relaxed["interaction_metadata"]["name"] == "relax"
     final = await driver.final(await driver.imagine("a slow fox"))
     assert final["content"].endswith("(relaxed)")
     fast_prompt = await driver.final(await driver.imagine("a quick fox --fast"))

@@ -18,12 +18,13 @@ LAYERS: dict[str, set[str]] = {
     # wire shapes, ids, stores, rules: pure, or Starlette/Pillow/PyAV only
     "foundation": {
         "accounts", "cdn", "commands", "components", "errors", "faults", "images", "interactions",
-        "messages", "mj_replies", "prompts", "ratelimit", "slots", "snowflake", "speed", "store",
-        "video",
+        "messages", "mj_panel", "mj_profile", "mj_replies", "prompts", "ratelimit", "slots",
+        "snowflake", "speed", "store", "video",
     },
     "context": {"context", "emitter"},  # the bots' view of the world, and its message half
     "bots": {
-        "bot_flags", "impostor", "midjourney", "mj_actions", "mj_commands", "mj_derive",
+        "bot_flags", "impostor", "midjourney", "mj_actions", "mj_commands", "mj_controls",
+        "mj_derive",
         "mj_editor", "mj_jobs", "mj_respond", "mj_state", "pika",
     },
     "gateway": {"gateway", "gateway_ready", "gateway_session"},
