@@ -5,7 +5,8 @@
     signing.py     Standard Webhooks headers (key rotation: one signature per secret)
     transport.py   httpx client whose network backend resolves once and dials what it checked
     sender.py      one attempt: headers, timeout, 16 KB response cap, outcome
-    dispatcher.py  NOTIFY (db.listen) + polling, SKIP LOCKED claims, bounded concurrency, recording
+    attempt.py     one claimed delivery: send, decide, record (with a fallback when that fails)
+    dispatcher.py  NOTIFY (db.listen) + polling, SKIP LOCKED claims, bounded concurrency
 
 See docs/callbacks.md.
 """
