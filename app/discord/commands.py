@@ -7,73 +7,22 @@
 
 Every builder takes an `InteractionContext` (where and as which gateway session) and a nonce
 the caller generated (`correlation.NonceGenerator`) and records, so that a retry after a crash
-can be recognised.
+can be recognised. Slash commands name their command by a `CommandRef` of the guild's
+application-command index (`command_index.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from app.discord.command_index import CommandRef
 from app.discord.constants import MJ_APPLICATION_ID
-from app.discord.errors import CommandNotFound
 
 OPTION_STRING = 3
 OPTION_ATTACHMENT = 11
 BLEND_DIMENSIONS = {"PORTRAIT": "--ar 2:3", "SQUARE": "--ar 1:1", "LANDSCAPE": "--ar 3:2"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class CommandRef:
-    """One entry of the application-command index."""
-
-    id: str
-    version: str
-    name: str
-    application_id: str
-    option_names: tuple[str, ...] = ()
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-
-class CommandIndex:
-    """`GET …/application-command-index`, filtered by application and name (never `[0]`)."""
-
-    def __init__(self, commands: Sequence[CommandRef], version: str | None = None) -> None:
-        self.commands = tuple(commands)
-        self.version = version
-
-    @classmethod
-    def from_response(cls, body: Mapping[str, Any]) -> CommandIndex:
-        commands = []
-        for entry in body.get("application_commands") or ():
-            if not isinstance(entry, dict) or not {"id", "version", "name"} <= entry.keys():
-                continue
-            options = [o for o in entry.get("options") or () if isinstance(o, dict)]
-            commands.append(
-                CommandRef(
-                    id=str(entry["id"]),
-                    version=str(entry["version"]),
-                    name=str(entry["name"]),
-                    application_id=str(entry.get("application_id") or ""),
-                    option_names=tuple(str(o.get("name")) for o in options),
-                    raw=entry,
-                )
-            )
-        version = body.get("version")
-        return cls(commands, str(version) if version is not None else None)
-
-    def find(self, name: str, application_id: str | None = MJ_APPLICATION_ID) -> CommandRef | None:
-        for command in self.commands:
-            if command.name == name and application_id in (None, command.application_id):
-                return command
-        return None
-
-    def get(self, name: str, application_id: str | None = MJ_APPLICATION_ID) -> CommandRef:
-        command = self.find(name, application_id)
-        if command is None:
-            raise CommandNotFound(name, application_id)
-        return command
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,7 +25,8 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from tenacity.wait import wait_base
 
 from app.discord import commands
-from app.discord.commands import CommandIndex, UploadedAttachment
+from app.discord.command_index import CommandIndex
+from app.discord.commands import UploadedAttachment
 from app.discord.constants import DEFAULT_API_BASE, MJ_APPLICATION_ID
 from app.discord.errors import (
     DiscordHTTPError,

@@ -25,7 +25,8 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from app.discord import commands
-from app.discord.commands import CommandIndex, InteractionContext, UploadedAttachment
+from app.discord.command_index import CommandIndex
+from app.discord.commands import InteractionContext, UploadedAttachment
 from app.discord.constants import DEFAULT_API_BASE
 from app.discord.events import (
     BotEvent,

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.discord import commands
-from app.discord.commands import CommandIndex, InteractionContext, UploadedAttachment
+from app.discord.command_index import CommandIndex
+from app.discord.commands import InteractionContext, UploadedAttachment
 from app.discord.constants import MJ_APPLICATION_ID
 from app.domain.actions import Action
 from app.domain.buttons import find_action, find_custom_id, grid_custom_id

@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from app.discord.commands import CommandIndex, InteractionContext, UploadedAttachment
+from app.discord.command_index import CommandIndex
+from app.discord.commands import InteractionContext, UploadedAttachment
 from app.discord.constants import TRUSTED_BOT_IDS
 from app.discord.events import BotEvent, GatewayEvent
 from app.discord.parse import parse_dispatch

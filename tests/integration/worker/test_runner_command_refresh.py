@@ -9,7 +9,7 @@ import dataclasses
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
-from app.discord.commands import CommandIndex
+from app.discord.command_index import CommandIndex
 from app.domain.task import Task
 from app.sandbox import start_sandbox
 from app.worker.link import open_link

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from app.discord import commands
-from app.discord.commands import CommandIndex, InteractionContext, UploadedAttachment
+from app.discord.command_index import CommandIndex
+from app.discord.commands import InteractionContext, UploadedAttachment
 from app.discord.errors import CommandNotFound
 
 CTX = InteractionContext(
