@@ -46,6 +46,9 @@ from app.discord.gateway_wire import (
     backoff_delay,
     classify_close,
     gateway_url,
+    heartbeat_frame,
+    identify_frame,
+    resume_frame,
 )
 from app.discord.properties import DEFAULT_CAPABILITIES, ClientProperties
 
@@ -191,7 +194,7 @@ class GatewayProtocol:
                 self.last_latency = now - self._heartbeat_sent_at
             return []
         if op == 1:
-            return [self._heartbeat_frame()]
+            return [SendFrame(heartbeat_frame(self.seq))]
         if op == 7:
             return self._close(CloseAction.RESUME, "server requested reconnect")
         if op == 9:
@@ -217,7 +220,7 @@ class GatewayProtocol:
         self._next_heartbeat = max(self._next_heartbeat + self.heartbeat_interval, now)
         self._acked = False
         self._heartbeat_sent_at = now
-        return [self._heartbeat_frame()]
+        return [SendFrame(heartbeat_frame(self.seq))]
 
     def next_deadline(self) -> float | None:
         if self.state in (State.DISCONNECTED, State.FATAL) or self._pending_close:
@@ -253,9 +256,11 @@ class GatewayProtocol:
         self._acked = True
         if self.can_resume:
             self.state = State.RESUMING
-            return [SendFrame(self._resume_frame())]
+            return [SendFrame(resume_frame(self._token, self.session_id, self.seq))]
         self.state = State.IDENTIFYING
-        return [SendFrame(self._identify_frame())]
+        return [
+            SendFrame(identify_frame(self._token, self._capabilities, self._properties.as_dict()))
+        ]
 
     def _dispatch(self, payload: dict[str, Any]) -> list[Action]:
         seq, event_type, data = payload.get("s"), payload.get("t"), payload.get("d")
@@ -295,35 +300,3 @@ class GatewayProtocol:
     def _close(self, action: CloseAction, reason: str) -> list[Action]:
         self._pending_close = action
         return [CloseConnection(RESUME_CLOSE_CODE, reason)]
-
-    # ------------------------------------------------------------------ frames
-
-    def _heartbeat_frame(self) -> SendFrame:
-        return SendFrame({"op": 1, "d": self.seq})
-
-    def _identify_frame(self) -> dict[str, Any]:
-        return {
-            "op": 2,
-            "d": {
-                "token": self._token,
-                "capabilities": self._capabilities,
-                "properties": self._properties.as_dict(),
-                "presence": {"status": "online", "since": 0, "activities": [], "afk": False},
-                "compress": False,
-                "client_state": {
-                    "guild_versions": {},
-                    "highest_last_message_id": "0",
-                    "read_state_version": 0,
-                    "user_guild_settings_version": -1,
-                    "user_settings_version": -1,
-                    "private_channels_version": "0",
-                    "api_code_version": 0,
-                },
-            },
-        }
-
-    def _resume_frame(self) -> dict[str, Any]:
-        return {
-            "op": 6,
-            "d": {"token": self._token, "session_id": self.session_id, "seq": self.seq},
-        }

@@ -1,11 +1,14 @@
-"""The gateway's wire facts, pure: its URL, zlib-stream framing, what a close code means and
-how long to wait before reconnecting (spec §1.1, §1.6). `gateway_protocol` is the state machine.
+"""The gateway's wire facts, pure: its URL, zlib-stream framing, the frames a user client sends
+(IDENTIFY, RESUME, heartbeat), what a close code means and how long to wait before reconnecting
+(spec §1.1–§1.3, §1.5, §1.6). `gateway_protocol` is the state machine that decides when.
 """
 
 from __future__ import annotations
 
 import enum
 import zlib
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from app.discord.constants import GATEWAY_VERSION
@@ -89,3 +92,36 @@ class ZlibStream:
         data = self._inflater.decompress(bytes(self._buffer))
         self._buffer.clear()
         return data.decode("utf-8")
+
+
+def heartbeat_frame(seq: int | None) -> dict[str, Any]:
+    """Op 1 with the last dispatch sequence seen (null before the first)."""
+    return {"op": 1, "d": seq}
+
+
+def identify_frame(token: str, capabilities: int, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Op 2 as the Discord client sends it for a user token (spec §1.3)."""
+    return {
+        "op": 2,
+        "d": {
+            "token": token,
+            "capabilities": capabilities,
+            "properties": dict(properties),
+            "presence": {"status": "online", "since": 0, "activities": [], "afk": False},
+            "compress": False,
+            "client_state": {
+                "guild_versions": {},
+                "highest_last_message_id": "0",
+                "read_state_version": 0,
+                "user_guild_settings_version": -1,
+                "user_settings_version": -1,
+                "private_channels_version": "0",
+                "api_code_version": 0,
+            },
+        },
+    }
+
+
+def resume_frame(token: str, session_id: str | None, seq: int | None) -> dict[str, Any]:
+    """Op 6: pick the session up where `seq` left it (spec §1.5)."""
+    return {"op": 6, "d": {"token": token, "session_id": session_id, "seq": seq}}
