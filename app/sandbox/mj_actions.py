@@ -15,6 +15,7 @@ from app.sandbox.mj_commands import Commands
 from app.sandbox.mj_derive import Derive, base_image
 from app.sandbox.mj_editor import RegionEditor
 from app.sandbox.mj_jobs import JobRunner
+from app.sandbox.mj_remix import REMIX_ACTIONS, remix_label, remix_modal, submitted_click
 from app.sandbox.mj_replies import modal_create
 from app.sandbox.mj_respond import Respond
 from app.sandbox.mj_state import Memory, PendingModal, Result, is_relaxed, upscale_buttons
@@ -62,6 +63,9 @@ class Actions:
                 return
             if not self.respond.account_gate(it, is_relaxed(it, result.prompt)):
                 return
+            if click.action in REMIX_ACTIONS and it.state.remix:
+                self._open_remix(it, click, result)
+                return
             await getattr(self, f"_{click.action}")(it, flags, click, result)
         else:
             await getattr(self, f"_{click.action}")(it, flags, click)
@@ -77,21 +81,31 @@ class Actions:
         )  # fmt: skip
         await self.runner.start(job)
 
-    async def _variation(self, it: Interaction, flags: Flags, click: Click, result: Result):
+    # The variation-type actions take `remix`, the prompt a remix modal submitted.
+    async def _variation(
+        self, it: Interaction, flags: Flags, click: Click, result: Result, remix: str | None = None
+    ) -> None:
         base = images.grid_tile(result.image, click.index)
-        text, seed, tile = display_prompt(result.prompt), self.ctx.seed, result.tile
+        text, seed, tile = _shown(result, remix), self.ctx.seed, result.tile
         salt = f"variation/{result.hash}/{click.index}"
+        label, weight = ("Variations by ", 0.7)
+        if remix is not None:
+            label, weight = remix_label(click), VARY[click.arg][1]
         await self.derive.grid(
-            it, flags, result, "Variations by ",
-            lambda i: images.render_scene(text, seed, f"{salt}/{i}", tile, base, 0.7),
+            it, flags, result, label,
+            lambda i: images.render_scene(text, seed, f"{salt}/{i}", tile, base, weight),
+            prompt_text=remix,
         )  # fmt: skip
 
-    async def _reroll(self, it: Interaction, flags: Flags, click: Click, result: Result):
-        text, seed, tile = display_prompt(result.prompt), self.ctx.seed, result.tile
+    async def _reroll(
+        self, it: Interaction, flags: Flags, click: Click, result: Result, remix: str | None = None
+    ) -> None:
+        text, seed, tile = _shown(result, remix), self.ctx.seed, result.tile
         salt = f"reroll/{result.hash}"
         await self.derive.grid(
-            it, flags, result, "", lambda i: images.render_scene(text, seed, f"{salt}/{i}", tile)
-        )
+            it, flags, result, "", lambda i: images.render_scene(text, seed, f"{salt}/{i}", tile),
+            prompt_text=remix,
+        )  # fmt: skip
 
     async def _upscale(self, it: Interaction, flags: Flags, click: Click, result: Result):
         flavour = "Subtle" if click.arg.endswith("subtle") else "Creative"
@@ -103,27 +117,41 @@ class Actions:
         )  # fmt: skip
         await self.runner.start(job)
 
-    async def _vary(self, it: Interaction, flags: Flags, click: Click, result: Result):
+    async def _vary(
+        self, it: Interaction, flags: Flags, click: Click, result: Result, remix: str | None = None
+    ) -> None:
         label, weight = VARY[click.arg]
-        base, text, tile = base_image(result), display_prompt(result.prompt), result.tile
+        base, text, tile = base_image(result), _shown(result, remix), result.tile
         seed = self.ctx.seed
         salt = f"vary/{click.arg}/{result.hash}"
         await self.derive.grid(
-            it, flags, result, label,
+            it, flags, result, remix_label(click) if remix else label,
             lambda i: images.render_scene(text, seed, f"{salt}/{i}", tile, base, weight),
+            prompt_text=remix,
         )  # fmt: skip
 
     async def _outpaint(self, it: Interaction, flags: Flags, click: Click, result: Result):
         label, factor = OUTPAINT[click.arg]
         await self.derive.zoom(it, flags, result, label, factor, square=click.arg == "100")
 
-    async def _pan(self, it: Interaction, flags: Flags, click: Click, result: Result):
-        base, text, seed = base_image(result), display_prompt(result.prompt), self.ctx.seed
+    async def _pan(
+        self, it: Interaction, flags: Flags, click: Click, result: Result, remix: str | None = None
+    ) -> None:
+        base, text, seed = base_image(result), _shown(result, remix), self.ctx.seed
         salt = f"pan/{click.arg}/{result.hash}"
         await self.derive.grid(
             it, flags, result, f"Pan {click.arg.title()} by ",
-            lambda i: images.pan(base, click.arg, text, seed, f"{salt}/{i}"),
+            lambda i: images.pan(base, click.arg, text, seed, f"{salt}/{i}"), prompt_text=remix,
         )  # fmt: skip
+
+    def _open_remix(self, it: Interaction, click: Click, result: Result) -> None:
+        modal = remix_modal(click, result, it.state.profile.high_variation)
+        self.memory.modals[it.id] = PendingModal(
+            "remix", it.user_id, modal.custom_id, result.hash, click=click
+        )
+        data = modal_create(it.id, it.nonce, it.channel_id, modal.custom_id, modal.title,
+                            modal.field, modal.label, result.prompt.raw)  # fmt: skip
+        self.ctx.emit("INTERACTION_MODAL_CREATE", data, it.user_id, it.session_id)
 
     async def _custom_zoom(self, it: Interaction, flags: Flags, click: Click, result: Result):
         custom_id = f"MJ::OutpaintCustomZoomModal::{result.hash}"
@@ -198,7 +226,7 @@ class Actions:
         if modal is None:
             self.respond.error(it, "failed")
             return
-        if modal.kind != "custom_zoom":
+        if modal.kind not in ("custom_zoom", "remix"):
             await self.commands.imagine(it, flags, text=text)
             return
         result = self.memory.results.get(modal.hash)
@@ -210,5 +238,14 @@ class Actions:
             it, is_relaxed(it, prompt)
         ):
             return
+        if modal.click is not None:  # a remix: the clicked action, with the submitted prompt
+            click = submitted_click(modal.click, modal.custom_id)
+            await getattr(self, f"_{click.action}")(it, flags, click, result, remix=text)
+            return
         factor = float(prompt.param("zoom") or 2.0)
         await self.derive.zoom(it, flags, result, "Zoom Out by ", factor, prompt_text=text)
+
+
+def _shown(result: Result, remix: str | None) -> str:
+    """The prompt drawn on the new images: the remixed one, else the result's."""
+    return display_prompt(parse_prompt(remix) if remix is not None else result.prompt)

@@ -10,7 +10,7 @@ from typing import Any
 from PIL import Image
 
 from app.sandbox.bot_flags import Flags, JobFaults
-from app.sandbox.components import Component, grid_components, upscale_components
+from app.sandbox.components import Click, Component, grid_components, upscale_components
 from app.sandbox.interactions import Interaction
 from app.sandbox.messages import Origin
 from app.sandbox.mj_profile import GRID_MINUTES, UPSCALE_MINUTES
@@ -84,11 +84,12 @@ class Job:
 
 @dataclass
 class PendingModal:
-    kind: str  # custom_zoom | picreader | imagine
+    kind: str  # custom_zoom | picreader | imagine | remix
     user_id: str
     custom_id: str
     hash: str = ""
     text: str = ""
+    click: Click | None = None  # remix: the button that opened it
 
 
 @dataclass

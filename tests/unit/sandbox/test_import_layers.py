@@ -24,7 +24,7 @@ LAYERS: dict[str, set[str]] = {
     "context": {"context", "emitter"},  # the bots' view of the world, and its message half
     "bots": {
         "bot_flags", "impostor", "midjourney", "mj_actions", "mj_commands", "mj_controls",
-        "mj_derive",
+        "mj_derive", "mj_remix",
         "mj_editor", "mj_jobs", "mj_respond", "mj_state", "pika",
     },
     "gateway": {"gateway", "gateway_ready", "gateway_session"},
