@@ -7,10 +7,16 @@
      └── DiscordError         app/discord/errors.py: the Discord layer's own tree
 
 Foreign exceptions are translated where they enter: `db/database.py` and `db/embedded.py` turn a
-database that cannot be reached into `DatabaseUnavailable`, `app/discord/` maps HTTP and
-transport errors into `DiscordError`, and the API answers bad input with each dialect's own
-error envelope. A bad input is a local `ValueError` subclass (e.g. `ImageError` in
-`app/domain/images.py`, `FormError` in `app/dashboard/actions.py`), answered where it is caught.
+database that cannot be reached into `DatabaseUnavailable`, and `app/discord/` maps HTTP and
+transport errors into `DiscordError`.
+
+Outside the tree, on purpose: a refused request is `CommandError` (`app/domain/errors.py`; the
+domain imports nothing of the app), which the API answers in each dialect's own error envelope;
+a bad input is a local `ValueError` subclass (e.g. `ImageError` in `app/domain/images.py`,
+`FormError` in `app/dashboard/actions.py`), answered where it is caught; and a few exceptions
+signal one expected case to the caller that handles it (`TaskIdTaken` in `db/tasks.py`,
+`DeliveryBusy` in `db/redelivery.py`, `AccountUnusable` in `app/worker/runner.py`,
+`BlockedDestination` in `app/callbacks/transport.py`).
 """
 
 from __future__ import annotations

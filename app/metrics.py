@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from app.domain.status import FINAL_STATUSES, TaskStatus
 from db.stats import SystemStats
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -44,7 +45,7 @@ READY = Gauge(
 
 
 # Finished statuses (SUCCESS, FAILURE, CANCEL) are not counted: that would read the history.
-TASK_STATUSES = ("PENDING", "STARTED", "SUBMITTED", "MODAL", "RUNNING")
+TASK_STATUSES = tuple(s.value for s in TaskStatus if s not in FINAL_STATUSES)
 HEALTHS = ("ok", "reconnecting", "disabled")
 
 

@@ -18,7 +18,8 @@ from app.domain.status import FINAL_STATUSES, TaskStatus
 from app.domain.task import Task
 
 STATUSES = tuple(s.value for s in TaskStatus)
-ACTIVE = frozenset({"STARTED", "SUBMITTED", "RUNNING"})
+# Statuses shown as "working" (MODAL waits for the person, PENDING for a free account).
+ACTIVE = frozenset({TaskStatus.STARTED, TaskStatus.SUBMITTED, TaskStatus.RUNNING})
 
 # Buttons the dashboard cannot press: they need a mask (Vary Region) or are bookmarks/links.
 _NOT_PRESSABLE = frozenset({Action.VARIATION_REGION, Action.CANCEL_JOB})
