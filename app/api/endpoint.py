@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import ModuleType
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from app.api.access import anonymous_on_protected
 from app.api.auth import is_authorized
@@ -123,3 +124,11 @@ def endpoint(dialect: str, *, auth: bool = True) -> Callable[[Handler], Endpoint
         return run
 
     return wrap
+
+
+def route_table(*, get: Mapping[str, Endpoint], post: Mapping[str, Endpoint]) -> list[BaseRoute]:
+    """A dialect's routes, written as path -> endpoint tables by method."""
+    return [
+        *(Route(path, handler, methods=["GET"]) for path, handler in get.items()),
+        *(Route(path, handler, methods=["POST"]) for path, handler in post.items()),
+    ]

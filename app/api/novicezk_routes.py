@@ -2,89 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from app.api.bodies import read_json
-from app.api.endpoint import Endpoint, endpoint
+from app.api.endpoint import endpoint, route_table
 from app.api.service import TaskService
-from app.api.submit_route import Parse, submit_handler
+from app.api.submit_route import json_body, submit_endpoints
 from app.dialects import novicezk as nz
 from app.dialects import novicezk_requests as nz_requests
 from app.dialects.common import dumps
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.limits import BLEND_MAX_IMAGES, InputLimits
 from app.domain.task import Task
-from db import api_accounts
 
 ep = endpoint(nz.DIALECT)
-Images = Callable[[InputLimits], int]
+JSON = json_body()
 
 
-def _no_images(limits: InputLimits) -> int:
-    return 0
+def _imagine_images(limits: InputLimits) -> int:
+    return limits.imagine_images
 
 
-def _submit(path: str, doc: str, parse: Parse, images: Images = _no_images) -> tuple[str, Endpoint]:
-    """A `/mj/submit/*` route: a JSON body with room for `images(limits)` base64 images."""
-
-    async def read(request: Request, svc: TaskService) -> object:
-        return await read_json(request, svc.limits.body_with_images(images(svc.limits)))
-
-    return path, ep(submit_handler(path, doc, read, parse, nz.submitted))
-
-
-# path -> endpoint. A row: the path, what the body holds, body -> command, images it carries.
-SUBMITS: dict[str, Endpoint] = dict(
-    [
-        _submit(
-            "/mj/submit/imagine",
-            "Imagine: `prompt`, optional `base64Array` (data URLs), `notifyHook`, `state`, "
-            "`botType`.",
-            lambda body, svc: nz_requests.parse_imagine(body, svc.max_image_bytes, svc.limits),
-            lambda limits: limits.imagine_images,
-        ),
-        _submit(
-            "/mj/submit/change",
-            "U/V/reroll on a finished task: `taskId`, `action` UPSCALE|VARIATION|REROLL, `index`.",
-            lambda body, svc: nz_requests.parse_change(body),
-        ),
-        _submit(
-            "/mj/submit/simple-change",
-            '`content`: "<taskId> U1".."V4" or "<taskId> R".',
-            lambda body, svc: nz_requests.parse_simple_change(body),
-        ),
-        _submit(
-            "/mj/submit/describe",
-            "Describe one image: `base64` data URL (or trueai's `link`).",
-            lambda body, svc: nz_requests.parse_describe(body, svc.max_image_bytes),
-            lambda limits: 1,
-        ),
-        _submit(
-            "/mj/submit/blend",
-            "Blend 2–5 images: `base64Array`, `dimensions` PORTRAIT|SQUARE|LANDSCAPE.",
-            lambda body, svc: nz_requests.parse_blend(body, svc.max_image_bytes),
-            lambda limits: BLEND_MAX_IMAGES,
-        ),
-        _submit(
-            "/mj/submit/shorten",
-            "Shorten a prompt (plus): `prompt`.",
-            lambda body, svc: nz_requests.parse_shorten(body, svc.limits),
-        ),
-        _submit(
-            "/mj/submit/action",
-            "Press a button of a finished task (plus): `taskId`, `customId`. Modal buttons -> 21.",
-            lambda body, svc: nz_requests.parse_action(body),
-        ),
-        _submit(
-            "/mj/submit/modal",
-            "Modal input for a task in MODAL (plus): `taskId`, `prompt`, `maskBase64`.",
-            lambda body, svc: nz_requests.parse_modal(body, svc.max_image_bytes, svc.limits),
-            lambda limits: 1,
-        ),
-    ]
+# path -> (body reader with room for the base64 images the route takes, parser); each parser's
+# docstring says what the body holds.
+SUBMITS = submit_endpoints(
+    ep,
+    nz.submitted,
+    {
+        "/mj/submit/imagine": (json_body(_imagine_images), nz_requests.parse_imagine),
+        "/mj/submit/change": (JSON, nz_requests.parse_change),
+        "/mj/submit/simple-change": (JSON, nz_requests.parse_simple_change),
+        "/mj/submit/describe": (json_body(1), nz_requests.parse_describe),
+        "/mj/submit/blend": (json_body(BLEND_MAX_IMAGES), nz_requests.parse_blend),
+        "/mj/submit/shorten": (JSON, nz_requests.parse_shorten),
+        "/mj/submit/action": (JSON, nz_requests.parse_action),
+        "/mj/submit/modal": (json_body(1), nz_requests.parse_modal),
+    },
 )
 # Also served under MJRELAY_SUBMIT_DIALECT (app/api/routing.py).
 submit_imagine = SUBMITS["/mj/submit/imagine"]
@@ -142,39 +96,35 @@ async def task_list_by_condition(request: Request, svc: TaskService) -> bytes:
 @ep
 async def account_list(request: Request, svc: TaskService) -> bytes:
     """Accounts (never their tokens)."""
-    async with svc.engine.connect() as conn:
-        rows = await api_accounts.list_public_accounts(conn)
-    return dumps([nz.render_account(row) for row in rows])
+    return dumps([nz.render_account(row) for row in await svc.public_accounts()])
 
 
 @ep
 async def account_fetch(request: Request, svc: TaskService) -> bytes:
     """One account (never its token)."""
-    async with svc.engine.connect() as conn:
-        row = await api_accounts.get_public_account(conn, request.path_params["id"])
+    row = await svc.public_account(request.path_params["id"])
     if row is None:
         raise CommandError(ErrorKind.TASK_NOT_FOUND, "account not found", description="账号不存在")
     return dumps(nz.render_account(row))
 
 
 def routes(*, submit_imagine_change: bool = True) -> list[BaseRoute]:
-    """The native paths (context path `/mj` included)."""
-    post, get = ["POST"], ["GET"]
+    """The native paths (context path `/mj` included); `/mj/submit/imagine|change` too unless
+    the shared route serves them."""
     shared = ("/mj/submit/imagine", "/mj/submit/change")
-    found: list[BaseRoute] = [
-        Route(path, submit, methods=post)
-        for path, submit in SUBMITS.items()
-        if submit_imagine_change or path not in shared
-    ]
-    found += [
-        Route("/mj/task/list", task_list, methods=get),
-        Route("/mj/task/queue", task_queue, methods=get),
-        Route("/mj/task/list-by-condition", task_list_by_condition, methods=post),
-        Route("/mj/task/list-by-ids", task_list_by_condition, methods=post),
-        Route("/mj/task/{id}/fetch", task_fetch, methods=get),
-        Route("/mj/task/{id}/cancel", task_cancel, methods=post),
-        Route("/mj/task/{id}/image-seed", task_image_seed, methods=get),
-        Route("/mj/account/list", account_list, methods=get),
-        Route("/mj/account/{id}/fetch", account_fetch, methods=get),
-    ]
-    return found
+    submits = {p: e for p, e in SUBMITS.items() if submit_imagine_change or p not in shared}
+    get = {
+        "/mj/task/list": task_list,
+        "/mj/task/queue": task_queue,
+        "/mj/task/{id}/fetch": task_fetch,
+        "/mj/task/{id}/image-seed": task_image_seed,
+        "/mj/account/list": account_list,
+        "/mj/account/{id}/fetch": account_fetch,
+    }
+    post = {
+        **submits,
+        "/mj/task/list-by-condition": task_list_by_condition,
+        "/mj/task/list-by-ids": task_list_by_condition,
+        "/mj/task/{id}/cancel": task_cancel,
+    }
+    return route_table(get=get, post=post)

@@ -28,6 +28,7 @@ from app.domain.ids import new_task_id
 from app.domain.images import InputImage
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import QUEUE_AHEAD, Task
+from db import api_accounts
 from db import tasks as q
 from db.admission import QueueState, queue_state
 
@@ -89,6 +90,15 @@ class TaskService:
         """These tasks in the order asked; unknown (or unreadable) ones skipped."""
         async with self.engine.connect() as conn:
             return self._readable(await q.get_tasks(conn, ids))
+
+    async def public_accounts(self) -> list[Any]:
+        """The accounts as the API shows them (never a token)."""
+        async with self.engine.connect() as conn:
+            return list(await api_accounts.list_public_accounts(conn))
+
+    async def public_account(self, account_id: str) -> Any | None:
+        async with self.engine.connect() as conn:
+            return await api_accounts.get_public_account(conn, account_id)
 
     def _readable(self, rows: Iterable[Any]) -> list[Task]:
         tasks = (Task.from_row(row) for row in rows)

@@ -8,29 +8,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from app.api.auth import is_authorized
-from app.api.bodies import read_webman
 from app.api.endpoint import Handler, endpoint, json_response, settings_of
 from app.api.service import TaskService
-from app.api.submit_route import Parse, Read, submit_handler
+from app.api.submit_route import submit_handlers, webman_body
 from app.dialects import webman as wm
 from app.dialects import webman_requests as wm_requests
 from app.domain.errors import CommandError, ErrorKind
 
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ep = endpoint(wm.DIALECT, auth=False)  # the secret is checked after route resolution, below
-
-
-def _reader(images: int = 0) -> Read:
-    """webman's images are URLs; only `/image/action` carries a base64 `mask`."""
-
-    async def read(request: Request, svc: TaskService) -> object:
-        return await read_webman(request, svc.limits.body_with_images(images))
-
-    return read
-
-
-def _submit(path: str, doc: str, parse: Parse, images: int = 0) -> Handler:
-    return submit_handler(path, doc, _reader(images), parse, wm.submitted)
 
 
 async def fetch(request: Request, svc: TaskService) -> bytes:
@@ -42,29 +28,24 @@ async def fetch(request: Request, svc: TaskService) -> bytes:
     return wm.fetch_body(task)
 
 
+def _controller_method(path: str) -> tuple[str, str]:
+    controller, method = path.strip("/").split("/")
+    return controller, method
+
+
+# path -> (body reader, parser); each parser's docstring says what the body holds. webman's
+# images are URLs: only `/image/action` carries a base64 `mask`.
+SUBMITS = submit_handlers(
+    wm.submitted,
+    {
+        "/image/imagine": (webman_body(), wm_requests.parse_imagine),
+        "/image/action": (webman_body(images=1), wm_requests.parse_action),
+        "/image/blend": (webman_body(), wm_requests.parse_blend),
+        "/image/describe": (webman_body(), wm_requests.parse_describe),
+    },
+)
 HANDLERS: dict[tuple[str, str], Handler] = {
-    ("image", "imagine"): _submit(
-        "/image/imagine",
-        "`prompt`, optional `images` (URLs), `notifyUrl`, `data`.",
-        lambda body, svc: wm_requests.parse_imagine(body, svc.limits),
-    ),
-    ("image", "action"): _submit(
-        "/image/action",
-        "Press a button: `taskId`, `customId`, and `prompt` / `mask` where the button asks.",
-        lambda body, svc: wm_requests.parse_action(body, svc.max_image_bytes, svc.limits),
-        images=1,
-    ),
-    ("image", "blend"): _submit(
-        "/image/blend",
-        "Blend 2–5 `images` (URLs), `dimensions` PORTRAIT|SQUARE|LANDSCAPE.",
-        lambda body, svc: wm_requests.parse_blend(body, svc.limits),
-    ),
-    ("image", "describe"): _submit(
-        "/image/describe",
-        "Describe the first of `images` (URLs).",
-        lambda body, svc: wm_requests.parse_describe(body, svc.limits),
-    ),
-    ("task", "fetch"): fetch,
+    _controller_method(path): handler for path, handler in {**SUBMITS, "/task/fetch": fetch}.items()
 }
 
 

@@ -132,6 +132,18 @@ def task_bytes(task: Task) -> bytes:
     return envelope(b'{"code":0,"result":', result, b',"message":"Success"}')
 
 
+def render_account(row: Any) -> dict[str, Any]:
+    """An account of `/client/online` (never its token): online = enabled and healthy."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "channelId": row["channel_id"],
+        "bots": list(row["bots"] or []),
+        "online": bool(row["enabled"] and row["health"] == "ok"),
+        "health": row["health"],
+    }
+
+
 # ------------------------------------------------------------------------------------- envelopes
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from app.dialects.discordxy import DIALECT
@@ -33,6 +34,9 @@ CHANGE_NAMES = (
     "U1–U4, V1–V4, Reroll, UpscaleSubtle, UpscaleCreative, VarySubtle, VaryCreative, "
     "Zoom2x, Zoom1d5x, PanLeft, PanRight, PanUp, PanDown"
 )
+# A multipart upload as the API reads it: the other form fields, and the image `file` (if any).
+Upload = tuple[dict[str, Any], InputImage | None]
+_create = partial(CreateTask, dialect=DIALECT)
 
 
 def _object(body: Any) -> dict[str, Any]:
@@ -61,17 +65,13 @@ def _passthrough(body: dict[str, Any]) -> Passthrough:
 
 
 def parse_imagine(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
-    """`{"prompt"}`; a reference image is a URL at the start of the prompt (MJ fetches it)."""
+    """`{"prompt": "…"}`; a reference image is a URL at the start of the prompt (MJ fetches it)."""
     body = _object(body)
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.IMAGINE,
-        prompt=_prompt(body, limits),
-        extra=_passthrough(body),
-    )
+    return _create(action=Action.IMAGINE, prompt=_prompt(body, limits), extra=_passthrough(body))
 
 
-def parse_change(body: Any) -> PressButton:
+def parse_change(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> PressButton:
+    """`{"taskId", "action"}` with action U1–U4, V1–V4, Reroll, UpscaleSubtle, … PanDown."""
     body = _object(body)
     task_id = _text(body, "taskId")
     name = _text(body, "action")
@@ -91,27 +91,19 @@ def parse_change(body: Any) -> PressButton:
 
 
 def parse_pika_create(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+    """Pika `/create`: `{"prompt": "…"}` (English)."""
     body = _object(body)
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.PIKA_CREATE,
-        bot=Bot.PIKA,
-        prompt=_prompt(body, limits),
-        extra=_passthrough(body),
-    )
+    prompt = _prompt(body, limits)
+    return _create(action=Action.PIKA_CREATE, bot=Bot.PIKA, prompt=prompt, extra=_passthrough(body))
 
 
-def parse_pika_animate(
-    prompt: Any, image: InputImage | None, limits: InputLimits = DEFAULT_LIMITS
-) -> CreateTask:
+def parse_pika_animate(upload: Upload, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+    """Pika `/animate`: multipart `file` (image) + `prompt`, read as (other fields, image)."""
+    fields, image = upload
+    prompt = fields.get("prompt")
     if image is None:
         raise invalid("file is required (multipart/form-data image file)")
     if prompt is not None and not isinstance(prompt, str):
         raise invalid("prompt must be a string")
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.PIKA_ANIMATE,
-        bot=Bot.PIKA,
-        prompt=_bounded_prompt((prompt or "").strip(), limits),
-        images=[image],
-    )
+    prompt = _bounded_prompt((prompt or "").strip(), limits)
+    return _create(action=Action.PIKA_ANIMATE, bot=Bot.PIKA, prompt=prompt, images=[image])

@@ -6,6 +6,7 @@ Validation messages are the Chinese ones novicezk clients know, with English whe
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from app.dialects.fields import bounded, invalid, json_object, notify_url, required_text
@@ -34,6 +35,7 @@ BOT_TYPES = {
 DIMENSIONS = ("PORTRAIT", "SQUARE", "LANDSCAPE")
 MAX_STATE = 255
 MAX_NOTIFY_HOOK = 2000
+_create = partial(CreateTask, dialect=DIALECT)
 
 
 def is_novicezk_body(body: Any) -> bool:
@@ -104,20 +106,17 @@ def _base64_list(body: dict[str, Any], max_bytes: int, max_count: int) -> list[A
     return [_decode(item, max_bytes) for item in [*items, *extra]]
 
 
-def parse_imagine(body: Any, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+def parse_imagine(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+    """Imagine: `prompt`, optional `base64Array` (data URLs), `notifyHook`, `state`, `botType`."""
     body = _require_object(body)
     prompt = _bounded_prompt(_req_str(body, "prompt"), limits)
     extra = _passthrough(body)
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.IMAGINE,
-        prompt=prompt,
-        images=_base64_list(body, max_bytes, limits.imagine_images),
-        extra=extra,
-    )
+    images = _base64_list(body, limits.image_bytes, limits.imagine_images)
+    return _create(action=Action.IMAGINE, prompt=prompt, images=images, extra=extra)
 
 
-def parse_change(body: Any) -> PressButton:
+def parse_change(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> PressButton:
+    """U/V/reroll on a finished task: `taskId`, `action` UPSCALE|VARIATION|REROLL, `index`."""
     body = _require_object(body)
     task_id = _req_str(body, "taskId")
     action = body.get("action")
@@ -137,7 +136,8 @@ def parse_change(body: Any) -> PressButton:
 _SIMPLE = re.compile(r"^\s*(\S+)\s+([UV])([1-4])\s*$|^\s*(\S+)\s+(R)\s*$", re.I)
 
 
-def parse_simple_change(body: Any) -> PressButton:
+def parse_simple_change(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> PressButton:
+    """`content`: "<taskId> U1".."V4" or "<taskId> R"."""
     body = _require_object(body)
     content = body.get("content")
     match = _SIMPLE.match(content) if isinstance(content, str) else None
@@ -154,20 +154,22 @@ def parse_simple_change(body: Any) -> PressButton:
     )
 
 
-def parse_describe(body: Any, max_bytes: int) -> CreateTask:
+def parse_describe(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+    """Describe one image: `base64` data URL (or trueai's `link`)."""
     body = _require_object(body)
     link = _opt_str(body, "link", MAX_URL_CHARS)
     if body.get("base64") in (None, "") and not link:
         raise invalid("base64不能为空")
     images: list[Any] = (
-        [_decode(body["base64"], max_bytes)] if body.get("base64") not in (None, "") else [link]
+        [_decode(body["base64"], limits.image_bytes)]
+        if body.get("base64") not in (None, "")
+        else [link]
     )
-    return CreateTask(
-        dialect=DIALECT, action=Action.DESCRIBE, images=images, extra=_passthrough(body)
-    )
+    return _create(action=Action.DESCRIBE, images=images, extra=_passthrough(body))
 
 
-def parse_blend(body: Any, max_bytes: int) -> CreateTask:
+def parse_blend(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+    """Blend 2–5 images: `base64Array`, `dimensions` PORTRAIT|SQUARE|LANDSCAPE."""
     body = _require_object(body)
     items = body.get("base64Array")
     if not isinstance(items, list) or not 2 <= len(items) <= 5:
@@ -175,27 +177,20 @@ def parse_blend(body: Any, max_bytes: int) -> CreateTask:
     dimensions = body.get("dimensions", "SQUARE")
     if not isinstance(dimensions, str) or dimensions.upper() not in DIMENSIONS:
         raise invalid("dimensions参数错误")
-    images = [_decode(item, max_bytes) for item in items]
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.BLEND,
-        images=images,
-        params={"dimensions": dimensions.upper()},
-        extra=_passthrough(body),
-    )
+    images = [_decode(item, limits.image_bytes) for item in items]
+    params = {"dimensions": dimensions.upper()}
+    return _create(action=Action.BLEND, images=images, params=params, extra=_passthrough(body))
 
 
 def parse_shorten(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+    """Shorten a prompt (plus): `prompt`."""
     body = _require_object(body)
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.SHORTEN,
-        prompt=_bounded_prompt(_req_str(body, "prompt"), limits),
-        extra=_passthrough(body),
-    )
+    prompt = _bounded_prompt(_req_str(body, "prompt"), limits)
+    return _create(action=Action.SHORTEN, prompt=prompt, extra=_passthrough(body))
 
 
-def parse_action(body: Any) -> PressButton:
+def parse_action(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> PressButton:
+    """Press a button of a finished task (plus): `taskId`, `customId`. Modal buttons -> 21."""
     body = _require_object(body)
     task_id = _req_str(body, "taskId")
     custom_id = _req_str(body, "customId")
@@ -204,7 +199,8 @@ def parse_action(body: Any) -> PressButton:
     )
 
 
-def parse_modal(body: Any, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS) -> SubmitModal:
+def parse_modal(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> SubmitModal:
+    """Modal input for a task in MODAL (plus): `taskId`, `prompt`, `maskBase64`."""
     body = _require_object(body)
     task_id = _req_str(body, "taskId")
     prompt = _opt_str(body, "prompt")
@@ -212,7 +208,7 @@ def parse_modal(body: Any, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS)
     return SubmitModal(
         task_id=task_id,
         prompt=_bounded_prompt(prompt.strip(), limits) if prompt else None,
-        mask=_decode(mask, max_bytes) if mask not in (None, "") else None,
+        mask=_decode(mask, limits.image_bytes) if mask not in (None, "") else None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ DIMENSIONS = {"PORTRAIT": "--ar 2:3", "SQUARE": "--ar 1:1", "LANDSCAPE": "--ar 3
 # Actions needing a prompt on /image/action (the modal's text), and the one needing a mask.
 NEEDS_PROMPT = frozenset({Action.PIC_READER, Action.ZOOM_CUSTOM, Action.VARIATION_REGION})
 _TASK_ID = re.compile(r"\d{19}|\d{16}")
+_create = partial(CreateTask, dialect=DIALECT)
 
 
 def _required(body: dict[str, Any], name: str) -> Any:
@@ -84,19 +86,17 @@ def _prompt(body: dict[str, Any], limits: InputLimits, *, required: bool) -> str
 
 
 def parse_imagine(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+    """`prompt`, optional `images` (URLs), `notifyUrl`, `data`."""
     body = _object(body)
     prompt = _prompt(body, limits, required=True) or ""
     images = _images(body, required=False, max_count=limits.imagine_images)
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.IMAGINE,
-        prompt=prompt,
-        images=[*images],
-        extra=_passthrough(body, limits),
+    return _create(
+        action=Action.IMAGINE, prompt=prompt, images=[*images], extra=_passthrough(body, limits)
     )
 
 
 def parse_blend(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+    """Blend 2–5 `images` (URLs), `dimensions` PORTRAIT|SQUARE|LANDSCAPE."""
     body = _object(body)
     images = _images(body, required=True, max_count=BLEND_MAX_IMAGES)
     if not 2 <= len(images) <= BLEND_MAX_IMAGES:
@@ -104,27 +104,20 @@ def parse_blend(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
     dimensions = body.get("dimensions") or "SQUARE"
     if not isinstance(dimensions, str) or dimensions.upper() not in DIMENSIONS:
         raise invalid("dimensions is invalid")
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.BLEND,
-        images=list(images),
-        params={"dimensions": dimensions.upper()},
-        extra=_passthrough(body, limits),
-    )
+    params = {"dimensions": dimensions.upper()}
+    extra = _passthrough(body, limits)
+    return _create(action=Action.BLEND, images=list(images), params=params, extra=extra)
 
 
 def parse_describe(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
+    """Describe the first of `images` (URLs)."""
     body = _object(body)
     images = _images(body, required=True, max_count=BLEND_MAX_IMAGES)
-    return CreateTask(
-        dialect=DIALECT,
-        action=Action.DESCRIBE,
-        images=[*images[:1]],
-        extra=_passthrough(body, limits),
-    )
+    return _create(action=Action.DESCRIBE, images=[*images[:1]], extra=_passthrough(body, limits))
 
 
-def parse_action(body: Any, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS) -> PressButton:
+def parse_action(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> PressButton:
+    """Press a button: `taskId`, `customId`, and `prompt` / `mask` where the button asks."""
     body = _object(body)
     task_id = _required(body, "taskId")
     if not isinstance(task_id, str) or not _TASK_ID.search(task_id):
@@ -145,7 +138,7 @@ def parse_action(body: Any, max_bytes: int, limits: InputLimits = DEFAULT_LIMITS
     decoded = None
     if mask:
         try:
-            decoded = decode_data_url(mask, max_bytes)
+            decoded = decode_data_url(mask, limits.image_bytes)
         except ImageError as exc:
             raise invalid(f"mask is invalid: {exc}") from None
     return PressButton(

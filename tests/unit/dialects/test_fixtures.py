@@ -16,6 +16,7 @@ from app.dialects import (
 from app.domain import buttons as btn
 from app.domain.actions import Action, Bot
 from app.domain.errors import CommandError, ErrorKind
+from app.domain.limits import InputLimits
 from app.domain.task import Task
 from tests.fixtures import API_FIXTURES
 
@@ -121,7 +122,7 @@ def test_discordxy_config_maps_onto_accounts() -> None:
 def test_dooy_submit_imagine_request_is_novicezk() -> None:
     body = load("dooy-client.submit-imagine.request.json")
     assert novicezk_requests.is_novicezk_body(body)
-    cmd = novicezk_requests.parse_imagine(body, 1024)
+    cmd = novicezk_requests.parse_imagine(body, InputLimits(image_bytes=1024))
     assert (cmd.prompt, cmd.images, cmd.extra.bot_type) == ("a small cat", [], "MID_JOURNEY")
     assert cmd.extra.notify_url is None and cmd.extra.client_state == ""
 
@@ -218,7 +219,9 @@ def test_plus_modal_required_response() -> None:
 
 
 def test_plus_submit_modal_request() -> None:
-    cmd = novicezk_requests.parse_modal(load("plus.submit-modal.request.json"), 1024)
+    cmd = novicezk_requests.parse_modal(
+        load("plus.submit-modal.request.json"), InputLimits(image_bytes=1024)
+    )
     assert (cmd.task_id, cmd.prompt, cmd.mask) == ("1689228047868174", "Cat", None)
 
 

@@ -23,7 +23,8 @@ PNG_URL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhf"
     "DwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
-SMALL = InputLimits(prompt_chars=10, imagine_images=2, client_data_bytes=64)
+SMALL = InputLimits(prompt_chars=10, image_bytes=1024, imagine_images=2, client_data_bytes=64)
+KIB = InputLimits(image_bytes=1024)  # the default limits but a 1 KiB image
 
 
 def _refusal(parse: Callable[[], object]) -> CommandError:
@@ -40,7 +41,7 @@ LONG = "a cat " * 2  # 12 characters > SMALL.prompt_chars
     [
         lambda: discordxy_requests.parse_imagine({"prompt": LONG}, SMALL),
         lambda: discordxy_requests.parse_pika_create({"prompt": LONG}, SMALL),
-        lambda: discordxy_requests.parse_pika_animate(LONG, object(), SMALL),  # type: ignore[arg-type]
+        lambda: discordxy_requests.parse_pika_animate(({"prompt": LONG}, object()), SMALL),  # type: ignore[arg-type]
     ],
 )
 def test_discordxy_refuses_a_long_prompt_with_400(parse: Callable[[], object]) -> None:
@@ -59,7 +60,7 @@ def test_discordxy_refuses_a_long_prompt_with_400(parse: Callable[[], object]) -
     ("parse", "description"),
     [
         (
-            lambda: novicezk_requests.parse_imagine({"prompt": LONG}, 1024, SMALL),
+            lambda: novicezk_requests.parse_imagine({"prompt": LONG}, SMALL),
             "prompt参数错误: 超过10个字符 (prompt is longer than 10 characters)",
         ),
         (
@@ -67,27 +68,26 @@ def test_discordxy_refuses_a_long_prompt_with_400(parse: Callable[[], object]) -
             "prompt参数错误: 超过10个字符 (prompt is longer than 10 characters)",
         ),
         (
-            lambda: novicezk_requests.parse_modal({"taskId": "1", "prompt": LONG}, 1024, SMALL),
+            lambda: novicezk_requests.parse_modal({"taskId": "1", "prompt": LONG}, SMALL),
             "prompt参数错误: 超过10个字符 (prompt is longer than 10 characters)",
         ),
         (
             lambda: novicezk_requests.parse_imagine(
                 {"prompt": "cat", "base64Array": [PNG_URL, PNG_URL], "base64": PNG_URL},
-                1024,
                 SMALL,
             ),
             "base64List参数错误: 最多2张图片 (at most 2 images)",
         ),
         (
-            lambda: novicezk_requests.parse_imagine({"prompt": "cat", "state": "s" * 256}, 1024),
+            lambda: novicezk_requests.parse_imagine({"prompt": "cat", "state": "s" * 256}, KIB),
             "state参数错误",
         ),
         (
-            lambda: novicezk_requests.parse_describe({"link": "https://h/" + "a" * 5000}, 1024),
+            lambda: novicezk_requests.parse_describe({"link": "https://h/" + "a" * 5000}, KIB),
             "link参数错误",
         ),
         (
-            lambda: novicezk_requests.parse_blend({"base64Array": [PNG_URL] * 6}, 1024),
+            lambda: novicezk_requests.parse_blend({"base64Array": [PNG_URL] * 6}, KIB),
             "base64List参数错误",
         ),
     ],
@@ -109,7 +109,7 @@ def test_novicezk_refuses_oversize_fields_with_code_4(
 def test_an_oversize_base64_image_is_refused_before_decoding() -> None:
     big = "data:image/png;base64," + "A" * 4000  # ~3,000 bytes > 1,024
     err = _refusal(
-        lambda: novicezk_requests.parse_imagine({"prompt": "cat", "base64Array": [big]}, 1024)
+        lambda: novicezk_requests.parse_imagine({"prompt": "cat", "base64Array": [big]}, KIB)
     )
     assert json.loads(novicezk.error_body(err)[1])["description"] == (
         "base64格式错误: image is larger than 1024 bytes"
@@ -117,7 +117,7 @@ def test_an_oversize_base64_image_is_refused_before_decoding() -> None:
     err = _refusal(
         lambda: webman_requests.parse_action(
             {"taskId": "1" * 19, "customId": "MJ::Inpaint::1::h::SOLO", "prompt": "x", "mask": big},
-            1024,
+            KIB,
         )
     )
     assert json.loads(webman.error_body(err)[1])["msg"] == (
@@ -126,9 +126,7 @@ def test_an_oversize_base64_image_is_refused_before_decoding() -> None:
 
 
 def test_novicezk_imagine_takes_up_to_the_image_limit() -> None:
-    cmd = novicezk_requests.parse_imagine(
-        {"prompt": "cat", "base64Array": [PNG_URL] * 2}, 1024, SMALL
-    )
+    cmd = novicezk_requests.parse_imagine({"prompt": "cat", "base64Array": [PNG_URL] * 2}, SMALL)
     assert len(cmd.images) == 2
 
 
@@ -162,7 +160,6 @@ def test_novicezk_imagine_takes_up_to_the_image_limit() -> None:
                     "customId": "MJ::CustomZoom::x",
                     "prompt": LONG + " --zoom 2",
                 },
-                1024,
                 SMALL,
             ),
             "prompt is invalid: longer than 10 characters",

@@ -31,6 +31,7 @@ from app.dialects import (
 )
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import InputImage
+from app.domain.limits import InputLimits
 from tests.hostile import (
     JOB_HASH,
     PNG_1PX,
@@ -54,8 +55,8 @@ WM_COMMON = ("notifyUrl", "data")
 REQUESTS = {discordxy: discordxy_requests, novicezk: novicezk_requests, webman: webman_requests}
 
 
-def _sized(parse: Callable[[Any, int], Any]) -> Callable[[Any], Any]:
-    return lambda body: parse(body, MAX_IMAGE_BYTES)
+def _sized(parse: Callable[[Any, InputLimits], Any]) -> Callable[[Any], Any]:
+    return lambda body: parse(body, InputLimits(image_bytes=MAX_IMAGE_BYTES))
 
 
 # (dialect module, parser name) -> (call with one body, a valid body, field names it reads)
@@ -197,7 +198,9 @@ def test_parser_raises_only_its_validation_error(key: tuple[ModuleType, str]) ->
     image=st.none() | st.just(InputImage(data=PNG_1PX, content_type="image/png", source="upload")),
 )
 def test_pika_animate_raises_only_its_validation_error(prompt: Any, image: Any) -> None:
-    _only_dialect_errors(discordxy, lambda: discordxy_requests.parse_pika_animate(prompt, image))
+    _only_dialect_errors(
+        discordxy, lambda: discordxy_requests.parse_pika_animate(({"prompt": prompt}, image))
+    )
 
 
 @PROPERTY_SETTINGS
