@@ -32,12 +32,20 @@ def form_error(path: list[str | int], code: str, message: str) -> DiscordError:
 UNAUTHORIZED = DiscordError(401, 0, "401: Unauthorized")
 NOT_FOUND = DiscordError(404, 0, "404: Not Found")
 UNKNOWN_CHANNEL = DiscordError(404, 10003, "Unknown Channel")
+UNKNOWN_GUILD = DiscordError(404, 10004, "Unknown Guild")
+UNKNOWN_MEMBER = DiscordError(404, 10007, "Unknown Member")
 UNKNOWN_MESSAGE = DiscordError(404, 10008, "Unknown Message")
+UNKNOWN_USER = DiscordError(404, 10013, "Unknown User")
 UNKNOWN_APPLICATION = DiscordError(404, 10002, "Unknown Application")
 UNKNOWN_COMMAND = DiscordError(404, 10063, "Unknown application command")
 UNKNOWN_INTERACTION = DiscordError(404, 10062, "Unknown interaction")
 INVALID_JSON = DiscordError(400, 50109, "The request body contains invalid JSON.")
 MISSING_ACCESS = DiscordError(403, 50001, "Missing Access")
+
+
+def not_snowflake(name: str, value: str) -> DiscordError:
+    """400 50035 for a path or query id that is not a snowflake."""
+    return form_error([name], "NUMBER_TYPE_COERCE", f'Value "{value[:40]}" is not snowflake.')
 
 
 def rate_limited_body(retry_after: float) -> dict[str, Any]:

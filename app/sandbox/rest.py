@@ -20,6 +20,7 @@ from app.sandbox.core import SandboxCore
 from app.sandbox.errors import DiscordError, form_error
 from app.sandbox.messages import message
 from app.sandbox.ratelimit import limited
+from app.sandbox.snowflake import is_snowflake
 from app.sandbox.store import Submission
 from app.sandbox.validation import parse_interaction
 
@@ -153,6 +154,8 @@ async def create_attachments(request: Request, state: AccountState) -> Response:
 
 def _channel(core: SandboxCore, request: Request) -> str:
     channel_id = request.path_params["channel_id"]
+    if not is_snowflake(channel_id):
+        raise errors.not_snowflake("channel_id", channel_id)
     if core.directory.channel_guild(channel_id) is None:
         raise errors.UNKNOWN_CHANNEL
     return channel_id
@@ -169,7 +172,12 @@ async def channel_messages(request: Request, state: AccountState) -> Response:
     except ValueError:
         raise form_error(["limit"], "NUMBER_TYPE_COERCE", "Value is not int.") from None
     params = request.query_params
-    history = core.messages.history(channel_id, limit, params.get("before"), params.get("after"))
+    for name in ("before", "after", "around"):
+        if name in params and not is_snowflake(params[name]):
+            raise errors.not_snowflake(name, params[name])
+    history = core.messages.history(
+        channel_id, limit, params.get("before"), params.get("after"), params.get("around")
+    )
     return JSONResponse(history)
 
 

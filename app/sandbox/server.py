@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from app.sandbox import rest, web_routes
+from app.sandbox import rest, rest_guilds, web_routes
 from app.sandbox.accounts import SandboxAccount
 from app.sandbox.core import SandboxCore
 from app.sandbox.faults import FaultError
@@ -61,8 +61,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 def create_app(core: SandboxCore) -> Starlette:
     routes = [
         WebSocketRoute("/", core.gateway.endpoint),
-        Mount("/api/v9", routes=rest.API_ROUTES),
-        Mount("/api/v10", routes=rest.API_ROUTES),
+        Mount("/api/v9", routes=rest_guilds.GUILD_ROUTES + rest.API_ROUTES),
+        Mount("/api/v10", routes=rest_guilds.GUILD_ROUTES + rest.API_ROUTES),
         Route("/attachments/{path:path}", web_routes.cdn_file),
         Route("/ephemeral-attachments/{path:path}", web_routes.cdn_file),
         Route("/_upload/{key:path}", web_routes.upload_put, methods=["PUT"]),

@@ -9,6 +9,10 @@ from datetime import UTC, datetime
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
 
+def is_snowflake(value: str) -> bool:
+    return value.isascii() and value.isdigit() and 0 < len(value) <= 20
+
+
 def snowflake_ms(snowflake: str | int) -> int:
     """Unix milliseconds at which a snowflake was made."""
     return (int(snowflake) >> 22) + DISCORD_EPOCH_MS

@@ -38,10 +38,20 @@ class MessageStore:
         self._ephemeral.pop(message_id, None)
 
     def history(
-        self, channel_id: str, limit: int = 50, before: str | None = None, after: str | None = None
+        self,
+        channel_id: str,
+        limit: int = 50,
+        before: str | None = None,
+        after: str | None = None,
+        around: str | None = None,
     ) -> list[Json]:
-        """Newest first, like `GET /channels/{id}/messages`."""
+        """Newest first, like `GET /channels/{id}/messages` (`around` wins over before/after)."""
         messages = sorted(self._channels.get(channel_id, {}).values(), key=lambda m: int(m["id"]))
+        if around:  # up to limit // 2 older ones, then the message itself and newer ones
+            older = [m for m in messages if int(m["id"]) < int(around)]
+            newer = [m for m in messages if int(m["id"]) >= int(around)]
+            kept = (older[-(limit // 2) :] if limit // 2 else []) + newer[: limit - limit // 2]
+            return list(reversed(kept))
         if before:
             messages = [m for m in messages if int(m["id"]) < int(before)]
         if after:

@@ -17,7 +17,8 @@ ROOT = Path(app.sandbox.__file__).parent
 LAYERS: dict[str, set[str]] = {
     # wire shapes, ids, stores, rules: pure, or Starlette/Pillow/PyAV only
     "foundation": {
-        "accounts", "cdn", "commands", "components", "errors", "faults", "images", "interactions",
+        "accounts", "cdn", "commands", "components", "discord_objects", "errors", "faults",
+        "images", "interactions", "message_search",
         "messages", "mj_panel", "mj_profile", "mj_replies", "prompts", "ratelimit", "slots",
         "snowflake", "speed", "store", "video",
     },
@@ -29,7 +30,7 @@ LAYERS: dict[str, set[str]] = {
     },
     "gateway": {"gateway", "gateway_ready", "gateway_session"},
     "wiring": {"core", "fault_control", "services"},
-    "http": {"__init__", "rest", "server", "validation", "web_routes"},
+    "http": {"__init__", "rest", "rest_guilds", "server", "validation", "web_routes"},
 }  # fmt: skip
 MAY_IMPORT: dict[str, set[str]] = {
     "foundation": {"foundation"},
