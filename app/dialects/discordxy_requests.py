@@ -80,13 +80,9 @@ def parse_change(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> PressButton
             ErrorKind.ACTION_NOT_FOUND, f"unsupported action {name!r}; expected {CHANGE_NAMES}"
         )
     action, index, variant = CHANGES[name.lower()]
+    extra = _passthrough(body)
     return PressButton(
-        dialect=DIALECT,
-        parent_id=task_id,
-        action=action,
-        index=index,
-        variant=variant,
-        extra=_passthrough(body),
+        dialect=DIALECT, parent_id=task_id, action=action, index=index, variant=variant, extra=extra
     )
 
 

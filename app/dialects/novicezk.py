@@ -8,6 +8,7 @@ Task JSON is the bare task (fetch body = callback body); submit replies are `Sub
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from app.dialects.common import (
@@ -165,24 +166,29 @@ def _prompt_en(task: Task) -> str:
     return task.prompt_en or task.prompt
 
 
+def _index(task: Task) -> Any:
+    return (task.params or {}).get("index")
+
+
+# What novicezk shows as a task's `description`: the command as a user would have typed it.
+_DESCRIPTIONS: dict[str, Callable[[Task], str]] = {
+    Action.IMAGINE: lambda task: f"/imagine {task.prompt}",
+    Action.UPSCALE: lambda task: f"/up {task.parent_id} U{_index(task)}",
+    Action.VARIATION: lambda task: f"/up {task.parent_id} V{_index(task)}",
+    Action.REROLL: lambda task: f"/up {task.parent_id} R",
+    Action.DESCRIBE: lambda task: f"/describe {task.id}.png",
+    Action.BLEND: lambda task: f"/blend {task.id} {len(task.inputs)}",
+    Action.SHORTEN: lambda task: f"/shorten {task.prompt}",
+}
+
+
 def _description(task: Task) -> str:
-    params, action = task.params or {}, task.action
-    if action == Action.IMAGINE:
-        return f"/imagine {task.prompt}"
-    if action in (Action.UPSCALE, Action.VARIATION):
-        letter = "U" if action == Action.UPSCALE else "V"
-        return f"/up {task.parent_id} {letter}{params.get('index')}"
-    if action == Action.REROLL:
-        return f"/up {task.parent_id} R"
-    if action == Action.DESCRIBE:
-        return f"/describe {task.id}.png"
-    if action == Action.BLEND:
-        return f"/blend {task.id} {len(task.inputs)}"
-    if action == Action.SHORTEN:
-        return f"/shorten {task.prompt}"
+    described = _DESCRIPTIONS.get(task.action)
+    if described is not None:
+        return described(task)
     if task.parent_id:
-        return f"/action {task.parent_id} {params.get('customId', action)}"
-    return f"/{str(action).lower()} {task.prompt}".rstrip()
+        return f"/action {task.parent_id} {(task.params or {}).get('customId', task.action)}"
+    return f"/{str(task.action).lower()} {task.prompt}".rstrip()
 
 
 def _properties(task: Task) -> dict[str, Any]:
