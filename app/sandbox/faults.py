@@ -114,6 +114,8 @@ def flag_to_fault(name: str, arg: str) -> tuple[str, dict[str, Any]]:
             params["count"] = int(arg)
         elif kind == "error":
             params["error"] = arg
+        elif kind == "fast_time":
+            params["minutes"] = float(arg)
         elif kind == "invalid_session":
             params["resumable"] = arg.lower() in ("1", "true", "resumable")
     except ValueError:

@@ -51,10 +51,10 @@ class Controls:
     def run(self, it: Interaction) -> bool:
         """Answer an account-control command; False when `it` is not one."""
         if it.command == "settings":
-            self._post_and_edit(it, "settings", settings_content(it.state.profile),
-                                components=settings_components(it.state))  # fmt: skip
+            self._post(it, "settings", settings_content(it.state.profile),
+                       components=settings_components(it.state), edit=True)  # fmt: skip
         elif it.command == "info":
-            self._post_and_edit(it, "info", "", embeds=[self._info_embed(it)])
+            self._post(it, "info", "", embeds=[self._info_embed(it)], edit=True)
         elif it.command in MODE_REPLIES:
             self._switch_mode(it)
         elif it.command == "prefer":
@@ -152,7 +152,9 @@ class Controls:
         content: str,
         embeds: list[Json] | None = None,
         components: list[Json] | None = None,
-    ) -> Json:
+        edit: bool = False,
+    ) -> None:
+        """An ephemeral reply echoing the nonce; with `edit`, then edited once (same content)."""
         origin = it.origin(command=command)
         reply = message(
             id=self.ctx.new_id(), type=20, channel_id=it.channel_id, guild_id=it.guild_id,
@@ -161,20 +163,11 @@ class Controls:
             interaction=origin.interaction(), interaction_metadata=origin.metadata(named=True),
             webhook_id=MJ_APPLICATION_ID,
         )  # fmt: skip
-        return self.ctx.messenger().create(reply, it.user_id)
-
-    def _post_and_edit(
-        self,
-        it: Interaction,
-        command: str,
-        content: str,
-        embeds: list[Json] | None = None,
-        components: list[Json] | None = None,
-    ) -> None:
-        posted = self._post(it, command, content, embeds, components)
-        edited = _edit_of(posted)
-        edited["edited_timestamp"] = snowflake_timestamp(self.ctx.new_id())
-        self.ctx.messenger().update(edited, it.user_id)
+        self.ctx.messenger().create(reply, it.user_id)
+        if edit:
+            edited = _edit_of(reply)
+            edited["edited_timestamp"] = snowflake_timestamp(self.ctx.new_id())
+            self.ctx.messenger().update(edited, it.user_id)
 
 
 def _edit_of(posted: Json) -> Json:

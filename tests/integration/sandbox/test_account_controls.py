@@ -255,3 +255,9 @@ async def test_the_command_index_lists_every_control_and_the_fixture_requests_wo
     )
     assert_shape(reply, relax_reply, EDITED)
     assert reply["d"]["content"] == relax_reply["d"]["content"]
+
+
+async def test_a_prompt_flag_can_empty_the_fast_time(driver: Driver) -> None:
+    refused = await driver.nonce_message(await driver.imagine("a fox --sandbox-fault fast_time:0"))
+    assert refused["embeds"][0]["title"] == "Credits exhausted"
+    assert (await info(driver))["Fast Time Remaining"].startswith("0.00/30.0 hours")

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from app.sandbox.accounts import AccountState, make_accounts
+from app.sandbox.faults import FaultError, flag_to_fault
 from app.sandbox.mj_panel import apply_setting, info_description, settings_components
 from app.sandbox.mj_profile import Profile, Usage
 from app.sandbox.slots import Slots
@@ -151,3 +152,9 @@ def test_info_lines_parse_with_the_proxies_patterns() -> None:
     assert fields["Queued Jobs (fast)"] == "2" and fields["Running Jobs"] == "abc, def"
     state.credits_exhausted = True
     assert "**Fast Time Remaining**: 0.00/30.0 hours (0.00%)" in info_description(state, {}, [])
+
+
+def test_the_fast_time_fault_flag_takes_minutes() -> None:
+    assert flag_to_fault("fast_time", "2.5") == ("fast_time", {"minutes": 2.5})
+    with pytest.raises(FaultError):
+        flag_to_fault("fast_time", "lots")
