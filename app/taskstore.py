@@ -6,6 +6,10 @@
                                             when the body shows a change, or the task ended)
                                             NOTIFY mjrelay_deliveries (+ mjrelay_tasks on PENDING)
                                             NOTIFY mjrelay_task_events '<task_id>:<seq>'
+                                            (+ on SUCCESS: archive jobs of its result files,
+                                            NOTIFY mjrelay_archive)
+    record_note(db, task_id, kind, …)       an event about a task that changes no status (its
+                                            files archived, or not), with optional properties
 
 `db` is an AsyncEngine (a transaction is opened and committed here) or an AsyncConnection (the
 work joins the caller's transaction, or opens one when none is active). Callback rows hold
@@ -36,7 +40,9 @@ from app.dialects.changes import shows_a_change
 from app.domain.status import TaskStatus, can_transition, is_final
 from app.domain.task import Task
 from app.errors import MjRelayError
+from app.storage.keys import RESULT_KINDS, result_key
 from db import deliveries
+from db import objects as object_queries
 from db import tasks as q
 from db.tables import tasks as tasks_table
 
@@ -213,9 +219,54 @@ async def record_change(
             conn, task_id=task_id, seq=seq, status=new_status, kind=kind, data=event
         )
         await _queue_callback(conn, changed, seq)
+        if new_status == TaskStatus.SUCCESS and current.status != TaskStatus.SUCCESS:
+            await _queue_archive(conn, changed)
         await q.notify(conn, q.TASK_EVENTS_CHANNEL, f"{task_id}:{seq}")
         if new_status == TaskStatus.PENDING and current.status != TaskStatus.PENDING:
             await q.notify(conn, q.TASKS_CHANNEL, task_id)
+    return changed
+
+
+async def _queue_archive(conn: AsyncConnection, task: Task) -> None:
+    """The archive jobs of a task that just succeeded: durable with the SUCCESS itself."""
+    queued = False
+    for kind in RESULT_KINDS:
+        key = result_key(task, kind)
+        source = task.image_url if kind == "image" else task.video_url
+        if key is not None and source:
+            await object_queries.enqueue(conn, task_id=task.id, name=kind, key=key, source=source)
+            queued = True
+    if queued:
+        await object_queries.notify_archive(conn)
+
+
+async def record_note(
+    db: Database,
+    task_id: str,
+    *,
+    kind: str,
+    data: Mapping[str, Any],
+    properties: Mapping[str, Any] | None = None,
+) -> Task | None:
+    """Append an event that changes no status (e.g. `archived`), merging `properties` in.
+
+    No callback: what a receiver acts on (the status, the result URL it was given) is unchanged.
+    """
+    async with transaction(db) as conn:
+        row = await q.lock_task(conn, task_id)
+        if row is None:
+            return None
+        current = Task.from_row(row)
+        seq = current.event_seq + 1
+        values: dict[str, Any] = {"event_seq": seq}
+        if properties:
+            values["properties"] = {**current.properties, **properties}
+        await q.update_task(conn, task_id, values)
+        await q.append_task_event(
+            conn, task_id=task_id, seq=seq, status=current.status, kind=kind, data=dict(data)
+        )
+        await q.notify(conn, q.TASK_EVENTS_CHANNEL, f"{task_id}:{seq}")
+        changed = Task.from_row(await q.get_task(conn, task_id) or {})
     return changed
 
 

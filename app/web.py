@@ -19,6 +19,7 @@ from app.api import deliveries, health, routing
 from app.api.endpoint import loggable_path
 from app.config import Settings
 from app.dashboard.headers import SecurityHeaders
+from app.storage.store import ObjectStore
 from db.engine import make_engine
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,11 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.engine = make_engine(database_url)
+        app.state.store = ObjectStore(
+            settings.storage_location(),
+            public_url=settings.storage_public_url,
+            presign_s=settings.storage_presign_s,
+        )
         try:
             yield
         finally:

@@ -33,12 +33,13 @@ from typing import Any
 import asyncpg
 
 from db.deliveries import CHANNEL as DELIVERIES_CHANNEL
+from db.objects import ARCHIVE_CHANNEL
 from db.tasks import TASK_EVENTS_CHANNEL, TASKS_CHANNEL
 from db.urls import asyncpg_dsn
 
 log = logging.getLogger(__name__)
 
-CHANNELS = (TASKS_CHANNEL, DELIVERIES_CHANNEL, TASK_EVENTS_CHANNEL)
+CHANNELS = (TASKS_CHANNEL, DELIVERIES_CHANNEL, TASK_EVENTS_CHANNEL, ARCHIVE_CHANNEL)
 APPLICATION_NAME = "mjrelay-listen"
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 30.0

@@ -1,6 +1,10 @@
-"""SQL for retention: old finished tasks go, their events and deliveries with them (CASCADE)."""
+"""SQL for retention: old finished tasks go, their events, deliveries and object rows with them
+(CASCADE); the keys of their stored objects are returned, for the caller to delete from the
+store."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,7 +15,7 @@ from db.statuses import FINAL
 # Never a task that is pending or running, and never one whose callbacks are still being retried.
 _PURGE = text(
     f"""
-    DELETE FROM tasks WHERE id IN (
+    WITH gone AS (DELETE FROM tasks WHERE id IN (
         SELECT t.id FROM tasks t
         WHERE t.created_at < now() - make_interval(days => :days)
           AND t.status IN ({FINAL})
@@ -22,11 +26,19 @@ _PURGE = text(
         ORDER BY t.created_at
         LIMIT :batch
         FOR UPDATE SKIP LOCKED
-    )
+    ) RETURNING id)
+    -- One snapshot for the whole statement: the object rows the cascade removes are still seen.
+    SELECT gone.id, o.key FROM gone LEFT JOIN task_objects o ON o.task_id = gone.id
     """
 )
 
 
-async def purge_finished_tasks(conn: AsyncConnection, *, days: int, batch: int) -> int:
-    result = await conn.execute(_PURGE, {"days": days, "batch": batch})
-    return int(result.rowcount)
+@dataclass(frozen=True)
+class Purged:
+    tasks: int
+    keys: list[str]  # the store's objects of those tasks
+
+
+async def purge_finished_tasks(conn: AsyncConnection, *, days: int, batch: int) -> Purged:
+    rows = (await conn.execute(_PURGE, {"days": days, "batch": batch})).all()
+    return Purged(len({row.id for row in rows}), [row.key for row in rows if row.key])

@@ -8,7 +8,8 @@ The four tables of the design:
     deliveries      the callback outbox, written in the same transaction as the change it reports
 
 and the ones that grew around them: `workers` (live workers' heartbeats, for fair shares of
-accounts), `task_files` (a task's input images, masks and archived results),
+accounts), `task_files` (a task's input images and masks), `task_objects` (its result files in
+object storage, and the archive job that puts them there),
 `callback_endpoints` (callback URLs disabled after a 410), `dashboard_sessions` and
 `dashboard_login_failures` (dashboard sign-ins and their rate limit).
 """
@@ -183,8 +184,8 @@ task_events = Table(
 )
 
 # Files of a task kept in the database: input images (role `input`, uploaded to Discord by the
-# worker), a Vary (Region) mask (`mask`), and archived results (`result`: served at /files/…
-# after Discord's signed links expire).
+# worker) and a Vary (Region) mask (`mask`). Results (`result`, `thumb`) were kept here before
+# object storage; the worker and `mjrelay storage migrate` move those into the store.
 task_files = Table(
     "task_files",
     metadata,
@@ -197,6 +198,29 @@ task_files = Table(
     Column("source", Text),
     Column("data", LargeBinary, nullable=False),
     _created(),
+)
+
+# A task's files in object storage (app/storage): one row per file (`image`, `video`, `thumb`).
+# The row is the archive job too: inserted `pending` in the transaction that records SUCCESS,
+# retried with backoff until `stored` (bytes in the store under `key`) or finally `failed`.
+task_objects = Table(
+    "task_objects",
+    metadata,
+    Column("task_id", Text, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("key", Text, nullable=False),
+    Column("state", Text, nullable=False, server_default="pending"),
+    Column("source", Text),
+    Column("content_type", Text),
+    Column("size", BigInteger),
+    Column("sha256", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_error", Text),
+    Column("stored_at", DateTime(timezone=True)),
+    _created(),
+    # The archiver's scan: due jobs that are still pending.
+    Index("ix_task_objects_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
 )
 
 deliveries = Table(

@@ -31,6 +31,23 @@ TEMPLATE_DB = "mjrelay_template"
 _counter = itertools.count()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_data_home() -> Iterator[Path]:
+    """The default data directory (and so the default file:// result store) of every Settings()
+    and subprocess in the run is a scratch folder, never the user's own."""
+    folder = Path(tempfile.mkdtemp(prefix="mjt-data-", dir="/tmp"))
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop("XDG_DATA_HOME", None)
+        else:
+            os.environ["XDG_DATA_HOME"] = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     """URL of the `postgres` database on the test server."""

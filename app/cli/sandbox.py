@@ -16,6 +16,9 @@ def sandbox(
     accounts: int = typer.Option(2, min=1, max=50, help="How many fake accounts to create."),
     speed: str = typer.Option("fast", help="Bot speed: realistic, fast or instant."),
     seed: int = typer.Option(0, help="Seed for accounts, ids and images."),
+    link_ttl: float = typer.Option(
+        0, min=0, help="Seconds a CDN attachment link stays valid (0: a day, as on Discord)."
+    ),
 ) -> None:
     """A local Discord with simulated Midjourney and Pika bots (see docs/sandbox.md)."""
     from app.sandbox import SPEEDS
@@ -35,7 +38,8 @@ def sandbox(
     async def serve() -> None:
         stop = asyncio.Event()
         shutdown.watch(stop, grace_s)  # bounded: a bot drawing a huge prompt cannot hold Ctrl-C
-        await serve_forever(host, port, accounts, speed, seed, announce, stop)
+        ttl = link_ttl or None
+        await serve_forever(host, port, accounts, speed, seed, announce, stop, link_ttl_s=ttl)
 
     try:
         run(serve)

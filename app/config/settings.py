@@ -18,6 +18,7 @@ from app.callbacks.policy import RetrySchedule
 from app.callbacks.ssrf import Allowlist
 from app.discord.constants import TRUSTED_BOT_IDS
 from app.domain import limits
+from app.storage.location import StorageLocation, default_location
 
 LOG_FORMATS = ("auto", "json", "text")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -73,6 +74,10 @@ class Settings:
     banned_words_file: Path | None = None
     webman_api_prefix: str = ""
     cdn_host: str | None = None
+    # Result files (docs/storage.md): None = file://<data_dir>/files.
+    storage_url: StorageLocation | None = None
+    storage_public_url: str | None = None
+    storage_presign_s: int = 0
     # Host headers trusted as the origin of result URLs (app/api/origin.py); () = loopback only.
     allowed_hosts: tuple[str, ...] = ()
     # Proxies whose X-Forwarded-* headers uvicorn trusts (None: uvicorn's default, 127.0.0.1,::1).
@@ -101,6 +106,10 @@ class Settings:
             client_data_bytes=self.client_data_max_bytes,
             body_bytes=self.body_max_bytes,
         )
+
+    def storage_location(self) -> StorageLocation:
+        """Where result files live: MJRELAY_STORAGE_URL, else a folder in the data directory."""
+        return self.storage_url or default_location(self.data_dir)
 
     def callback_config(self) -> DispatcherConfig:
         """What the callback dispatcher runs with."""

@@ -16,6 +16,7 @@ from standardwebhooks import Webhook
 from app.accounts import AccountSpec, parse_accounts_json
 from app.callbacks.policy import MAX_TIMEOUT_S, MIN_TIMEOUT_S, RetrySchedule
 from app.callbacks.ssrf import Allowlist
+from app.storage.location import StorageLocation, parse_storage_url
 
 Items = Sequence[str]
 """A list setting's entries, stripped, empty ones dropped."""
@@ -110,6 +111,21 @@ def as_cdn_host(value: str) -> str | None:
         return None
     if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
         raise ValueError("must be an http:// or https:// origin, e.g. https://img.example.com")
+    return value
+
+
+def as_storage_url(value: str) -> StorageLocation | None:
+    """MJRELAY_STORAGE_URL: file:///folder or s3://bucket/prefix (empty: the default folder)."""
+    return parse_storage_url(value) if value.strip() else None
+
+
+def as_public_url(value: str) -> str | None:
+    """A base URL objects are public under (a CDN or bucket website): http(s), no query."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+        raise ValueError("must be an http:// or https:// URL, e.g. https://files.example.com")
     return value
 
 

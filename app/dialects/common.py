@@ -40,6 +40,9 @@ def file_url(task: Task, kind: str) -> str | None:
     raw = task.image_url if kind == "image" else task.video_url
     if not raw:
         return None
+    public = task.prop("_public_files")  # set once archived, with MJRELAY_STORAGE_PUBLIC_URL
+    if isinstance(public, dict) and isinstance(public.get(kind), str):
+        return str(public[kind])
     origin, token = task.prop("_origin"), task.prop("_file_token")
     if not origin or not token:
         return raw

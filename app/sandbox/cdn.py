@@ -56,6 +56,7 @@ class Cdn:
         self._clock = clock
         self.ttl = ttl
         self.base_url = ""
+        self.delay_s = 0.0  # tests: a slow CDN, to stop a worker in the middle of a download
         self._files: dict[str, StoredFile] = {}
 
     def put(self, path: str, data: bytes, content_type: str) -> str:
@@ -65,6 +66,9 @@ class Cdn:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}?{signed_query(self._secret, path, self._clock(), self.ttl)}"
+
+    def holds(self, path: str) -> bool:
+        return path in self._files
 
     def get(self, path: str, query: dict[str, str]) -> StoredFile | None:
         if not check_signature(self._secret, path, query, self._clock()):

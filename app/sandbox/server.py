@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from app.sandbox import rest, rest_guilds, web_routes
+from app.sandbox import attachment_links, rest, rest_guilds, web_routes
 from app.sandbox.accounts import SandboxAccount
 from app.sandbox.core import SandboxCore
 from app.sandbox.faults import FaultError
@@ -59,10 +59,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(core: SandboxCore) -> Starlette:
+    api_routes = [*rest_guilds.GUILD_ROUTES, *rest.API_ROUTES, *attachment_links.ROUTES]
     routes = [
         WebSocketRoute("/", core.gateway.endpoint),
-        Mount("/api/v9", routes=rest_guilds.GUILD_ROUTES + rest.API_ROUTES),
-        Mount("/api/v10", routes=rest_guilds.GUILD_ROUTES + rest.API_ROUTES),
+        Mount("/api/v9", routes=api_routes),
+        Mount("/api/v10", routes=api_routes),
         Route("/attachments/{path:path}", web_routes.cdn_file),
         Route("/ephemeral-attachments/{path:path}", web_routes.cdn_file),
         Route("/_upload/{key:path}", web_routes.upload_put, methods=["PUT"]),
@@ -129,16 +130,20 @@ async def start_sandbox(
     rate_limit: int = 50,
     fast_hours: float = PLAN_FAST_HOURS,
     log_level: str = "warning",
+    link_ttl_s: float | None = None,
 ) -> AsyncIterator[Sandbox]:
     """Run a sandbox in this event loop; `port=0` picks a free port (see `base_url`).
 
     `speed` is a name from speed.SPEEDS or a Speed (tests that need measurable pauses).
+    `link_ttl_s`: how long the CDN's signed attachment links live (Discord: about a day).
     """
     core = SandboxCore(
         accounts=accounts, speed=speed if isinstance(speed, Speed) else get_speed(speed),
         seed=seed, concurrency=concurrency, queue_size=queue_size,
         heartbeat_interval_ms=heartbeat_interval_ms, rate_limit=rate_limit, fast_hours=fast_hours,
     )  # fmt: skip
+    if link_ttl_s is not None:
+        core.cdn.ttl = link_ttl_s
     sock = _bind(host, port)
     real_port = sock.getsockname()[1]
     base_url = f"http://{host}:{real_port}"
@@ -189,9 +194,12 @@ async def serve_forever(
     seed: int,
     announce: Callable[[str, list[str]], None],
     stop: asyncio.Event | None = None,
+    link_ttl_s: float | None = None,
 ) -> None:
     """`mjrelay sandbox`: run until `stop` is set (Ctrl+C), after printing the accounts."""
-    async with start_sandbox(host, port, accounts, speed, seed, log_level="info") as sandbox:
+    async with start_sandbox(
+        host, port, accounts, speed, seed, log_level="info", link_ttl_s=link_ttl_s
+    ) as sandbox:
         announce(
             sandbox.base_url,
             [

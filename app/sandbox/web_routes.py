@@ -5,6 +5,7 @@ None of them takes a Discord token; the Vary (Region) editor records the headers
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import unquote
 
@@ -28,6 +29,8 @@ async def upload_put(request: Request) -> Response:
 
 async def cdn_file(request: Request) -> Response:
     core = core_of(request)
+    if core.cdn.delay_s:
+        await asyncio.sleep(core.cdn.delay_s)
     query = {key: value for key, value in request.query_params.items()}
     stored = core.cdn.get(request.url.path, query)
     if stored is None:

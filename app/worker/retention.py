@@ -1,4 +1,9 @@
-"""Retention: purge old finished tasks in small batches so the database never stalls on it."""
+"""Retention: purge old finished tasks in small batches so the database never stalls on it.
+
+A task's files in the store go with it: the rows are deleted first (the database is the truth),
+then the objects. A crash in between leaves orphan objects, which `mjrelay storage check --repair`
+finds and deletes; a failed delete is logged and left to the same check.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.storage.store import ObjectStore, StorageError
 from db.retention import purge_finished_tasks
 
 log = logging.getLogger(__name__)
@@ -16,14 +22,21 @@ PAUSE_BETWEEN_BATCHES_S = 0.2
 INTERVAL_S = 3600.0
 
 
-async def purge_once(engine: AsyncEngine, days: int, *, batch: int = BATCH) -> int:
-    """Delete every task finished more than `days` ago, one batch per transaction."""
+async def purge_once(
+    engine: AsyncEngine, days: int, *, store: ObjectStore | None = None, batch: int = BATCH
+) -> int:
+    """Delete every task finished more than `days` ago (and its stored files), in batches."""
     total = 0
     while True:
         async with engine.begin() as conn:
-            removed = await purge_finished_tasks(conn, days=days, batch=batch)
-        total += removed
-        if removed < batch:
+            purged = await purge_finished_tasks(conn, days=days, batch=batch)
+        total += purged.tasks
+        if store is not None and purged.keys:
+            try:
+                await store.delete(purged.keys)
+            except StorageError as exc:
+                log.warning("retention left objects in the store: %s", exc)
+        if purged.tasks < batch:
             break
         await asyncio.sleep(PAUSE_BETWEEN_BATCHES_S)
     if total:
@@ -31,10 +44,12 @@ async def purge_once(engine: AsyncEngine, days: int, *, batch: int = BATCH) -> i
     return total
 
 
-async def run_retention(engine: AsyncEngine, days: int, stop: asyncio.Event) -> None:
+async def run_retention(
+    engine: AsyncEngine, days: int, stop: asyncio.Event, store: ObjectStore | None = None
+) -> None:
     while not stop.is_set():
         try:
-            await purge_once(engine, days)
+            await purge_once(engine, days, store=store)
         except Exception:
             log.exception("retention pass failed; retrying next interval")
         try:

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.discord.errors import Unauthorized
 from app.logs import register_secret
+from app.storage.store import ObjectStore
+from app.worker.archiver import Archiver
 from app.worker.context import Nonces
 from app.worker.health import connect_refused_reason, take_out_of_service
 from app.worker.link import open_channel_reader, open_link
@@ -119,5 +121,18 @@ class Supervisor:
             group.create_task(listener.run(stop))
             group.create_task(self.ownership.run(stop))
             group.create_task(self.sweeper.run(stop))
-            group.create_task(run_retention(self.engine, self.settings.retention_days, stop))
+            store = ObjectStore(
+                self.settings.storage_location(),
+                public_url=self.settings.storage_public_url,
+                presign_s=self.settings.storage_presign_s,
+            )
+            days = self.settings.retention_days
+            group.create_task(run_retention(self.engine, days, stop, store))
+            archiver = Archiver(
+                self.engine,
+                store,
+                database_url=self.database_url,
+                default_api_base=self.settings.discord_api_base,
+            )
+            group.create_task(archiver.run(stop))
             group.create_task(run_modal_expiry(self.engine, self.settings.modal_timeout_s, stop))

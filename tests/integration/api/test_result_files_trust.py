@@ -88,7 +88,11 @@ async def test_results_come_only_from_the_cdn_or_the_accounts_stand_in(
     assert other.hits == []  # never contacted, not even after the stand-in's redirect
     assert served.status_code == 200 and served.headers["content-type"] == "image/png"
     async with engine.connect() as conn:
-        stored = (await conn.execute(text("SELECT count(*) FROM task_files"))).scalar_one()
+        stored = (
+            await conn.execute(
+                text("SELECT count(*) FROM task_objects WHERE name = 'image' AND state = 'stored'")
+            )
+        ).scalar_one()
     assert stored == 1  # only the allowed result was kept
 
 
@@ -115,10 +119,10 @@ async def test_files_are_served_by_what_they_are(api, engine, servers, png) -> N
         html = await client.get(await _result(client, engine, 3, image_url=f"{base}/page.png"))
         svg_path = await _result(client, engine, 4, image_url=f"{base}/x.svg")
         svg = await client.get(svg_path)
-        again = await client.get(svg_path)  # from the database now
+        again = await client.get(svg_path)  # from the store now
         lying_path = await _result(client, engine, 5, image_url=f"{base}/ok.png")
         task_id = lying_path.split("/")[2]
-        async with engine.begin() as conn:  # a row stored with the sender's word for its type
+        async with engine.begin() as conn:  # an old blob stored with the sender's word for its type
             await conn.execute(
                 text(
                     "INSERT INTO task_files (task_id, name, role, position, content_type, size,"
@@ -171,7 +175,7 @@ async def test_a_copy_that_times_out_says_so(api, engine, monkeypatch, caplog) -
 
     hanging = await asyncio.start_server(silent, "127.0.0.1", 0)
     base = f"http://127.0.0.1:{hanging.sockets[0].getsockname()[1]}"
-    monkeypatch.setattr("app.api.files.DEFAULT_ARCHIVE_TIMEOUT_S", 0.2)
+    monkeypatch.setattr("app.storage.archive.DOWNLOAD_TIMEOUT_S", 0.2)
     try:
         await _stand_in_account(engine, base)
         async with api() as client:
@@ -196,7 +200,7 @@ async def test_an_unexpected_error_on_files_logs_no_token(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("app.api.files.archive_result", broken)
+    monkeypatch.setattr("app.api.files.archive_file", broken)
     async with api() as client:
         path = await _result(client, engine, 1, image_url=f"{stand_in.base}/attachments/ok.png")
         _, _, task_id, token, name = path.split("/")

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from app import taskstore
 from app.domain.task import Task
 from db import accounts as account_queries
+from db import objects as object_queries
 from db import tasks as q
 from db.tables import deliveries, tasks
 from tests.integration.api.conftest import ACCOUNT, add_account, finish, no_writes
@@ -355,13 +356,13 @@ async def test_dashboard_tasks_are_fetchable_through_the_api(web, engine) -> Non
         assert (await conn.execute(select(tasks.c.dialect))).scalar_one() == "novicezk"
 
 
-async def test_list_thumbnails_are_small_webp_kept_in_the_database(web, engine) -> None:
+async def test_list_thumbnails_are_small_webp_kept_in_the_store(web, engine) -> None:
     big = io.BytesIO()
     Image.new("RGB", (1024, 512), (200, 40, 40)).save(big, format="PNG")
     await add_account(engine)
     await _task(engine, "1000000000000021")
     task = await finish(engine, "1000000000000021")
-    async with engine.begin() as conn:  # the archived result, as /files would have stored it
+    async with engine.begin() as conn:  # a result archived the old way, as bytes in the database
         await q.insert_task_file(
             conn,
             task_id=task.id,
@@ -383,5 +384,8 @@ async def test_list_thumbnails_are_small_webp_kept_in_the_database(web, engine) 
     assert again.content == first.content
     assert none.status_code == 404
     async with engine.connect() as conn:
-        stored = await q.get_task_file(conn, task.id, "thumb")
-    assert stored is not None and stored["source"] == task.image_url
+        stored = await object_queries.get_object(conn, task.id, "thumb")
+        blob = await q.get_task_file(conn, task.id, "image")
+    assert stored is not None and stored["state"] == "stored"
+    assert stored["source"] == task.image_url and stored["size"] == len(first.content)
+    assert blob is None  # moved into the store on the way

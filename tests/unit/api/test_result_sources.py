@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.api.result_sources import RefusedSource, ResultSources, download
 from app.callbacks.transport import BlockedDestination
 from app.domain.media import sniff_media_type
+from app.storage.sources import RefusedSource, ResultSources, download
 
 SANDBOX = ResultSources.for_api_base("http://127.0.0.1:8790/api/v9")
 DISCORD = ResultSources.for_api_base("https://discord.com/api/v9")

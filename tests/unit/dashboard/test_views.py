@@ -7,9 +7,9 @@ import io
 import pytest
 from PIL import Image
 
-from app.dashboard.thumbs import shrink
 from app.dashboard.views import absolute, button_views, file_path, shown_image, task_state
 from app.domain.task import Task
+from app.storage.thumbs import shrink
 from tests.integration.api.conftest import grid_buttons, upscale_buttons
 
 

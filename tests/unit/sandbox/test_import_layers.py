@@ -30,7 +30,9 @@ LAYERS: dict[str, set[str]] = {
     },
     "gateway": {"gateway", "gateway_ready", "gateway_session"},
     "wiring": {"core", "fault_control", "services"},
-    "http": {"__init__", "rest", "rest_guilds", "server", "validation", "web_routes"},
+    "http": {
+        "__init__", "rest", "rest_guilds", "attachment_links", "server", "validation", "web_routes"
+    },
 }  # fmt: skip
 MAY_IMPORT: dict[str, set[str]] = {
     "foundation": {"foundation"},

@@ -1,0 +1,36 @@
+"""Object keys of a task's files (pure): `tasks/<task id>/<file token>/<name>`.
+
+The task id first, so one task's objects share a prefix (retention, `storage check`); the task's
+random file token next, so a key (and a public URL made from it) cannot be guessed from an id.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.dialects.common import media_extension
+from app.domain.task import Task
+
+RESULT_KINDS = ("image", "video")
+PREFIX = "tasks/"
+THUMB = "thumb"
+_NO_TOKEN = "0"
+_KEY = re.compile(r"^tasks/(?P<task_id>[^/]+)/[^/]+/[^/]+$")
+
+
+def object_key(task_id: str, token: str | None, filename: str) -> str:
+    return f"{PREFIX}{task_id}/{token or _NO_TOKEN}/{filename}"
+
+
+def task_of(key: str) -> str | None:
+    """The task id an object key belongs to; None for a key mjrelay did not write."""
+    found = _KEY.match(key)
+    return found["task_id"] if found else None
+
+
+def result_key(task: Task, kind: str) -> str | None:
+    """The object key of a task's `image` or `video` result (None when it has none)."""
+    url = task.image_url if kind == "image" else task.video_url
+    if not url:
+        return None
+    return object_key(task.id, task.prop("_file_token"), f"{kind}{media_extension(url)}")

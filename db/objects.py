@@ -1,0 +1,190 @@
+"""SQL for `task_objects`: a task's files in object storage and the archive job of each.
+
+enqueue          a pending row (the SUCCESS transaction writes it; re-arming a failed one)
+claim_due        pending rows whose time has come: attempts+1 and the next try scheduled
+                 *before* the attempt runs, so a crash mid-attempt is simply retried then
+mark_stored / mark_retry / mark_failed   the attempt's outcome
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import RowMapping, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import Float, Text
+
+ARCHIVE_CHANNEL = "mjrelay_archive"
+
+_ENQUEUE = text(
+    """
+    INSERT INTO task_objects (task_id, name, key, source)
+    VALUES (:task_id, :name, :key, :source)
+    ON CONFLICT (task_id, name) DO UPDATE
+    SET key = excluded.key, source = excluded.source, state = 'pending', attempts = 0,
+        next_attempt_at = now(), last_error = NULL
+    WHERE task_objects.state <> 'stored' OR task_objects.source IS DISTINCT FROM excluded.source
+    """
+)
+
+_CLAIM = text(
+    """
+    UPDATE task_objects o
+    SET attempts = o.attempts + 1,
+        next_attempt_at = now() + make_interval(
+            secs => (:delays)[LEAST(o.attempts + 1, cardinality(:delays))])
+    FROM (SELECT task_id, name FROM task_objects
+          WHERE state = 'pending' AND next_attempt_at <= now()
+          ORDER BY next_attempt_at LIMIT :limit
+          FOR UPDATE SKIP LOCKED) due
+    WHERE o.task_id = due.task_id AND o.name = due.name
+    RETURNING o.task_id, o.name, o.key, o.source, o.attempts
+    """
+).bindparams(bindparam("delays", type_=ARRAY(Float)))
+
+
+async def enqueue(conn: AsyncConnection, *, task_id: str, name: str, key: str, source: str) -> None:
+    await conn.execute(_ENQUEUE, {"task_id": task_id, "name": name, "key": key, "source": source})
+
+
+async def notify_archive(conn: AsyncConnection) -> None:
+    await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": ARCHIVE_CHANNEL})
+
+
+async def claim_due(
+    conn: AsyncConnection, *, limit: int, delays: Sequence[float]
+) -> list[RowMapping]:
+    result = await conn.execute(_CLAIM, {"limit": limit, "delays": list(delays)})
+    return list(result.mappings())
+
+
+async def mark_stored(
+    conn: AsyncConnection,
+    *,
+    task_id: str,
+    name: str,
+    key: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    source: str | None,
+) -> None:
+    """Record a stored object (insert or update: lazy copies and migrations have no job row)."""
+    await conn.execute(
+        text(
+            """
+            INSERT INTO task_objects (task_id, name, key, state, source, content_type, size,
+                                      sha256, stored_at)
+            VALUES (:task_id, :name, :key, 'stored', :source, :content_type, :size, :sha256, now())
+            ON CONFLICT (task_id, name) DO UPDATE
+            SET key = excluded.key, state = 'stored', source = excluded.source,
+                content_type = excluded.content_type, size = excluded.size,
+                sha256 = excluded.sha256, stored_at = now(), last_error = NULL
+            """
+        ),
+        {
+            "task_id": task_id,
+            "name": name,
+            "key": key,
+            "source": source,
+            "content_type": content_type,
+            "size": size,
+            "sha256": sha256,
+        },
+    )
+
+
+async def mark_retry(conn: AsyncConnection, *, task_id: str, name: str, error: str) -> None:
+    await conn.execute(
+        text("UPDATE task_objects SET last_error = :error WHERE task_id = :t AND name = :n"),
+        {"t": task_id, "n": name, "error": error[:500]},
+    )
+
+
+async def mark_failed(conn: AsyncConnection, *, task_id: str, name: str, error: str) -> None:
+    await conn.execute(
+        text(
+            "UPDATE task_objects SET state = 'failed', last_error = :error"
+            " WHERE task_id = :t AND name = :n AND state = 'pending'"
+        ),
+        {"t": task_id, "n": name, "error": error[:500]},
+    )
+
+
+async def get_object(conn: AsyncConnection, task_id: str, name: str) -> RowMapping | None:
+    result = await conn.execute(
+        text("SELECT * FROM task_objects WHERE task_id = :t AND name = :n"),
+        {"t": task_id, "n": name},
+    )
+    return result.mappings().first()
+
+
+async def known_keys(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` a task's row names (in any state: a pending job may be mid-put)."""
+    result = await conn.execute(
+        text("SELECT key FROM task_objects WHERE key = ANY(:keys)").bindparams(
+            bindparam("keys", type_=ARRAY(Text))
+        ),
+        {"keys": list(keys)},
+    )
+    return set(result.scalars())
+
+
+async def stored_rows(
+    conn: AsyncConnection, *, after: tuple[str, str], limit: int
+) -> list[RowMapping]:
+    """Stored rows in key order after (task_id, name): `storage check` walks them in pages."""
+    result = await conn.execute(
+        text(
+            "SELECT task_id, name, key, size FROM task_objects"
+            " WHERE state = 'stored' AND (task_id, name) > (:t, :n)"
+            " ORDER BY task_id, name LIMIT :limit"
+        ),
+        {"t": after[0], "n": after[1], "limit": limit},
+    )
+    return list(result.mappings())
+
+
+async def rearm(conn: AsyncConnection, *, task_id: str, name: str) -> bool:
+    """A missing object goes back to the archiver (its Discord source may still answer)."""
+    result = await conn.execute(
+        text(
+            "UPDATE task_objects SET state = 'pending', attempts = 0, next_attempt_at = now()"
+            " WHERE task_id = :t AND name = :n AND source IS NOT NULL"
+        ),
+        {"t": task_id, "n": name},
+    )
+    return bool(result.rowcount)
+
+
+async def legacy_blobs(conn: AsyncConnection, *, limit: int) -> list[RowMapping]:
+    """Results archived as bytes in `task_files` before object storage (oldest first)."""
+    result = await conn.execute(
+        text(
+            "SELECT f.task_id, f.name, f.content_type, f.source, f.data,"
+            " t.properties ->> '_file_token' AS token"
+            " FROM task_files f JOIN tasks t ON t.id = f.task_id"
+            " WHERE f.role IN ('result', 'thumb') ORDER BY f.created_at LIMIT :limit"
+        ),
+        {"limit": limit},
+    )
+    return list(result.mappings())
+
+
+async def drop_legacy_blob(conn: AsyncConnection, *, task_id: str, name: str) -> None:
+    await conn.execute(
+        text(
+            "DELETE FROM task_files"
+            " WHERE task_id = :t AND name = :n AND role IN ('result', 'thumb')"
+        ),
+        {"t": task_id, "n": name},
+    )
+
+
+async def signing_account(conn: AsyncConnection, account_id: str) -> RowMapping | None:
+    """The account that can ask Discord to re-sign a task's links: api_base and token only."""
+    result = await conn.execute(
+        text("SELECT api_base, token FROM accounts WHERE id = :id"), {"id": account_id}
+    )
+    return result.mappings().first()
