@@ -56,13 +56,15 @@ class Commands:
         if prompt.has("video") and is_turbo(it, prompt):  # spec §5: measured refusal
             self.respond.error(it, "invalid_parameter", "Turbo mode isn't supported for video jobs")
             return
-        tile = images.tile_size(aspect_of(prompt))
+        tile = images.tile_size(aspect_of(prompt), self.ctx.speed.tile_long_side)
         bases: list[Image.Image | None] = []
+        digests = []
         for url in prompt.image_urls:  # image prompts: only the sandbox's own CDN is reachable
             stored = self.ctx.read_cdn_url(url)
             decoded = images.decode(stored) if stored is not None else None
-            if decoded is not None:
+            if decoded is not None and stored is not None:
                 bases.append(decoded)
+                digests.append(hashlib.sha256(stored).digest())
         seed = self._seed(prompt)
         label_prompt = prompt.raw
 
@@ -70,7 +72,10 @@ class Commands:
             shown = prompt.text or label_prompt
             return images.render_grid(shown, seed, f"imagine/{prompt.raw}", tile, bases or None)
 
-        job = self.runner.new_job(it, it.origin(), prompt, "", "grid", render, tile, flags)
+        key = ("imagine", prompt.raw, seed, tile, tuple(digests))  # all the picture depends on
+        job = self.runner.new_job(
+            it, it.origin(), prompt, "", "grid", render, tile, flags, render_key=key
+        )
         await self.runner.start(job)
 
     def _seed(self, prompt: Prompt) -> int:
@@ -95,14 +100,17 @@ class Commands:
         prompt = parse_prompt(" ".join([*urls, dimensions]))
         if not self.respond.account_gate(it, is_relaxed(it, prompt)):
             return
-        tile = images.tile_size(aspect_of(prompt))
+        tile = images.tile_size(aspect_of(prompt), self.ctx.speed.tile_long_side)
         salt = "blend/" + "/".join(hashlib.sha256(f.data).hexdigest()[:12] for f in uploads)
         seed = self.ctx.seed
 
         def render() -> Image.Image:
             return images.render_grid("blend", seed, salt, tile, list(decoded), "", 0.75)
 
-        job = self.runner.new_job(it, it.origin(), prompt, "", "grid", render, tile, flags)
+        key = ("blend", seed, salt, tile)  # the salt names every upload by its digest
+        job = self.runner.new_job(
+            it, it.origin(), prompt, "", "grid", render, tile, flags, render_key=key
+        )
         await self.runner.start(job)
 
     async def describe(

@@ -2,7 +2,10 @@
 
     [Job queued] -> (Waiting to start) -> (15%) ... (78%) -> final MESSAGE_CREATE -> DELETE start
 
-Rendering runs in a worker thread; speeds only change the pauses between steps.
+A job's picture is drawn and encoded once (`render_cache.prepare`: the final PNG and every
+progress JPEG), kept by what it was drawn from when the job names that (`Job.render_key`), and
+drawn in a worker thread unless it is small (`instant`'s pictures cost less than the hand-over).
+Speeds change the pauses between steps and the size of the pictures.
 """
 
 from __future__ import annotations
@@ -11,9 +14,6 @@ import asyncio
 import contextlib
 from typing import Any
 
-from PIL import Image
-
-from app.sandbox import images
 from app.sandbox.bot_flags import Flags
 from app.sandbox.components import Component, progress_components
 from app.sandbox.context import BotContext, Messenger
@@ -31,14 +31,12 @@ from app.sandbox.messages import (
 from app.sandbox.mj_respond import Respond
 from app.sandbox.mj_state import Job, Memory, Result, is_relaxed
 from app.sandbox.prompts import Prompt, filename_slug
+from app.sandbox.render_cache import RenderCache, Rendered, prepare
 from app.sandbox.slots import QueueFull
 from app.sandbox.snowflake import snowflake_timestamp
 
 Json = dict[str, Any]
-
-
-def _preview_jpeg(image: Image.Image, percent: int) -> bytes:
-    return images.encode_jpeg(images.preview(image, percent))
+INLINE_MAX_PIXELS = 256 * 256  # drawn on the event loop below this: ~1 ms, less than a thread hop
 
 
 class JobRunner:
@@ -46,6 +44,7 @@ class JobRunner:
         self.ctx = ctx
         self.respond = respond
         self.memory = memory
+        self.renders = RenderCache()
 
     def new_job(
         self,
@@ -127,8 +126,8 @@ class JobRunner:
                 if job.faults.disconnect is not None:
                     params = {"code": job.faults.disconnect}
                     self.ctx.apply_account_fault("disconnect", it.state, params)
-            image = await asyncio.to_thread(job.render)
-            if start is not None and not await self._progress(job, emitter, start, image):
+            rendered = await self._render(job)
+            if start is not None and not await self._progress(job, emitter, start, rendered):
                 return
             if job.faults.delay:  # a Cancel Job click ends the hold early
                 with contextlib.suppress(TimeoutError):
@@ -138,9 +137,24 @@ class JobRunner:
                 self._update(job, emitter, start, job.content("Stopped"), [], [])
             if job.faults.drop_final or job.cancelled:
                 return
-            await self._post_final(job, emitter, start, image)
+            await self._post_final(job, emitter, start, rendered)
         finally:
             self.memory.running.pop(job.hash, None)
+
+    async def _render(self, job: Job) -> Rendered:
+        percents = self.ctx.speed.progress_steps if job.progress else ()
+        key = None if job.render_key is None else (job.render_key, percents)
+        found = self.renders.get(key) if key is not None else None
+        if found is not None:
+            return found
+        width, height = job.tile
+        if width * height * 4 <= INLINE_MAX_PIXELS:  # a grid is four tiles
+            rendered = prepare(job.render, percents)
+        else:
+            rendered = await asyncio.to_thread(prepare, job.render, percents)
+        if key is not None:
+            self.renders.put(key, rendered)
+        return rendered
 
     def _post_start(self, job: Job, emitter: Messenger) -> Json:
         it = job.it
@@ -154,7 +168,7 @@ class JobRunner:
         return emitter.create(start, it.user_id)
 
     async def _progress(
-        self, job: Job, emitter: Messenger, start: Json, image: Image.Image
+        self, job: Job, emitter: Messenger, start: Json, rendered: Rendered
     ) -> bool:
         """Progress updates; False when the job stopped (cancelled or the `stop` fault)."""
         speed = self.ctx.speed
@@ -164,9 +178,10 @@ class JobRunner:
             if job.cancelled or (job.faults.stop and step == 1):
                 self._update(job, emitter, start, job.content("Stopped"), [], [])
                 return False
-            preview = await asyncio.to_thread(_preview_jpeg, image, percent)
+            image = rendered.image
             name = f"{job.hash}_0_step_{step + 1}.jpeg"
-            size = (image.width // 2, image.height // 2)
+            size = (max(2, image.width // 2), max(2, image.height // 2))
+            preview = rendered.previews[percent]
             file = self.ctx.store_file(
                 job.it.channel_id, name, preview, "image/jpeg", size, ephemeral=True
             )
@@ -194,10 +209,10 @@ class JobRunner:
         emitter.update(updated, job.user_id, late=True)
 
     async def _post_final(
-        self, job: Job, emitter: Messenger, start: Json | None, image: Image.Image
+        self, job: Job, emitter: Messenger, start: Json | None, rendered: Rendered
     ) -> None:
         it = job.it
-        png = await asyncio.to_thread(images.encode_png, image)
+        image, png = rendered.image, rendered.png
         username = it.state.account.username
         name = filename_slug(username, job.prompt, job.hash)
         file = self.ctx.store_file(it.channel_id, name, png, "image/png", image.size)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,7 @@ class Job:
     reply_to: Json | None = None  # U1-U4 results are replies to the grid
     components: Callable[[str], list[Component]] = grid_components
     mode_suffix: bool = True
+    render_key: Hashable | None = None  # what the picture depends on, for the render cache
     cancelled: bool = field(default=False, repr=False)
     cancel_requested: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 

@@ -9,7 +9,8 @@ import re
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from app.sandbox import Sandbox
+from app.sandbox import Sandbox, images
+from app.sandbox.speed import get_speed
 from tests.integration.sandbox.helpers import (
     Driver,
     button_ids,
@@ -20,6 +21,9 @@ from tests.integration.sandbox.helpers import (
 )
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
+# `instant` (these tests' speed) draws small tiles: 3:2 is (96, 64), its grid (192, 128).
+TILE_3_2 = images.tile_size((3, 2), get_speed("instant").tile_long_side)
+GRID_3_2 = (TILE_3_2[0] * 2, TILE_3_2[1] * 2)
 
 
 def png(colour: str, size: tuple[int, int] = (96, 64)) -> bytes:
@@ -72,7 +76,7 @@ async def test_imagine_full_lifecycle(driver: Driver) -> None:
     assert "nonce" not in final and final["id"] != start["id"]
     assert final["attachments"][0]["filename"].startswith("sandbox1_a_red_fox_in_a_snowy_forest_")
     grid = await fetch_image(final["attachments"][0]["url"])
-    assert grid.format == "PNG" and grid.size == (1024, 684)
+    assert grid.format == "PNG" and grid.size == GRID_3_2 == (192, 128)
     assert (final["attachments"][0]["width"], final["attachments"][0]["height"]) == grid.size
     assert button_ids(final) == [
         *(f"MJ::JOB::upsample::{i}::{digest}" for i in range(1, 5)),
@@ -103,16 +107,15 @@ async def test_upscale_u1_to_u4(driver: Driver, index: int) -> None:
     assert f"MJ::JOB::upsample_v6r1_2x_subtle::1::{new_hash}::SOLO" in ids
     assert f"MJ::Outpaint::100::1::{new_hash}::SOLO" in ids  # not square: Make Square offered
     image = await fetch_image(single["attachments"][0]["url"])
-    assert image.size == (1024, 684)
+    assert image.size == GRID_3_2  # the tile, twice as large
     grid_image = await fetch_image(grid["attachments"][0]["url"])
-    tile = grid_image.crop(((index - 1) % 2 * 512, (index - 1) // 2 * 342,
-                            (index - 1) % 2 * 512 + 512, (index - 1) // 2 * 342 + 200))  # fmt: skip
+    (width, height), top = TILE_3_2, TILE_3_2[1] * 4 // 7  # above the caption band
+    left, upper = (index - 1) % 2 * width, (index - 1) // 2 * height
+    tile = grid_image.crop((left, upper, left + width, upper + top))
     # The upscale is that tile enlarged: its top half matches the tile's colours closely.
-    small = image.resize((512, 342)).crop((0, 0, 512, 200))
+    small = image.resize(TILE_3_2).crop((0, 0, width, top))
     same = ImageStat.Stat(ImageChops.difference(small.convert("L"), tile.convert("L"))).mean[0]
-    other = (
-        grid_image.crop((0, 0, 512, 200)) if index != 1 else grid_image.crop((512, 0, 1024, 200))
-    )
+    other = grid_image.crop((width, 0, 2 * width, top) if index == 1 else (0, 0, width, top))
     different = ImageStat.Stat(ImageChops.difference(small.convert("L"), other.convert("L"))).mean[
         0
     ]
@@ -173,11 +176,11 @@ async def test_single_image_buttons(driver: Driver, prefix: str, label: str, pro
     assert updates[0]["d"]["content"].endswith(expected)
     image = await fetch_image(result["attachments"][0]["url"])
     if "Upscaled" in label:
-        assert image.size == (2048, 1368)
+        assert image.size == (GRID_3_2[0] * 2, GRID_3_2[1] * 2)
     elif label == "Make Square by":
-        assert image.size == (1024, 1024)
+        assert image.size == (GRID_3_2[0], GRID_3_2[0])
     else:
-        assert image.size == (1024, 684)
+        assert image.size == GRID_3_2
 
 
 async def test_custom_zoom_modal(driver: Driver) -> None:
@@ -259,7 +262,7 @@ async def test_blend(driver: Driver, count: int) -> None:
     result = await driver.final(payload["nonce"])
     assert result["content"].endswith(f"--ar 2:3** - <@{driver.account.user_id}> (fast)")
     image = await fetch_image(result["attachments"][0]["url"])
-    assert image.size == (684, 1024)
+    assert image.size == (GRID_3_2[1], GRID_3_2[0])  # 2:3
 
 
 async def test_blend_rejects_duplicate_images(driver: Driver) -> None:

@@ -33,6 +33,9 @@ def run_discum(base_url: str, gateway_url: str, token: str, channel_id: str, gui
         f"{gateway_url}/?encoding=json&v=9&compress=zlib-stream"
     )
     seen: dict[str, Any] = {"statuses": [], "grid": None, "upscale": None, "error": None}
+    # discum handles each event in a thread of its own: the upscale can arrive (and close the
+    # gateway) before the thread that clicked U1 has recorded the click's answer.
+    clicked = threading.Event()
 
     @bot.gateway.command
     def on_event(resp: Any) -> None:
@@ -55,6 +58,7 @@ def run_discum(base_url: str, gateway_url: str, token: str, channel_id: str, gui
                     messageFlags=message["flags"], data={"component_type": 2, "custom_id": u1},
                 )  # fmt: skip
                 seen["statuses"].append(response.status_code)
+                clicked.set()
             elif message.get("message_reference", {}).get("message_id") == seen["grid"]["id"]:
                 seen["upscale"] = message
                 bot.gateway.close()
@@ -65,6 +69,8 @@ def run_discum(base_url: str, gateway_url: str, token: str, channel_id: str, gui
     runner = threading.Thread(target=lambda: bot.gateway.run(auto_reconnect=False), daemon=True)
     runner.start()
     runner.join(30)
+    if seen["grid"] is not None:
+        clicked.wait(10)
     return seen
 
 

@@ -19,7 +19,8 @@ LAYERS: dict[str, set[str]] = {
     "foundation": {
         "accounts", "cdn", "commands", "components", "discord_objects", "errors", "faults",
         "images", "interactions", "message_search",
-        "messages", "mj_panel", "mj_profile", "mj_replies", "prompts", "ratelimit", "slots",
+        "messages", "mj_panel", "mj_profile", "mj_replies", "prompts", "ratelimit", "render_cache",
+        "slots",
         "snowflake", "speed", "store", "video",
     },
     "context": {"context", "emitter"},  # the bots' view of the world, and its message half
