@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,13 @@ from app.sandbox.mj_commands import Commands
 from app.sandbox.mj_derive import Derive, base_image
 from app.sandbox.mj_editor import RegionEditor
 from app.sandbox.mj_jobs import JobRunner
-from app.sandbox.mj_remix import REMIX_ACTIONS, remix_label, remix_modal, submitted_click
+from app.sandbox.mj_remix import (
+    REMIX_ACTIONS,
+    remix_label,
+    remix_modal,
+    submitted_click,
+    variation_strength,
+)
 from app.sandbox.mj_replies import modal_create
 from app.sandbox.mj_respond import Respond
 from app.sandbox.mj_state import Memory, PendingModal, Result, is_relaxed, upscale_buttons
@@ -88,9 +95,11 @@ class Actions:
         base = images.grid_tile(result.image, click.index)
         text, seed, tile = _shown(result, remix), self.ctx.seed, result.tile
         salt = f"variation/{result.hash}/{click.index}"
-        label, weight = ("Variations by ", 0.7)
+        if not click.arg:  # a V button: strength by the account's High/Low Variation Mode
+            click = dataclasses.replace(click, arg=variation_strength(it.state.profile))
+        label, weight = VARY[click.arg]
         if remix is not None:
-            label, weight = remix_label(click), VARY[click.arg][1]
+            label = remix_label(click)
         await self.derive.grid(
             it, flags, result, label,
             lambda i: images.render_scene(text, seed, f"{salt}/{i}", tile, base, weight),

@@ -66,6 +66,9 @@ class Controls:
     def press(self, it: Interaction) -> None:
         """A settings button or the version select: change the account, edit the panel."""
         values = [str(value) for value in it.data.get("values") or []]
+        if it.custom_id.endswith(("::FastMode", "::TurboMode")) and it.state.out_of_fast_time:
+            self.respond.error(it, "credits_exhausted")  # as /fast and /turbo
+            return
         if it.message is None or not apply_setting(it.state, it.custom_id, values):
             self.respond.error(it, "failed")
             return

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from app.sandbox.components import Click
+from app.sandbox.mj_profile import Profile
 from app.sandbox.mj_state import Result
 
 REMIX_ACTIONS = frozenset({"variation", "vary", "reroll", "pan"})
@@ -53,3 +54,8 @@ def submitted_click(click: Click, modal_custom_id: str) -> Click:
 def remix_label(click: Click) -> str:
     """`Remix (Strong) by ` / `Remix (Subtle) by ` for the variation-type remixes."""
     return f"Remix ({'Strong' if click.arg == 'high' else 'Subtle'}) by "
+
+
+def variation_strength(profile: Profile) -> str:
+    """What V1-V4 do without remix: `high` (Strong) or `low` (Subtle), as the panel says."""
+    return "high" if profile.high_variation else "low"

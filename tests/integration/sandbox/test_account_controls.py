@@ -161,6 +161,10 @@ async def test_when_fast_time_runs_out_fast_jobs_fail_and_relax_still_works(
     assert refused["embeds"][0]["title"] == "Credits exhausted" and refused["flags"] == 64
     assert (await command(driver, "fast"))["embeds"][0]["title"] == "Credits exhausted"
     assert (await command(driver, "relax"))["content"].startswith("Done!")
+    panel = await open_settings(driver)
+    refused_press = await driver.click(panel, "MJ::Settings::TurboMode")
+    assert (await driver.nonce_message(refused_press))["embeds"][0]["title"] == "Credits exhausted"
+    assert sandbox.core.directory.states[driver.account.user_id].mode == "relax"
     final = await driver.final(await driver.imagine("fox four"))
     assert final["content"].endswith("(relaxed)")
 

@@ -125,8 +125,8 @@ async def test_upscale_u1_to_u4(driver: Driver, index: int) -> None:
 @pytest.mark.parametrize(
     ("prefix", "label"),
     [
-        ("MJ::JOB::variation::1::", "Variations by"),
-        ("MJ::JOB::variation::4::", "Variations by"),
+        ("MJ::JOB::variation::1::", "Variations (Strong) by"),
+        ("MJ::JOB::variation::4::", "Variations (Strong) by"),
         ("MJ::JOB::reroll::0::", ""),
     ],
 )

@@ -82,7 +82,7 @@ async def test_remix_opens_the_spec_modal_and_runs_the_submitted_prompt(
     assert find_button(final, "MJ::JOB::variation::1::")  # a normal grid, clickable again
 
 
-async def test_low_variation_mode_makes_v1_a_subtle_remix(driver: Driver) -> None:
+async def test_low_variation_mode_makes_v1_subtle_with_and_without_remix(driver: Driver) -> None:
     payload = interaction_command(driver.account, "settings", [])
     await driver.post_interaction(payload)
     panel = await driver.nonce_message(payload["nonce"])
@@ -98,8 +98,10 @@ async def test_low_variation_mode_makes_v1_a_subtle_remix(driver: Driver) -> Non
             )
         )
     )
-    await remix_on(driver)
     grid = await driver.final(await driver.imagine("a quiet fox"))
+    plain = await driver.final(await driver.click(grid, find_button(grid, "MJ::JOB::variation::3")))
+    assert "- Variations (Subtle) by <@" in plain["content"]
+    await remix_on(driver)
     modal = await open_modal(driver, grid, find_button(grid, "MJ::JOB::variation::2::"))
     assert modal["custom_id"].endswith("::2::0")
     final = await driver.final(await submit_modal(driver, modal, "a quiet wolf"))
@@ -126,7 +128,7 @@ async def test_remix_off_runs_the_job_at_once_and_stale_modals_are_refused(
     final = await driver.final(
         await driver.click(grid, find_button(grid, "MJ::JOB::variation::1::"))
     )
-    assert "- Variations by <@" in final["content"]
+    assert "- Variations (Strong) by <@" in final["content"]  # High Variation Mode, the default
 
 
 async def test_a_remix_with_a_banned_prompt_is_refused_like_imagine(driver: Driver) -> None:
