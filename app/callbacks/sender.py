@@ -14,7 +14,7 @@ from app import __version__
 from app.callbacks.policy import RESPONSE_BODY_LIMIT, Outcome, classify_status
 from app.callbacks.signing import Signer
 from app.callbacks.transport import BlockedDestination
-from app.callbacks.urls import callback_url_problem, url_origin
+from app.domain.callback_urls import callback_url_problem
 
 log = logging.getLogger(__name__)
 
@@ -128,3 +128,15 @@ async def send_attempt(
         body_bytes=len(body),
         body_excerpt=bytes(body[:EXCERPT_BYTES]).decode("utf-8", "replace"),
     )
+
+
+def url_origin(url: str) -> str:
+    """`scheme://host[:port]` of a callback URL, for log lines: a notify URL may carry a token in
+    its path or query string (many webhook services put one there), so logs name only where it
+    points."""
+    try:
+        parsed = httpx.URL(url)
+        port = f":{parsed.port}" if parsed.port is not None else ""
+        return f"{parsed.scheme}://{parsed.host}{port}"
+    except Exception:  # a URL the check refuses: say so without repeating it
+        return "(an invalid URL)"

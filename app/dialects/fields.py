@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.callbacks.urls import callback_url_problem
+from app.domain.callback_urls import callback_url_problem
 from app.domain.errors import CommandError, ErrorKind
 
 
@@ -44,7 +44,7 @@ def bounded(text: str, limit: int, message: str) -> str:
 
 def notify_url(value: Any, wrong: str) -> str | None:
     """A callback URL field: absent or "" -> None; else it must be a usable http(s) URL
-    (app/callbacks/urls.py), refused as `"<wrong>: <why>"`."""
+    (app/domain/callback_urls.py), refused as `"<wrong>: <why>"`."""
     if value is None or value == "":
         return None
     problem = callback_url_problem(value) if isinstance(value, str) else "not a string"

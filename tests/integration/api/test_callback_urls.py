@@ -1,6 +1,6 @@
 """A notify URL that can never be attempted is refused at submit, in every dialect's envelope.
 
-The dialects and the callback sender share one check (app/callbacks/urls.py), so what is
+The dialects and the callback sender share one check (app/domain/callback_urls.py), so what is
 accepted here is a URL the sender can always attempt (issue 13 part 1).
 """
 

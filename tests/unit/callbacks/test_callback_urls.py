@@ -1,4 +1,5 @@
-"""The shared callback URL check (app/callbacks/urls.py): refuse only what can never work."""
+"""The shared callback URL check (app/domain/callback_urls.py): refuse only what can never work,
+and refuse exactly what the sender's HTTP client (httpx) cannot parse."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import logging
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.callbacks.policy import Outcome
-from app.callbacks.sender import send_attempt
-from app.callbacks.urls import callback_url_problem, url_origin
+from app.callbacks.sender import send_attempt, url_origin
+from app.domain.callback_urls import MAX_URL_LENGTH, callback_url_problem, host_problem
+from tests.hostile import PROPERTY_SETTINGS
 
 
 @pytest.mark.parametrize(
@@ -89,3 +93,115 @@ async def test_an_unexpected_failure_logs_where_the_callback_went_not_its_token(
     assert "a bug of ours" in caplog.text
     assert "PATHSECRET" not in caplog.text
     assert "QUERYSECRET" not in caplog.text
+
+
+# The check as it was written on httpx.URL, before it moved into the domain: the oracle the pure
+# parser must agree with, message for message (the host rule itself is shared).
+def _as_httpx_reads_it(url: str) -> str | None:
+    if len(url) > MAX_URL_LENGTH:
+        return f"the URL is longer than {MAX_URL_LENGTH} characters"
+    if any(c.isspace() for c in url):
+        return "the URL contains white space"
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii").lower()
+        parsed.host  # noqa: B018 (decodes IDNA labels)
+        port = parsed.port
+    except Exception as exc:
+        return f"invalid URL: {exc}"
+    if parsed.scheme not in ("http", "https"):
+        return f"unsupported URL scheme {parsed.scheme!r}: use http or https"
+    problem = host_problem(host)
+    if problem is not None:
+        return problem
+    if port is not None and not 1 <= port <= 65535:
+        return f"port {port} is out of range"
+    return None
+
+
+# The pieces where URL parsers differ: schemes and separators, user info, every kind of host
+# (names, IDNA, A-labels, IPv4-like numbers, IPv6 literals with zones, brackets, escapes), ports
+# (zero, huge, signed, non-ASCII digits) and paths. Every combination is checked.
+PREFIXES = [
+    "http://",
+    "HTTPS://",
+    "ftp://",
+    "ws://",
+    "//",
+    "",
+    "x:",
+    "::",
+    ":////",
+    "http:",
+    "http:///",
+    "https://u:p@",
+    "http://a@b@",
+    "http://:@",
+    "http://%41@",
+    "http://ü@",
+]
+HOSTS = [
+    "example.com",
+    "EXAMPLE.com.",
+    "a_b",
+    "-a",
+    "a-",
+    "a..b",
+    "",
+    "localhost",
+    "例え.jp",
+    "ÄÖ.de",
+    "xn--r8jz45g.jp",
+    "xn--a",
+    "xn--zz.com",
+    "a.xn--a",
+    "XN--R8JZ45G",
+    "1.2.3.4",
+    "999.1.1.1",
+    "01.2.3.4",
+    "1.2.3",
+    "2130706433",
+    "[::1]",
+    "[::FFFF:1.2.3.4]",
+    "[fe80::1%25eth0]",
+    "[fe80::1%eth0]",
+    "[::1%é]",
+    "[zz]",
+    "[::1",
+    "::1",
+    "[::1]x",
+    "a%41",
+    "%zz",
+    "a<b",
+    "a|b",
+    "a\\b",
+    "a{b}",
+    "a'b",
+    "a" * 64 + ".com",
+    ("a" * 60 + ".") * 5 + "com",
+    "ß.de",
+    "☃.net",
+    "a\u200db",
+    "a\x00b",
+    "a\x7fb",
+]
+PORTS = ["", ":", ":80", ":0", ":65535", ":65536", ":-1", ":+8", ":8_0", ":\u0663", ":x", "::80"]
+PATHS = ["", "/", "//x", "?q=1", "/%zz"]
+
+
+def test_the_check_refuses_exactly_what_httpx_cannot_use() -> None:
+    urls = (
+        f"{prefix}{host}{port}{path}"
+        for prefix in PREFIXES
+        for host in HOSTS
+        for port in PORTS
+        for path in PATHS
+    )
+    differ = [url for url in urls if callback_url_problem(url) != _as_httpx_reads_it(url)]
+    assert differ == [], [(u, callback_url_problem(u), _as_httpx_reads_it(u)) for u in differ[:5]]
+
+
+@settings(PROPERTY_SETTINGS, max_examples=2000)
+@given(st.one_of(st.text(max_size=40), st.builds("http://{}".format, st.text(max_size=20))))
+def test_any_text_is_checked_as_httpx_reads_it(url: str) -> None:
+    assert callback_url_problem(url) == _as_httpx_reads_it(url)
