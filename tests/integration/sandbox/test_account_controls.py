@@ -265,3 +265,16 @@ async def test_a_prompt_flag_can_empty_the_fast_time(driver: Driver) -> None:
     refused = await driver.nonce_message(await driver.imagine("a fox --sandbox-fault fast_time:0"))
     assert refused["embeds"][0]["title"] == "Credits exhausted"
     assert (await info(driver))["Fast Time Remaining"].startswith("0.00/30.0 hours")
+
+
+async def test_info_reply_has_the_spec_shape(driver: Driver) -> None:
+    body = settings_request(driver, "info_command")
+    await driver.post_interaction(body)
+    created = await driver.nonce_message(body["nonce"])
+    update = await driver.gateway.wait(
+        lambda f: f.get("t") == "MESSAGE_UPDATE" and f["d"]["id"] == created["id"]
+    )
+    spec = fixture("mj-info.message_update.json")
+    assert_shape(update, {key: spec[key] for key in ("op", "s", "t", "d")}, EDITED)
+    assert update["d"]["embeds"][0]["title"] == "Your info"
+    assert created["embeds"] == update["d"]["embeds"] and created["flags"] == 64
