@@ -67,9 +67,7 @@ class Job:
     def mode(self) -> str:
         if self.relaxed:
             return "relaxed"
-        if self.prompt.has("fast"):
-            return "fast"
-        return "turbo" if self.prompt.has("turbo") or self.it.state.mode == "turbo" else "fast"
+        return "turbo" if is_turbo(self.it, self.prompt) else "fast"
 
     def usage(self) -> tuple[int, float]:
         """(images, GPU minutes) the finished job adds; U1-U4 crops are free, as on Midjourney."""

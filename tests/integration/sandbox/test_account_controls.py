@@ -176,6 +176,7 @@ async def test_turbo_doubles_the_cost_and_is_refused_for_video(driver: Driver) -
     before = hours_left(await info(driver))
     assert (await driver.final(await driver.imagine("a quick fox")))["content"].endswith("(turbo)")
     assert round(before - hours_left(await info(driver)), 2) == round(2 / 60, 2)
+    assert (await driver.final(await driver.imagine("a fox --fast")))["content"].endswith("(fast)")
     refused = await driver.nonce_message(await driver.imagine("a moving fox --video"))
     assert refused["embeds"][0]["description"] == "Turbo mode isn't supported for video jobs"
 
