@@ -138,6 +138,21 @@ def _parse_other(parts: list[str], raw: str) -> CustomId:
     return CustomId(action=ButtonAction.OTHER, raw=raw, job_hash=job_hash)
 
 
+# Ids with a fixed shape: only the job hash (and the upscaler model) change. Reroll is here, not
+# among the SOLO jobs: its index is 0.
+_FIXED_IDS = {
+    ButtonAction.REROLL: "MJ::JOB::reroll::0::{job}::SOLO",
+    ButtonAction.UPSCALE_SUBTLE: "MJ::JOB::upsample_{model}_2x_subtle::1::{job}::SOLO",
+    ButtonAction.UPSCALE_CREATIVE: "MJ::JOB::upsample_{model}_2x_creative::1::{job}::SOLO",
+    ButtonAction.UPSCALE_2X: "MJ::JOB::upsample_v5_2x::1::{job}::SOLO",
+    ButtonAction.UPSCALE_4X: "MJ::JOB::upsample_v5_4x::1::{job}::SOLO",
+    ButtonAction.VARY_REGION: "MJ::Inpaint::1::{job}::SOLO",
+    ButtonAction.CUSTOM_ZOOM: "MJ::CustomZoom::{job}",
+    ButtonAction.BOOKMARK: "MJ::BOOKMARK::{job}",
+    ButtonAction.CANCEL_JOB: "MJ::CancelJob::ByJobid::{job}",
+}
+
+
 def build_custom_id(
     action: ButtonAction, job_hash: str, index: int | None = None, *, model: str = "v6r1"
 ) -> str:
@@ -149,27 +164,12 @@ def build_custom_id(
             raise ValueError(f"{action} needs index 1..4, got {index!r}")
         name = "upsample" if action is ButtonAction.UPSCALE else "variation"
         return f"MJ::JOB::{name}::{index}::{job_hash}"
-    if action is ButtonAction.REROLL:
-        return f"MJ::JOB::reroll::0::{job_hash}::SOLO"
+    if action in _FIXED_IDS:
+        return _FIXED_IDS[action].format(job=job_hash, model=model)
     if action in solo:
         return f"MJ::JOB::{solo[action]}::1::{job_hash}::SOLO"
-    if action is ButtonAction.UPSCALE_SUBTLE:
-        return f"MJ::JOB::upsample_{model}_2x_subtle::1::{job_hash}::SOLO"
-    if action is ButtonAction.UPSCALE_CREATIVE:
-        return f"MJ::JOB::upsample_{model}_2x_creative::1::{job_hash}::SOLO"
-    if action in (ButtonAction.UPSCALE_2X, ButtonAction.UPSCALE_4X):
-        factor = "2x" if action is ButtonAction.UPSCALE_2X else "4x"
-        return f"MJ::JOB::upsample_v5_{factor}::1::{job_hash}::SOLO"
-    if action is ButtonAction.VARY_REGION:
-        return f"MJ::Inpaint::1::{job_hash}::SOLO"
     if action in outpaint:
         return f"MJ::Outpaint::{outpaint[action]}::1::{job_hash}::SOLO"
-    if action is ButtonAction.CUSTOM_ZOOM:
-        return f"MJ::CustomZoom::{job_hash}"
-    if action is ButtonAction.BOOKMARK:
-        return f"MJ::BOOKMARK::{job_hash}"
-    if action is ButtonAction.CANCEL_JOB:
-        return f"MJ::CancelJob::ByJobid::{job_hash}"
     raise ValueError(f"no documented custom id for {action}")
 
 
