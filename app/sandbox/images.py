@@ -105,7 +105,8 @@ def caption(
     room = max(1, (int(height * 0.4) - 10) // step)
     if room < 2:
         tag = ""
-    lines = _wrap(text, font_size, width - 16)[: min(3, room - (1 if tag else 0))]
+    shown = min(3, room - (1 if tag else 0))
+    lines = _wrap(text[:_CAPTION_CHARS], font_size, width - 16, shown)
     band_height = max(min_band, (len(lines) + (1 if tag else 0)) * step + 10)
     top = height - band_height
     band = _band(lines, width, band_height, font_size, alpha, 5 + (step if tag else 0))
@@ -141,9 +142,15 @@ def _band(
     return band
 
 
-@lru_cache(maxsize=256)
-def _wrap(text: str, font_size: int, max_width: int) -> tuple[str, ...]:
-    """`text` in lines of at most `max_width` pixels (cached: a grid captions four tiles alike)."""
+_CAPTION_CHARS = 400  # more than three lines ever show; a huge prompt is not measured whole
+
+
+@lru_cache(maxsize=64)
+def _wrap(text: str, font_size: int, max_width: int, max_lines: int) -> tuple[str, ...]:
+    """The first `max_lines` lines of `text`, each at most `max_width` pixels wide.
+
+    Cached: a grid captions its four tiles with the same prompt.
+    """
     font = _font(font_size)
     lines: list[str] = []
     current = ""
@@ -151,12 +158,14 @@ def _wrap(text: str, font_size: int, max_width: int) -> tuple[str, ...]:
         candidate = f"{current} {word}".strip()
         if current and font.getlength(candidate) > max_width:
             lines.append(current)
+            if len(lines) == max_lines:
+                return tuple(lines)
             current = word
         else:
             current = candidate
     if current:
         lines.append(current)
-    return tuple(lines) or ("",)
+    return tuple(lines[:max_lines]) or ("",)
 
 
 def compose_grid(tiles: list[Image.Image]) -> Image.Image:

@@ -72,7 +72,8 @@ class Commands:
             shown = prompt.text or label_prompt
             return images.render_grid(shown, seed, f"imagine/{prompt.raw}", tile, bases or None)
 
-        key = ("imagine", prompt.raw, seed, tile, tuple(digests))  # all the picture depends on
+        # Everything the picture depends on; the prompt by digest (it may be long).
+        key = ("imagine", hashlib.sha256(prompt.raw.encode()).digest(), seed, tile, tuple(digests))
         job = self.runner.new_job(
             it, it.origin(), prompt, "", "grid", render, tile, flags, render_key=key
         )
