@@ -6,24 +6,11 @@ an empty fixture list accepts any items. `_comment*` keys are annotations and ig
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from tests.fixtures import DISCORD_FIXTURES
+from tests.fixtures import discord_fixture
 
-FIXTURES = DISCORD_FIXTURES
-
-
-def fixture(name: str) -> Any:
-    return _strip(json.loads((FIXTURES / name).read_text()))
-
-
-def _strip(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if not k.startswith("_comment")}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
+fixture = discord_fixture  # a fixture file, comments removed
 
 
 def _kind(value: Any) -> str:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.fixtures import DISCORD_FIXTURES
+from tests.fixtures import DISCORD_FIXTURES, discord_fixture
 
 FIXTURES = DISCORD_FIXTURES
 
 
-def strip_comments(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: strip_comments(v) for k, v in value.items() if not k.startswith("_comment")}
-    if isinstance(value, list):
-        return [strip_comments(v) for v in value]
-    return value
-
-
 def _load(name: str, *path: str) -> Any:
-    value = strip_comments(json.loads((FIXTURES / name).read_text(encoding="utf-8")))
+    value = discord_fixture(name)
     for key in path:
         value = value[key]
     return value

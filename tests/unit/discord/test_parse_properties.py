@@ -19,7 +19,7 @@ from app.discord.constants import MJ_APPLICATION_ID
 from app.discord.events import BotEvent
 from app.discord.gateway_protocol import CloseConnection, GatewayProtocol
 from app.discord.parse import parse_dispatch
-from tests.fixtures import DISCORD_FIXTURES
+from tests.fixtures import DISCORD_FIXTURES, discord_fixture
 from tests.hostile import PROPERTY_SETTINGS, any_text, hostile_values, json_values
 
 EVENT_TYPES = (
@@ -33,14 +33,6 @@ EVENT_TYPES = (
     "INTERACTION_IFRAME_MODAL_CREATE",
     "READY",
 )
-
-
-def _strip(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if not k.startswith("_comment")}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
 
 
 def _frames(value: Any) -> list[dict[str, Any]]:
@@ -57,7 +49,7 @@ def _frames(value: Any) -> list[dict[str, Any]]:
 RECORDED = [
     frame
     for path in sorted(DISCORD_FIXTURES.glob("*.json"))
-    for frame in _frames(_strip(json.loads(path.read_text(encoding="utf-8"))))
+    for frame in _frames(discord_fixture(path.name))
 ]
 
 
