@@ -16,8 +16,11 @@ import httpcore
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.callbacks.ssrf import Allowlist
 from app.callbacks.transport import Resolver, system_resolver
 from db import deliveries as db
+
+LOOPBACK = Allowlist.parse(["127.0.0.0/8"])  # where the receivers listen: let callbacks reach them
 
 
 @dataclass

@@ -10,13 +10,13 @@ from standardwebhooks import Webhook
 
 from app.callbacks.dispatcher import DispatcherConfig
 from app.callbacks.policy import RetrySchedule
-from app.callbacks.ssrf import Allowlist
 from app.config import Settings
 from app.metrics import REGISTRY
 from app.web import create_app
 from db import delivery_claims as db
 from db.urls import asyncpg_dsn
 from tests.integration.callbacks.helpers import (
+    LOOPBACK,
     Reply,
     add_delivery,
     add_task,
@@ -24,8 +24,6 @@ from tests.integration.callbacks.helpers import (
     delivery_rows,
     wait_until,
 )
-
-LOOPBACK = Allowlist.parse(["127.0.0.0/8"])
 
 
 def secret() -> str:

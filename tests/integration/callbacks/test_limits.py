@@ -4,9 +4,9 @@ import time
 
 from app.callbacks.dispatcher import DispatcherConfig
 from app.callbacks.policy import RESPONSE_BODY_LIMIT, RetrySchedule
-from app.callbacks.ssrf import Allowlist
 from app.callbacks.transport import READ_CHUNK
 from tests.integration.callbacks.helpers import (
+    LOOPBACK,
     RecordingBackend,
     Reply,
     add_delivery,
@@ -16,7 +16,6 @@ from tests.integration.callbacks.helpers import (
     wait_until,
 )
 
-LOOPBACK = Allowlist.parse(["127.0.0.0/8"])
 TEN_MB = 10 * 1024 * 1024
 
 

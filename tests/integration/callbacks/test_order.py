@@ -6,8 +6,8 @@ from collections import defaultdict
 
 from app.callbacks.dispatcher import DispatcherConfig
 from app.callbacks.policy import RetrySchedule
-from app.callbacks.ssrf import Allowlist
 from tests.integration.callbacks.helpers import (
+    LOOPBACK,
     Received,
     Reply,
     add_delivery,
@@ -48,7 +48,7 @@ async def test_per_task_order_holds_under_failures_and_two_dispatchers(
             await add_delivery(engine, f"t-{t}", receiver.url(), seq=seq)
 
     config = DispatcherConfig(
-        allowlist=Allowlist.parse(["127.0.0.0/8"]),
+        allowlist=LOOPBACK,
         schedule=RetrySchedule((0.02,) * 12),
         poll_interval_s=0.05,
         concurrency=8,
@@ -85,7 +85,7 @@ async def test_a_task_stuck_in_retries_holds_back_only_itself(
     await add_task(engine, "stuck")
     await add_delivery(engine, "stuck", receiver.url())
     config = DispatcherConfig(
-        allowlist=Allowlist.parse(["127.0.0.0/8"]),
+        allowlist=LOOPBACK,
         schedule=RetrySchedule((3600.0,)),
         poll_interval_s=0.05,
     )

@@ -19,6 +19,7 @@ from app.callbacks.policy import RetrySchedule
 from app.callbacks.ssrf import Allowlist
 from db import delivery_attempts as db
 from tests.integration.callbacks.helpers import (
+    LOOPBACK,
     Reply,
     add_delivery,
     add_task,
@@ -27,7 +28,6 @@ from tests.integration.callbacks.helpers import (
     wait_until,
 )
 
-LOOPBACK = Allowlist.parse(["127.0.0.0/8"])
 POISONS = ("retry-after-400-digits", "retry-after-superscript", "nul-body", "invalid-idna")
 
 

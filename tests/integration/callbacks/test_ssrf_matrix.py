@@ -17,6 +17,7 @@ from app.callbacks.policy import RetrySchedule
 from app.callbacks.ssrf import Allowlist
 from app.callbacks.transport import system_resolver
 from tests.integration.callbacks.helpers import (
+    LOOPBACK,
     RecordingBackend,
     Reply,
     add_delivery,
@@ -159,7 +160,7 @@ async def test_allowlisted_loopback_is_reached(engine, receivers, dispatchers) -
     backend = RecordingBackend(resolver=resolver)
     await add_task(engine, "t-ok")
     await add_delivery(engine, "t-ok", f"http://loopback.test:{trap.port}/hook")
-    config = DispatcherConfig(allowlist=Allowlist.parse(["127.0.0.0/8"]), poll_interval_s=0.05)
+    config = DispatcherConfig(allowlist=LOOPBACK, poll_interval_s=0.05)
     dispatchers(config, resolver=resolver, backend=backend)
     await wait_until(lambda: attempted(engine), timeout_s=10)
     assert trap.connections == 1
