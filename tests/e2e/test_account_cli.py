@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.e2e.processes import Completed, run
 from tests.fixtures import API_FIXTURES
 
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GabcDE.fake-token-for-tests-only-0123456789"
 FIXTURES = API_FIXTURES
 
 
-def _mjrelay(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MJRELAY_")}
-    env.update(DATABASE_URL=database_url, MJRELAY_LOG_FORMAT="json", MJRELAY_LOG_LEVEL="debug")
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "account", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+def _mjrelay(database_url: str, *args: str, stdin: str = "") -> Completed:
+    return run("account", *args, stdin=stdin, DATABASE_URL=database_url, MJRELAY_LOG_LEVEL="debug")
 
 
 def test_account_add_list_disable_enable_never_shows_token(database_url: str) -> None:
@@ -93,19 +82,9 @@ def test_account_import_discordxy_config(database_url: str, tmp_path: Path) -> N
     assert TOKEN not in result.stdout + result.stderr
 
 
-def _fresh(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _fresh(data_dir: Path, *args: str, stdin: str = "") -> Completed:
     """`mjrelay …` as a new user runs it: no DATABASE_URL, a data folder never used before."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MJRELAY_")}
-    env.pop("DATABASE_URL", None)
-    env.update(MJRELAY_DATA_DIR=str(data_dir), MJRELAY_LOG_FORMAT="json")
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run(*args, stdin=stdin, timeout=120, MJRELAY_DATA_DIR=str(data_dir))
 
 
 def test_account_commands_on_a_fresh_data_folder_create_the_schema(data_dir: Path) -> None:
@@ -156,15 +135,10 @@ def test_command_output_is_stdout_and_logs_are_stderr(database_url: str) -> None
 
 
 def test_help_shows_flags_as_flags() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "--help"], capture_output=True, text=True, check=True
-    )
+    result = run("--help")
+    assert result.returncode == 0, result.stderr
     assert re.search(r"^\s+--version\s+Show the version and exit\.$", result.stdout, re.M)
     assert "<bool>" not in result.stdout
-    nested = subprocess.run(
-        [sys.executable, "-m", "app.cli", "account", "list", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    nested = run("account", "list", "--help")
+    assert nested.returncode == 0, nested.stderr
     assert re.search(r"^\s+--json\s+Print JSON\.$", nested.stdout, re.M), nested.stdout

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
-MJRELAY = [sys.executable, "-m", "app.cli"]
+from tests.e2e.processes import free_port, killed_in_the_end, output_of, run, start
+
 TOKEN = "MTEwMDAwMDAwMDAwMDAwMDAwMQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 OTHER_TOKEN = "plain-token-without-discord-shape-42"
 KEY = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MJRELAY_")}
-    env.pop("DATABASE_URL", None)
-    env.update(extra)
-    return env
 
 
 ACCOUNTS = json.dumps(
@@ -43,9 +33,7 @@ ACCOUNTS = json.dumps(
 )
 @pytest.mark.parametrize("command", ["worker", "web"])
 def test_a_config_error_prints_no_secret(command: str, variable: str, value: str) -> None:
-    result = subprocess.run(
-        [*MJRELAY, command], capture_output=True, text=True, env=_env(**{variable: value})
-    )
+    result = run(command, **{variable: value})
     assert result.returncode == 2
     output = result.stdout + result.stderr
     assert output.startswith(f"mjrelay: error: {variable}")
@@ -54,18 +42,9 @@ def test_a_config_error_prints_no_secret(command: str, variable: str, value: str
     assert "Traceback" not in output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _web_output_until_ready(env: dict[str, str], port: int) -> str:
     """Start `mjrelay web`, wait until /readyz answers, stop it; its whole output."""
-    process = subprocess.Popen(
-        [*MJRELAY, "web"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
+    with killed_in_the_end(start("web", **env)) as process:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
             try:
@@ -76,24 +55,20 @@ def _web_output_until_ready(env: dict[str, str], port: int) -> str:
             time.sleep(0.2)
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    return process.stdout.read().decode() if process.stdout else ""
+    return output_of(process)
 
 
 @pytest.mark.parametrize(("secret", "warned"), [("", True), ("an-api-secret", False)])
 def test_web_on_all_interfaces_without_a_secret_warns_loudly(
     database_url: str, secret: str, warned: bool
 ) -> None:
-    port = _free_port()
-    env = _env(
-        PORT=str(port),
-        MJRELAY_HOST="0.0.0.0",
-        DATABASE_URL=database_url,
-        MJRELAY_API_SECRET=secret,
-        MJRELAY_LOG_FORMAT="json",
-    )
+    port = free_port()
+    env = {
+        "PORT": str(port),
+        "MJRELAY_HOST": "0.0.0.0",
+        "DATABASE_URL": database_url,
+        "MJRELAY_API_SECRET": secret,
+    }
     output = _web_output_until_ready(env, port)
     warnings = [
         json.loads(line)

@@ -23,14 +23,22 @@ import httpx
 import pytest
 
 from app.domain.limits import DISCORD_PROMPT_MAX_CHARS
-from tests.e2e.test_cli import MJRELAY, _env, _free_port, _postgres_processes, _wait_ready
+from tests.e2e.processes import (
+    clean_env,
+    free_port,
+    killed_in_the_end,
+    output_of,
+    postgres_processes,
+    start,
+    wait_ready,
+)
 
 
 @pytest.fixture(autouse=True)
 def _no_leftovers(data_dir: Path):
     """Whatever a failing test left running under its folder is killed."""
     yield
-    for proc in _postgres_processes(data_dir):
+    for proc in postgres_processes(data_dir):
         proc.kill()
 
 
@@ -67,7 +75,7 @@ def _start_stuck(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(),
+        env=clean_env(),
     )
     assert process.stdout is not None
     assert process.stdout.readline().strip() == "ready"
@@ -76,14 +84,11 @@ def _start_stuck(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
 
 def test_stop_is_bounded_even_when_a_thread_never_returns(tmp_path: Path) -> None:
     process, marker = _start_stuck(tmp_path)
-    try:
+    with killed_in_the_end(process):
         started = time.monotonic()
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)
         elapsed = time.monotonic() - started
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert code == 1 and 1.5 < elapsed < 15, (code, elapsed)
     stderr = process.stderr.read() if process.stderr else ""
     assert "shutdown did not finish within 2 s: exiting now" in stderr
@@ -93,16 +98,13 @@ def test_stop_is_bounded_even_when_a_thread_never_returns(tmp_path: Path) -> Non
 
 def test_second_signal_exits_at_once(tmp_path: Path) -> None:
     process, marker = _start_stuck(tmp_path)
-    try:
+    with killed_in_the_end(process):
         process.send_signal(signal.SIGTERM)
         time.sleep(0.3)
         started = time.monotonic()
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)
         elapsed = time.monotonic() - started
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert code == 130 and elapsed < 2, (code, elapsed)
     stderr = process.stderr.read() if process.stderr else ""
     assert "SIGINT again: exiting now" in stderr
@@ -110,17 +112,12 @@ def test_second_signal_exits_at_once(tmp_path: Path) -> None:
 
 
 def _up(data_dir: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [*MJRELAY, "up"],
-        env=_env(PORT=str(port), MJRELAY_DATA_DIR=str(data_dir), **env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return start("up", PORT=str(port), MJRELAY_DATA_DIR=str(data_dir), **env)
 
 
 def _no_postgres_left(pgdata: Path, timeout: float = 10) -> bool:
     deadline = time.monotonic() + timeout
-    while _postgres_processes(pgdata):
+    while postgres_processes(pgdata):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
@@ -145,10 +142,9 @@ def _submit_longest_prompt(port: int) -> None:
 
 @pytest.mark.parametrize("signals", [1, 2], ids=["ctrl-c", "ctrl-c-twice"])
 def test_up_with_a_job_in_flight_stops_within_the_bound(data_dir: Path, signals: int) -> None:
-    port = _free_port()
-    process = _up(data_dir, port, MJRELAY_SHUTDOWN_GRACE_S="4")
-    try:
-        _wait_ready(port, process)
+    port = free_port()
+    with killed_in_the_end(_up(data_dir, port, MJRELAY_SHUTDOWN_GRACE_S="4")) as process:
+        wait_ready(port, process)
         _submit_longest_prompt(port)
         started = time.monotonic()
         process.send_signal(signal.SIGINT)
@@ -157,10 +153,7 @@ def test_up_with_a_job_in_flight_stops_within_the_bound(data_dir: Path, signals:
             process.send_signal(signal.SIGINT)
         code = process.wait(timeout=60)
         elapsed = time.monotonic() - started
-    finally:
-        if process.poll() is None:
-            process.kill()
-    output = process.stdout.read().decode() if process.stdout else ""
+    output = output_of(process)
     if signals == 1:
         assert elapsed < 4 + 6, (elapsed, output[-2000:])
         assert code in (0, 1), output[-2000:]
@@ -172,28 +165,20 @@ def test_up_with_a_job_in_flight_stops_within_the_bound(data_dir: Path, signals:
 
 
 def test_kill9_then_a_clean_run_leaves_no_postgres(data_dir: Path) -> None:
-    port = _free_port()
+    port = free_port()
     pgdata = data_dir / "pgdata"
-    killed = _up(data_dir, port)
-    try:
-        _wait_ready(port, killed)
+    with killed_in_the_end(_up(data_dir, port)) as killed:
+        wait_ready(port, killed)
         killed.kill()  # SIGKILL: no cleanup at all
         killed.wait(timeout=30)
-    finally:
-        if killed.poll() is None:
-            killed.kill()
-    assert _postgres_processes(pgdata), "the embedded PostgreSQL outlives a SIGKILL"
+    assert postgres_processes(pgdata), "the embedded PostgreSQL outlives a SIGKILL"
     assert killed.pid in json.loads((pgdata / ".handle_pids.json").read_text())
 
-    process = _up(data_dir, port)
-    try:
-        _wait_ready(port, process)
+    with killed_in_the_end(_up(data_dir, port)) as process:
+        wait_ready(port, process)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-    output = process.stdout.read().decode() if process.stdout else ""
+    output = output_of(process)
     assert str(killed.pid) in output  # the dropped handle is logged
     assert _no_postgres_left(pgdata), "embedded PostgreSQL left running after the clean run"
     assert json.loads((pgdata / ".handle_pids.json").read_text()) == []

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import psutil
 import pytest
 
-from tests.e2e.test_cli import MJRELAY, _env, _free_port, _wait_ready
+from tests.e2e.processes import MJRELAY, clean_env, free_port, wait_ready
 
 SECRET = "s3cret-limits"
 MIB = 1024 * 1024
@@ -110,10 +110,10 @@ class PeakRss:
 @pytest.fixture
 def web(database_url: str) -> Iterator[tuple[int, int]]:
     """`mjrelay web` with an API secret on a loopback port: (port, pid)."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [*MJRELAY, "web"],
-        env=_env(
+        env=clean_env(
             PORT=str(port),
             MJRELAY_HOST="127.0.0.1",
             DATABASE_URL=database_url,
@@ -123,7 +123,7 @@ def web(database_url: str) -> Iterator[tuple[int, int]]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_ready(port, process)
+        wait_ready(port, process)
         yield port, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
