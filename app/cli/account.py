@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -10,16 +9,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.accounts import AccountSpec, parse_discordxy_config, spec_from_mapping
-from app.cli.common import fail, invalid, load_cli_settings
-from app.errors import DatabaseUnavailable, MjRelayError
+from app.cli.common import database, fail, invalid, load_cli_settings, run_once
+from app.errors import DatabaseUnavailable
 from db import accounts as account_queries
 from db import migrations
-from db.database import connected_engine, open_database
-from db.urls import redacted
+from db.database import connected_engine
 
 T = TypeVar("T")
 
@@ -49,27 +46,16 @@ async def _ensure_schema(engine: AsyncEngine, embedded: bool) -> None:
 
 
 def _with_connection(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    settings = load_cli_settings(quiet=True)
-    try:
-        handle = open_database(settings.database_url, settings.data_dir)
-    except MjRelayError as exc:
-        fail(exc)
+    """`work` in one transaction on the configured database, its schema made current first."""
+    with database(load_cli_settings(quiet=True)) as handle:
 
-    async def run() -> T:
-        async with connected_engine(handle.url, pool_size=1) as engine:
-            await _ensure_schema(engine, embedded=handle.embedded is not None)
-            async with engine.begin() as conn:
-                return await work(conn)
+        async def run() -> T:
+            async with connected_engine(handle.url, pool_size=1) as engine:
+                await _ensure_schema(engine, embedded=handle.embedded is not None)
+                async with engine.begin() as conn:
+                    return await work(conn)
 
-    try:
-        return asyncio.run(run())
-    except MjRelayError as exc:
-        fail(exc)
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        fail(f"database {redacted(handle.url)}: {reason}")
-    finally:
-        handle.close()
+        return run_once(handle, run())
 
 
 def _read_token(token_stdin: bool) -> str:

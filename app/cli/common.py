@@ -6,17 +6,22 @@ Ctrl-C (`app.shutdown`). An error is one line on stderr, `mjrelay: error: …`, 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import shutdown
 from app.config import Settings, load_settings
 from app.errors import MjRelayError
 from app.logs import configure_logging
 from db.database import DatabaseHandle, open_database
+from db.urls import redacted
+
+T = TypeVar("T")
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
@@ -62,6 +67,23 @@ def database(settings: Settings) -> Iterator[DatabaseHandle]:
             yield handle
     finally:
         handle.close()
+
+
+def run_once(
+    handle: DatabaseHandle,
+    work: Coroutine[Any, Any, T],
+    failures: tuple[type[Exception], ...] = (),
+) -> T:
+    """Run a one-shot command's `work` on `handle`'s database to its end. An mjrelay error (or
+    one of `failures`) or a database error exits 1 with one line, the URL without its password."""
+    refused: tuple[type[Exception], ...] = (MjRelayError, *failures)
+    try:
+        return asyncio.run(work)
+    except refused as exc:
+        fail(exc)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        fail(f"database {redacted(handle.url)}: {reason}")
 
 
 def run(make: Callable[[], Coroutine[Any, Any, object]]) -> object:

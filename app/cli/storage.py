@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from app.cli.common import database, fail, load_cli_settings
+from app.cli.common import database, fail, load_cli_settings, run_once
 from app.config import Settings
 from app.storage.store import ObjectStore, StorageError
 from db.engine import make_engine
-from db.urls import redacted
 
 T = TypeVar("T")
 SHOWN = 50  # problems listed by name; the rest are counted
@@ -48,13 +45,7 @@ def _with_store(work: Callable[[object, ObjectStore], Awaitable[T]]) -> T:
             finally:
                 await engine.dispose()
 
-        try:
-            return asyncio.run(go())
-        except StorageError as exc:
-            fail(exc)
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            fail(f"database {redacted(handle.url)}: {reason}")
+        return run_once(handle, go(), failures=(StorageError,))
 
 
 @storage_cli.command()
