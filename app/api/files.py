@@ -57,11 +57,14 @@ def store_of(request: Request) -> ObjectStore:
     return store
 
 
-async def stored_object(request: Request, task: Task, kind: str) -> RowMapping | None:
+async def stored_object(
+    request: Request, task: Task, kind: str, row: RowMapping | None = None
+) -> RowMapping | None:
     """The task's stored `kind` file, copied now (from a legacy blob or Discord) when missing."""
     engine, store = request.app.state.engine, store_of(request)
-    async with engine.connect() as conn:
-        row = await object_queries.get_object(conn, task.id, kind)
+    if row is None:
+        async with engine.connect() as conn:
+            row = await object_queries.get_object(conn, task.id, kind)
     if row is not None and row["state"] == "stored":
         return row
     async with engine.connect() as conn:
@@ -136,14 +139,16 @@ async def serve(request: Request) -> Response:
     task_id, token, name = (request.path_params[k] for k in ("task_id", "token", "name"))
     kind = name.split(".", 1)[0]
     engine = request.app.state.engine
-    async with engine.connect() as conn:
+    async with engine.connect() as conn:  # one connection for both reads: the hot path
         found = await q.get_task(conn, task_id)
+        wanted = found is not None and kind in _KINDS
+        known = await object_queries.get_object(conn, task_id, kind) if wanted else None
     task = Task.from_row(found) if found is not None else None
     expected = str(task.prop("_file_token", "")) if task is not None else ""
     if task is None or kind not in _KINDS or not hmac.compare_digest(token, expected):
         return _not_found()
     try:
-        row = await stored_object(request, task, kind)
+        row = await stored_object(request, task, kind, known)
         if row is None:
             return _not_found(f"task {task_id} has no {kind}")
         target = await redirect_target(store_of(request), row["key"])

@@ -13,8 +13,10 @@ import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import anyio
 import obstore
 from obstore.store import LocalStore, S3Store
 
@@ -107,6 +109,8 @@ class ObjectStore:
 
     async def open(self, key: str, start: int | None = None, end: int | None = None) -> Opened:
         """The object (or bytes `start`..`end`, end exclusive); NotStored when absent."""
+        if self.location.is_local:
+            return await self._open_file(key, start, end)
         options: dict[str, Any] = {}
         if start is not None and end is not None:
             options["range"] = (start, end)
@@ -123,6 +127,26 @@ class ObjectStore:
         first, last = result.range
         chunks = aiter(result.stream(min_chunk_size=STREAM_CHUNK))
         return Opened(int(result.meta["size"]), first, last, _as_bytes(chunks))
+
+    async def _open_file(self, key: str, start: int | None, end: int | None) -> Opened:
+        """A local object read with plain file reads in a worker thread, as Starlette's
+        FileResponse does: obstore's local stream costs several times the CPU per byte, and
+        serving is the hot path (docs/benchmarks.md, `files`)."""
+        root = Path(self.location.path)
+        path = root / key
+        if ".." in Path(key).parts or not key or key.startswith("/"):
+            raise NotStored(key)
+        try:
+            handle = await anyio.open_file(path, "rb")
+        except FileNotFoundError as exc:
+            raise NotStored(key) from exc
+        except OSError as exc:
+            raise _failed("read", key, exc) from exc
+        size = os.fstat(handle.wrapped.fileno()).st_size  # no I/O wait: the inode is cached
+        first = start if start is not None else 0
+        last = end if end is not None else size
+        await handle.seek(first)
+        return Opened(size, first, last, _file_chunks(handle, last - first))
 
     async def read(self, key: str) -> bytes:
         """A whole (small) object: thumbnails, checks."""
@@ -173,6 +197,18 @@ class ObjectStore:
         except Exception as exc:
             raise _failed("sign", key, exc) from exc
         return str(url)
+
+
+async def _file_chunks(handle: Any, remaining: int) -> AsyncIterator[bytes]:
+    try:
+        while remaining > 0:
+            chunk = await handle.read(min(STREAM_CHUNK, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        await handle.aclose()
 
 
 async def _as_bytes(chunks: AsyncIterator[Any]) -> AsyncIterator[bytes]:
