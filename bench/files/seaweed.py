@@ -27,6 +27,7 @@ import httpx
 ACCESS_KEY = "mjrelay-test"
 SECRET_KEY = "mjrelay-test-secret"
 START_TIMEOUT_S = 60.0
+ATTEMPTS = 3
 
 
 class Unavailable(RuntimeError):
@@ -62,10 +63,10 @@ def _free(port: int) -> bool:
     return True
 
 
-def _ports(count: int) -> list[int]:
+def _ports(count: int, attempt: int) -> list[int]:
     """Ports p with p+10000 free too (weed serves gRPC there)."""
     found: list[int] = []
-    candidate = 21000 + (os.getpid() * 7) % 3000
+    candidate = 21000 + (os.getpid() * 7 + attempt * 997) % 3000
     while len(found) < count:
         candidate += 11
         if _free(candidate) and _free(candidate + 10000):
@@ -91,23 +92,41 @@ def seaweed_s3() -> Iterator[S3Server]:
     }
     (folder / "identities.json").write_text(json.dumps({"identities": [identity]}))
     (folder / "data").mkdir()
-    s3, master, volume, filer = _ports(4)
-    command = [
-        binary, "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        "-s3", f"-s3.port={s3}", f"-s3.config={folder / 'identities.json'}",
-        f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
-        "-master.volumeSizeLimitMB=64",
-    ]  # fmt: skip
-    with (folder / "weed.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{s3}"
+    process, endpoint = _start(binary, folder)
     try:
-        _wait_until_serving(process, endpoint)
         yield S3Server(endpoint, process.pid)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(binary: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A serving `weed`; a start that fails (a port taken meanwhile) is retried elsewhere."""
+    failure = "no attempt"
+    for attempt in range(ATTEMPTS):
+        s3, master, volume, filer = _ports(4, attempt)
+        command = [
+            binary, "server", f"-dir={folder / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-s3", f"-s3.port={s3}", f"-s3.config={folder / 'identities.json'}",
+            f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
+            "-master.volumeSizeLimitMB=64",
+        ]  # fmt: skip
+        with (folder / "weed.log").open("wb") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        endpoint = f"http://127.0.0.1:{s3}"
+        try:
+            _wait_until_serving(process, endpoint)
+            return process, endpoint
+        except Unavailable as exc:
+            lines = (folder / "weed.log").read_text(errors="replace").strip().splitlines()
+            failure = f"{exc}: {lines[-1] if lines else 'no output'}"
+        except BaseException:
+            process.kill()
+            process.wait(10)
+            raise
+    shutil.rmtree(folder, ignore_errors=True)
+    raise Unavailable(failure)
 
 
 def _wait_until_serving(process: subprocess.Popen[bytes], endpoint: str) -> None:
