@@ -7,6 +7,7 @@ anything wrong. The CLI and the worker write the specs to the `accounts` table.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -37,6 +38,12 @@ class AccountSpec:
     sandbox: bool = False
     api_base: str | None = None
     gateway_url: str | None = None
+    # Remix modals auto-submitted with the task's prompt (a task's own choice wins).
+    remix_auto: bool = True
+    # Account choice (docs/accounts.md): share under `weighted`, jobs per UTC day, hours it works.
+    weight: int = 1
+    daily_job_cap: int | None = None
+    working_hours: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("token", "guild_id", "channel_id"):
@@ -56,12 +63,46 @@ class AccountSpec:
             raise ValueError(f"account {self.id}: queue size must be between 0 and 10000")
         if not 10 <= self.task_timeout_s <= 86_400:
             raise ValueError(f"account {self.id}: task timeout must be 10 s to 1 day")
+        if not 1 <= self.weight <= 1000:
+            raise ValueError(f"account {self.id}: weight must be between 1 and 1000")
+        if self.daily_job_cap is not None and not 0 <= self.daily_job_cap <= 1_000_000:
+            raise ValueError(f"account {self.id}: daily job cap must be between 0 and 1000000")
+        if self.working_hours is not None:
+            try:
+                parse_working_hours(self.working_hours)
+            except ValueError as exc:
+                raise ValueError(f"account {self.id}: {exc}") from None
 
     def row(self) -> dict[str, Any]:
         """Column values for the accounts table."""
         values = asdict(self)
         values["bots"] = list(self.bots)
         return values
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
+
+
+def parse_working_hours(text: str) -> tuple[int, int]:
+    """`HH:MM-HH:MM` (UTC; may wrap midnight) → (start, end) in minutes of the day."""
+    found = _HOURS.match(text.strip())
+    if not found:
+        raise ValueError(f"working hours must look like 09:00-18:00 (UTC), not {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in found.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if start == end or end > 24 * 60:
+        raise ValueError(f"working hours {text!r} are empty or past 24:00")
+    return start, end
+
+
+def within_hours(text: str | None, minute_of_day: int) -> bool:
+    """Is this minute (UTC) inside the working hours? None: always."""
+    if not text:
+        return True
+    start, end = parse_working_hours(text)
+    if start < end:
+        return start <= minute_of_day < end
+    return minute_of_day >= start or minute_of_day < end
 
 
 def _pick(entry: dict[str, Any], *names: str, default: Any = None) -> Any:
@@ -110,7 +151,17 @@ def spec_from_mapping(entry: dict[str, Any]) -> AccountSpec:
         enabled=bool(_pick(entry, "enabled", "enable", default=True)),
         api_base=_pick(entry, "api_base"),
         gateway_url=_pick(entry, "gateway_url"),
+        remix_auto=bool(_pick(entry, "remix_auto", "remixAutoSubmit", default=True)),
+        weight=_int(entry, "weight", default=1),
+        daily_job_cap=_optional_int(entry, "daily_job_cap", "dayLimit"),
+        working_hours=_pick(entry, "working_hours", "workTime"),
     )
+
+
+def _optional_int(entry: dict[str, Any], *names: str) -> int | None:
+    if _pick(entry, *names) is None:
+        return None
+    return _int(entry, *names, default=0)
 
 
 def parse_accounts_json(text: str) -> list[AccountSpec]:

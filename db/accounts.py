@@ -26,6 +26,7 @@ PUBLIC_COLUMNS = [c for c in accounts.c if c.name != "token"]
 EDITABLE = {
     "name", "token", "guild_id", "channel_id", "user_agent", "bots", "mode", "concurrency",
     "queue_size", "task_timeout_s", "enabled", "sandbox", "api_base", "gateway_url",
+    "remix_auto", "weight", "daily_job_cap", "working_hours",
 }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Identity,
     Index,
@@ -83,6 +84,25 @@ accounts = Table(
     Column("owner", Text),
     Column("fence", BigInteger, nullable=False, server_default="0"),
     Column("lease_expires_at", DateTime(timezone=True)),
+    # Midjourney's state of the account, as last read from /info and /settings (docs/accounts.md).
+    # `mode` above is the operator's default speed mode; `job_mode` is the mode the account is in.
+    Column("job_mode", Text),
+    Column("remix", Boolean),
+    Column("remix_auto", Boolean, nullable=False, server_default=text("true")),
+    Column("fast_time_remaining", Text),
+    Column("fast_minutes_left", Float),
+    Column("fast_exhausted", Boolean, nullable=False, server_default=text("false")),
+    Column("subscription", Text),
+    Column("queued_jobs", Integer),
+    Column("running_jobs", Integer),
+    Column("info", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("settings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("state_read_at", DateTime(timezone=True)),
+    # Account choice: weighted share, own daily cap, working hours ("HH:MM-HH:MM" UTC).
+    Column("weight", Integer, nullable=False, server_default="1"),
+    Column("daily_job_cap", Integer),
+    Column("working_hours", Text),
+    Column("last_leased_at", DateTime(timezone=True)),
     _created(),
     _updated(),
 )
@@ -142,6 +162,13 @@ tasks = Table(
     Column("leased_by", Text),
     Column("fence", BigInteger),
     Column("lease_expires_at", DateTime(timezone=True)),
+    # Speed mode and account filter (docs/accounts.md): what the client asked, what it ran in.
+    Column("request_mode", Text),
+    Column("filter_account_id", Text),
+    Column("filter_modes", ARRAY(Text)),
+    Column("filter_remix", Boolean),
+    Column("remix_auto", Boolean),
+    Column("mode", Text),
     _created(),
     _updated(),
     # Leasing: oldest pending first (the claim filters unassigned or pinned-to-this-account rows).

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain.actions import Action
+from app.domain.speed import ModeRequest
 from app.domain.status import TaskStatus
 
 # Internal property (never stored): how many tasks a just-submitted one waits behind.
@@ -59,6 +60,13 @@ class Task:
     submit_attempts: int = 0
     leased_by: str | None = None
     fence: int | None = None
+    # Speed mode and account filter (docs/accounts.md): asked by the client, and what it ran in.
+    request_mode: str | None = None
+    filter_account_id: str | None = None
+    filter_modes: list[str] | None = None
+    filter_remix: bool | None = None
+    remix_auto: bool | None = None
+    mode: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | Any) -> Task:
@@ -73,6 +81,14 @@ class Task:
         if values.get("progress") is None:
             values["progress"] = 0
         return cls(**values)
+
+    def mode_request(self) -> ModeRequest:
+        return ModeRequest(
+            request_mode=self.request_mode,
+            filter_modes=self.filter_modes,
+            filter_account_id=self.filter_account_id,
+            filter_remix=self.filter_remix,
+        )
 
     def replace(self, **changes: Any) -> Task:
         return dataclasses.replace(self, **changes)

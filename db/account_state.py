@@ -1,0 +1,147 @@
+"""SQL for an account's Midjourney state (/info, /settings) and its speed-mode bookkeeping.
+
+Writes by the worker carry the account lease (owner + fence), like every other write it makes on
+an account's behalf: a paused ex-owner's stale reading is refused. Column meanings:
+docs/accounts.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.account_state import AccountState
+from app.domain.speed import SPEED_MODES
+from db.tables import accounts
+from db.tasks import storable
+
+# Fast time at or below this many minutes counts as exhausted (Midjourney refuses fast jobs well
+# before the counter reads zero; trueai uses 0.2 h).
+EXHAUSTED_MINUTES = 12.0
+
+
+def _owned(account_id: str, owner: str | None, fence: int | None) -> list[Any]:
+    conditions = [accounts.c.id == account_id]
+    if owner is not None:
+        conditions += [accounts.c.owner == owner, accounts.c.fence == fence]
+    return conditions
+
+
+async def record_account_state(
+    conn: AsyncConnection,
+    account_id: str,
+    state: AccountState,
+    *,
+    owner: str | None = None,
+    fence: int | None = None,
+) -> bool:
+    """Store a reading of /info or /settings; fields it lacks keep their value.
+
+    A reading with fast time sets `fast_exhausted` from it (so time bought again is noticed).
+    """
+    values: dict[str, Any] = state.columns()
+    if state.fast_minutes_left is not None:
+        values["fast_exhausted"] = state.fast_minutes_left <= EXHAUSTED_MINUTES
+    values.update(state_read_at=func.now(), updated_at=func.now())
+    result = await conn.execute(
+        update(accounts).where(*_owned(account_id, owner, fence)).values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def set_job_mode(
+    conn: AsyncConnection,
+    account_id: str,
+    mode: str,
+    *,
+    owner: str | None = None,
+    fence: int | None = None,
+) -> bool:
+    """The account is now in `mode` (a /fast, /relax or /turbo answered `Done!`)."""
+    if mode not in SPEED_MODES:
+        raise ValueError(f"unknown speed mode {mode!r}")
+    result = await conn.execute(
+        update(accounts)
+        .where(*_owned(account_id, owner, fence))
+        .values(job_mode=mode, updated_at=func.now())
+    )
+    return bool(result.rowcount)
+
+
+async def mark_fast_exhausted(
+    conn: AsyncConnection,
+    account_id: str,
+    exhausted: bool = True,
+    *,
+    owner: str | None = None,
+    fence: int | None = None,
+) -> bool:
+    """Midjourney answered "Credits exhausted" (or an operator reset it): fast/turbo tasks go to
+    other accounts; the account keeps serving relax."""
+    values: dict[str, Any] = {"fast_exhausted": exhausted, "updated_at": func.now()}
+    if exhausted:
+        values["fast_minutes_left"] = 0.0
+    result = await conn.execute(
+        update(accounts).where(*_owned(account_id, owner, fence)).values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def set_account_controls(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    mode: str | None = None,
+    remix_auto: bool | None = None,
+) -> bool:
+    """The operator's choices (admin route, CLI): the default speed mode, remix auto-submit.
+
+    The worker puts an idle account in its default mode before its next task that asks none.
+    """
+    if not storable(account_id):
+        return False
+    values: dict[str, Any] = {"updated_at": func.now()}
+    if mode is not None:
+        if mode not in SPEED_MODES:
+            raise ValueError(f"unknown speed mode {mode!r}")
+        values["mode"] = mode
+    if remix_auto is not None:
+        values["remix_auto"] = remix_auto
+    result = await conn.execute(
+        update(accounts).where(accounts.c.id == account_id).values(**values)
+    )
+    return bool(result.rowcount)
+
+
+_STATE_COLUMNS = [
+    accounts.c.id, accounts.c.mode, accounts.c.job_mode, accounts.c.remix, accounts.c.remix_auto,
+    accounts.c.fast_time_remaining, accounts.c.fast_minutes_left, accounts.c.fast_exhausted,
+    accounts.c.subscription, accounts.c.queued_jobs, accounts.c.running_jobs, accounts.c.info,
+    accounts.c.settings, accounts.c.state_read_at,
+]  # fmt: skip
+
+
+async def get_account_state(conn: AsyncConnection, account_id: str) -> RowMapping | None:
+    """The state columns of one account (no token)."""
+    if not storable(account_id):
+        return None
+    query = select(*_STATE_COLUMNS).where(accounts.c.id == account_id)
+    return (await conn.execute(query)).mappings().one_or_none()
+
+
+# Jobs an account started since midnight UTC: its daily cap counts these.
+_JOBS_TODAY = text(
+    """
+    SELECT count(*) FROM tasks
+    WHERE account_id = :account_id AND start_time IS NOT NULL
+      AND start_time >= (extract(epoch FROM date_trunc('day', now() AT TIME ZONE 'UTC')
+                                 AT TIME ZONE 'UTC') * 1000)::bigint
+    """
+)
+
+
+async def jobs_today(conn: AsyncConnection, account_id: str) -> int:
+    return int((await conn.execute(_JOBS_TODAY, {"account_id": account_id})).scalar_one())
