@@ -28,6 +28,15 @@ def task_of(key: str) -> str | None:
     return found["task_id"] if found else None
 
 
+def loggable_key(key: str) -> str:
+    """The key with its file token replaced by `{token}`: the token is a capability (it is in
+    the task's /files URL), so logs and error messages never carry it."""
+    found = _KEY.match(key)
+    if found is None:
+        return key
+    return f"{PREFIX}{found['task_id']}/{{token}}/{key.rsplit('/', 1)[1]}"
+
+
 def result_key(task: Task, kind: str) -> str | None:
     """The object key of a task's `image` or `video` result (None when it has none)."""
     url = task.image_url if kind == "image" else task.video_url

@@ -20,6 +20,7 @@ import anyio
 import obstore
 from obstore.store import LocalStore, S3Store
 
+from app.storage.keys import loggable_key
 from app.storage.location import StorageLocation
 
 STREAM_CHUNK = 256 * 1024
@@ -81,7 +82,9 @@ def _backend(location: StorageLocation, env: Mapping[str, str]) -> Any:
 
 
 def _failed(action: str, key: str, exc: Exception) -> StorageError:
-    return StorageError(f"storage {action} of {key} failed ({type(exc).__name__})")
+    """Named by the operation, the key without its token and the error class: obstore's own
+    message may hold the endpoint's request details, never worth the risk in a log line."""
+    return StorageError(f"storage {action} of {loggable_key(key)} failed ({type(exc).__name__})")
 
 
 class ObjectStore:

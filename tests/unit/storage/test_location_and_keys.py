@@ -9,7 +9,7 @@ import pytest
 from app.config import load_settings
 from app.domain.task import Task
 from app.errors import SettingsError
-from app.storage.keys import object_key, result_key, task_of
+from app.storage.keys import loggable_key, object_key, result_key, task_of
 from app.storage.location import StorageLocation, default_location, parse_storage_url
 from app.storage.store import s3_config
 
@@ -95,3 +95,10 @@ def test_keys_start_with_the_task_and_hold_its_token() -> None:
     assert task_of("tasks/1700000000000000001/f00d/image.png") == "1700000000000000001"
     assert task_of(object_key("7", None, "thumb.webp")) == "7"
     assert task_of("elsewhere/7/x/y") is None and task_of("tasks/7/image.png") is None
+
+
+def test_loggable_keys_hide_the_file_token() -> None:
+    key = object_key("1700000000000000001", "f00dcafe", "image.png")
+    assert loggable_key(key) == "tasks/1700000000000000001/{token}/image.png"
+    assert "f00dcafe" not in loggable_key(key)
+    assert loggable_key("tasks/") == "tasks/"
