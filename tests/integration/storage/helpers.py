@@ -16,7 +16,6 @@ from app import taskstore
 from app.config import Settings
 from app.domain.task import Task
 from app.web import create_app
-from app.worker.supervisor import Supervisor
 from db import objects as object_queries
 
 WAIT_S = 60.0
@@ -30,22 +29,6 @@ async def web_client(database_url: str, **settings: Any) -> AsyncIterator[httpx.
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
-
-
-@contextlib.asynccontextmanager
-async def running_worker(
-    database_url: str, engine: AsyncEngine, **settings: Any
-) -> AsyncIterator[Supervisor]:
-    settings.setdefault("poll_interval_s", 0.5)
-    settings.setdefault("account_lease_ttl_s", 5)
-    supervisor = Supervisor(Settings(**settings), database_url, engine)
-    stop = asyncio.Event()
-    running = asyncio.create_task(supervisor.run(stop))
-    try:
-        yield supervisor
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, 15)
 
 
 async def submit_imagine(client: httpx.AsyncClient, prompt: str) -> str:

@@ -15,12 +15,12 @@ from tests.integration.storage.conftest import Backend
 from tests.integration.storage.helpers import (
     event_kinds,
     object_row,
-    running_worker,
     submit_imagine,
     wait_for_stored,
     wait_for_success,
     web_client,
 )
+from tests.stack import running_worker
 
 
 async def test_a_result_nobody_fetched_is_served_after_discord_is_gone(

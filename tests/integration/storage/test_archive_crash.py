@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -24,25 +22,18 @@ from tests.integration.storage.helpers import (
     wait_for_success,
     wait_until,
 )
+from tests.stack import worker_process
 
 TASK_ID = "1950000000000000001"
 
 
 def _worker(database_url: str, storage: Path, worker_id: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MJRELAY_", "AWS_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        MJRELAY_WORKER_ID=worker_id,
+    return worker_process(
+        database_url,
+        worker_id,
         MJRELAY_STORAGE_URL=f"file://{storage}",
         MJRELAY_ACCOUNT_LEASE_TTL_S="3",
         MJRELAY_POLL_INTERVAL_S="0.3",
-        MJRELAY_LOG_FORMAT="json",
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 
 from sqlalchemy import text
@@ -16,26 +14,19 @@ from app import taskstore
 from app.domain.task import Task
 from app.sandbox import start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
+from tests.stack import worker_process
 
 TASKS = 12
 TTL_S = 3
 
 
 def _worker(database_url: str, worker_id: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MJRELAY_")}
-    env.update(
-        DATABASE_URL=database_url,
-        MJRELAY_WORKER_ID=worker_id,
+    return worker_process(
+        database_url,
+        worker_id,
         MJRELAY_ACCOUNT_LEASE_TTL_S=str(TTL_S),
         MJRELAY_POLL_INTERVAL_S="0.3",
         MJRELAY_RECONCILE_GRACE_S="3",
-        MJRELAY_LOG_FORMAT="json",
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
 
 
