@@ -9,7 +9,7 @@ may be reached (the SSRF guard, `MJRELAY_CALLBACK_ALLOWLIST`) is decided when di
 "Unparsable" means what the sender's HTTP client (httpx) cannot parse: `_parse` follows the
 rules of httpx's URL parser (RFC 3986 split, IPv4/IPv6 literals, IDNA hosts, the port), with
 `idna` as httpx uses it, so the domain stays free of the HTTP client. A URL accepted here always
-parses there; tests/unit/callbacks/test_callback_urls.py holds the two side by side.
+parses there; tests/unit/domain/test_callback_urls.py holds the two side by side.
 """
 
 from __future__ import annotations
