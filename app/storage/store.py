@@ -78,6 +78,8 @@ def _backend(location: StorageLocation, env: Mapping[str, str]) -> Any:
         prefix=location.prefix or None,
         config=config,  # type: ignore[arg-type]  # keys checked in _AWS_CONFIG
         client_options={"allow_http": allow_http, "timeout": "60s", "connect_timeout": "10s"},
+        # obstore's default retries for up to 3 minutes: a /files request would hang that long.
+        retry_config={"max_retries": 3, "retry_timeout": timedelta(seconds=30)},
     )
 
 
