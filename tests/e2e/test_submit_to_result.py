@@ -10,7 +10,7 @@ from sqlalchemy import select
 from db.tables import deliveries
 from tests.e2e.stack import nz_done, poll, worker
 from tests.fixtures import API_FIXTURES
-from tests.integration.api.conftest import body, data_url
+from tests.integration.api.conftest import body, data_url, deliveries_of
 
 FIXTURES = API_FIXTURES
 
@@ -123,18 +123,7 @@ async def test_webman_walks_statuses_and_callbacks_match(
         )
         assert upscale["data"]["status"] == "FINISHED", upscale["data"]["failReason"]
         final = (await client.get("/task/fetch", params={"taskId": task_id})).content
-    async with engine.connect() as conn:
-        rows = (
-            (
-                await conn.execute(
-                    select(deliveries)
-                    .where(deliveries.c.task_id == task_id)
-                    .order_by(deliveries.c.seq)
-                )
-            )
-            .mappings()
-            .all()
-        )
+    rows = await deliveries_of(engine, task_id)
     statuses = [json.loads(r["payload"])["status"] for r in rows]
     assert statuses[0] == "PENDING" and statuses[-1] == "FINISHED"
     assert final == b'{"code":0,"msg":"success","data":' + rows[-1]["payload"] + b"}"

@@ -117,6 +117,13 @@ async def counts(engine) -> dict[str, int]:
         return found
 
 
+async def deliveries_of(engine, task_id: str) -> list[Any]:
+    """The task's callback rows (the outbox), in order."""
+    query = select(deliveries).where(deliveries.c.task_id == task_id).order_by(deliveries.c.seq)
+    async with engine.connect() as conn:
+        return list((await conn.execute(query)).mappings())
+
+
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 

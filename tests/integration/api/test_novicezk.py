@@ -16,6 +16,7 @@ from tests.integration.api.conftest import (
     add_account,
     body,
     data_url,
+    deliveries_of,
     finish,
     no_writes,
     upscale_buttons,
@@ -136,20 +137,7 @@ async def test_callback_body_is_the_fetch_body(api, engine) -> None:
         task_id = await _imagine(client, engine, notifyHook="http://hooks.example/mj", state="s1")
         await finish(engine, task_id, account=None)
         fetched = (await client.get(f"/mj/task/{task_id}/fetch")).content
-    async with engine.connect() as conn:
-        from db.tables import deliveries
-
-        rows = (
-            (
-                await conn.execute(
-                    select(deliveries)
-                    .where(deliveries.c.task_id == task_id)
-                    .order_by(deliveries.c.seq)
-                )
-            )
-            .mappings()
-            .all()
-        )
+    rows = await deliveries_of(engine, task_id)
     # PENDING, SUBMITTED, IN_PROGRESS, SUCCESS; STARTED (NOT_START again) shows nothing new.
     assert [json.loads(r["payload"])["status"] for r in rows] == [
         "NOT_START",

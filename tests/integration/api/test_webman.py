@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
 
 from app.taskstore import get_task
-from db.tables import deliveries
-from tests.integration.api.conftest import ACCOUNT, add_account, body, finish, no_writes
+from tests.integration.api.conftest import (
+    ACCOUNT,
+    add_account,
+    body,
+    deliveries_of,
+    finish,
+    no_writes,
+)
 
 SECRET = {"mj-api-secret": "wm"}
 
@@ -51,18 +56,7 @@ async def test_acceptance_imagine_fetch_action_ban_secret(api, engine) -> None:
         custom_id = data["buttons"][1][0]["custom_id"]  # nested raw rows, snake_case
         assert custom_id.startswith("MJ::JOB::variation::1::")
 
-        async with engine.connect() as conn:
-            sent = (
-                (
-                    await conn.execute(
-                        select(deliveries)
-                        .where(deliveries.c.task_id == task_id)
-                        .order_by(deliveries.c.seq)
-                    )
-                )
-                .mappings()
-                .all()
-            )
+        sent = await deliveries_of(engine, task_id)
         assert (
             sent[-1]["payload"]
             == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
