@@ -251,11 +251,17 @@ async def sample_progress(engine: AsyncEngine, out: Outcome, started: float,
             await asyncio.wait_for(stop.wait(), 1.0)
 
 
+# The event that made a task final is the first one with its final status: notes recorded later
+# (e.g. `archived`) keep the status and earn no callback of their own.
 FINALS_WITHOUT_CALLBACK = """
 SELECT count(*) FROM tasks t
 WHERE t.status IN ('SUCCESS', 'FAILURE', 'CANCEL')
   AND t.notify_url IS NOT NULL AND t.notify_url <> ''
-  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.task_id = t.id AND d.seq = t.event_seq)
+  AND NOT EXISTS (
+    SELECT 1 FROM deliveries d
+    WHERE d.task_id = t.id
+      AND d.seq = (SELECT min(e.seq) FROM task_events e
+                   WHERE e.task_id = t.id AND e.status = t.status))
 """
 
 
