@@ -22,7 +22,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app.sandbox.accounts import AccountState
 from app.sandbox.faults import Faults
 from app.sandbox.gateway_ready import ready, ready_supplemental
-from app.sandbox.gateway_session import Connection, GatewaySession
+from app.sandbox.gateway_session import (
+    Connection,
+    GatewaySession,
+    dispatch_tail,
+    dispatch_text,
+    encode,
+)
 
 log = logging.getLogger("mjrelay.sandbox.gateway")
 
@@ -56,12 +62,15 @@ class Gateway:
         self, event: str, data: Json, user_ids: Iterable[str], session_id: str | None = None
     ) -> None:
         """Send a dispatch to every live session of these users (or to one preferred session)."""
-        targets = [s for s in self._live_sessions() if s.user_id in set(user_ids)]
+        audience = set(user_ids)
+        targets = [s for s in self._live_sessions() if s.user_id in audience]
         preferred = [s for s in targets if s.session_id == session_id]
+        tail: str | None = None  # encoded once: a guild's message goes to all its members
         for session in preferred or targets:
             frame = session.frame(event, data)
             if session.connection is not None:
-                session.connection.send(frame)
+                tail = dispatch_tail(event, encode(data)) if tail is None else tail
+                session.connection.send(frame, dispatch_text(frame["s"], tail))
 
     def _live_sessions(self) -> list[GatewaySession]:
         now = time.monotonic()

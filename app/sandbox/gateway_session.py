@@ -24,6 +24,27 @@ class Close:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A frame already in JSON."""
+
+    text: str
+
+
+def encode(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def dispatch_tail(event: str, data_json: str) -> str:
+    """What follows the seq in a dispatch (`,"t":event,"d":data}`): built once per dispatch."""
+    return f',"t":{encode(event)},"d":{data_json}}}'
+
+
+def dispatch_text(seq: int, tail: str) -> str:
+    """`{"op":0,"s":seq,"t":event,"d":data}`, the same tail for every session it goes to."""
+    return f'{{"op":0,"s":{seq}{tail}'
+
+
 @dataclass(eq=False)
 class GatewaySession:
     session_id: str
@@ -52,15 +73,16 @@ class Connection:
         self.websocket = websocket
         self.compress = compress
         self._deflate = zlib.compressobj() if compress else None
-        self.queue: asyncio.Queue[Json | Close] = asyncio.Queue()
+        self.queue: asyncio.Queue[Json | Encoded | Close] = asyncio.Queue()
         self.session: GatewaySession | None = None
         self.server_close: Close | None = None
         self.last_heartbeat = time.monotonic()
         self.withheld_acks = 0
 
-    def send(self, frame: Json) -> None:
+    def send(self, frame: Json, text: str | None = None) -> None:
+        """Queue `frame`; `text` is its JSON when the caller already has it (a dispatch)."""
         if self.server_close is None:
-            self.queue.put_nowait(frame)
+            self.queue.put_nowait(frame if text is None else Encoded(text))
 
     def close(self, code: int, reason: str = "") -> None:
         if self.server_close is None:
@@ -74,7 +96,7 @@ class Connection:
                 with contextlib.suppress(Exception):
                     await self.websocket.close(item.code, item.reason)
                 return
-            text = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+            text = item.text if isinstance(item, Encoded) else encode(item)
             if self._deflate is not None:  # zlib-stream: one deflate context per connection
                 payload = self._deflate.compress(text.encode()) + self._deflate.flush(
                     zlib.Z_SYNC_FLUSH
