@@ -27,6 +27,7 @@ SCENARIO_MODULES = (
     "bench.callbacks.scenario",
     "bench.http.scenario",
     "bench.files.scenario",
+    "bench.sandbox.scenario",
     "bench.e2e.scenario",
 )
 

@@ -90,6 +90,38 @@ def render(
     return "\n".join(lines)
 
 
+def merge(
+    existing: str, results: Sequence[ScenarioResult], order: Sequence[str], run_facts: str
+) -> str:
+    """`existing` with these scenarios' sections replaced, or added in registry `order`.
+
+    For `python -m bench --scenario NAME --merge`: one scenario re-measured without re-running
+    (and re-writing) the others. Each merged section says it came from a run of its own.
+    """
+    head, sections = _split(existing)
+    for result in results:
+        lines = scenario_section(result)
+        lines.insert(1, f"_Measured in a run of its own ({run_facts}); the rest of this page"
+                        " comes from the run described above._\n")  # fmt: skip
+        sections[result.name] = "\n".join(lines)
+    ranked = sorted(sections, key=lambda name: order.index(name) if name in order else len(order))
+    return "\n".join([head.rstrip("\n") + "\n", *(sections[name] for name in ranked)])
+
+
+def _split(text: str) -> tuple[str, dict[str, str]]:
+    """The page before the first scenario, and each `## Title (`name`)` section by name."""
+    parts = text.split("\n## ")
+    head, sections = parts[0], {}
+    for part in parts[1:]:
+        title = part.split("\n", 1)[0]
+        name = title.rsplit("(`", 1)[-1].rstrip(")`") if title.endswith("`)") else title
+        if name == "Machine" or (not sections and not title.endswith("`)")):
+            head += "\n## " + part
+        else:
+            sections[name] = "## " + part.rstrip("\n") + "\n"
+    return head, sections
+
+
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

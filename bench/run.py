@@ -27,8 +27,12 @@ async def run_bench(
     out_dir: Path = Path("docs"),
     progress: bool = True,
     profile: bool = False,
+    merge: bool = False,
 ) -> list[ScenarioResult]:
-    """Run the named scenarios in order and write `<out_dir>/benchmarks.md`."""
+    """Run the named scenarios in order and write `<out_dir>/benchmarks.md`.
+
+    `merge`: replace only these scenarios' sections of the existing page (see `report.merge`).
+    """
     scenarios = load_scenarios()
     ctx = BenchContext(server, scale, out_dir, progress, profile, BUDGET_S)
     facts = await machine.facts(server.url)
@@ -46,8 +50,14 @@ async def run_bench(
         await drop_template(ctx)
     total = time.monotonic() - ctx.started
     facts.append(("load average", f"{load_before} at start, {_load()} at end (1, 5, 15 min)"))
-    text = report.render(results, facts, pending(), total)
-    report.write(out_dir / "benchmarks.md", text)
+    page = out_dir / "benchmarks.md"
+    if merge and page.exists():
+        facts_text = ", ".join(f"{k} {v}" for k, v in facts if k in ("date", "commit"))
+        facts_text += f", load average {load_before} at start"
+        text = report.merge(page.read_text(), results, list(scenarios), facts_text)
+    else:
+        text = report.render(results, facts, pending(), total)
+    report.write(page, text)
     return results
 
 
@@ -74,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("docs"), help="where benchmarks.md goes")
     parser.add_argument("--profile", action="store_true", help="profile even when targets are met")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--merge", action="store_true", help="replace only these scenarios' sections of the page"
+    )
     args = parser.parse_args(argv)
     with embedded_server() as server:
         results = asyncio.run(
@@ -84,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 out_dir=args.out,
                 progress=not args.no_progress,
                 profile=args.profile,
+                merge=args.merge,
             )
         )
     _print(results)

@@ -1,4 +1,4 @@
-"""The product scenarios (callbacks, http, e2e) and the chaos suite keep working, at tiny scale.
+"""The product scenarios (callbacks, http, e2e, sandbox) and chaos keep working, at tiny scale.
 
 No timing is asserted (targets live in docs/benchmarks.md and docs/reliability.md): only that each
 scenario runs its processes, loses nothing, and writes its report.
@@ -20,7 +20,7 @@ from bench.run import run_bench
 
 @pytest.mark.timeout(180)
 async def test_product_scenarios_write_report(pg_server_url: str, tmp_path: Path) -> None:
-    names = ["callbacks", "e2e"] + (["http"] if wrk_path() else [])
+    names = ["callbacks", "e2e", "sandbox"] + (["http"] if wrk_path() else [])
     results = await run_bench(
         Server(pg_server_url), names, scale="smoke", out_dir=tmp_path, progress=False
     )
@@ -35,8 +35,10 @@ async def test_product_scenarios_write_report(pg_server_url: str, tmp_path: Path
     if "http" in by:
         assert all(f.ours > 0 and f.baseline_value for f in by["http"].figures)
         assert not any("responses were errors" in note for note in by["http"].notes)
+    sandbox = by["sandbox"]
+    assert all(f.ours > 0 and f.baseline_value for f in sandbox.figures)
     report = (tmp_path / "benchmarks.md").read_text()
-    for title in ("## Callback latency", "## End to end"):
+    for title in ("## Callback latency", "## End to end", "## Sandbox capacity"):
         assert title in report
 
 
