@@ -151,3 +151,15 @@ async def test_old_blobs_move_into_the_store_and_old_urls_keep_working(
     for task_id in ids:
         row = await object_row(engine, task_id, "image")
         assert row["state"] == "stored" and await store.read(row["key"]) == PNG
+
+
+async def test_head_answers_with_the_headers_and_no_body(
+    database_url: str, engine: AsyncEngine, tmp_path
+) -> None:
+    location = parse_storage_url(f"file://{tmp_path / 'files'}")
+    await stored_task(engine, ObjectStore(location), "1800000000000000041")
+    async with web_client(database_url, storage_url=location) as client:
+        head = await client.head("/files/1800000000000000041/cafe/image.png")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(PNG))
+    assert head.headers["etag"] == f'"{hashlib.sha256(PNG).hexdigest()}"'
