@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import statistics
 import time
 from contextlib import ExitStack
@@ -120,6 +121,8 @@ async def run(ctx: BenchContext) -> ScenarioResult:
     ]  # fmt: skip
     result.tables.append(table(runs))
     result.notes += notes(runs, list(backends))
+    on_disk.unlink(missing_ok=True)  # the logs stay for post-mortems; the 2 MB copies go
+    shutil.rmtree(logs / "store", ignore_errors=True)
     result.elapsed_s = time.monotonic() - started
     return result
 
