@@ -12,10 +12,9 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select, text
 
-from app.config import Settings
 from app.taskstore import record_change
-from app.web import create_app
 from db.tables import deliveries, task_events, task_files, tasks
+from tests.web import app_client
 
 HASH = "3f8a2c1e-5b7d-4e9a-8c6f-1a2b3c4d5e6f"
 ACCOUNT = "acct-1"
@@ -131,15 +130,9 @@ ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 async def api(database_url: str) -> ClientFactory:
     """`async with api(**settings) as client:` — the app on this test's database."""
 
-    @asynccontextmanager
-    async def open_client(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    def open_client(**settings: Any) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         settings.setdefault("allowed_hosts", ("test",))  # the Host this client sends
-        app = create_app(Settings(**settings), database_url)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                client.app = app  # type: ignore[attr-defined]
-                yield client
+        return app_client(database_url, **settings)
 
     return open_client
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
 import pytest_asyncio
 
-from app.config import Settings
-from app.web import create_app
+from tests.web import app_client
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -19,14 +18,7 @@ ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 async def web(database_url: str) -> ClientFactory:
     """`async with web(**settings) as client:` — the web app on this test's database."""
 
-    @asynccontextmanager
-    async def open_client(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(Settings(**settings), database_url)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://test", follow_redirects=False
-            ) as client:
-                yield client
+    def open_client(**settings: Any) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        return app_client(database_url, **settings)
 
     return open_client

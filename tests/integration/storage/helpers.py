@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
@@ -13,22 +12,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
-from app.config import Settings
 from app.domain.task import Task
-from app.web import create_app
 from db import objects as object_queries
+from tests.web import app_client
 
 WAIT_S = 60.0
 
 
-@contextlib.asynccontextmanager
-async def web_client(database_url: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-    settings.setdefault("allowed_hosts", ("test",))
-    app = create_app(Settings(**settings), database_url)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+def web_client(
+    database_url: str, **settings: Any
+) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    settings.setdefault("allowed_hosts", ("test",))  # the Host the client sends
+    return app_client(database_url, **settings)
 
 
 async def submit_imagine(client: httpx.AsyncClient, prompt: str) -> str:

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import AsyncIterator
 
-import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,7 +24,6 @@ from app.config import Settings
 from app.domain.status import TIMEOUT_REASON
 from app.domain.task import Task
 from app.sandbox import start_sandbox
-from app.web import create_app
 from app.worker.main import run_worker
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from app.worker.sweeper import Sweeper
@@ -34,6 +32,7 @@ from db import tasks as task_queries
 from tests.integration.api.conftest import add_account, finish
 from tests.integration.callbacks.helpers import Receiver, wait_until
 from tests.stack import running_worker
+from tests.web import app_client
 
 HANDOVER_BOUND_S = 60.0  # the promise: a disabled account's task is final within a minute
 
@@ -49,17 +48,6 @@ async def full_worker(database_url: str, **settings: object) -> AsyncIterator[No
     finally:
         stop.set()
         await asyncio.wait_for(running, 20)
-
-
-@contextlib.asynccontextmanager
-async def web_client(database_url: str, **settings: object) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(**settings), database_url)  # type: ignore[arg-type]
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://test", follow_redirects=False
-        ) as client:
-            yield client
 
 
 async def status_of(engine: AsyncEngine, task_id: str) -> Task:
@@ -104,7 +92,7 @@ async def test_disabling_an_account_from_the_dashboard_mid_job_ends_the_task_wit
     try:
         async with start_sandbox(port=0, accounts=1, speed="fast", seed=21) as sb:
             [spec] = await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
-            async with web_client(database_url, **allow) as web, full_worker(database_url, **allow):
+            async with app_client(database_url, **allow) as web, full_worker(database_url, **allow):
                 reply = await web.post(
                     "/mj/submit/imagine",
                     json={
