@@ -36,57 +36,79 @@ class Source:
     listed: bool = False  # its parser takes the list's items (comma-separated or a TOML array)
 
 
-def _list(variable: str, parse: Callable[[v.Items], Any]) -> Source:
-    return Source(variable, parse, listed=True)
+@dataclass(frozen=True)
+class _Listed:
+    """A list setting's parser: it takes the list's items."""
+
+    parse: Callable[[v.Items], Any]
 
 
-# Settings field -> where it comes from. The file key is the field name.
-SOURCES: dict[str, Source] = {
-    "database_url": Source("DATABASE_URL", v.as_optional_str),
-    "data_dir": Source("MJRELAY_DATA_DIR", v.as_path),
-    "host": Source("MJRELAY_HOST", v.as_optional_str),
-    "port": Source("PORT", v.as_port),
-    "log_level": Source("MJRELAY_LOG_LEVEL", v.one_of(LOG_LEVELS)),
-    "log_format": Source("MJRELAY_LOG_FORMAT", v.one_of(LOG_FORMATS)),
-    "callback_allowlist": _list("MJRELAY_CALLBACK_ALLOWLIST", v.as_allowlist),
-    "webhook_secrets": _list("MJRELAY_WEBHOOK_SECRET", v.as_webhook_keys),
-    "callback_timeout_s": Source("MJRELAY_CALLBACK_TIMEOUT_S", v.as_callback_timeout),
-    "callback_schedule": _list("MJRELAY_CALLBACK_SCHEDULE", v.as_retry_schedule),
-    "callback_concurrency": Source("MJRELAY_CALLBACK_CONCURRENCY", v.as_int_between(1, 256)),
-    "accounts": Source("MJRELAY_ACCOUNTS", v.as_accounts),
-    "worker_id": Source("MJRELAY_WORKER_ID", v.as_optional_str),
-    "account_lease_ttl_s": Source("MJRELAY_ACCOUNT_LEASE_TTL_S", v.as_float_between(2, 30)),
-    "poll_interval_s": Source("MJRELAY_POLL_INTERVAL_S", v.as_float_between(0.05, 60)),
-    "reconcile_grace_s": Source("MJRELAY_RECONCILE_GRACE_S", v.as_float_between(1, 300)),
-    "modal_timeout_s": Source("MJRELAY_MODAL_TIMEOUT_S", v.as_float_between(10, 86400)),
-    "retention_days": Source("MJRELAY_RETENTION_DAYS", v.as_int_between(1, 3650)),
-    "shutdown_grace_s": Source("MJRELAY_SHUTDOWN_GRACE_S", v.as_float_between(1, 300)),
-    "discord_api_base": Source("MJRELAY_DISCORD_API_BASE", v.as_url),
-    "discord_bot_ids": _list("MJRELAY_DISCORD_BOT_IDS", v.as_snowflakes),
-    "sandbox_speed": Source("MJRELAY_SANDBOX_SPEED", v.one_of(SANDBOX_SPEEDS)),
-    "sandbox_accounts": Source("MJRELAY_SANDBOX_ACCOUNTS", v.as_int_between(1, 50)),
-    "api_secret": Source("MJRELAY_API_SECRET", v.as_secret),
-    "discordxy_api_secret": Source("MJRELAY_DISCORDXY_API_SECRET", v.as_secret_override),
-    "webman_api_secret": Source("MJRELAY_WEBMAN_API_SECRET", v.as_secret_override),
-    "novicezk_api_secret": Source("MJRELAY_NOVICEZK_API_SECRET", v.as_secret_override),
-    "admin_secret": Source("MJRELAY_ADMIN_SECRET", v.as_secret),
-    "banned_words": _list("MJRELAY_BANNED_WORDS", v.as_words),
-    "banned_words_file": Source("MJRELAY_BANNED_WORDS_FILE", v.as_optional_path),
-    "webman_api_prefix": Source("MJRELAY_WEBMAN_API_PREFIX", v.as_api_prefix),
-    "cdn_host": Source("MJRELAY_CDN_HOST", v.as_cdn_host),
-    "storage_url": Source("MJRELAY_STORAGE_URL", v.as_storage_url),
-    "storage_public_url": Source("MJRELAY_STORAGE_PUBLIC_URL", v.as_public_url),
-    "storage_presign_s": Source("MJRELAY_STORAGE_PRESIGN_S", v.as_int_between(0, 604800)),
-    "allowed_hosts": _list("MJRELAY_ALLOWED_HOSTS", v.as_hosts),
-    "forwarded_allow_ips": _list("MJRELAY_FORWARDED_ALLOW_IPS", v.as_comma_list),
-    "submit_dialect": Source("MJRELAY_SUBMIT_DIALECT", v.one_of(SUBMIT_DIALECTS)),
-    "image_max_bytes": Source("MJRELAY_IMAGE_MAX_BYTES", v.as_byte_size),
-    "image_allow_private": Source("MJRELAY_IMAGE_ALLOW_PRIVATE", v.as_bool),
-    "prompt_max_chars": Source("MJRELAY_PROMPT_MAX_CHARS", v.as_int_between(1, 6000)),
-    "imagine_max_images": Source("MJRELAY_IMAGINE_MAX_IMAGES", v.as_int_between(0, 10)),
-    "client_data_max_bytes": Source("MJRELAY_CLIENT_DATA_MAX_BYTES", v.as_int_between(0, 1048576)),
-    "body_max_bytes": Source("MJRELAY_BODY_MAX_BYTES", v.as_int_between(65536, 16777216)),
+# The variables not named MJRELAY_<FIELD>: the PaaS conventions, and one kept singular.
+_VARIABLES = {
+    "database_url": "DATABASE_URL",
+    "port": "PORT",
+    "webhook_secrets": "MJRELAY_WEBHOOK_SECRET",
 }
+
+# Settings field -> its parser. The variable is MJRELAY_<FIELD> (but _VARIABLES), the file key the
+# field name.
+_PARSERS: dict[str, Callable[[str], Any] | _Listed] = {
+    "database_url": v.as_optional_str,
+    "data_dir": v.as_path,
+    "host": v.as_optional_str,
+    "port": v.as_port,
+    "log_level": v.one_of(LOG_LEVELS),
+    "log_format": v.one_of(LOG_FORMATS),
+    "callback_allowlist": _Listed(v.as_allowlist),
+    "webhook_secrets": _Listed(v.as_webhook_keys),
+    "callback_timeout_s": v.as_callback_timeout,
+    "callback_schedule": _Listed(v.as_retry_schedule),
+    "callback_concurrency": v.as_int_between(1, 256),
+    "accounts": v.as_accounts,
+    "worker_id": v.as_optional_str,
+    "account_lease_ttl_s": v.as_float_between(2, 30),
+    "poll_interval_s": v.as_float_between(0.05, 60),
+    "reconcile_grace_s": v.as_float_between(1, 300),
+    "modal_timeout_s": v.as_float_between(10, 86400),
+    "retention_days": v.as_int_between(1, 3650),
+    "shutdown_grace_s": v.as_float_between(1, 300),
+    "discord_api_base": v.as_url,
+    "discord_bot_ids": _Listed(v.as_snowflakes),
+    "sandbox_speed": v.one_of(SANDBOX_SPEEDS),
+    "sandbox_accounts": v.as_int_between(1, 50),
+    "api_secret": v.as_secret,
+    "discordxy_api_secret": v.as_secret_override,
+    "webman_api_secret": v.as_secret_override,
+    "novicezk_api_secret": v.as_secret_override,
+    "admin_secret": v.as_secret,
+    "banned_words": _Listed(v.as_words),
+    "banned_words_file": v.as_optional_path,
+    "webman_api_prefix": v.as_api_prefix,
+    "cdn_host": v.as_cdn_host,
+    "storage_url": v.as_storage_url,
+    "storage_public_url": v.as_public_url,
+    "storage_presign_s": v.as_int_between(0, 604800),
+    "allowed_hosts": _Listed(v.as_hosts),
+    "forwarded_allow_ips": _Listed(v.as_comma_list),
+    "submit_dialect": v.one_of(SUBMIT_DIALECTS),
+    "image_max_bytes": v.as_byte_size,
+    "image_allow_private": v.as_bool,
+    "prompt_max_chars": v.as_int_between(1, 6000),
+    "imagine_max_images": v.as_int_between(0, 10),
+    "client_data_max_bytes": v.as_int_between(0, 1048576),
+    "body_max_bytes": v.as_int_between(65536, 16777216),
+}
+
+
+def _source(name: str, parser: Callable[[str], Any] | _Listed) -> Source:
+    variable = _VARIABLES.get(name, f"MJRELAY_{name.upper()}")
+    if isinstance(parser, _Listed):
+        return Source(variable, parser.parse, listed=True)
+    return Source(variable, parser)
+
+
+# Settings field -> where it comes from.
+SOURCES: dict[str, Source] = {name: _source(name, parser) for name, parser in _PARSERS.items()}
 
 
 def _file_items(value: list[Any]) -> list[str]:
