@@ -26,6 +26,19 @@ async def submit(engine: AsyncEngine, task_id: str, **fields: object) -> Task:
     return await taskstore.create_task(engine, task)
 
 
+def _follow_up(task_id: str, parent: Task, action: str, **params: object) -> Task:
+    """A follow-up of `parent` as the API would store it: same account and prompt."""
+    return Task(
+        id=task_id,
+        dialect="novicezk",
+        action=action,
+        parent_id=parent.id,
+        account_id=parent.account_id,
+        prompt=parent.prompt,
+        params=params,
+    )
+
+
 async def test_imagine_then_upscale_through_the_sandbox(
     database_url: str, engine: AsyncEngine, sandbox: Sandbox
 ) -> None:
@@ -38,16 +51,7 @@ async def test_imagine_then_upscale_through_the_sandbox(
         assert grid.buttons, "the grid's buttons are kept for follow-ups"
 
         await taskstore.create_task(
-            engine,
-            Task(
-                id="1000000000000002",
-                dialect="novicezk",
-                action="UPSCALE",
-                parent_id=grid.id,
-                account_id=grid.account_id,
-                params={"index": 2},
-                prompt=grid.prompt,
-            ),
+            engine, _follow_up("1000000000000002", grid, "UPSCALE", index=2)
         )
         upscale = await wait_for_status(engine, "1000000000000002", "SUCCESS", "FAILURE")
     assert upscale.status == "SUCCESS", upscale.fail_reason
@@ -77,19 +81,6 @@ def _button_id(task: Task, fragment: str) -> str:
         for c in row["components"]
         if fragment in c.get("custom_id", "")
     )
-
-
-def _follow_up(task_id: str, parent: Task, action: str, **params: object) -> Task:
-    task = Task(
-        id=task_id,
-        dialect="novicezk",
-        action=action,
-        parent_id=parent.id,
-        account_id=parent.account_id,
-        prompt=parent.prompt,
-        params=params,
-    )
-    return task
 
 
 async def test_modal_actions_custom_zoom_and_vary_region(
