@@ -12,7 +12,7 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from tests.integration.api.conftest import add_account, body, finish
-from tests.integration.api.test_images_and_files import LocalServer
+from tests.integration.api.local_server import LocalServer
 
 HTML = b"<html><script>alert(document.cookie)</script></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.worker.health import take_out_of_service
 from db import accounts as account_queries
 from tests.integration.api.conftest import add_account
-from tests.integration.worker.test_stranded_tasks import events_of, status_of
+from tests.integration.worker.helpers import events_of, status_of
 
 ACCOUNT = "1235017845969518595"
 NOW_MS = 1_700_000_000_000

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import time
 
 from sqlalchemy import text
@@ -14,20 +13,9 @@ from app import taskstore
 from app.domain.task import Task
 from app.sandbox import start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
-from tests.stack import worker_process
+from tests.integration.worker.helpers import TTL_S, crash_worker
 
 TASKS = 12
-TTL_S = 3
-
-
-def _worker(database_url: str, worker_id: str) -> subprocess.Popen[bytes]:
-    return worker_process(
-        database_url,
-        worker_id,
-        MJRELAY_ACCOUNT_LEASE_TTL_S=str(TTL_S),
-        MJRELAY_POLL_INTERVAL_S="0.3",
-        MJRELAY_RECONCILE_GRACE_S="3",
-    )
 
 
 async def _statuses(engine: AsyncEngine) -> dict[str, int]:
@@ -51,7 +39,7 @@ async def test_kill_9_mid_flight_every_task_finishes_once(
                         prompt=f"crash test number {n} a lighthouse")  # fmt: skip
             await taskstore.create_task(engine, task)
 
-        first = _worker(database_url, "worker-a")
+        first = crash_worker(database_url, "worker-a")
         try:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:  # wait until work is really in flight
@@ -66,7 +54,7 @@ async def test_kill_9_mid_flight_every_task_finishes_once(
             killed_at = time.monotonic()
             in_flight = await _statuses(engine)
 
-            second = _worker(database_url, "worker-b")
+            second = crash_worker(database_url, "worker-b")
             try:
                 while await _owners(engine) != {"worker-b"}:
                     assert time.monotonic() - killed_at < TTL_S + 5, "takeover too slow"

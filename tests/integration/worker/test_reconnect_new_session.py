@@ -15,12 +15,12 @@ import signal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.integration.worker.test_crash import _worker
-from tests.integration.worker.test_recovery_identical_prompts import (
-    _rows,
-    _until,
+from tests.integration.worker.helpers import (
+    crash_worker,
     identical_prompts,
     swapped,
+    task_rows,
+    until,
 )
 
 # Each job's result is held this long after its progress: the first task started finishes last.
@@ -40,13 +40,13 @@ async def test_new_session_records_the_results_posted_while_disconnected(
             sessions = sb.core.gateway.sessions.values()
             return sum(1 for s in sessions if s.user_id == user_id and s.valid)
 
-        worker = _worker(database_url, "worker-a")
+        worker = crash_worker(database_url, "worker-a")
         try:
 
             async def all_started() -> bool:  # the bot's start message recorded for each
-                return all(row.message_id for row in await _rows(engine))
+                return all(row.message_id for row in await task_rows(engine))
 
-            await _until(all_started, "the bot to start every job")
+            await until(all_started, "the bot to start every job")
             # Not resumable: the session is dropped, and the next IDENTIFYs are refused.
             await sb.inject_fault("identify_invalid", account=0, count=REFUSED_IDENTIFIES)
             await sb.inject_fault("invalid_session", account=0, resumable=False)
@@ -55,21 +55,21 @@ async def test_new_session_records_the_results_posted_while_disconnected(
             async def all_posted() -> bool:
                 return len(results) == len(HOLDS_S)
 
-            await _until(all_posted, "the sandbox to finish every job")
+            await until(all_posted, "the sandbox to finish every job")
             sessions_while_posting = live_sessions()
             await sb.inject_fault("clear", account=0)  # the next IDENTIFY gets a new session
 
             async def all_final() -> bool:
-                rows = await _rows(engine)
+                rows = await task_rows(engine)
                 return all(row.status in ("SUCCESS", "FAILURE") for row in rows)
 
-            await _until(all_final, "the worker to record every result after the new READY")
+            await until(all_final, "the worker to record every result after the new READY")
             sessions_after = live_sessions()
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(20)
 
-        rows = await _rows(engine)
+        rows = await task_rows(engine)
         wrong = swapped(rows, sb)
         accepted = len(sb.submissions.accepted())
     assert finished_before_drop == 0  # the drop really was mid-flight

@@ -28,9 +28,9 @@ from app.worker.main import run_worker
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from app.worker.sweeper import Sweeper
 from db import accounts as account_queries
-from db import tasks as task_queries
 from tests.integration.api.conftest import add_account, finish
 from tests.integration.callbacks.helpers import Receiver, wait_until
+from tests.integration.worker.helpers import events_of, status_of
 from tests.stack import running_worker
 from tests.web import app_client
 
@@ -50,12 +50,6 @@ async def full_worker(database_url: str, **settings: object) -> AsyncIterator[No
         await asyncio.wait_for(running, 20)
 
 
-async def status_of(engine: AsyncEngine, task_id: str) -> Task:
-    task = await taskstore.get_task(engine, task_id)
-    assert task is not None
-    return task
-
-
 async def wait_for(engine: AsyncEngine, task_id: str, statuses: set[str], timeout_s: float) -> Task:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -65,11 +59,6 @@ async def wait_for(engine: AsyncEngine, task_id: str, statuses: set[str], timeou
         if time.monotonic() > deadline:
             raise AssertionError(f"task {task_id} still {task.status} after {timeout_s} s")
         await asyncio.sleep(0.05)
-
-
-async def events_of(engine: AsyncEngine, task_id: str) -> list[dict]:
-    async with engine.connect() as conn:
-        return [dict(row) for row in await task_queries.list_task_events(conn, task_id)]
 
 
 async def deliveries_of(engine: AsyncEngine, task_id: str) -> list[dict]:
