@@ -170,30 +170,30 @@ class ModalField:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ModalOpened(BotEvent):
-    """INTERACTION_MODAL_CREATE: submit with `commands.submit_modal(interaction_id, custom_id…)`."""
+class BotModal(BotEvent):
+    """A modal the bot opened in answer to our interaction: the task waits for the client."""
 
     interaction_id: str
     nonce: str | None
     channel_id: str | None
     custom_id: str
     title: str | None
-    fields: tuple[ModalField, ...] = ()
     application_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class IframeModalOpened(BotEvent):
+class ModalOpened(BotModal):
+    """INTERACTION_MODAL_CREATE: submit with `commands.submit_modal(interaction_id, custom_id…)`."""
+
+    fields: tuple[ModalField, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class IframeModalOpened(BotModal):
     """INTERACTION_IFRAME_MODAL_CREATE for Vary (Region); `token` goes into the inpaint submit."""
 
-    interaction_id: str
-    nonce: str | None
-    channel_id: str | None
-    custom_id: str
     token: str
-    title: str | None
     iframe_path: str | None
-    application_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
