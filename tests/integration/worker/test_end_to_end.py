@@ -26,6 +26,14 @@ async def submit(engine: AsyncEngine, task_id: str, **fields: object) -> Task:
     return await taskstore.create_task(engine, task)
 
 
+async def _imagined(engine: AsyncEngine, task_id: str, prompt: str) -> Task:
+    """An imagine submitted and waited for: it must succeed."""
+    await submit(engine, task_id, prompt=prompt)
+    grid = await wait_for_status(engine, task_id, "SUCCESS", "FAILURE")
+    assert grid.status == "SUCCESS", grid.fail_reason
+    return grid
+
+
 def _follow_up(task_id: str, parent: Task, action: str, **params: object) -> Task:
     """A follow-up of `parent` as the API would store it: same account and prompt."""
     return Task(
@@ -44,9 +52,7 @@ async def test_imagine_then_upscale_through_the_sandbox(
 ) -> None:
     await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
     async with running_worker(database_url, engine):
-        await submit(engine, "1000000000000001", prompt="a red fox in the snow")
-        grid = await wait_for_status(engine, "1000000000000001", "SUCCESS", "FAILURE")
-        assert grid.status == "SUCCESS", grid.fail_reason
+        grid = await _imagined(engine, "1000000000000001", "a red fox in the snow")
         assert grid.image_url and grid.message_id and grid.message_hash
         assert grid.buttons, "the grid's buttons are kept for follow-ups"
 
@@ -88,9 +94,7 @@ async def test_modal_actions_custom_zoom_and_vary_region(
 ) -> None:
     await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
     async with running_worker(database_url, engine):
-        await submit(engine, "1000000000000011", prompt="an old stone bridge")
-        grid = await wait_for_status(engine, "1000000000000011", "SUCCESS", "FAILURE")
-        assert grid.status == "SUCCESS", grid.fail_reason
+        grid = await _imagined(engine, "1000000000000011", "an old stone bridge")
         upscale = _follow_up("1000000000000012", grid, "UPSCALE", index=1)
         await taskstore.create_task(engine, upscale)
         single = await wait_for_status(engine, upscale.id, "SUCCESS", "FAILURE")
