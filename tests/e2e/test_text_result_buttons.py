@@ -11,11 +11,8 @@ import re
 
 import httpx
 
-from app.config import Settings
-from app.web import create_app
-from tests.e2e.stack import nz_done, poll, worker
+from tests.e2e.stack import nz_done, poll, served
 from tests.integration.api.conftest import body, data_url
-from tests.integration.dashboard.helpers import serve_app
 
 DESCRIBE_IDS = [
     "MJ::Job::PicReader::1",
@@ -58,12 +55,7 @@ async def _press_and_imagine(client, parent: dict, custom_id: str, expected_prom
 async def test_describe_buttons_everywhere_and_picreader_imagines(
     database_url, engine, sandbox, png
 ) -> None:
-    app = create_app(Settings(), database_url)
-    async with (
-        serve_app(app) as base,
-        httpx.AsyncClient(base_url=base, timeout=30) as client,
-        worker(database_url, engine, sandbox),
-    ):
+    async with served(database_url, engine, sandbox) as (base, client):
         reply = body(await client.post("/mj/submit/describe", json={"base64": data_url(png)}))
         assert reply["code"] == 1, reply
         described, _ = await poll(client, f"/mj/task/{reply['result']}/fetch", nz_done)
@@ -135,12 +127,7 @@ async def test_describe_buttons_everywhere_and_picreader_imagines(
 async def test_shorten_buttons_everywhere_and_prompt_analyzer_imagines(
     database_url, engine, sandbox
 ) -> None:
-    app = create_app(Settings(), database_url)
-    async with (
-        serve_app(app) as base,
-        httpx.AsyncClient(base_url=base, timeout=30) as client,
-        worker(database_url, engine, sandbox),
-    ):
+    async with served(database_url, engine, sandbox) as (_, client):
         prompt = "a very detailed red fox standing in deep snow, golden hour, 8k, cinematic"
         reply = body(await client.post("/mj/submit/shorten", json={"prompt": prompt}))
         assert reply["code"] == 1, reply
