@@ -5,10 +5,12 @@ Each contract is one test, so a failure names the rule and the import chain that
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,17 @@ from importlinter.cli import lint_imports
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "pyproject.toml"
 CONTRACTS = tomllib.loads(CONFIG.read_text())["tool"]["importlinter"]["contracts"]
+
+
+@pytest.fixture(autouse=True)
+def _loggers_stay_enabled() -> Iterator[None]:
+    """`lint_imports` configures logging with dictConfig, which disables every logger that exists
+    already: a later test's caplog would then see nothing of them."""
+    loggers = [v for v in logging.root.manager.loggerDict.values() if isinstance(v, logging.Logger)]
+    disabled = [logger.disabled for logger in loggers]
+    yield
+    for logger, was_disabled in zip(loggers, disabled, strict=True):
+        logger.disabled = was_disabled
 
 
 @pytest.mark.parametrize("contract", [c["id"] for c in CONTRACTS])
