@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.sandbox.faults import FaultError
-from app.sandbox.mj_profile import Profile
+from app.sandbox.messages import MJ_APPLICATION_ID
+from app.sandbox.mj_profile import Profile, Usage
 from app.sandbox.slots import Slots
 from app.sandbox.snowflake import make_snowflake
 
@@ -50,26 +51,62 @@ class SandboxAccount:
 
 
 @dataclass
+class BotPrefs:
+    """One bot's settings for one account: Midjourney and niji keep their own (spec v2 §6)."""
+
+    mode: str = "fast"  # fast | relax | turbo
+    remix: bool = False
+    profile: Profile = field(default_factory=Profile)  # /settings, /prefer (usage is shared)
+
+
+@dataclass
 class AccountState:
-    """What the simulated bot knows about one account (mode, moderation, running jobs)."""
+    """What the simulated bots know about one account (settings, moderation, running jobs)."""
 
     account: SandboxAccount
     slots: Slots
-    mode: str = "fast"  # fast | relax | turbo
     banned: bool = False  # token revoked: REST 401, gateway 4004
     captcha: bool = False
     pending_mod: bool = False
     blocked: bool = False
     credits_exhausted: bool = False
-    remix: bool = False
     strikes: int = 0
     moderation_tokens: set[str] = field(default_factory=set)
-    profile: Profile = field(default_factory=Profile)  # /settings, /prefer, fast time
+    usage: Usage = field(default_factory=Usage)  # one subscription's GPU time for both bots
+    bot_prefs: dict[str, BotPrefs] = field(default_factory=dict)  # by application id
+
+    def prefs(self, application_id: str = MJ_APPLICATION_ID) -> BotPrefs:
+        """That bot's settings for this account (created at their defaults on first use)."""
+        found = self.bot_prefs.get(application_id)
+        if found is None:
+            found = self.bot_prefs[application_id] = BotPrefs(profile=Profile(usage=self.usage))
+        return found
+
+    # Midjourney's settings, as the account's own (what tests and faults read).
+    @property
+    def mode(self) -> str:
+        return self.prefs().mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        self.prefs().mode = value
+
+    @property
+    def remix(self) -> bool:
+        return self.prefs().remix
+
+    @remix.setter
+    def remix(self, value: bool) -> None:
+        self.prefs().remix = value
+
+    @property
+    def profile(self) -> Profile:
+        return self.prefs().profile
 
     @property
     def out_of_fast_time(self) -> bool:
         """Fast (and turbo) jobs fail with "Credits exhausted"; relax ones still run."""
-        return self.credits_exhausted or self.profile.usage.fast_exhausted
+        return self.credits_exhausted or self.usage.fast_exhausted
 
 
 class AccountDirectory:

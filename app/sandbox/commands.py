@@ -1,10 +1,17 @@
-"""The application-command index: Midjourney's real ids/versions, and the sandbox's Pika ones."""
+"""The application-command index: Midjourney's and niji's ids and versions, Pika's (ours)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.sandbox.messages import MJ_APPLICATION_ID, MJ_BOT, PIKA_APPLICATION_ID, PIKA_BOT
+from app.sandbox.messages import (
+    MJ_APPLICATION_ID,
+    MJ_BOT,
+    NIJI_APPLICATION_ID,
+    NIJI_BOT,
+    PIKA_APPLICATION_ID,
+    PIKA_BOT,
+)
 
 Json = dict[str, Any]
 
@@ -62,32 +69,65 @@ _PREFER_OPTIONS = [
         _option(1, "list", "List your custom options.", options=[]),
     ]),
 ]  # fmt: skip
-MJ = MJ_APPLICATION_ID
+# The Midjourney-protocol commands: (name, description, popularity rank, options).
+_MJ_PROTOCOL: list[tuple[str, str, int, list[Json]]] = [
+    ("imagine", "Create images with Midjourney", 1,
+     [_option(3, "prompt", "The prompt to imagine", True)]),
+    ("blend", "Blend images together seamlessly!", 6, _BLEND_OPTIONS),
+    ("describe", "Writes a prompt based on your image.", 2,
+     [_option(11, "image", "The image to describe"),
+      _option(3, "link", "The link to the image to describe")]),
+    ("shorten", "Analyzes and shortens a prompt.", 8,
+     [_option(3, "prompt", "The prompt to shorten", True)]),
+    ("info", "View information about your profile.", 3, []),
+    ("fast", "Switch to fast mode", 5, []),
+    ("relax", "Switch to relax mode", 7, []),
+    ("turbo", "Switch to turbo mode", 10, []),
+    ("settings", "View and adjust your personal settings.", 4, []),
+    ("prefer", "Set your personal preferences.", 11, _PREFER_OPTIONS),
+    ("show", "Shows the job view based on job id.", 9,
+     [_option(3, "job_id", "The job ID of the job you want to show", True)]),
+]  # fmt: skip
+# (id, version) per command. Midjourney's: spec v2 §1-§6 (turbo is the sandbox's own: no
+# source has it). niji's: spec v2 §6 (TA ApiParams); its turbo and prefer are the sandbox's own.
+MJ_COMMAND_IDS = {
+    "imagine": ("938956540159881230", "1237876415471554623"),
+    "blend": ("1062880104792997970", "1237876415471554624"),
+    "describe": ("1092492867185950852", "1237876415471554625"),
+    "shorten": ("1121575372539039774", "1247736572414001223"),
+    "info": ("972289487818334209", "1237876415735660565"),
+    "fast": ("972289487818334212", "1237876415735660572"),
+    "relax": ("972289487818334213", "1237876415735660573"),
+    "turbo": ("972289487818334214", "1237876415735660574"),
+    "settings": ("1000850743479255081", "1493662068581077053"),
+    "prefer": ("984273800587776053", "1237876415790055476"),
+    "show": ("1169435442328911902", "1247736572414001224"),
+}
+NIJI_COMMAND_IDS = {
+    "imagine": ("1023054140580057099", "1248805223892254774"),
+    "blend": ("1061216934374424697", "1248805223892254775"),
+    "describe": ("1092683500743831652", "1248805223892254776"),
+    "shorten": ("1121575453916942376", "1248805223892254777"),
+    "show": ("1023054140580057101", "1248805223892254781"),
+    "info": ("1023054140580057102", "1248805223892254782"),
+    "settings": ("1023054140634579025", "1493662157915684906"),
+    "fast": ("1023054140580057107", "1248805223925940261"),
+    "relax": ("1023054140634579024", "1248805223925940262"),
+    "turbo": ("1023054140634579028", "1248805223925940263"),  # the sandbox's own
+    "prefer": ("1023054140634579029", "1248805223925940264"),  # the sandbox's own
+}
+
+
+def _mj_protocol_commands(app_id: str, ids: dict[str, tuple[str, str]]) -> list[Json]:
+    return [
+        _command(app_id, *ids[name], name, description, rank, options)
+        for name, description, rank, options in _MJ_PROTOCOL
+    ]
+
+
 COMMANDS: list[Json] = [
-    _command(MJ, "938956540159881230", "1237876415471554623", "imagine",
-             "Create images with Midjourney", 1,
-             [_option(3, "prompt", "The prompt to imagine", True)]),
-    _command(MJ, "1062880104792997970", "1237876415471554624", "blend",
-             "Blend images together seamlessly!", 6, _BLEND_OPTIONS),
-    _command(MJ, "1092492867185950852", "1237876415471554625", "describe",
-             "Writes a prompt based on your image.", 2,
-             [_option(11, "image", "The image to describe"),
-              _option(3, "link", "The link to the image to describe")]),
-    _command(MJ, "1121575372539039774", "1247736572414001223", "shorten",
-             "Analyzes and shortens a prompt.", 8,
-             [_option(3, "prompt", "The prompt to shorten", True)]),
-    _command(MJ, "972289487818334209", "1237876415735660565", "info",
-             "View information about your profile.", 3),
-    _command(MJ, "972289487818334212", "1237876415735660572", "fast", "Switch to fast mode", 5),
-    _command(MJ, "972289487818334213", "1237876415735660573", "relax", "Switch to relax mode", 7),
-    _command(MJ, "972289487818334214", "1237876415735660574", "turbo", "Switch to turbo mode", 10),
-    _command(MJ, "1000850743479255081", "1493662068581077053", "settings",
-             "View and adjust your personal settings.", 4),
-    _command(MJ, "984273800587776053", "1237876415790055476", "prefer",
-             "Set your personal preferences.", 11, _PREFER_OPTIONS),
-    _command(MJ, "1169435442328911902", "1247736572414001224", "show",
-             "Shows the job view based on job id.", 9,
-             [_option(3, "job_id", "The job ID of the job you want to show", True)]),
+    *_mj_protocol_commands(MJ_APPLICATION_ID, MJ_COMMAND_IDS),
+    *_mj_protocol_commands(NIJI_APPLICATION_ID, NIJI_COMMAND_IDS),
     _command(PIKA_APPLICATION_ID, "1123437775926251531", "1123437775926251532", "create",
              "Create a video from a text prompt (and an optional image)", 1,
              [_option(3, "prompt", "Describe the video", True),
@@ -113,6 +153,8 @@ def _application(bot: Json, name: str, description: str, flags: str) -> Json:
 
 APPLICATIONS: list[Json] = [
     _application(MJ_BOT, "Midjourney Bot", "Generate an image based on a text prompt ...",
+                 "94371840"),
+    _application(NIJI_BOT, "niji・journey Bot", "Generate anime-style images (niji・journey)",
                  "94371840"),
     _application(PIKA_BOT, "Pika", "Create videos from text and images (sandbox)", "8388608"),
 ]  # fmt: skip

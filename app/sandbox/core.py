@@ -13,9 +13,9 @@ from app.sandbox.cdn import Cdn
 from app.sandbox.context import Bot
 from app.sandbox.faults import Faults
 from app.sandbox.gateway import Gateway
-from app.sandbox.messages import MJ_APPLICATION_ID, PIKA_APPLICATION_ID
+from app.sandbox.messages import MJ_APPLICATION_ID, NIJI, NIJI_APPLICATION_ID, PIKA_APPLICATION_ID
 from app.sandbox.midjourney import MidjourneyBot
-from app.sandbox.mj_profile import PLAN_FAST_HOURS, Usage
+from app.sandbox.mj_profile import PLAN_FAST_HOURS
 from app.sandbox.pika import PikaBot
 from app.sandbox.ratelimit import RateLimiter
 from app.sandbox.services import SandboxServices
@@ -40,7 +40,7 @@ class SandboxCore:
         rng = random.Random(f"mjrelay-sandbox/{seed}")
         self.directory = AccountDirectory(make_accounts(accounts, seed), concurrency, queue_size)
         for state in self.directory.states.values():
-            state.profile.usage = Usage(fast_hours * 60, fast_hours * 60)
+            state.usage.fast_total_minutes = state.usage.fast_left_minutes = fast_hours * 60
         self.cdn = Cdn(hashlib.sha256(f"cdn/{seed}/{rng.random()}".encode()).digest())
         self.messages = MessageStore()
         self.uploads = Uploads()
@@ -55,11 +55,11 @@ class SandboxCore:
         )  # fmt: skip
         self.fault_control = self.services.fault_control
         self.midjourney = MidjourneyBot(self.services)
+        self.niji = MidjourneyBot(self.services, NIJI)
         self.pika = PikaBot(self.services)
-        self.bots: dict[str, Bot] = {
-            MJ_APPLICATION_ID: self.midjourney,
-            PIKA_APPLICATION_ID: self.pika,
-        }
+        # The Midjourney-protocol bots (modals, the Vary (Region) editor) by application id.
+        self.mj_bots = {MJ_APPLICATION_ID: self.midjourney, NIJI_APPLICATION_ID: self.niji}
+        self.bots: dict[str, Bot] = {**self.mj_bots, PIKA_APPLICATION_ID: self.pika}
         self.base_url = ""
 
     @property

@@ -2,7 +2,7 @@
 
 Shapes from Discord's API docs (resources/channel, guild, user), as
 tests/fixtures/discord/rest-guild-channel.response.json records them. The guild is owned by the
-first account; every account and both bots are members.
+first account; every account and every bot are members.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class FaultControl:
             state.blocked = state.credits_exhausted = False
             return 0
         if kind == "fast_time":
-            state.profile.usage.set_fast_left(_minutes(params))
+            state.usage.set_fast_left(_minutes(params))
             return 0
         if kind == "expire_uploads":
             self.uploads.expire_all()

@@ -14,7 +14,7 @@ import struct
 import zlib
 from functools import lru_cache
 
-from PIL import Image, ImageDraw, ImageFont, ImageStat
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps, ImageStat
 
 TILE_LONG_SIDE = 512
 Size = tuple[int, int]
@@ -191,13 +191,24 @@ def render_grid(
     bases: list[Image.Image | None] | None = None,
     tag: str = "",
     base_weight: float = 0.6,
+    style: str = "",
 ) -> Image.Image:
+    """Four captioned scenes; `style` "niji" draws them as niji・journey's (see `stylize`)."""
     bases = bases or [None] * 4
     tiles = []
     for i in range(4):
-        scene = render_scene(prompt, seed, f"{salt}/{i}", size, bases[i % len(bases)], base_weight)
-        tiles.append(caption(scene, prompt, f"{tag} #{i + 1}".strip()))
+        scene = render_scene(
+            prompt, seed, f"{style}{salt}/{i}", size, bases[i % len(bases)], base_weight
+        )
+        tiles.append(caption(stylize(scene, style), prompt, f"{tag} #{i + 1}".strip()))
     return compose_grid(tiles)
+
+
+def stylize(image: Image.Image, style: str) -> Image.Image:
+    """niji・journey's look: flat poster colours, saturated (visibly not Midjourney's)."""
+    if style != "niji":
+        return image
+    return ImageEnhance.Color(ImageOps.posterize(image, 2)).enhance(1.8)
 
 
 def upscale(tile: Image.Image, prompt: str, tag: str) -> Image.Image:

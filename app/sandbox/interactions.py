@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.sandbox.accounts import AccountState
+from app.sandbox.accounts import AccountState, BotPrefs
 from app.sandbox.messages import Origin
 
 Json = dict[str, Any]
@@ -35,6 +35,11 @@ class Interaction:
     @property
     def user_id(self) -> str:
         return self.state.account.user_id
+
+    @property
+    def prefs(self) -> BotPrefs:
+        """The account's settings with the bot this interaction is for."""
+        return self.state.prefs(self.application_id)
 
     @property
     def command(self) -> str:

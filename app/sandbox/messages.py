@@ -27,9 +27,29 @@ MJ_APPLICATION_ID = "936929561302675456"
 MJ_BOT = bot_user(
     MJ_APPLICATION_ID, "Midjourney Bot", "9282", "f6ce562a6b4979c4b1cbc5b436d3be76", 589824
 )
+# niji・journey: a second bot speaking the Midjourney protocol (spec v2 §0, §6: author id =
+# application id, username contains "journey Bot"). Its avatar hash and discriminator are ours.
+NIJI_APPLICATION_ID = "1022952195194359889"
+NIJI_BOT = bot_user(
+    NIJI_APPLICATION_ID, "niji・journey Bot", "9138", "6f0b1c1fe4e5b8a3a0c7e44a56f1a6d2", 589824
+)
 # Pika's real application id is not known from any source; this one is the sandbox's own.
 PIKA_APPLICATION_ID = "1123437775926251530"
 PIKA_BOT = bot_user(PIKA_APPLICATION_ID, "Pika", "0517", "7a1f0c4e2b9d8e6f5a4b3c2d1e0f9a8b", 65536)
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who a Midjourney-protocol bot is: its ids, its author object, its picture style."""
+
+    application_id: str
+    user: Json  # the message `author` (and the modal's `application.bot`)
+    name: str  # the application's name
+    style: str  # "" for Midjourney's pictures, "niji" for niji's (images.render_grid)
+
+
+MIDJOURNEY = BotIdentity(MJ_APPLICATION_ID, MJ_BOT, "Midjourney Bot", "")
+NIJI = BotIdentity(NIJI_APPLICATION_ID, NIJI_BOT, "niji・journey Bot", "niji")
 
 EPHEMERAL = 64
 RED = 16711680

@@ -11,6 +11,7 @@ from typing import Any
 from app.sandbox.bot_flags import prompt_of, read_flags
 from app.sandbox.context import BotContext
 from app.sandbox.interactions import Interaction
+from app.sandbox.messages import MIDJOURNEY, BotIdentity
 from app.sandbox.mj_actions import Actions
 from app.sandbox.mj_commands import Commands
 from app.sandbox.mj_jobs import JobRunner
@@ -21,10 +22,13 @@ Json = dict[str, Any]
 
 
 class MidjourneyBot:
-    def __init__(self, ctx: BotContext) -> None:
+    """Midjourney, or another bot of its protocol (niji・journey) by `identity`."""
+
+    def __init__(self, ctx: BotContext, identity: BotIdentity = MIDJOURNEY) -> None:
         self.ctx = ctx
+        self.identity = identity
         self.memory = Memory()
-        self.respond = Respond(ctx)
+        self.respond = Respond(ctx, identity)
         runner = JobRunner(ctx, self.respond, self.memory)
         self.commands = Commands(ctx, self.respond, runner, self.memory)
         self.actions = Actions(ctx, self.respond, runner, self.commands, self.memory)

@@ -23,7 +23,6 @@ from app.sandbox.mj_remix import (
     submitted_click,
     variation_strength,
 )
-from app.sandbox.mj_replies import modal_create
 from app.sandbox.mj_respond import Respond
 from app.sandbox.mj_state import Memory, PendingModal, Result, is_relaxed, upscale_buttons
 from app.sandbox.prompts import display_prompt, parse_prompt
@@ -53,7 +52,7 @@ class Actions:
 
     def __post_init__(self) -> None:
         self.derive = Derive(self.runner, self.ctx.seed)
-        self.editor = RegionEditor(self.ctx, self.memory, self.derive)
+        self.editor = RegionEditor(self.ctx, self.respond, self.memory, self.derive)
 
     async def click(self, it: Interaction, flags: Flags) -> None:
         click = parse_custom_id(it.custom_id)
@@ -70,7 +69,7 @@ class Actions:
                 return
             if not self.respond.account_gate(it, is_relaxed(it, result.prompt)):
                 return
-            if click.action in REMIX_ACTIONS and it.state.remix:
+            if click.action in REMIX_ACTIONS and it.prefs.remix:
                 self._open_remix(it, click, result)
                 return
             await getattr(self, f"_{click.action}")(it, flags, click, result)
@@ -96,7 +95,7 @@ class Actions:
         text, seed, tile = _shown(result, remix), self.ctx.seed, result.tile
         salt = f"variation/{result.hash}/{click.index}"
         if not click.arg:  # a V button: strength by the account's High/Low Variation Mode
-            click = dataclasses.replace(click, arg=variation_strength(it.state.profile))
+            click = dataclasses.replace(click, arg=variation_strength(it.prefs.profile))
         label, weight = VARY[click.arg]
         if remix is not None:
             label = remix_label(click)
@@ -154,23 +153,20 @@ class Actions:
         )  # fmt: skip
 
     def _open_remix(self, it: Interaction, click: Click, result: Result) -> None:
-        modal = remix_modal(click, result, it.state.profile.high_variation)
+        modal = remix_modal(click, result, it.prefs.profile.high_variation)
         self.memory.modals[it.id] = PendingModal(
             "remix", it.user_id, modal.custom_id, result.hash, click=click
         )
-        data = modal_create(it.id, it.nonce, it.channel_id, modal.custom_id, modal.title,
-                            modal.field, modal.label, result.prompt.raw)  # fmt: skip
-        self.ctx.emit("INTERACTION_MODAL_CREATE", data, it.user_id, it.session_id)
+        self.respond.modal(it, modal.custom_id, modal.title, modal.field, modal.label,
+                           result.prompt.raw)  # fmt: skip
 
     async def _custom_zoom(self, it: Interaction, flags: Flags, click: Click, result: Result):
         custom_id = f"MJ::OutpaintCustomZoomModal::{result.hash}"
         self.memory.modals[it.id] = PendingModal("custom_zoom", it.user_id, custom_id, result.hash)
         value = f"{result.prompt.raw} --zoom 2"
-        data = modal_create(
-            it.id, it.nonce, it.channel_id, custom_id, "Zoom Out",
-            "MJ::OutpaintCustomZoomModal::prompt", "Zoom Text", value,
-        )  # fmt: skip
-        self.ctx.emit("INTERACTION_MODAL_CREATE", data, it.user_id, it.session_id)
+        self.respond.modal(
+            it, custom_id, "Zoom Out", "MJ::OutpaintCustomZoomModal::prompt", "Zoom Text", value
+        )
 
     async def _inpaint(self, it: Interaction, flags: Flags, click: Click, result: Result):
         self.editor.open(it, flags, result)
@@ -210,9 +206,7 @@ class Actions:
 
     def _prompt_modal(self, it: Interaction, custom_id: str, field: str, text: str):
         self.memory.modals[it.id] = PendingModal("imagine", it.user_id, custom_id, text=text)
-        data = modal_create(it.id, it.nonce, it.channel_id, custom_id, "Imagine This!", field,
-                            "Prompt", text)  # fmt: skip
-        self.ctx.emit("INTERACTION_MODAL_CREATE", data, it.user_id, it.session_id)
+        self.respond.modal(it, custom_id, "Imagine This!", field, "Prompt", text)
 
     async def _settings(self, it: Interaction, flags: Flags, click: Click) -> None:
         self.commands.controls.press(it)

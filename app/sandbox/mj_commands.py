@@ -12,7 +12,7 @@ from app.sandbox.bot_flags import Flags
 from app.sandbox.components import describe_components, shorten_components
 from app.sandbox.context import BotContext
 from app.sandbox.interactions import Interaction
-from app.sandbox.messages import DESCRIBE_COLOUR, MJ_APPLICATION_ID, MJ_BOT, embed, message
+from app.sandbox.messages import DESCRIBE_COLOUR, embed, message
 from app.sandbox.mj_controls import Controls
 from app.sandbox.mj_jobs import JobRunner
 from app.sandbox.mj_replies import describe_prompts, describe_text, shorten_prompts, shorten_text
@@ -49,7 +49,7 @@ class Commands:
 
     async def imagine(self, it: Interaction, flags: Flags, text: str | None = None) -> None:
         given = text if text is not None else str(it.options().get("prompt", ""))
-        prompt = parse_prompt(it.state.profile.apply_to(given))
+        prompt = parse_prompt(it.prefs.profile.apply_to(given))
         relaxed = is_relaxed(it, prompt)
         if not self.respond.prompt_ok(it, prompt) or not self.respond.account_gate(it, relaxed):
             return
@@ -66,14 +66,17 @@ class Commands:
                 bases.append(decoded)
                 digests.append(hashlib.sha256(stored).digest())
         seed = self._seed(prompt)
-        label_prompt = prompt.raw
+        label_prompt, style = prompt.raw, self.respond.bot.style
 
         def render() -> Image.Image:
             shown = prompt.text or label_prompt
-            return images.render_grid(shown, seed, f"imagine/{prompt.raw}", tile, bases or None)
+            return images.render_grid(
+                shown, seed, f"imagine/{prompt.raw}", tile, bases or None, style=style
+            )
 
         # Everything the picture depends on; the prompt by digest (it may be long).
-        key = ("imagine", hashlib.sha256(prompt.raw.encode()).digest(), seed, tile, tuple(digests))
+        digest = hashlib.sha256(prompt.raw.encode()).digest()
+        key = ("imagine", style, digest, seed, tile, tuple(digests))
         job = self.runner.new_job(
             it, it.origin(), prompt, "", "grid", render, tile, flags, render_key=key
         )
@@ -103,12 +106,12 @@ class Commands:
             return
         tile = images.tile_size(aspect_of(prompt), self.ctx.speed.tile_long_side)
         salt = "blend/" + "/".join(hashlib.sha256(f.data).hexdigest()[:12] for f in uploads)
-        seed = self.ctx.seed
+        seed, style = self.ctx.seed, self.respond.bot.style
 
         def render() -> Image.Image:
-            return images.render_grid("blend", seed, salt, tile, list(decoded), "", 0.75)
+            return images.render_grid("blend", seed, salt, tile, list(decoded), "", 0.75, style)
 
-        key = ("blend", seed, salt, tile)  # the salt names every upload by its digest
+        key = ("blend", style, seed, salt, tile)  # the salt names every upload by its digest
         job = self.runner.new_job(
             it, it.origin(), prompt, "", "grid", render, tile, flags, render_key=key
         )
@@ -164,9 +167,10 @@ class Commands:
         origin = it.origin()
         start = message(
             id=self.ctx.new_id(), type=20, channel_id=it.channel_id, guild_id=it.guild_id,
-            author=MJ_BOT, mentions=[it.state.account.user()], application_id=MJ_APPLICATION_ID,
-            nonce=it.nonce, interaction=origin.interaction(),
-            interaction_metadata=origin.metadata(named=True), webhook_id=MJ_APPLICATION_ID,
+            author=self.respond.bot.user, mentions=[it.state.account.user()],
+            application_id=self.respond.bot.application_id, nonce=it.nonce,
+            interaction=origin.interaction(), interaction_metadata=origin.metadata(named=True),
+            webhook_id=self.respond.bot.application_id,
         )  # fmt: skip
         return self.ctx.messenger().create(start, it.user_id)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.sandbox.context import BotContext
 from app.sandbox.interactions import Interaction
-from app.sandbox.messages import DESCRIBE_COLOUR, MJ_APPLICATION_ID, MJ_BOT, embed, message
+from app.sandbox.messages import DESCRIBE_COLOUR, embed, message
 from app.sandbox.mj_panel import (
     apply_setting,
     info_description,
@@ -51,8 +51,8 @@ class Controls:
     def run(self, it: Interaction) -> bool:
         """Answer an account-control command; False when `it` is not one."""
         if it.command == "settings":
-            self._post(it, "settings", settings_content(it.state.profile),
-                       components=settings_components(it.state), edit=True)  # fmt: skip
+            self._post(it, "settings", settings_content(it.prefs.profile),
+                       components=settings_components(it.prefs), edit=True)  # fmt: skip
         elif it.command == "info":
             self._post(it, "info", "", embeds=[self._info_embed(it)], edit=True)
         elif it.command in MODE_REPLIES:
@@ -69,13 +69,13 @@ class Controls:
         if it.custom_id.endswith(("::FastMode", "::TurboMode")) and it.state.out_of_fast_time:
             self.respond.error(it, "credits_exhausted")  # as /fast and /turbo
             return
-        if it.message is None or not apply_setting(it.state, it.custom_id, values):
+        if it.message is None or not apply_setting(it.prefs, it.custom_id, values):
             self.respond.error(it, "failed")
             return
         edited = _edit_of(it.message)
         edited.update(
-            content=settings_content(it.state.profile),
-            components=settings_components(it.state),
+            content=settings_content(it.prefs.profile),
+            components=settings_components(it.prefs),
             edited_timestamp=snowflake_timestamp(self.ctx.new_id()),
         )
         self.ctx.messenger().update(edited, it.user_id)
@@ -87,24 +87,24 @@ class Controls:
             if job.user_id == user_id:
                 queued["relax" if job.relaxed else "fast"] += 1
         running = [h for h, job in self.memory.running.items() if job.user_id == user_id]
-        text = info_description(it.state, queued, running)
+        text = info_description(it.state, queued, running, it.prefs)
         return embed("Your info", text, DESCRIBE_COLOUR)
 
     def _switch_mode(self, it: Interaction) -> None:
         if it.command != "relax" and it.state.out_of_fast_time:
             self.respond.error(it, "credits_exhausted")  # no fast time to switch to
             return
-        it.state.mode = it.command
+        it.prefs.mode = it.command
         self._post(it, it.command, MODE_REPLIES[it.command])
 
     def _prefer(self, it: Interaction) -> None:
         sub: Json = next(iter(it.data.get("options") or []), {})
         name = str(sub.get("name", ""))
         inner = {str(o.get("name")): o for o in sub.get("options") or []}
-        profile = it.state.profile
+        profile = it.prefs.profile
         if name == "remix":
-            it.state.remix = not it.state.remix
-            self._post(it, "prefer remix", REMIX_ON if it.state.remix else REMIX_OFF)
+            it.prefs.remix = not it.prefs.remix
+            self._post(it, "prefer remix", REMIX_ON if it.prefs.remix else REMIX_OFF)
         elif name == "suffix":
             value = str(inner.get("new_value", {}).get("value", "")).strip()
             problem = parameter_error(parse_prompt(value)) if value else None
@@ -123,7 +123,7 @@ class Controls:
         sub: Json = next(iter(group.get("options") or []), {})
         action = str(sub.get("name", ""))
         given = {str(o.get("name")): str(o.get("value", "")) for o in sub.get("options") or []}
-        options = it.state.profile.options
+        options = it.prefs.profile.options
         if action == "list":
             lines = [f"`--{key}` = `{value}`" for key, value in sorted(options.items())]
             text = (
@@ -158,13 +158,13 @@ class Controls:
         edit: bool = False,
     ) -> None:
         """An ephemeral reply echoing the nonce; with `edit`, then edited once (same content)."""
-        origin = it.origin(command=command)
+        origin, bot = it.origin(command=command), self.respond.bot
         reply = message(
             id=self.ctx.new_id(), type=20, channel_id=it.channel_id, guild_id=it.guild_id,
-            author=MJ_BOT, content=content, mentions=[it.state.account.user()], embeds=embeds,
-            components=components, flags=64, application_id=MJ_APPLICATION_ID, nonce=it.nonce,
+            author=bot.user, content=content, mentions=[it.state.account.user()], embeds=embeds,
+            components=components, flags=64, application_id=bot.application_id, nonce=it.nonce,
             interaction=origin.interaction(), interaction_metadata=origin.metadata(named=True),
-            webhook_id=MJ_APPLICATION_ID,
+            webhook_id=bot.application_id,
         )  # fmt: skip
         self.ctx.messenger().create(reply, it.user_id)
         if edit:

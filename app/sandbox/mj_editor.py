@@ -14,7 +14,7 @@ from app.sandbox.context import BotContext
 from app.sandbox.interactions import Interaction
 from app.sandbox.messages import Origin
 from app.sandbox.mj_derive import Derive, base_image
-from app.sandbox.mj_replies import iframe_modal_create
+from app.sandbox.mj_respond import Respond
 from app.sandbox.mj_state import Memory, PendingIframe, Result
 from app.sandbox.prompts import display_prompt, parse_prompt
 
@@ -22,8 +22,9 @@ Json = dict[str, Any]
 
 
 class RegionEditor:
-    def __init__(self, ctx: BotContext, memory: Memory, derive: Derive) -> None:
+    def __init__(self, ctx: BotContext, respond: Respond, memory: Memory, derive: Derive) -> None:
         self.ctx = ctx
+        self.respond = respond
         self.memory = memory
         self.derive = derive
 
@@ -31,10 +32,7 @@ class RegionEditor:
         """The Vary (Region) button: an iframe modal whose token the editor submits back."""
         token = self.ctx.new_uuid().replace("-", "")
         self.memory.iframes[token] = PendingIframe(it, result, flags)
-        data = iframe_modal_create(
-            it.id, it.nonce, it.channel_id, token, "Inpaint", "/inpaint/index.html"
-        )
-        self.ctx.emit("INTERACTION_IFRAME_MODAL_CREATE", data, it.user_id, it.session_id)
+        self.respond.iframe(it, token, "Inpaint", "/inpaint/index.html")
 
     def submit(self, payload: Json) -> tuple[int, Json]:
         """`POST /inpaint/api/submit-job` (the Vary (Region) editor's backend)."""

@@ -19,8 +19,6 @@ from app.sandbox.components import Component, progress_components
 from app.sandbox.context import BotContext, Messenger
 from app.sandbox.interactions import Interaction
 from app.sandbox.messages import (
-    MJ_APPLICATION_ID,
-    MJ_BOT,
     WARNING,
     Origin,
     embed,
@@ -45,6 +43,7 @@ class JobRunner:
         self.respond = respond
         self.memory = memory
         self.renders = RenderCache()
+        self.bot = respond.bot
 
     def new_job(
         self,
@@ -107,8 +106,8 @@ class JobRunner:
         emitter.create(
             message(
                 id=self.ctx.new_id(), type=20 if it.type == 2 else 0, channel_id=it.channel_id,
-                guild_id=it.guild_id, author=MJ_BOT, mentions=[it.state.account.user()],
-                embeds=embeds, flags=64, application_id=MJ_APPLICATION_ID, nonce=it.nonce,
+                guild_id=it.guild_id, author=self.bot.user, mentions=[it.state.account.user()],
+                embeds=embeds, flags=64, application_id=self.bot.application_id, nonce=it.nonce,
                 interaction=job.origin.interaction(), interaction_metadata=job.origin.metadata(),
             ),
             it.user_id,
@@ -160,10 +159,10 @@ class JobRunner:
         it = job.it
         start = message(
             id=self.ctx.new_id(), type=20 if it.type == 2 else 0, channel_id=it.channel_id,
-            guild_id=it.guild_id, author=MJ_BOT, content=job.content("Waiting to start"),
-            mentions=[it.state.account.user()], application_id=MJ_APPLICATION_ID,
+            guild_id=it.guild_id, author=self.bot.user, content=job.content("Waiting to start"),
+            mentions=[it.state.account.user()], application_id=self.bot.application_id,
             nonce=it.nonce if job.echo_nonce else None, interaction=job.origin.interaction(),
-            interaction_metadata=job.origin.metadata(), webhook_id=MJ_APPLICATION_ID,
+            interaction_metadata=job.origin.metadata(), webhook_id=self.bot.application_id,
         )  # fmt: skip
         return emitter.create(start, it.user_id)
 
@@ -220,9 +219,9 @@ class JobRunner:
         reply = job.reply_to
         final = message(
             id=self.ctx.new_id(), type=19 if reply else 0, channel_id=it.channel_id,
-            guild_id=it.guild_id, author=MJ_BOT, content=job.content(status),
+            guild_id=it.guild_id, author=self.bot.user, content=job.content(status),
             mentions=[it.state.account.user()], attachments=[file],
-            components=job.components(job.hash), application_id=MJ_APPLICATION_ID,
+            components=job.components(job.hash), application_id=self.bot.application_id,
             message_reference=reference(reply) if reply else None,
             referenced_message=referenced(reply) if reply else None,
             interaction_metadata=job.origin.metadata(),
@@ -233,7 +232,7 @@ class JobRunner:
         self.memory.results[job.hash] = Result(
             job.hash, job.kind, job.prompt, image, it.user_id, final, job.tile
         )
-        it.state.profile.usage.charge(job.mode, *job.usage())
+        it.state.usage.charge(job.mode, *job.usage())
         if start is not None and not job.faults.reorder:
             emitter.delete(start, it.user_id)
         emitter.release_held()

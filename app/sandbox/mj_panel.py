@@ -6,7 +6,7 @@ Discord's 2025 auto-numbered component `id`s, the version select being `id` 1's 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from app.sandbox.accounts import AccountState
 from app.sandbox.mj_profile import PLAN, RENEWS_AT, STYLIZE_LEVELS, VERSIONS, Profile
@@ -17,6 +17,16 @@ SELECTED, NOT_SELECTED = 3, 2
 MODE_LABELS = {"fast": "Fast", "relax": "Relaxed", "turbo": "Turbo"}
 
 
+class Settings(Protocol):
+    """One bot's settings for an account (`accounts.BotPrefs`; the account is Midjourney's)."""
+
+    mode: str
+    remix: bool
+
+    @property
+    def profile(self) -> Profile: ...
+
+
 def settings_content(profile: Profile) -> str:
     """The panel's text (its real wording is not captured: spec gap 1)."""
     suffix = profile.current_suffix()
@@ -25,7 +35,7 @@ def settings_content(profile: Profile) -> str:
     return f"Adjust your settings here. Current suffix: `{suffix}`"
 
 
-def settings_components(state: AccountState) -> list[Component]:
+def settings_components(state: Settings) -> list[Component]:
     profile = state.profile
 
     def toggle(key: str, label: str, on: bool) -> Component:
@@ -65,7 +75,7 @@ def settings_components(state: AccountState) -> list[Component]:
     return numbered
 
 
-def apply_setting(state: AccountState, custom_id: str, values: list[str]) -> bool:
+def apply_setting(state: Settings, custom_id: str, values: list[str]) -> bool:
     """Change the account for one press (or select); False for an id or value it does not know."""
     profile = state.profile
     key = custom_id.removeprefix(SETTINGS_PREFIX)
@@ -95,17 +105,23 @@ def apply_setting(state: AccountState, custom_id: str, values: list[str]) -> boo
     return True
 
 
-def info_description(state: AccountState, queued: dict[str, int], running: list[str]) -> str:
-    """The "Your info" embed's lines (spec §3's captured layout, `**Key**: value`)."""
-    usage = state.profile.usage
+def info_description(
+    state: AccountState, queued: dict[str, int], running: list[str], bot: Settings | None = None
+) -> str:
+    """The "Your info" embed's lines (spec §3's captured layout, `**Key**: value`).
+
+    `bot`: the settings of the bot asked (its job mode and visibility); Midjourney's by default.
+    """
+    bot = bot or state
+    usage = state.usage
     total_hours = usage.fast_total_minutes / 60
     left_hours = 0.0 if state.credits_exhausted else usage.fast_left_minutes / 60
     percent = 100 * left_hours / total_hours if total_hours else 0.0
     lines = [
         f"**User ID**: {state.account.user_id}",
         f"**Subscription**: {PLAN} (Active monthly, renews next on <t:{RENEWS_AT}>)",
-        f"**Job Mode**: {MODE_LABELS[state.mode]}",
-        f"**Visibility Mode**: {'Public' if state.profile.public else 'Stealth'}",
+        f"**Job Mode**: {MODE_LABELS[bot.mode]}",
+        f"**Visibility Mode**: {'Public' if bot.profile.public else 'Stealth'}",
         f"**Fast Time Remaining**: {left_hours:.2f}/{total_hours:.1f} hours ({percent:.2f}%)",
         f"**Lifetime Usage**: {usage.lifetime_images} images "
         f"({usage.lifetime_minutes / 60:.2f} hours)",

@@ -10,7 +10,7 @@ from PIL import Image
 
 from app.sandbox import images
 from app.sandbox.components import Component, row
-from app.sandbox.messages import MJ_APPLICATION_ID, MJ_BOT, RED, Origin, embed, message
+from app.sandbox.messages import RED, BotIdentity, Origin, embed, message
 
 Json = dict[str, Any]
 
@@ -56,16 +56,16 @@ BOT_ERROR_TEXT: dict[str, tuple[str, str]] = {
 FAILED_CONTENT = "Failed to process your command :( (sandbox)"
 CAPTCHA_TITLE = "Action required to continue"
 
-APPLICATION: Json = {
-    "id": MJ_APPLICATION_ID,
-    "name": "Midjourney Bot",
-    "icon": MJ_BOT["avatar"],
-    "description": "",
-}
+
+def application(bot: BotIdentity) -> Json:
+    """The `application` block of modal events."""
+    return {"id": bot.application_id, "name": bot.name, "icon": bot.user["avatar"],
+            "description": ""}  # fmt: skip
 
 
 def error_message(
     *,
+    bot: BotIdentity,
     id: str,
     origin: Origin,
     channel_id: str,
@@ -82,14 +82,15 @@ def error_message(
         embeds.append(embed(title, description, RED, footer=footer_json))
     return message(
         id=id, type=20 if origin.interaction_type == 2 else 0, channel_id=channel_id,
-        guild_id=origin.guild_id, author=MJ_BOT, content=content, mentions=[origin.user],
-        embeds=embeds, components=components, flags=64, application_id=MJ_APPLICATION_ID,
+        guild_id=origin.guild_id, author=bot.user, content=content, mentions=[origin.user],
+        embeds=embeds, components=components, flags=64, application_id=bot.application_id,
         nonce=origin.nonce, interaction=origin.interaction(),
         interaction_metadata=origin.metadata(),
     )  # fmt: skip
 
 
 def modal_create(
+    bot: BotIdentity,
     interaction_id: str,
     nonce: str | None,
     channel_id: str,
@@ -115,13 +116,19 @@ def modal_create(
         "channel_id": channel_id,
         "custom_id": custom_id,
         "title": title,
-        "application": {**APPLICATION, "bot": MJ_BOT},
+        "application": {**application(bot), "bot": bot.user},
         "components": [row(text_input)],
     }
 
 
 def iframe_modal_create(
-    interaction_id: str, nonce: str | None, channel_id: str, token: str, title: str, path: str
+    bot: BotIdentity,
+    interaction_id: str,
+    nonce: str | None,
+    channel_id: str,
+    token: str,
+    title: str,
+    path: str,
 ) -> Json:
     return {
         "id": interaction_id,
@@ -131,7 +138,7 @@ def iframe_modal_create(
         "title": title,
         "iframe_path": path,
         "modal_size": 2,
-        "application": dict(APPLICATION),
+        "application": application(bot),
     }
 
 

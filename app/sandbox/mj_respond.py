@@ -10,13 +10,14 @@ from typing import Any
 from app.sandbox.components import acknowledge_components, appeal_components
 from app.sandbox.context import BotContext
 from app.sandbox.interactions import Interaction
-from app.sandbox.messages import MJ_APPLICATION_ID, MJ_BOT, Origin, message
+from app.sandbox.messages import BotIdentity, Origin, message
 from app.sandbox.mj_replies import (
     BOT_ERROR_TEXT,
     CAPTCHA_TITLE,
     FAILED_CONTENT,
     error_message,
     iframe_modal_create,
+    modal_create,
 )
 from app.sandbox.prompts import Prompt, banned_word, parameter_error
 
@@ -24,8 +25,9 @@ Json = dict[str, Any]
 
 
 class Respond:
-    def __init__(self, ctx: BotContext) -> None:
+    def __init__(self, ctx: BotContext, bot: BotIdentity) -> None:
         self.ctx = ctx
+        self.bot = bot  # who answers: Midjourney or niji
 
     def event(self, event: str, it: Interaction, **extra: Any) -> None:
         """INTERACTION_CREATE / SUCCESS / FAILURE for this interaction."""
@@ -48,8 +50,8 @@ class Respond:
             components = make(token)
         title, default = BOT_ERROR_TEXT.get(name, (None, FAILED_CONTENT))
         reply = error_message(
-            id=self.ctx.new_id(), origin=origin, channel_id=it.channel_id, title=title,
-            description=description or default, footer=footer, components=components,
+            bot=self.bot, id=self.ctx.new_id(), origin=origin, channel_id=it.channel_id,
+            title=title, description=description or default, footer=footer, components=components,
             content=FAILED_CONTENT if title is None else "",
         )  # fmt: skip
         self.ctx.messenger().create(reply, it.user_id)
@@ -59,18 +61,29 @@ class Respond:
         origin = it.origin()
         reply = message(
             id=self.ctx.new_id(), type=20, channel_id=it.channel_id, guild_id=it.guild_id,
-            author=MJ_BOT, content=content, mentions=[it.state.account.user()], embeds=embeds,
-            flags=64, application_id=MJ_APPLICATION_ID, nonce=it.nonce,
+            author=self.bot.user, content=content, mentions=[it.state.account.user()],
+            embeds=embeds, flags=64, application_id=self.bot.application_id, nonce=it.nonce,
             interaction=origin.interaction(), interaction_metadata=origin.metadata(),
         )  # fmt: skip
         self.ctx.messenger().create(reply, it.user_id)
 
     def captcha(self, it: Interaction) -> None:
         token = self.ctx.new_uuid().replace("-", "")
-        data = iframe_modal_create(
-            it.id, it.nonce, it.channel_id, token, CAPTCHA_TITLE, f"/captcha/embedded/{token}"
-        )
+        self.iframe(it, token, CAPTCHA_TITLE, f"/captcha/embedded/{token}")
+
+    def iframe(self, it: Interaction, token: str, title: str, path: str) -> None:
+        """INTERACTION_IFRAME_MODAL_CREATE `MJ::iframe::<token>` (captcha, Vary (Region))."""
+        data = iframe_modal_create(self.bot, it.id, it.nonce, it.channel_id, token, title, path)
         self.ctx.emit("INTERACTION_IFRAME_MODAL_CREATE", data, it.user_id, it.session_id)
+
+    def modal(
+        self, it: Interaction, custom_id: str, title: str, field: str, label: str, value: str
+    ) -> None:
+        """INTERACTION_MODAL_CREATE (its `id` and nonce are the click's)."""
+        data = modal_create(
+            self.bot, it.id, it.nonce, it.channel_id, custom_id, title, field, label, value
+        )
+        self.ctx.emit("INTERACTION_MODAL_CREATE", data, it.user_id, it.session_id)
 
     def account_gate(self, it: Interaction, relaxed: bool, origin: Origin | None = None) -> bool:
         """False (after replying) when the account may not start a job now."""

@@ -112,13 +112,13 @@ class Memory:
 def is_relaxed(it: Interaction, prompt: Prompt) -> bool:
     if prompt.has("fast", "turbo"):
         return False
-    return prompt.has("relax") or it.state.mode == "relax"
+    return prompt.has("relax") or it.prefs.mode == "relax"
 
 
 def is_turbo(it: Interaction, prompt: Prompt) -> bool:
     if prompt.has("fast", "relax"):
         return False
-    return prompt.has("turbo") or it.state.mode == "turbo"
+    return prompt.has("turbo") or it.prefs.mode == "turbo"
 
 
 def upscale_buttons(tile: tuple[int, int]) -> Callable[[str], list[Component]]:

@@ -19,7 +19,7 @@ from app.sandbox.accounts import AccountState, SandboxAccount
 from app.sandbox.core import SandboxCore
 from app.sandbox.errors import form_error
 from app.sandbox.message_search import HAS_VALUES, SearchQuery
-from app.sandbox.messages import MJ_BOT, PIKA_BOT
+from app.sandbox.messages import MJ_BOT, NIJI_BOT, PIKA_BOT
 from app.sandbox.rest import authed, core_of
 from app.sandbox.snowflake import is_snowflake
 
@@ -27,6 +27,7 @@ Json = dict[str, Any]
 SEARCH_PAGE = 25  # Discord's search page size (and the most `limit` may ask for)
 SEARCH_MAX_OFFSET = 9975
 SNOWFLAKE_FILTERS = ("channel_id", "author_id", "mentions", "min_id", "max_id")
+BOTS = (MJ_BOT, NIJI_BOT, PIKA_BOT)  # members of every guild, as bots are
 
 
 def _id(request: Request, name: str) -> str:
@@ -92,7 +93,7 @@ async def current_user_guilds(request: Request, state: AccountState) -> Response
 def _members(core: SandboxCore, guild_id: str) -> dict[str, Json]:
     accounts = _guild_accounts(core, guild_id)
     users = {a.user_id: a.user() for a in accounts}
-    users.update({bot["id"]: bot for bot in (MJ_BOT, PIKA_BOT)})
+    users.update({bot["id"]: bot for bot in BOTS})
     return {user_id: discord_objects.member(user, guild_id) for user_id, user in users.items()}
 
 
@@ -117,7 +118,7 @@ async def current_user_member(request: Request, state: AccountState) -> Response
 async def get_user(request: Request, state: AccountState) -> Response:
     core, user_id = core_of(request), _id(request, "user_id")
     users = {a.user_id: a.user() for a in core.accounts}
-    users.update({bot["id"]: bot for bot in (MJ_BOT, PIKA_BOT)})
+    users.update({bot["id"]: bot for bot in BOTS})
     if user_id not in users:
         raise errors.UNKNOWN_USER
     return JSONResponse(users[user_id])

@@ -46,8 +46,10 @@ def parse_interaction(core: SandboxCore, state: AccountState, payload: Json) -> 
         _check_command(core, it)
     elif kind == 3:
         _check_component(core, it, payload)
-    elif not core.midjourney.has_modal(str(data.get("id")), it.user_id, it.custom_id):
-        raise errors.UNKNOWN_INTERACTION
+    else:
+        bot = core.mj_bots.get(application_id)
+        if bot is None or not bot.has_modal(str(data.get("id")), it.user_id, it.custom_id):
+            raise errors.UNKNOWN_INTERACTION
     return it
 
 

@@ -46,7 +46,10 @@ async def inpaint_submit(request: Request) -> Response:
     except ValueError:
         core.editor_requests.append(EditorRequest(None, headers, 400))
         return JSONResponse({"success": False, "message": "Invalid JSON"}, 400)
-    status, body = core.midjourney.submit_inpaint(payload)
+    status, body = 404, {"success": False, "message": "Unknown customId"}
+    for bot in core.mj_bots.values():  # the editor's token names one bot's iframe
+        if status == 404:
+            status, body = bot.submit_inpaint(payload)
     custom_id = payload.get("customId") if isinstance(payload, dict) else None
     core.editor_requests.append(EditorRequest(str(custom_id), headers, status))
     return JSONResponse(body, status)

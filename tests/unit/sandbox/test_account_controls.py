@@ -158,3 +158,17 @@ def test_the_fast_time_fault_flag_takes_minutes() -> None:
     assert flag_to_fault("fast_time", "2.5") == ("fast_time", {"minutes": 2.5})
     with pytest.raises(FaultError):
         flag_to_fault("fast_time", "lots")
+
+
+def test_each_bot_keeps_its_own_settings_and_both_share_the_gpu_time() -> None:
+    state = _state()
+    niji = state.prefs("1022952195194359889")
+    assert apply_setting(niji, "MJ::Settings::RemixMode", [])
+    assert apply_setting(niji, "MJ::Settings::RelaxMode", [])
+    assert apply_setting(niji, "MJ::Settings::Style::raw", [])
+    assert niji.remix and niji.mode == "relax" and niji.profile.raw
+    assert not state.remix and state.mode == "fast" and not state.profile.raw  # Midjourney's
+    state.profile.usage.charge("fast", 4, 60.0)
+    assert niji.profile.usage is state.usage and state.usage.fast_left_minutes == 30 * 60 - 60
+    assert "**Job Mode**: Relaxed" in info_description(state, {}, [], niji)
+    assert "**Job Mode**: Fast" in info_description(state, {}, [])
