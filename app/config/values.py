@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from standardwebhooks import Webhook
 
@@ -18,6 +19,7 @@ from app.callbacks.policy import MAX_TIMEOUT_S, MIN_TIMEOUT_S, RetrySchedule
 from app.callbacks.ssrf import Allowlist
 from app.storage.location import StorageLocation, parse_storage_url
 
+N = TypeVar("N", int, float)
 Items = Sequence[str]
 """A list setting's entries, stripped, empty ones dropped."""
 
@@ -44,31 +46,25 @@ def as_optional_path(value: str) -> Path | None:
     return Path(value.strip()).expanduser() if value.strip() else None
 
 
-def as_port(value: str) -> int:
-    port = int(value)
-    if not 0 <= port <= 65535:
-        raise ValueError("must be between 0 and 65535")
-    return port
+def _between(convert: Callable[[str], N], low: N, high: N, shown: str) -> Callable[[str], N]:
+    def parse(value: str) -> N:
+        number = convert(value)
+        if not low <= number <= high:
+            raise ValueError(f"must be between {shown}")
+        return number
+
+    return parse
 
 
 def as_float_between(low: float, high: float) -> Callable[[str], float]:
-    def parse(value: str) -> float:
-        number = float(value)
-        if not low <= number <= high:
-            raise ValueError(f"must be between {low:g} and {high:g}")
-        return number
-
-    return parse
+    return _between(float, low, high, f"{low:g} and {high:g}")
 
 
 def as_int_between(low: int, high: int) -> Callable[[str], int]:
-    def parse(value: str) -> int:
-        number = int(value)
-        if not low <= number <= high:
-            raise ValueError(f"must be between {low} and {high}")
-        return number
+    return _between(int, low, high, f"{low} and {high}")
 
-    return parse
+
+as_port = as_int_between(0, 65535)
 
 
 def as_bool(value: str) -> bool:
@@ -104,14 +100,19 @@ def as_url(value: str) -> str:
     return value
 
 
-def as_cdn_host(value: str) -> str | None:
-    """An origin such as https://img.example.com (no path, query or trailing slash)."""
+def _optional_http_url(value: str, kind: str) -> str | None:
+    """An http(s) URL without query or fragment, its trailing slash dropped; empty -> None."""
     value = value.strip().rstrip("/")
     if not value:
         return None
     if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
-        raise ValueError("must be an http:// or https:// origin, e.g. https://img.example.com")
+        raise ValueError(f"must be an http:// or https:// {kind}")
     return value
+
+
+def as_cdn_host(value: str) -> str | None:
+    """An origin such as https://img.example.com (no path, query or trailing slash)."""
+    return _optional_http_url(value, "origin, e.g. https://img.example.com")
 
 
 def as_storage_url(value: str) -> StorageLocation | None:
@@ -121,12 +122,7 @@ def as_storage_url(value: str) -> StorageLocation | None:
 
 def as_public_url(value: str) -> str | None:
     """A base URL objects are public under (a CDN or bucket website): http(s), no query."""
-    value = value.strip().rstrip("/")
-    if not value:
-        return None
-    if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
-        raise ValueError("must be an http:// or https:// URL, e.g. https://files.example.com")
-    return value
+    return _optional_http_url(value, "URL, e.g. https://files.example.com")
 
 
 def as_accounts(value: str) -> tuple[AccountSpec, ...]:
