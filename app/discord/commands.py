@@ -6,7 +6,7 @@
 - type 5: modal submits.
 
 Every builder takes an `InteractionContext` (where and as which gateway session) and a nonce
-the caller generated (`correlation.NonceGenerator`) and records, so that a retry after a crash
+the caller generated (`nonces.NonceGenerator`) and records, so that a retry after a crash
 can be recognised. Slash commands name their command by a `CommandRef` of the guild's
 application-command index (`command_index.py`).
 """

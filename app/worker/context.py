@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.discord.correlation import Correlator, NonceGenerator
+from app.discord.correlation import Correlator
+from app.discord.nonces import NonceGenerator
 from app.worker.inflight import InFlightTasks
 from app.worker.link import DiscordLink
 from app.worker.ownership import OwnedAccount

@@ -6,8 +6,9 @@ import time
 from typing import Any
 
 from app.discord import commands
-from app.discord.correlation import Correlator, NonceGenerator
+from app.discord.correlation import Correlator
 from app.discord.events import MessageEvent
+from app.discord.nonces import NonceGenerator
 from app.discord.session import DiscordSession
 
 _NONCES = NonceGenerator()

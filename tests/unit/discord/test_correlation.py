@@ -8,14 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.discord.correlation import (
-    Correlator,
-    NonceGenerator,
-    normalize_prompt,
-    prompts_match,
-    snowflake,
-    snowflake_time,
-)
+from app.discord.correlation import Correlator, normalize_prompt, prompts_match
+from app.discord.nonces import NonceGenerator, snowflake, snowflake_time
 from app.discord.parse import parse_dispatch
 
 PROMPT = "a red fox in a snowy forest --ar 3:2 --v 6.1"
