@@ -101,8 +101,8 @@ def merge(
     head, sections = _split(existing)
     for result in results:
         lines = scenario_section(result)
-        lines.insert(1, f"_Measured in a run of its own ({run_facts}); the rest of this page"
-                        " comes from the run described above._\n")  # fmt: skip
+        lines[2:2] = [f"_Measured in a run of its own ({run_facts}); the rest of this page"
+                      " comes from the run described above._", ""]  # fmt: skip
         sections[result.name] = "\n".join(lines)
     ranked = sorted(sections, key=lambda name: order.index(name) if name in order else len(order))
     return "\n".join([head.rstrip("\n") + "\n", *(sections[name] for name in ranked)])

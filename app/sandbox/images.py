@@ -290,7 +290,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 def encode_jpeg(image: Image.Image, quality: int = 60) -> bytes:
     out = io.BytesIO()
-    image.convert("RGB").save(out, "JPEG", quality=quality)
+    (image if image.mode == "RGB" else image.convert("RGB")).save(out, "JPEG", quality=quality)
     return out.getvalue()
 
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,14 +30,21 @@ _nonces = itertools.count(1_400_000_000_000_000_001)
 class Http:
     """One keep-alive HTTP/1.1 connection; answers must carry Content-Length (Starlette's do)."""
 
+    IDLE_S = 2.0  # reconnect after this long unused: uvicorn closes idle ones after 5 s
+
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._used = 0.0
 
     async def request(
         self, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None
     ) -> tuple[int, bytes]:
+        now = time.monotonic()
+        if self._writer is not None and now - self._used > self.IDLE_S:
+            await self.aclose()  # never send into a connection the server may be closing
+            self._writer = None
         if self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         assert self._reader is not None
@@ -53,6 +61,7 @@ class Http:
             if name.strip().lower() == "content-length":
                 length = int(value)
         content = await self._reader.readexactly(length) if length else b""
+        self._used = time.monotonic()
         return int(status_line.split(" ", 2)[1]), content
 
     async def aclose(self) -> None:
