@@ -96,8 +96,10 @@ async def set_account_controls(
     *,
     mode: str | None = None,
     remix_auto: bool | None = None,
+    remix_wanted: bool | None = None,
 ) -> bool:
-    """The operator's choices (admin route, CLI): the default speed mode, remix auto-submit.
+    """The operator's choices (admin route, CLI): the default speed mode, remix auto-submit,
+    the wished Remix state.
 
     The worker puts an idle account in its default mode before its next task that asks none.
     """
@@ -110,6 +112,8 @@ async def set_account_controls(
         values["mode"] = mode
     if remix_auto is not None:
         values["remix_auto"] = remix_auto
+    if remix_wanted is not None:
+        values["remix_wanted"] = remix_wanted
     result = await conn.execute(
         update(accounts).where(accounts.c.id == account_id).values(**values)
     )

@@ -103,6 +103,8 @@ accounts = Table(
     Column("daily_job_cap", Integer),
     Column("working_hours", Text),
     Column("last_leased_at", DateTime(timezone=True)),
+    # The operator's wished Remix state (admin route, migration 0005); NULL: no wish.
+    Column("remix_wanted", Boolean),
     _created(),
     _updated(),
 )

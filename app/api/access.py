@@ -23,6 +23,21 @@ def operator_secrets(settings: Settings) -> list[str]:
     return [s for s in (settings.admin_secret, *settings.api_secrets()) if s]
 
 
+def admin_secrets(settings: Settings) -> list[str]:
+    """The secrets of account administration (the dashboard's sign-in, the admin API): the admin
+    secret, else every API secret. None configured: open, like the rest of such a server."""
+    if settings.admin_secret:
+        return [settings.admin_secret]
+    return settings.api_secrets()
+
+
+def presents_admin_secret(request: Request, settings: Settings) -> bool:
+    """True when no admin secret applies, or the request carries one in a header."""
+    expected = admin_secrets(settings)
+    presented = presented_secret(request)
+    return not expected or any(secret_matches(presented, s) for s in expected)
+
+
 def is_protected(settings: Settings) -> bool:
     return bool(operator_secrets(settings))
 

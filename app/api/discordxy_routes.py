@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from app.api import account_reads
 from app.api.endpoint import endpoint, route_table
 from app.api.service import TaskService
 from app.api.submit_route import json_body, submit_endpoints, upload_body
@@ -54,7 +55,9 @@ async def pika_status(request: Request, svc: TaskService) -> bytes:
 @ep
 async def client_online(request: Request, svc: TaskService) -> bytes:
     """Which accounts are online (enabled and healthy)."""
-    return dx.ok([dx.render_account(row) for row in await svc.public_accounts()])
+    return dx.ok(
+        [dx.render_account(row) for row in await account_reads.public_accounts(svc.engine)]
+    )
 
 
 def routes(*, submit_imagine_change: bool = True) -> list[BaseRoute]:

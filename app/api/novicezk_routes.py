@@ -1,19 +1,22 @@
-"""novicezk / plus routes (`/mj/submit/*`, `/mj/task/*`, `/mj/account/*`), spec §C and §E."""
+"""novicezk / plus / trueai routes (`/mj/submit/*`, `/mj/task/*`, `/mj/account/*`), spec §C, §E
+and v2 §7; trueai's speed-mode prefixes (`/mj-relax/mj/submit/imagine` …) are derived from the
+same tables."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from app.api import novicezk_accounts as accounts
 from app.api.bodies import read_json
-from app.api.endpoint import endpoint, route_table
+from app.api.endpoint import Endpoint, endpoint, route_table
 from app.api.service import TaskService
-from app.api.submit_route import json_body, submit_endpoints
+from app.api.submit_route import Rows, json_body, submit_endpoints
 from app.dialects import novicezk as nz
 from app.dialects import novicezk_requests as nz_requests
 from app.dialects.common import dumps
-from app.domain.errors import CommandError, ErrorKind
 from app.domain.limits import BLEND_MAX_IMAGES, InputLimits
+from app.domain.speed import FAST, RELAX, TURBO
 from app.domain.task import Task
 
 ep = endpoint(nz.DIALECT)
@@ -26,20 +29,17 @@ def _imagine_images(limits: InputLimits) -> int:
 
 # path -> (body reader with room for the base64 images the route takes, parser); each parser's
 # docstring says what the body holds.
-SUBMITS = submit_endpoints(
-    ep,
-    nz.submitted,
-    {
-        "/mj/submit/imagine": (json_body(_imagine_images), nz_requests.parse_imagine),
-        "/mj/submit/change": (JSON, nz_requests.parse_change),
-        "/mj/submit/simple-change": (JSON, nz_requests.parse_simple_change),
-        "/mj/submit/describe": (json_body(1), nz_requests.parse_describe),
-        "/mj/submit/blend": (json_body(BLEND_MAX_IMAGES), nz_requests.parse_blend),
-        "/mj/submit/shorten": (JSON, nz_requests.parse_shorten),
-        "/mj/submit/action": (JSON, nz_requests.parse_action),
-        "/mj/submit/modal": (json_body(1), nz_requests.parse_modal),
-    },
-)
+SUBMIT_ROWS: Rows = {
+    "/mj/submit/imagine": (json_body(_imagine_images), nz_requests.parse_imagine),
+    "/mj/submit/change": (JSON, nz_requests.parse_change),
+    "/mj/submit/simple-change": (JSON, nz_requests.parse_simple_change),
+    "/mj/submit/describe": (json_body(1), nz_requests.parse_describe),
+    "/mj/submit/blend": (json_body(BLEND_MAX_IMAGES), nz_requests.parse_blend),
+    "/mj/submit/shorten": (JSON, nz_requests.parse_shorten),
+    "/mj/submit/action": (JSON, nz_requests.parse_action),
+    "/mj/submit/modal": (json_body(1), nz_requests.parse_modal),
+}
+SUBMITS = submit_endpoints(ep, nz.submitted, SUBMIT_ROWS)
 # Also served under MJRELAY_SUBMIT_DIALECT (app/api/routing.py).
 submit_imagine = SUBMITS["/mj/submit/imagine"]
 submit_change = SUBMITS["/mj/submit/change"]
@@ -93,19 +93,20 @@ async def task_list_by_condition(request: Request, svc: TaskService) -> bytes:
     return _tasks_bytes(await svc.tasks_by_ids(ids))
 
 
-@ep
-async def account_list(request: Request, svc: TaskService) -> bytes:
-    """Accounts (never their tokens)."""
-    return dumps([nz.render_account(row) for row in await svc.public_accounts()])
-
-
-@ep
-async def account_fetch(request: Request, svc: TaskService) -> bytes:
-    """One account (never its token)."""
-    row = await svc.public_account(request.path_params["id"])
-    if row is None:
-        raise CommandError(ErrorKind.TASK_NOT_FOUND, "account not found", description="账号不存在")
-    return dumps(nz.render_account(row))
+TASK_GET = {
+    "/mj/task/list": task_list,
+    "/mj/task/queue": task_queue,
+    "/mj/task/{id}/fetch": task_fetch,
+    "/mj/task/{id}/image-seed": task_image_seed,
+}
+TASK_POST = {
+    "/mj/task/list-by-condition": task_list_by_condition,
+    "/mj/task/list-by-ids": task_list_by_condition,
+    "/mj/task/{id}/cancel": task_cancel,
+}
+# trueai's prefixes (SimpleAuthMiddleware): every submit and task route again under each, the
+# submits asking the prefix's speed mode. Submit and task paths only, as trueai mounts them.
+SPEED_PREFIXES = {"/mj-fast": FAST, "/mj-relax": RELAX, "/mj-turbo": TURBO}
 
 
 def routes(*, submit_imagine_change: bool = True) -> list[BaseRoute]:
@@ -113,18 +114,20 @@ def routes(*, submit_imagine_change: bool = True) -> list[BaseRoute]:
     the shared route serves them."""
     shared = ("/mj/submit/imagine", "/mj/submit/change")
     submits = {p: e for p, e in SUBMITS.items() if submit_imagine_change or p not in shared}
-    get = {
-        "/mj/task/list": task_list,
-        "/mj/task/queue": task_queue,
-        "/mj/task/{id}/fetch": task_fetch,
-        "/mj/task/{id}/image-seed": task_image_seed,
-        "/mj/account/list": account_list,
-        "/mj/account/{id}/fetch": account_fetch,
-    }
-    post = {
-        **submits,
-        "/mj/task/list-by-condition": task_list_by_condition,
-        "/mj/task/list-by-ids": task_list_by_condition,
-        "/mj/task/{id}/cancel": task_cancel,
-    }
-    return route_table(get=get, post=post)
+    post = {**submits, **TASK_POST, **accounts.ACCOUNT_POST}
+    return route_table(get={**TASK_GET, **accounts.ACCOUNT_GET}, post=post)
+
+
+def _prefixed(prefix: str, table: dict[str, Endpoint]) -> dict[str, Endpoint]:
+    return {prefix + path: endpoint for path, endpoint in table.items()}
+
+
+def speed_routes() -> list[BaseRoute]:
+    """`/mj-fast|-relax|-turbo/mj/submit/*` and `…/mj/task/*`: always novicezk (no Discordxy
+    client knows these paths), the submits asking that speed mode."""
+    found: list[BaseRoute] = []
+    for prefix, mode in SPEED_PREFIXES.items():
+        submits = submit_endpoints(ep, nz.submitted, SUBMIT_ROWS, prefix=prefix, route_mode=mode)
+        post = {**submits, **_prefixed(prefix, TASK_POST)}
+        found += route_table(get=_prefixed(prefix, TASK_GET), post=post)
+    return found

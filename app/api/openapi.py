@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.api.novicezk_routes import SPEED_PREFIXES
 from app.domain.limits import DISCORD_PROMPT_MAX_CHARS
 
 Schema = dict[str, Any]
@@ -30,10 +31,23 @@ def _obj(required: list[str] | None = None, **props: Schema) -> Schema:
     return schema
 
 
+_MODE: Schema = {"type": "string", "enum": ["FAST", "RELAX", "TURBO"]}
+_BOOL: Schema = {"type": "boolean", "nullable": True}
 _NZ_COMMON: dict[str, Schema] = {
     "state": {"type": "string", "maxLength": 255},
     "notifyHook": {"type": "string", "maxLength": 2000},
     "botType": {"type": "string", "enum": ["MID_JOURNEY", "NIJI_JOURNEY"]},
+    "accountFilter": {  # trueai (docs/accounts.md)
+        "type": "object",
+        "nullable": True,
+        "properties": {
+            "instanceId": {"type": "string", "maxLength": 100},
+            "modes": {"type": "array", "items": _MODE, "maxItems": 3},
+            "remix": _BOOL,
+            "remixAutoConsidered": _BOOL,
+            "remark": {"type": "string", "maxLength": 100},
+        },
+    },
 }
 _DIMS: Schema = {"type": "string", "enum": ["PORTRAIT", "SQUARE", "LANDSCAPE"]}
 _WM_COMMON: dict[str, Schema] = {"notifyUrl": _URL, "data": {"type": "object"}}
@@ -134,6 +148,24 @@ def _novicezk() -> dict[str, dict[str, Any]]:
         "/mj/task/{id}/image-seed": {"get": _op("Image seed (plus)", tag, parameters=_path("id"))},
         "/mj/account/list": {"get": _op("Accounts (no tokens)", tag)},
         "/mj/account/{id}/fetch": {"get": _op("One account", tag, parameters=_path("id"))},
+        "/mj/admin/account/{id}/settings": {
+            "post": _op(
+                "Wished mode / remix of an account (admin secret)",
+                tag,
+                _obj(None, mode=_MODE, remix=_BOOL, remixAutoSubmit=_BOOL),
+                parameters=_path("id"),
+            )
+        },
+    }
+
+
+def _speed_prefixed(nz: dict[str, Any]) -> dict[str, Any]:
+    """trueai's `/mj-fast|-relax|-turbo` copies of the submit and task routes."""
+    return {
+        prefix + path: item
+        for prefix in SPEED_PREFIXES
+        for path, item in nz.items()
+        if path.startswith(("/mj/submit/", "/mj/task/"))
     }
 
 
@@ -255,6 +287,7 @@ def build(webman_prefix: str = "", submit_dialect: str = "auto") -> dict[str, An
     paths: dict[str, Any] = {}
     paths.update({p: v for p, v in dx.items() if p not in shared})
     paths.update({p: v for p, v in nz.items()})
+    paths.update(_speed_prefixed(nz))
     if submit_dialect == "discordxy":
         paths.update({p: dx[p] for p in shared})
     paths.update(wm)

@@ -5,6 +5,7 @@
 /mj/imagine|change|status, /mj/submit/status, /client/online, /pika/*   Discordxy
 /mj/submit/{action,modal,describe,blend,shorten,simple-change}, /mj/task/*, /mj/account/*
                                           novicezk / plus
+/mj-fast|-relax|-turbo/mj/submit/*, …/mj/task/*   novicezk, the speed mode trueai's prefix asks
 /mj/submit/imagine, /mj/submit/change     MJRELAY_SUBMIT_DIALECT: discordxy | novicezk |
                                           auto (a novicezk-only body field -> novicezk)
 /files/{task}/{token}/{name}              result files (docs/api.md)
@@ -105,6 +106,7 @@ def api_routes(settings: Settings) -> list[BaseRoute]:
         Route("/mj/submit/change", submit_change, methods=["POST"]),
         *discordxy_routes.routes(submit_imagine_change=False),
         *novicezk_routes.routes(submit_imagine_change=False),
+        *novicezk_routes.speed_routes(),
         *webman_routes.routes(prefix),
     ]
 
@@ -112,7 +114,7 @@ def api_routes(settings: Settings) -> list[BaseRoute]:
 def _family(path: str) -> str:
     if path.startswith(("/webman", "/image/", "/task/")):
         return "webman"
-    if path.startswith(("/novicezk", "/mj/")):
+    if path.startswith(("/novicezk", "/mj/", "/mj-")):
         return "novicezk"
     if path.startswith(("/discordxy", "/pika/", "/client/")):
         return "discordxy"

@@ -18,17 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import taskstore
 from app.api.checks import BannedWordSource, ensure_storable, ensure_task_storable
 from app.api.images import ImageFetcher
+from app.api.placement import create_placement, press_placement, remix_waits_for_client
 from app.api.press import default_prompt, press_params, resolve_button
 from app.api.task_files import input_files, mask_file
 from app.config import Settings
+from app.dialects.novicezk_trueai import TRUEAI_FIELDS
 from app.domain.actions import MODAL_ACTIONS, Action
 from app.domain.commands import CancelTask, CreateTask, PressButton, SubmitModal
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.ids import new_task_id
 from app.domain.images import InputImage
+from app.domain.remix import REMIX_ACTIONS
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import QUEUE_AHEAD, Task
-from db import api_accounts
 from db import tasks as q
 from db.admission import QueueState, queue_state
 
@@ -91,15 +93,6 @@ class TaskService:
         async with self.engine.connect() as conn:
             return self._readable(await q.get_tasks(conn, ids))
 
-    async def public_accounts(self) -> list[Any]:
-        """The accounts as the API shows them (never a token)."""
-        async with self.engine.connect() as conn:
-            return list(await api_accounts.list_public_accounts(conn))
-
-    async def public_account(self, account_id: str) -> Any | None:
-        async with self.engine.connect() as conn:
-            return await api_accounts.get_public_account(conn, account_id)
-
     def _readable(self, rows: Iterable[Any]) -> list[Task]:
         tasks = (Task.from_row(row) for row in rows)
         return [task for task in tasks if self.visible(task) is not None]
@@ -123,13 +116,15 @@ class TaskService:
                 ErrorKind.BANNED, f"banned word: {word}", word=word, prompt=prompt or ""
             )
 
-    def _properties(self, origin: str, extra: dict[str, Any]) -> dict[str, Any]:
+    def _properties(self, origin: str, dialect: str, extra: dict[str, Any]) -> dict[str, Any]:
         props: dict[str, Any] = {
             "_origin": self.settings.cdn_host or origin,
             "_file_token": secrets.token_hex(8),
         }
         if self.anonymous:
             props[ANONYMOUS] = True
+        if dialect == "novicezk" and self.settings.novicezk_trueai_fields:
+            props[TRUEAI_FIELDS] = True
         return {**props, **{k: v for k, v in extra.items() if v is not None}}
 
     async def _images(self, images: list[Any]) -> list[InputImage]:
@@ -161,7 +156,8 @@ class TaskService:
 
     async def create(self, cmd: CreateTask, origin: str) -> Task:
         self.check_prompt(cmd.prompt)
-        state = await self._admit(str(cmd.bot))
+        where = await create_placement(self.engine, cmd)
+        state = await self._admit(str(cmd.bot), where["filter_account_id"])
         images = await self._images(list(cmd.images))
         files, inputs = input_files(images, list(cmd.images))
         task = Task(
@@ -175,7 +171,8 @@ class TaskService:
             notify_url=cmd.extra.notify_url,
             client_state=cmd.extra.client_state,
             client_data=cmd.extra.client_data,
-            properties=self._properties(origin, {"botType": cmd.extra.bot_type}),
+            properties=self._properties(origin, cmd.dialect, {"botType": cmd.extra.bot_type}),
+            **where,
         )
         ensure_task_storable(task)
         created = await taskstore.create_task(
@@ -198,7 +195,11 @@ class TaskService:
         parent = await self._parent(cmd.parent_id)
         ref = resolve_button(cmd, parent)
         self.check_prompt(cmd.prompt)
-        waits_for_client = ref.action in MODAL_ACTIONS and not cmd.prompt
+        where = press_placement(cmd, parent)
+        waits_for_client = not cmd.prompt and (
+            ref.action in MODAL_ACTIONS
+            or await remix_waits_for_client(self.engine, parent, ref.action, where)
+        )
         state = None if waits_for_client else await self._admit(parent.bot, parent.account_id)
         params = press_params(parent, ref, cmd.prompt)
         files = []
@@ -221,7 +222,8 @@ class TaskService:
             notify_url=cmd.extra.notify_url,
             client_state=cmd.extra.client_state,
             client_data=cmd.extra.client_data,
-            properties=self._properties(origin, {"botType": parent.prop("botType")}),
+            properties=self._properties(origin, cmd.dialect, {"botType": parent.prop("botType")}),
+            **where,
         )
         ensure_task_storable(task)
         created = await taskstore.create_task(
@@ -252,6 +254,9 @@ class TaskService:
         ensure_storable(prompt, "prompt")
         params = {**task.params, "modalPrompt": prompt}
         account_id = params.pop(PINNED_ACCOUNT, None) or task.account_id
+        changes: dict[str, Any] = {}
+        if task.action in REMIX_ACTIONS:  # the client gave the remix prompt: submit it as is
+            changes["remix_auto"] = True
         async with self.engine.begin() as conn:
             if cmd.mask is not None:
                 mask = mask_file(cmd.mask)
@@ -264,6 +269,7 @@ class TaskService:
                     "prompt": prompt,
                     "params": params,
                     "account_id": account_id,
+                    **changes,
                 },
                 kind="modal_submitted",
                 expected_statuses={TaskStatus.MODAL},

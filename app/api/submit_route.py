@@ -17,6 +17,7 @@ from starlette.requests import Request
 from app.api.bodies import read_json, read_upload, read_webman
 from app.api.endpoint import Endpoint, Handler, origin_of
 from app.api.service import Submit, TaskService
+from app.domain.commands import with_route_mode
 from app.domain.limits import InputLimits
 from app.domain.task import Task
 
@@ -54,11 +55,13 @@ async def upload_body(request: Request, svc: TaskService) -> Any:
     return await read_upload(request, svc.limits.upload_body(), svc.max_image_bytes)
 
 
-def submit_handler(path: str, read: Read, parse: Parse, reply: Reply) -> Handler:
-    """The handler of the submit route `path`."""
+def submit_handler(
+    path: str, read: Read, parse: Parse, reply: Reply, route_mode: str | None = None
+) -> Handler:
+    """The handler of the submit route `path`; `route_mode`: the speed mode its prefix asks."""
 
     async def handle(request: Request, svc: TaskService) -> bytes:
-        command = parse(await read(request, svc), svc.limits)
+        command = with_route_mode(parse(await read(request, svc), svc.limits), route_mode)
         return reply(await svc.submit(command, origin_of(request)))
 
     handle.__name__ = handle.__qualname__ = path.strip("/").replace("/", "_").replace("-", "_")
@@ -69,13 +72,25 @@ def submit_handler(path: str, read: Read, parse: Parse, reply: Reply) -> Handler
 Rows = Mapping[str, tuple[Read, Parse]]  # path -> (body reader, parser)
 
 
-def submit_handlers(reply: Reply, rows: Rows) -> dict[str, Handler]:
-    """path -> handler, for each row; `reply` renders the new task."""
-    return {path: submit_handler(path, read, parse, reply) for path, (read, parse) in rows.items()}
+def submit_handlers(
+    reply: Reply, rows: Rows, *, prefix: str = "", route_mode: str | None = None
+) -> dict[str, Handler]:
+    """prefix + path -> handler, for each row; `reply` renders the new task, `route_mode` is the
+    speed mode the prefix asks."""
+    return {
+        prefix + path: submit_handler(prefix + path, read, parse, reply, route_mode)
+        for path, (read, parse) in rows.items()
+    }
 
 
 def submit_endpoints(
-    ep: Callable[[Handler], Endpoint], reply: Reply, rows: Rows
+    ep: Callable[[Handler], Endpoint],
+    reply: Reply,
+    rows: Rows,
+    *,
+    prefix: str = "",
+    route_mode: str | None = None,
 ) -> dict[str, Endpoint]:
-    """path -> endpoint, each handler run inside the dialect's `ep = endpoint(dialect)`."""
-    return {path: ep(handler) for path, handler in submit_handlers(reply, rows).items()}
+    """prefix + path -> endpoint, each handler run inside the dialect's `ep = endpoint(dialect)`."""
+    handlers = submit_handlers(reply, rows, prefix=prefix, route_mode=route_mode)
+    return {path: ep(handler) for path, handler in handlers.items()}

@@ -110,6 +110,14 @@ def _describe(row: Any) -> dict[str, Any]:
         "guild_id": row["guild_id"],
         "channel_id": row["channel_id"],
         "mode": row["mode"],
+        # Midjourney's own state, as the worker last read it from /info and /settings.
+        "job_mode": row["job_mode"],
+        "fast_time_remaining": row["fast_time_remaining"],
+        "fast_minutes_left": row["fast_minutes_left"],
+        "fast_exhausted": row["fast_exhausted"],
+        "remix": row["remix"],
+        "subscription": row["subscription"],
+        "state_read_at": row["state_read_at"].isoformat() if row["state_read_at"] else None,
         "concurrency": row["concurrency"],
         "enabled": row["enabled"],
         "sandbox": row["sandbox"],
@@ -119,7 +127,17 @@ def _describe(row: Any) -> dict[str, Any]:
     }
 
 
-LIST_COLUMNS = ("ID", "NAME", "BOTS", "MODE", "CAP", "STATE", "HEALTH")
+LIST_COLUMNS = ("ID", "NAME", "BOTS", "MODE", "FAST TIME", "REMIX", "CAP", "STATE", "HEALTH")
+
+
+def _fast_time(a: dict[str, Any]) -> str:
+    left = a["fast_time_remaining"] or "-"
+    return f"{left} exhausted" if a["fast_exhausted"] else left
+
+
+def _mode(a: dict[str, Any]) -> str:
+    """The mode the account is in (as last read), else its default with a `*`: not read yet."""
+    return a["job_mode"] or f"{a['mode']}*"
 
 
 def account_table(described: list[dict[str, Any]]) -> list[str]:
@@ -132,7 +150,9 @@ def account_table(described: list[dict[str, Any]]) -> list[str]:
                 a["id"],
                 a["name"] or "-",
                 ",".join(a["bots"]),
-                a["mode"],
+                _mode(a),
+                _fast_time(a),
+                {True: "on", False: "off", None: "-"}[a["remix"]],
                 str(a["concurrency"]),
                 ("enabled" if a["enabled"] else "disabled") + (" sandbox" if a["sandbox"] else ""),
                 health,
@@ -144,7 +164,8 @@ def account_table(described: list[dict[str, Any]]) -> list[str]:
 
 @account_cli.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List accounts with their health (never their tokens)."""
+    """List accounts with their health and Midjourney state (never their tokens). MODE is the
+    speed mode Midjourney last reported (`fast*`: not read yet, the account's default)."""
     rows = _with_connection(account_queries.list_accounts)
     described = [_describe(row) for row in rows]
     if as_json:

@@ -91,6 +91,7 @@ _PARSERS: dict[str, Callable[[str], Any] | _Listed] = {
     "allowed_hosts": _Listed(v.as_hosts),
     "forwarded_allow_ips": _Listed(v.as_comma_list),
     "submit_dialect": v.one_of(SUBMIT_DIALECTS),
+    "novicezk_trueai_fields": v.as_bool,
     "image_max_bytes": v.as_byte_size,
     "image_allow_private": v.as_bool,
     "prompt_max_chars": v.as_int_between(1, 6000),

@@ -83,6 +83,8 @@ class Settings:
     # Proxies whose X-Forwarded-* headers uvicorn trusts (None: uvicorn's default, 127.0.0.1,::1).
     forwarded_allow_ips: str | None = None
     submit_dialect: str = "auto"
+    # novicezk task JSON with trueai's extra fields (mode, requestMode, instanceId …; docs/api.md).
+    novicezk_trueai_fields: bool = False
     image_max_bytes: int = limits.DEFAULT_MAX_IMAGE_BYTES
     image_allow_private: bool = False
     # Input limits (docs/api.md "Limits")

@@ -20,7 +20,7 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.api.access import presents_operator_secret, secret_matches
+from app.api.access import admin_secrets, presents_operator_secret, secret_matches
 from app.config import Settings
 from db import dashboard_auth as q
 
@@ -31,9 +31,7 @@ _MAX_COOKIE = 200
 
 def login_secrets(settings: Settings) -> list[str]:
     """The secrets that sign in: the admin secret, else every API secret."""
-    if settings.admin_secret:
-        return [settings.admin_secret]
-    return settings.api_secrets()
+    return admin_secrets(settings)
 
 
 def login_required(settings: Settings) -> bool:

@@ -19,9 +19,11 @@ from app.dialects.common import (
     public_properties,
     video_url,
 )
+from app.dialects.novicezk_trueai import TRUEAI_FIELDS, trueai_fields
 from app.domain import buttons as btn
 from app.domain.actions import Action
 from app.domain.errors import CommandError, ErrorKind
+from app.domain.remix import REMIX_ACTIONS
 from app.domain.status import TaskStatus
 from app.domain.task import QUEUE_AHEAD, Task
 
@@ -111,6 +113,8 @@ def render_task(task: Task) -> dict[str, Any]:
         out["parentId"] = task.parent_id
     if task.prop("seed") is not None:
         out["seed"] = str(task.prop("seed"))
+    if task.prop(TRUEAI_FIELDS):
+        out.update(trueai_fields(task))
     return out
 
 
@@ -207,6 +211,8 @@ def _properties(task: Task) -> dict[str, Any]:
     }
     if task.action in (Action.DESCRIBE, Action.SHORTEN, Action.PIC_READ_RETRY):
         props["finalPrompt"] = _result_text(task)
+    elif task.status == TaskStatus.MODAL:  # the prompt the modal will be submitted with
+        props["finalPrompt"] = task.prompt
     for key, value in public_properties(task).items():
         props.setdefault(key, value)
     if public_params(task).get("customId"):
@@ -231,7 +237,7 @@ def submitted(task: Task) -> bytes:
             CODE_MODAL,
             "窗口等待",
             task.id,
-            {"finalPrompt": task.prompt, "remix": False, "status": "MODAL"},
+            {"finalPrompt": task.prompt, "remix": task.action in REMIX_ACTIONS, "status": "MODAL"},
         )
     props: dict[str, Any] = {"discordInstanceId": task.account_id} if task.account_id else {}
     ahead = int(task.properties.get(QUEUE_AHEAD) or 0)
@@ -250,6 +256,7 @@ _MESSAGES = {
     ErrorKind.ACTION_NOT_FOUND: (CODE_VALIDATION, "customId参数错误: 不支持的按钮"),
     ErrorKind.WRONG_STATE: (CODE_VALIDATION, "任务状态错误"),
     ErrorKind.QUEUE_FULL: (CODE_QUEUE_FULL, "队列已满，请稍后尝试"),
+    ErrorKind.ACCOUNT_NOT_FOUND: (CODE_NOT_FOUND, "账号不可用"),
 }
 
 
@@ -267,24 +274,3 @@ def error_body(err: CommandError) -> tuple[int, bytes]:
     code, text = _MESSAGES.get(err.kind, (CODE_VALIDATION, err.message))
     detail = err.message if err.kind in _MESSAGES and err.message and err.message != text else None
     return 200, submit_body(code, f"{text} ({detail})" if detail else text)
-
-
-def render_account(row: Any) -> dict[str, Any]:
-    """DiscordAccount (open-source shape) without `userToken`: tokens never leave mjrelay."""
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "guildId": row["guild_id"],
-        "channelId": row["channel_id"],
-        "userAgent": row["user_agent"],
-        "enable": row["enabled"],
-        "coreSize": row["concurrency"],
-        "queueSize": row["queue_size"],
-        "timeoutMinutes": max(1, row["task_timeout_s"] // 60),
-        "mode": str(row["mode"]).upper(),
-        "bots": list(row["bots"] or []),
-        "health": row["health"],
-        "healthReason": row["health_reason"],
-        "sandbox": row["sandbox"],
-        "running": row.get("running", 0),
-    }

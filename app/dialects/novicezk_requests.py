@@ -9,6 +9,7 @@ import re
 from functools import partial
 from typing import Any
 
+from app.dialects import novicezk_trueai_requests as trueai
 from app.dialects.fields import bounded, invalid, json_object, notify_url, required_text
 from app.dialects.novicezk import DIALECT
 from app.domain.actions import Action
@@ -76,6 +77,7 @@ def _passthrough(body: dict[str, Any]) -> Passthrough:
         notify_url=notify_url(hook, "notifyHook参数错误"),
         client_state=_opt_str(body, "state", MAX_STATE),
         bot_type=BOT_TYPES[bot_type.upper()] if isinstance(bot_type, str) else None,
+        account_filter=trueai.parse_account_filter(body.get("accountFilter")),
     )
 
 
@@ -107,7 +109,8 @@ def _base64_list(body: dict[str, Any], max_bytes: int, max_count: int) -> list[A
 
 
 def parse_imagine(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask:
-    """Imagine: `prompt`, optional `base64Array` (data URLs), `notifyHook`, `state`, `botType`."""
+    """Imagine: `prompt`, optional `base64Array` (data URLs), `notifyHook`, `state`, `botType`,
+    `accountFilter`."""
     body = _require_object(body)
     prompt = _bounded_prompt(_req_str(body, "prompt"), limits)
     extra = _passthrough(body)

@@ -20,6 +20,7 @@ class ErrorKind(enum.StrEnum):
     UNAUTHORIZED = "unauthorized"
     QUEUE_FULL = "queue_full"  # every account's slots and queue are taken
     TOO_LARGE = "too_large"  # the request body is larger than the route takes
+    ACCOUNT_NOT_FOUND = "account_not_found"  # no enabled account matches the request's filter
 
 
 class CommandError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -47,6 +48,43 @@ def test_account_add_list_disable_enable_never_shows_token(database_url: str) ->
     for result in (added, listed, plain):
         assert TOKEN not in result.stdout + result.stderr
         assert "fake-token-for-tests" not in result.stdout + result.stderr
+
+
+def test_account_list_shows_the_mode_and_fast_time_midjourney_reported(database_url: str) -> None:
+    added = _mjrelay(
+        database_url, "add", "--guild-id", "1", "--channel-id", "2", "--name", "n",
+        "--token-stdin", stdin="t\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    # What the worker stores from /info and /settings (docs/accounts.md).
+    asyncio.run(
+        _execute(
+            database_url,
+            "UPDATE accounts SET job_mode = 'relax', remix = true, fast_minutes_left = 0,"
+            " fast_exhausted = true, fast_time_remaining = '0.00/15.0 hours (0.00%)',"
+            " subscription = 'Basic (Active monthly)', state_read_at = now()",
+        )
+    )
+    _, row = _mjrelay(database_url, "list").stdout.splitlines()
+    assert row.split()[3:10] == ["relax", "0.00/15.0", "hours", "(0.00%)", "exhausted", "on", "3"]
+    [account] = json.loads(_mjrelay(database_url, "list", "--json").stdout)
+    assert (account["mode"], account["job_mode"], account["remix"]) == ("fast", "relax", True)
+    assert account["fast_time_remaining"] == "0.00/15.0 hours (0.00%)"
+    assert account["fast_exhausted"] is True and account["fast_minutes_left"] == 0
+    assert account["subscription"] == "Basic (Active monthly)" and account["state_read_at"]
+
+
+async def _execute(database_url: str, statement: str) -> None:
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 def test_account_disable_unknown_fails(database_url: str) -> None:
@@ -101,8 +139,12 @@ def test_account_commands_on_a_fresh_data_folder_create_the_schema(data_dir: Pat
     assert added.returncode == 0, added.stderr
     listed = _fresh(data_dir, "account", "list")
     header, row = listed.stdout.splitlines()
-    assert header.split() == ["ID", "NAME", "BOTS", "MODE", "CAP", "STATE", "HEALTH"]
-    assert row.split() == ["1200000000000000002", "main", "mj", "fast", "3", "enabled", "ok"]
+    assert header.split() == [
+        "ID", "NAME", "BOTS", "MODE", "FAST", "TIME", "REMIX", "CAP", "STATE", "HEALTH"
+    ]  # fmt: skip
+    assert row.split() == [
+        "1200000000000000002", "main", "mj", "fast*", "-", "-", "3", "enabled", "ok"
+    ]  # fmt: skip
     # The same folder `mjrelay up` uses: its migration finds the schema current.
     migrated = _fresh(data_dir, "migrate")
     assert migrated.returncode == 0 and migrated.stdout.startswith("database at revision")

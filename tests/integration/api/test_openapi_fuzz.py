@@ -124,8 +124,10 @@ def _hostile_variants(document: dict[str, Any], cases: list[Any]) -> Iterator[di
     for case in cases:
         path, method = case.operation.path, case.method.lower()
         operation = document["paths"][path][method]
-        # /novicezk/mj/task/list is /mj/task/list again: one set of variants per handler.
-        key = (method, operation["summary"], re.sub(r"^/(discordxy|novicezk|webman)/", "/", path))
+        # /novicezk/mj/task/list and /mj-relax/mj/task/list are /mj/task/list again (the same
+        # handler; a prefix's submits differ only by the mode they ask): one set of variants.
+        plain = re.sub(r"^/(discordxy|novicezk|webman|mj-fast|mj-relax|mj-turbo)/", "/", path)
+        key = (method, operation["summary"], plain)
         if key in seen or path in STREAMS:
             continue
         seen.add(key)

@@ -241,6 +241,38 @@ async def test_accounts_view_shows_health_reason_load_and_no_token(web, engine) 
     assert row is not None
     cells = re.findall(r'<td class="num">(.*?)</td>', row.group(0))
     assert cells == ["1 / 3", "1"]  # running / cap, queued (pinned to it)
+    assert "(default, not read yet)" in _cell(row.group(0), "mode")
+    assert _cell(row.group(0), "fast-time") == "—" and _cell(row.group(0), "remix") == "—"
+
+
+def _cell(row: str, name: str) -> str:
+    found = re.search(rf'<td class="{name}">(.*?)</td>', row, re.S)
+    assert found is not None, name
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+async def test_accounts_view_shows_mode_fast_time_and_remix_midjourney_reported(
+    web, engine
+) -> None:
+    await add_account(engine)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE accounts SET job_mode = 'relax', remix = false, remix_wanted = true,"
+                " fast_time_remaining = '0.00/15.0 hours (0.00%)', fast_exhausted = true,"
+                " subscription = 'Basic (Active monthly)', state_read_at = now()"
+            )
+        )
+    async with web() as client:
+        table = (await client.get("/dashboard/accounts/table")).text
+    row = re.search(r'<tr data-account-id="acct-1".*?</tr>', table, re.S)
+    assert row is not None
+    mode = _cell(row.group(0), "mode")
+    assert mode.startswith("relax read ") and "default" not in mode
+    assert _cell(row.group(0), "fast-time") == (
+        "0.00/15.0 hours (0.00%) fast time used up Basic (Active monthly)"
+    )
+    assert _cell(row.group(0), "remix") == "off → on"  # the admin's wish, not applied yet
 
 
 async def test_enable_and_disable_an_account(web, engine) -> None:
