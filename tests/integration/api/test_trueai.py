@@ -293,8 +293,16 @@ async def _remix_account(engine, *, remix: bool, auto: bool) -> None:
         )
 
 
-def _button(fetched: dict, prefix: str) -> str:
-    return next(b["customId"] for b in fetched["buttons"] if b["customId"].startswith(prefix))
+async def _grid(client, engine) -> tuple[str, list[str]]:
+    """A finished imagine on the account: its id and its buttons' custom ids."""
+    parent = await _submit(client, "/novicezk/mj/submit/imagine", {"prompt": "a small cat"})
+    await finish(engine, parent)
+    fetched = body(await client.get(f"/mj/task/{parent}/fetch"))
+    return parent, [b["customId"] for b in fetched["buttons"]]
+
+
+def _button(custom_ids: list[str], prefix: str) -> str:
+    return next(c for c in custom_ids if c.startswith(prefix))
 
 
 async def test_a_remix_press_answers_code_21_and_the_modal_submits_the_clients_prompt(
@@ -303,9 +311,8 @@ async def test_a_remix_press_answers_code_21_and_the_modal_submits_the_clients_p
     await add_account(engine)
     await _remix_account(engine, remix=True, auto=False)
     async with api(novicezk_trueai_fields=True) as client:
-        parent = await _submit(client, "/novicezk/mj/submit/imagine", {"prompt": "a small cat"})
-        await finish(engine, parent)
-        v1 = _button(body(await client.get(f"/mj/task/{parent}/fetch")), "MJ::JOB::variation::1")
+        parent, custom_ids = await _grid(client, engine)
+        v1 = _button(custom_ids, "MJ::JOB::variation::1")
         reply = body(
             await client.post("/mj/submit/action", json={"taskId": parent, "customId": v1})
         )
@@ -336,24 +343,23 @@ async def test_a_remix_press_answers_code_21_and_the_modal_submits_the_clients_p
 
 
 @pytest.mark.parametrize(
-    ("remix", "account_auto", "task_filter", "dialect_path"),
+    ("remix", "account_auto", "task_filter"),
     [
-        (False, False, None, "/mj/submit/action"),  # Remix off: no modal at all
-        (True, True, None, "/mj/submit/action"),  # the account auto-submits
-        (True, False, {"remixAutoConsidered": True}, "/mj/submit/action"),  # the task does
+        (False, False, None),  # Remix off: no modal at all
+        (True, True, None),  # the account auto-submits
+        (True, False, {"remixAutoConsidered": True}),  # the task does
     ],
 )
 async def test_a_remix_press_runs_at_once_when_nobody_waits_for_the_client(
-    api, engine, remix, account_auto, task_filter, dialect_path
+    api, engine, remix, account_auto, task_filter
 ) -> None:
     await add_account(engine)
     await _remix_account(engine, remix=remix, auto=account_auto)
     async with api() as client:
-        parent = await _submit(client, "/novicezk/mj/submit/imagine", {"prompt": "a small cat"})
-        await finish(engine, parent)
-        v1 = _button(body(await client.get(f"/mj/task/{parent}/fetch")), "MJ::JOB::variation::1")
+        parent, custom_ids = await _grid(client, engine)
+        v1 = _button(custom_ids, "MJ::JOB::variation::1")
         payload = {"taskId": parent, "customId": v1, "accountFilter": task_filter}
-        task_id = await _submit(client, dialect_path, payload)
+        task_id = await _submit(client, "/mj/submit/action", payload)
     assert (await get_task(engine, task_id)).status == "PENDING"
 
 
@@ -361,9 +367,8 @@ async def test_discordxy_and_webman_remix_presses_are_submitted_for_them(api, en
     await add_account(engine)
     await _remix_account(engine, remix=True, auto=False)
     async with api() as client:
-        parent = await _submit(client, "/novicezk/mj/submit/imagine", {"prompt": "a small cat"})
-        await finish(engine, parent)
-        v2 = _button(body(await client.get(f"/mj/task/{parent}/fetch")), "MJ::JOB::variation::2")
+        parent, custom_ids = await _grid(client, engine)
+        v2 = _button(custom_ids, "MJ::JOB::variation::2")
         dx = body(
             await client.post("/discordxy/mj/change", json={"taskId": parent, "action": "V1"})
         )
