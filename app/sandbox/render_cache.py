@@ -18,7 +18,7 @@ from PIL import Image
 
 from app.sandbox import images
 
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # ~480 `instant` grids or ~25 full-size ones
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # ~1,100 `instant` grids or ~30 full-size ones
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ class Speed:
 
 
 SPEEDS: dict[str, Speed] = {
-    "instant": Speed("instant", 0.0, 0.0, 0.0, (15, 46, 78), 0.0, 1.0, tile_long_side=96),
+    "instant": Speed("instant", 0.0, 0.0, 0.0, (15, 46, 78), 0.0, 1.0, tile_long_side=80),
     "fast": Speed("fast", 0.2, 0.3, 0.45, (15, 46, 78), 0.3, 2.0),
     "realistic": Speed("realistic", 2.5, 4.0, 9.0, (0, 15, 31, 46, 62, 78, 93), 4.0, 2.5),
 }

@@ -21,7 +21,7 @@ from tests.integration.sandbox.helpers import (
 )
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
-# `instant` (these tests' speed) draws small tiles: 3:2 is (96, 64), its grid (192, 128).
+# `instant` (these tests' speed) draws small tiles: 3:2 is (80, 54), its grid (160, 108).
 TILE_3_2 = images.tile_size((3, 2), get_speed("instant").tile_long_side)
 GRID_3_2 = (TILE_3_2[0] * 2, TILE_3_2[1] * 2)
 
@@ -76,7 +76,7 @@ async def test_imagine_full_lifecycle(driver: Driver) -> None:
     assert "nonce" not in final and final["id"] != start["id"]
     assert final["attachments"][0]["filename"].startswith("sandbox1_a_red_fox_in_a_snowy_forest_")
     grid = await fetch_image(final["attachments"][0]["url"])
-    assert grid.format == "PNG" and grid.size == GRID_3_2 == (192, 128)
+    assert grid.format == "PNG" and grid.size == GRID_3_2 == (160, 108)
     assert (final["attachments"][0]["width"], final["attachments"][0]["height"]) == grid.size
     assert button_ids(final) == [
         *(f"MJ::JOB::upsample::{i}::{digest}" for i in range(1, 5)),
