@@ -30,9 +30,10 @@ from app.sandbox.prompts import display_prompt, parse_prompt
 Json = dict[str, Any]
 # action -> the kind of result its button sits on
 RESULT_ACTIONS = {
-    "upsample": "grid", "variation": "grid", "reroll": "grid", "upscale": "single",
+    "upsample": "grid", "variation": "grid", "reroll": "grid|video", "upscale": "single",
     "vary": "single", "inpaint": "single", "outpaint": "single", "custom_zoom": "single",
-    "pan": "single", "bookmark": "",
+    "pan": "single", "bookmark": "", "animate": "single", "animate_extend": "video",
+    "video_virtual_upscale": "video",
 }  # fmt: skip
 VARY = {"low": ("Variations (Subtle) by ", 0.8), "high": ("Variations (Strong) by ", 0.45)}
 OUTPAINT = {
@@ -62,7 +63,8 @@ class Actions:
         if click.action in RESULT_ACTIONS:
             result = self.memory.results.get(click.hash)
             needed = RESULT_ACTIONS[click.action]
-            if result is None or result.user_id != it.user_id or (needed and result.kind != needed):
+            wrong_kind = needed and result is not None and result.kind not in needed.split("|")
+            if result is None or result.user_id != it.user_id or wrong_kind:
                 self.respond.error(it, "action_restricted")
                 return
             if click.action == "bookmark":
@@ -108,6 +110,10 @@ class Actions:
     async def _reroll(
         self, it: Interaction, flags: Flags, click: Click, result: Result, remix: str | None = None
     ) -> None:
+        if result.kind == "video":  # the video job again, with the (remixed) prompt
+            prompt = parse_prompt(remix) if remix is not None else result.prompt
+            await self.commands.videos.imagine(it, flags, prompt)
+            return
         text, seed, tile = _shown(result, remix), self.ctx.seed, result.tile
         salt = f"reroll/{result.hash}"
         await self.derive.grid(
@@ -151,6 +157,21 @@ class Actions:
             it, flags, result, f"Pan {click.arg.title()} by ",
             lambda i: images.pan(base, click.arg, text, seed, f"{salt}/{i}"), prompt_text=remix,
         )  # fmt: skip
+
+    async def _animate(
+        self, it: Interaction, flags: Flags, click: Click, result: Result, remix: str | None = None
+    ) -> None:
+        await self.commands.videos.animate(it, flags, click, result, remix)
+
+    async def _animate_extend(
+        self, it: Interaction, flags: Flags, click: Click, result: Result, remix: str | None = None
+    ) -> None:
+        await self.commands.videos.extend(it, flags, click, result, remix)
+
+    async def _video_virtual_upscale(
+        self, it: Interaction, flags: Flags, click: Click, result: Result
+    ) -> None:
+        await self.commands.videos.upscale(it, flags, click, result)
 
     def _open_remix(self, it: Interaction, click: Click, result: Result) -> None:
         modal = remix_modal(click, result, it.prefs.profile.high_variation)

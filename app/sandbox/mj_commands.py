@@ -17,8 +17,9 @@ from app.sandbox.mj_controls import Controls
 from app.sandbox.mj_jobs import JobRunner
 from app.sandbox.mj_replies import describe_prompts, describe_text, shorten_prompts, shorten_text
 from app.sandbox.mj_respond import Respond
-from app.sandbox.mj_state import Memory, is_relaxed, is_turbo
-from app.sandbox.prompts import Prompt, aspect_of, parse_prompt
+from app.sandbox.mj_state import Memory, is_relaxed
+from app.sandbox.mj_video import VideoJobs
+from app.sandbox.prompts import aspect_of, parse_prompt, seed_of
 from app.sandbox.snowflake import snowflake_timestamp
 
 Json = dict[str, Any]
@@ -33,6 +34,7 @@ class Commands:
         self.runner = runner
         self.memory = memory
         self.controls = Controls(ctx, respond, memory)
+        self.videos = VideoJobs(ctx, respond, runner, memory)
 
     async def run(self, it: Interaction, flags: Flags) -> None:
         handlers = {
@@ -53,8 +55,8 @@ class Commands:
         relaxed = is_relaxed(it, prompt)
         if not self.respond.prompt_ok(it, prompt) or not self.respond.account_gate(it, relaxed):
             return
-        if prompt.has("video") and is_turbo(it, prompt):  # spec §5: measured refusal
-            self.respond.error(it, "invalid_parameter", "Turbo mode isn't supported for video jobs")
+        if prompt.has("video"):
+            await self.videos.imagine(it, flags, prompt)
             return
         tile = images.tile_size(aspect_of(prompt), self.ctx.speed.tile_long_side)
         bases: list[Image.Image | None] = []
@@ -65,7 +67,7 @@ class Commands:
             if decoded is not None and stored is not None:
                 bases.append(decoded)
                 digests.append(hashlib.sha256(stored).digest())
-        seed = self._seed(prompt)
+        seed = seed_of(prompt, self.ctx.seed)
         label_prompt, style = prompt.raw, self.respond.bot.style
 
         def render() -> Image.Image:
@@ -81,10 +83,6 @@ class Commands:
             it, it.origin(), prompt, "", "grid", render, tile, flags, render_key=key
         )
         await self.runner.start(job)
-
-    def _seed(self, prompt: Prompt) -> int:
-        value = prompt.param("seed")
-        return int(value) if value and value.isdigit() else self.ctx.seed
 
     async def blend(self, it: Interaction, flags: Flags) -> None:
         files = [it.option_file(f"image{i}") for i in range(1, 6)]

@@ -32,6 +32,8 @@ from app.sandbox.prompts import Prompt, filename_slug
 from app.sandbox.render_cache import RenderCache, Rendered, prepare
 from app.sandbox.slots import QueueFull
 from app.sandbox.snowflake import snowflake_timestamp
+from app.sandbox.video_media import VideoMedia, prepare_video
+from app.sandbox.video_shapes import ANIMATING, DISPLAYING, final_content
 
 Json = dict[str, Any]
 INLINE_MAX_PIXELS = 256 * 256  # drawn on the event loop below this: ~1 ms, less than a thread hop
@@ -42,7 +44,8 @@ class JobRunner:
         self.ctx = ctx
         self.respond = respond
         self.memory = memory
-        self.renders = RenderCache()
+        self.renders: RenderCache[Rendered] = RenderCache()
+        self.videos: RenderCache[VideoMedia] = RenderCache()
         self.bot = respond.bot
 
     def new_job(
@@ -140,9 +143,11 @@ class JobRunner:
         finally:
             self.memory.running.pop(job.hash, None)
 
-    async def _render(self, job: Job) -> Rendered:
+    async def _render(self, job: Job) -> Rendered | VideoMedia:
         percents = self.ctx.speed.progress_steps if job.progress else ()
         key = None if job.render_key is None else (job.render_key, percents)
+        if job.video is not None:
+            return await self._render_video(job, key, percents)
         found = self.renders.get(key) if key is not None else None
         if found is not None:
             return found
@@ -155,11 +160,27 @@ class JobRunner:
             self.renders.put(key, rendered)
         return rendered
 
+    async def _render_video(self, job: Job, key: Any, percents: tuple[int, ...]) -> VideoMedia:
+        """A video job's media: cached like pictures, drawn in a thread unless tiny."""
+        assert job.video is not None
+        found = self.videos.get(key) if key is not None else None
+        if found is None:
+            plan = job.video
+            width, height = plan.size
+            if width * height * plan.frames * plan.batch <= INLINE_MAX_PIXELS * 2:
+                found = prepare_video(plan, percents)
+            else:
+                found = await asyncio.to_thread(prepare_video, plan, percents)
+            if key is not None:
+                self.videos.put(key, found)
+        return found
+
     def _post_start(self, job: Job, emitter: Messenger) -> Json:
         it = job.it
+        waiting = job.start_prefix + job.content("Waiting to start")
         start = message(
             id=self.ctx.new_id(), type=20 if it.type == 2 else 0, channel_id=it.channel_id,
-            guild_id=it.guild_id, author=self.bot.user, content=job.content("Waiting to start"),
+            guild_id=it.guild_id, author=self.bot.user, content=waiting,
             mentions=[it.state.account.user()], application_id=self.bot.application_id,
             nonce=it.nonce if job.echo_nonce else None, interaction=job.origin.interaction(),
             interaction_metadata=job.origin.metadata(), webhook_id=self.bot.application_id,
@@ -167,10 +188,12 @@ class JobRunner:
         return emitter.create(start, it.user_id)
 
     async def _progress(
-        self, job: Job, emitter: Messenger, start: Json, rendered: Rendered
+        self, job: Job, emitter: Messenger, start: Json, rendered: Rendered | VideoMedia
     ) -> bool:
         """Progress updates; False when the job stopped (cancelled or the `stop` fault)."""
         speed = self.ctx.speed
+        if job.video is not None:  # video jobs say so first (spec §5.2: skipped by proxies)
+            self._update(job, emitter, start, ANIMATING, [], progress_components(job.hash))
         for step, percent in enumerate(speed.progress_steps):
             delay = speed.first_progress_delay if step == 0 else speed.step_delay
             await speed.pause(delay, job.relaxed)
@@ -187,6 +210,8 @@ class JobRunner:
             label = job.progress_label if job.progress_label is not None else job.label
             text = f"{job.content(None, label)} ({percent}%) ({job.mode})"
             self._update(job, emitter, start, text, [file], progress_components(job.hash))
+        if job.video is not None:
+            self._update(job, emitter, start, DISPLAYING, [], [])
         return True
 
     def _update(
@@ -208,18 +233,23 @@ class JobRunner:
         emitter.update(updated, job.user_id, late=True)
 
     async def _post_final(
-        self, job: Job, emitter: Messenger, start: Json | None, rendered: Rendered
+        self, job: Job, emitter: Messenger, start: Json | None, rendered: Rendered | VideoMedia
     ) -> None:
         it = job.it
-        image, png = rendered.image, rendered.png
-        username = it.state.account.username
-        name = filename_slug(username, job.prompt, job.hash)
-        file = self.ctx.store_file(it.channel_id, name, png, "image/png", image.size)
-        status = job.mode if job.mode_suffix else None
+        image, username = rendered.image, it.state.account.username
+        content = job.content(job.mode if job.mode_suffix else None)
         reply = job.reply_to
+        if isinstance(rendered, VideoMedia):  # one animated WebP grid, a reply to the start
+            name = filename_slug(username, job.prompt, job.hash, "webp")
+            file = self.ctx.store_file(it.channel_id, name, rendered.webp, "image/webp", image.size)
+            content = final_content(job.echo or "", it.user_id, job.hash, job.mode)
+            reply = reply or start
+        else:
+            name = filename_slug(username, job.prompt, job.hash)
+            file = self.ctx.store_file(it.channel_id, name, rendered.png, "image/png", image.size)
         final = message(
             id=self.ctx.new_id(), type=19 if reply else 0, channel_id=it.channel_id,
-            guild_id=it.guild_id, author=self.bot.user, content=job.content(status),
+            guild_id=it.guild_id, author=self.bot.user, content=content,
             mentions=[it.state.account.user()], attachments=[file],
             components=job.components(job.hash), application_id=self.bot.application_id,
             message_reference=reference(reply) if reply else None,
@@ -229,9 +259,11 @@ class JobRunner:
         if start is not None and job.faults.reorder:
             emitter.delete(start, it.user_id)
         emitter.create(final, it.user_id)
+        video = rendered if isinstance(rendered, VideoMedia) else None
         self.memory.results[job.hash] = Result(
-            job.hash, job.kind, job.prompt, image, it.user_id, final, job.tile
-        )
+            job.hash, job.kind, job.prompt, image, it.user_id, final, job.tile, video,
+            job.echo or "",
+        )  # fmt: skip
         it.state.usage.charge(job.mode, *job.usage())
         if start is not None and not job.faults.reorder:
             emitter.delete(start, it.user_id)

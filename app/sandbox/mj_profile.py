@@ -26,6 +26,7 @@ RENEWS_AT = 1_798_761_600  # 2027-01-01T00:00:00Z, fixed so /info is determinist
 # GPU minutes one finished job costs (sandbox choice, see docs/sandbox.md); turbo costs twice.
 GRID_MINUTES = 1.0
 UPSCALE_MINUTES = 2.0
+VIDEO_MINUTES = 8.0  # a video job (any batch size); a clip's virtual upscale is free
 
 
 @dataclass

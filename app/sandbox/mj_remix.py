@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from app.sandbox.components import Click
 from app.sandbox.mj_profile import Profile
 from app.sandbox.mj_state import Result
+from app.sandbox.video_shapes import MODAL_FIELD, MODAL_LABEL, MODAL_TITLE, modal_custom_id
 
-REMIX_ACTIONS = frozenset({"variation", "vary", "reroll", "pan"})
+REMIX_ACTIONS = frozenset({"variation", "vary", "reroll", "pan", "animate", "animate_extend"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ def remix_modal(click: Click, result: Result, high_variation: bool) -> RemixModa
     if click.action == "vary":
         custom_id = f"MJ::RemixModal::{result.hash}::1::{int(click.arg == 'high')}"
         return RemixModal(custom_id, remix_field, "Remix Prompt", "New prompt for image")
+    if click.action in ("animate", "animate_extend"):  # spec §2.2 (M): last part 1 = extend
+        extend = click.action == "animate_extend"
+        custom_id = modal_custom_id(result.hash, click.index, click.arg, extend)
+        return RemixModal(custom_id, MODAL_FIELD, MODAL_TITLE, MODAL_LABEL)
     if click.action == "reroll":
         custom_id = f"MJ::ImagineModal::{result.message['id']}"
         return RemixModal(custom_id, "MJ::ImagineModal::new_prompt", "Imagine This!", "Prompt")

@@ -13,8 +13,9 @@ from app.sandbox.bot_flags import Flags, JobFaults
 from app.sandbox.components import Click, Component, grid_components, upscale_components
 from app.sandbox.interactions import Interaction
 from app.sandbox.messages import Origin
-from app.sandbox.mj_profile import GRID_MINUTES, UPSCALE_MINUTES
+from app.sandbox.mj_profile import GRID_MINUTES, UPSCALE_MINUTES, VIDEO_MINUTES
 from app.sandbox.prompts import Prompt, display_prompt
+from app.sandbox.video_media import VideoMedia, VideoPlan
 
 Json = dict[str, Any]
 
@@ -24,12 +25,14 @@ class Result:
     """A finished image the bot remembers, so its buttons can be clicked later."""
 
     hash: str
-    kind: str  # grid | single
+    kind: str  # grid | single | video
     prompt: Prompt
     image: Image.Image
     user_id: str
     message: Json
     tile: tuple[int, int]
+    video: VideoMedia | None = None  # a video job's clips
+    echo: str = ""  # a video job's prompt as the bot wrote it
 
 
 @dataclass
@@ -38,7 +41,7 @@ class Job:
     origin: Origin
     prompt: Prompt
     label: str  # "" for imagine, "Variations (Strong) by " ...
-    kind: str  # grid | single
+    kind: str  # grid | single | video
     render: Callable[[], Image.Image]
     tile: tuple[int, int]
     hash: str
@@ -52,6 +55,9 @@ class Job:
     components: Callable[[str], list[Component]] = grid_components
     mode_suffix: bool = True
     render_key: Hashable | None = None  # what the picture depends on, for the render cache
+    video: VideoPlan | None = None  # a video job: its media, not `render`, is what it posts
+    echo: str | None = None  # the prompt as written between `**` (video jobs normalise it)
+    start_prefix: str = ""  # before the start message's content ("Creating video with prompt ")
     cancelled: bool = field(default=False, repr=False)
     cancel_requested: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -73,11 +79,14 @@ class Job:
         """(images, GPU minutes) the finished job adds; U1-U4 crops are free, as on Midjourney."""
         if not self.uses_slot:
             return 0, 0.0
+        if self.video is not None:
+            return self.video.batch, VIDEO_MINUTES
         return (4, GRID_MINUTES) if self.kind == "grid" else (1, UPSCALE_MINUTES)
 
     def content(self, status: str | None, label: str | None = None) -> str:
         label = self.label if label is None else label
-        text = f"**{display_prompt(self.prompt)}** - {label}<@{self.user_id}>"
+        shown = self.echo if self.echo is not None else display_prompt(self.prompt)
+        text = f"**{shown}** - {label}<@{self.user_id}>"
         return f"{text} ({status})" if status else text
 
 

@@ -13,9 +13,11 @@ KNOWN_PARAMS = {
     "ar", "aspect", "v", "version", "niji", "q", "quality", "s", "stylize", "c", "chaos",
     "seed", "sameseed", "no", "iw", "style", "tile", "weird", "w", "zoom", "fast", "relax",
     "turbo", "stop", "r", "repeat", "cw", "cref", "sref", "sw", "p", "personalize", "raw",
-    "draft", "exp", "video", "public", "stealth", FAULT_FLAG,
+    "draft", "exp", "video", "public", "stealth", "motion", "end", "bs", "loop", FAULT_FLAG,
 }  # fmt: skip
-VALUELESS_PARAMS = {"tile", "fast", "relax", "turbo", "raw", "draft", "video", "public", "stealth"}
+VALUELESS_PARAMS = {
+    "tile", "fast", "relax", "turbo", "raw", "draft", "video", "public", "stealth", "loop",
+}  # fmt: skip
 BANNED_WORDS = {"gore", "blood", "nsfw", "nude", "sandbox-banned"}
 _URL = re.compile(r"^<?(https?://\S+?)>?$")
 _ASPECT = re.compile(r"^(\d{1,4}):(\d{1,4})$")
@@ -108,6 +110,12 @@ def _in_range(value: str, low: float, high: float) -> bool:
         return low <= float(value) <= high
     except ValueError:
         return False
+
+
+def seed_of(prompt: Prompt, default: int) -> int:
+    """`--seed N`, else `default` (the sandbox's seed)."""
+    value = prompt.param("seed")
+    return int(value) if value and value.isdigit() else default
 
 
 def aspect_of(prompt: Prompt) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 from PIL import Image
 
@@ -40,18 +41,28 @@ def prepare(render: Callable[[], Image.Image], percents: Iterable[int] = ()) -> 
     return Rendered(image, images.encode_png(image), previews)
 
 
-class RenderCache:
+class Sized(Protocol):
+    @property
+    def nbytes(self) -> int: ...
+
+
+T = TypeVar("T", bound=Sized)
+
+
+class RenderCache(Generic[T]):
+    """Pictures (`Rendered`), or anything else that knows its size (video media)."""
+
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
         self.held_bytes = 0
         self.hits = 0
         self.misses = 0
-        self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._items: OrderedDict[Hashable, T] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, key: Hashable) -> Rendered | None:
+    def get(self, key: Hashable) -> T | None:
         found = self._items.get(key)
         if found is None:
             self.misses += 1
@@ -60,7 +71,7 @@ class RenderCache:
         self.hits += 1
         return found
 
-    def put(self, key: Hashable, rendered: Rendered) -> None:
+    def put(self, key: Hashable, rendered: T) -> None:
         """Keep `rendered`, evicting the least recently used beyond the bound."""
         size = rendered.nbytes
         if size > self.max_bytes:

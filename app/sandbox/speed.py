@@ -18,6 +18,7 @@ class Speed:
     # Long side of a grid tile in pixels. `instant` draws small: its pictures are for tests
     # and benchmarks, where drawing full-size ones would cost more than the rest of a job.
     tile_long_side: int = 512
+    video_frames: int = 16  # frames of a new video clip (8 fps); an extend adds two thirds
 
     async def pause(self, seconds: float, relaxed: bool = False) -> None:
         delay = seconds * (self.relax_factor if relaxed else 1.0)
@@ -26,7 +27,9 @@ class Speed:
 
 
 SPEEDS: dict[str, Speed] = {
-    "instant": Speed("instant", 0.0, 0.0, 0.0, (15, 46, 78), 0.0, 1.0, tile_long_side=80),
+    "instant": Speed(
+        "instant", 0.0, 0.0, 0.0, (15, 46, 78), 0.0, 1.0, tile_long_side=80, video_frames=6
+    ),
     "fast": Speed("fast", 0.2, 0.3, 0.45, (15, 46, 78), 0.3, 2.0),
     "realistic": Speed("realistic", 2.5, 4.0, 9.0, (0, 15, 31, 46, 62, 78, 93), 4.0, 2.5),
 }

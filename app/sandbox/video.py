@@ -1,4 +1,4 @@
-"""Short H.264 MP4 clips from Pillow frames (PyAV), for the simulated Pika bot. Pure."""
+"""Short H.264 MP4 clips from Pillow frames (PyAV), for the Pika bot and Midjourney video. Pure."""
 
 from __future__ import annotations
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import random
 import time
 import zlib
 from typing import Any
 
+import av
 import httpx
 import websockets
 
@@ -22,6 +24,7 @@ from app.sandbox import Sandbox
 
 Json = dict[str, Any]
 MIDJOURNEY = "936929561302675456"
+NIJI = "1022952195194359889"
 
 
 class SelfBot:
@@ -33,7 +36,7 @@ class SelfBot:
         self.events: asyncio.Queue[Json] = asyncio.Queue()
         self.seen: list[Json] = []
         self.session_id = ""
-        self.commands: dict[str, Json] = {}
+        self.commands: dict[tuple[str, str], Json] = {}  # (application id, name) -> command
         self._tasks: list[asyncio.Task[None]] = []
         self._ws: Any = None
 
@@ -68,8 +71,7 @@ class SelfBot:
         self.session_id = ready["session_id"]
         index = await self.http.get(f"/guilds/{self.guild_id}/application-command-index")
         for command in index.json()["application_commands"]:
-            if command["application_id"] == MIDJOURNEY:
-                self.commands[command["name"]] = command
+            self.commands[command["application_id"], command["name"]] = command
 
     async def _read(self, inflate: Any) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
@@ -98,10 +100,10 @@ class SelfBot:
     def nonce(self) -> str:
         return str((int(time.time() * 1000) - 1420070400000) << 22 | random.getrandbits(22))
 
-    async def interact(self, body: Json) -> str:
+    async def interact(self, body: Json, application: str = MIDJOURNEY) -> str:
         nonce = self.nonce()
         body |= {
-            "application_id": MIDJOURNEY,
+            "application_id": application,
             "guild_id": self.guild_id,
             "channel_id": self.channel_id,
             "session_id": self.session_id,
@@ -111,8 +113,10 @@ class SelfBot:
         assert response.status_code == 204, response.text
         return nonce
 
-    async def slash(self, name: str, options: list[Json] | None = None) -> str:
-        command = self.commands[name]
+    async def slash(
+        self, name: str, options: list[Json] | None = None, application: str = MIDJOURNEY
+    ) -> str:
+        command = self.commands[application, name]
         return await self.interact(
             {
                 "type": 2,
@@ -124,7 +128,8 @@ class SelfBot:
                     "options": options or [],
                     "attachments": [],
                 },
-            }
+            },
+            application,
         )
 
     async def press(self, message: Json, custom_id: str) -> str:
@@ -134,10 +139,11 @@ class SelfBot:
                 "message_id": message["id"],
                 "message_flags": message["flags"],
                 "data": {"component_type": 2, "custom_id": custom_id},
-            }
+            },
+            message["author"]["id"],  # the bot whose message it is
         )
 
-    async def result_of(self, nonce: str) -> Json:
+    async def result_of(self, nonce: str, application: str = MIDJOURNEY) -> Json:
         """The final message of the job this nonce started (via INTERACTION_SUCCESS's id)."""
         done = await self.next_event(
             lambda t, d: t == "INTERACTION_SUCCESS" and d["nonce"] == nonce
@@ -148,7 +154,7 @@ class SelfBot:
                 and d["channel_id"] == self.channel_id
                 and d.get("interaction_metadata", {}).get("id") == done["id"]
                 and bool(d["attachments"])
-                and d["author"]["id"] == MIDJOURNEY
+                and d["author"]["id"] == application
             )
         )
 
@@ -157,6 +163,32 @@ class SelfBot:
             task.cancel()
         await self._ws.close()
         await self.http.aclose()
+
+    async def submit_modal(self, modal: Json, value: str, application: str = MIDJOURNEY) -> str:
+        """Type 5 with every id read from the modal (as NZ+ and WM do) and a new nonce."""
+        field = modal["components"][0]["components"][0]["custom_id"]
+        row = {"type": 1, "components": [{"type": 4, "custom_id": field, "value": value}]}
+        data = {"id": modal["id"], "custom_id": modal["custom_id"], "components": [row]}
+        return await self.interact({"type": 5, "data": data}, application)
+
+    async def modal_for(self, press: str) -> Json:
+        return await self.next_event(
+            lambda t, d: t == "INTERACTION_MODAL_CREATE" and d["nonce"] == press
+        )
+
+    async def download(self, url: str) -> bytes:
+        response = await self.http.get(url)
+        assert response.status_code == 200
+        return response.content
+
+
+def mp4_frames(data: bytes) -> int:
+    """Frames of a playable H.264 MP4 (ftyp box first)."""
+    assert data[4:8] == b"ftyp"
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        return sum(1 for _ in container.decode(stream))
 
 
 def buttons(message: Json) -> dict[str, Json]:
@@ -235,5 +267,54 @@ async def test_a_self_bot_reads_settings_turns_remix_on_and_remixes_v2(sandbox: 
         remixed = await bot.result_of(submit)
         assert remixed["content"].startswith("**a lighthouse in a storm** - Remix (Strong) by <@")
         assert remixed["content"].endswith("(fast)")
+    finally:
+        await bot.close()
+
+
+async def test_a_self_bot_drives_niji_and_midjourney_video(sandbox: Sandbox) -> None:
+    """niji imagine -> U1 (niji's ids, niji's author); Animate on that upscale; then Midjourney
+    --video from it -> a clip (MP4) -> Extend through the animate modal -> a longer clip."""
+    account = sandbox.accounts[0]
+    bot = SelfBot(sandbox.base_url, account.token, account.guild_id, account.channel_id)
+    await bot.start()
+    try:
+        assert bot.commands[NIJI, "imagine"]["id"] == "1023054140580057099"
+        prompt = [{"type": 3, "name": "prompt", "value": "a girl under cherry trees --ar 3:2"}]
+        grid = await bot.result_of(await bot.slash("imagine", prompt, NIJI), NIJI)
+        single = await bot.result_of(
+            await bot.press(grid, button(grid, "MJ::JOB::upsample::1::")), NIJI
+        )
+        assert grid["author"]["id"] == single["author"]["id"] == NIJI
+        assert "journey Bot" in single["author"]["username"]
+
+        animated = await bot.result_of(
+            await bot.press(single, button(single, "MJ::JOB::animate_high::1::")), NIJI
+        )
+        assert animated["attachments"][0]["content_type"] == "image/webp"
+        assert "cherry trees --ar 3:2 --motion high --video 1** - <@" in animated["content"]
+
+        await bot.slash("prefer", [{"type": 1, "name": "remix", "options": []}])
+        start = single["attachments"][0]["url"]
+        prompt = [{"type": 3, "name": "prompt", "value": f"{start} petals fall --video 1 --bs 2"}]
+        video = await bot.result_of(await bot.slash("imagine", prompt))
+        assert (
+            "[(Open on website for full quality)](<https://midjourney.com/jobs/" in video["content"]
+        )
+        clip = await bot.result_of(
+            await bot.press(video, button(video, "MJ::JOB::video_virtual_upscale::2::"))
+        )
+        frames = mp4_frames(await bot.download(clip["attachments"][0]["url"]))
+        press = await bot.press(clip, button(clip, "MJ::JOB::animate_low_extend::2::"))
+        modal = await bot.modal_for(press)
+        assert modal["custom_id"].startswith("MJ::AnimateModal::") and modal["custom_id"].endswith(
+            "::2::low::1"
+        )
+        extended = await bot.result_of(
+            await bot.submit_modal(modal, f"{start} petals swirl --video 1")
+        )
+        longer = await bot.result_of(
+            await bot.press(extended, button(extended, "MJ::JOB::video_virtual_upscale::1::"))
+        )
+        assert mp4_frames(await bot.download(longer["attachments"][0]["url"])) > frames
     finally:
         await bot.close()

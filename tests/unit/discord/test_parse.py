@@ -608,6 +608,7 @@ FIXTURE_COVERAGE = {
     "interaction-remix-modal.flow.json": "tests/integration/sandbox/test_remix.py",
     "mj-info.message_update.json": "tests/integration/sandbox/test_account_controls.py",
     "mj-settings.message_update.json": "tests/integration/sandbox/test_account_controls.py",
+    "mj-video.flow.json": "tests/integration/sandbox/test_video.py + tests/unit/sandbox",
     "niji-commands.json": "tests/integration/sandbox/test_niji.py",
     "rest-guild-channel.response.json": "tests/integration/sandbox/test_rest_surface.py",
 }

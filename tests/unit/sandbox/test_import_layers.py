@@ -21,13 +21,13 @@ LAYERS: dict[str, set[str]] = {
         "images", "interactions", "message_search",
         "messages", "mj_panel", "mj_profile", "mj_replies", "prompts", "ratelimit", "render_cache",
         "slots",
-        "snowflake", "speed", "store", "video",
+        "snowflake", "speed", "store", "video", "video_media", "video_shapes",
     },
     "context": {"context", "emitter"},  # the bots' view of the world, and its message half
     "bots": {
         "bot_flags", "impostor", "midjourney", "mj_actions", "mj_commands", "mj_controls",
         "mj_derive", "mj_remix",
-        "mj_editor", "mj_jobs", "mj_respond", "mj_state", "pika",
+        "mj_editor", "mj_jobs", "mj_respond", "mj_state", "mj_video", "pika",
     },
     "gateway": {"gateway", "gateway_ready", "gateway_session"},
     "wiring": {"core", "fault_control", "services"},
