@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 from typing import Any
 
 from PIL import Image
@@ -38,6 +37,7 @@ from app.sandbox.video_shapes import (
     echo,
     final_content,
     grid_components,
+    image_aspect,
     video_error,
     video_options,
 )
@@ -207,5 +207,4 @@ def _with_start(prompt: Prompt, url: str) -> Prompt:
 
 
 def _aspect(image: Image.Image) -> tuple[int, int]:
-    divisor = math.gcd(image.width, image.height) or 1
-    return image.width // divisor, image.height // divisor
+    return image_aspect(image.width, image.height)

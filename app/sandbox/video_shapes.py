@@ -9,6 +9,7 @@ interim `Animating...` / `Displaying...` edits are L, chosen here (docs/sandbox.
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -95,6 +96,21 @@ def echo(prompt: Prompt, aspect: tuple[int, int], motion: str | None = None) -> 
     if not prompt.has("ar", "aspect"):
         parts.append(f"--aspect {aspect[0]}:{aspect[1]}")
     return " ".join(parts)
+
+
+COMMON_ASPECTS = ((1, 1), (3, 2), (2, 3), (4, 3), (3, 4), (16, 9), (9, 16), (5, 4), (4, 5),
+                  (2, 1), (1, 2), (21, 9), (9, 21))  # fmt: skip
+
+
+def image_aspect(width: int, height: int) -> tuple[int, int]:
+    """The `--aspect` a start image gets: a common ratio within 2% of its shape (the sandbox's
+    160x108 grids are 3:2), else its exact ratio reduced."""
+    ratio = width / height
+    for w, h in COMMON_ASPECTS:
+        if abs(w / h - ratio) <= 0.02 * ratio:
+            return w, h
+    divisor = math.gcd(width, height) or 1
+    return width // divisor, height // divisor
 
 
 def website(job_hash: str) -> str:

@@ -12,7 +12,7 @@ from PIL import Image, ImageChops
 from app.sandbox import images
 from app.sandbox.prompts import parse_prompt
 from app.sandbox.video_media import FPS, VideoPlan, frame_size, prepare_video
-from app.sandbox.video_shapes import echo, is_public_https, video_error
+from app.sandbox.video_shapes import echo, image_aspect, is_public_https, video_error
 from tests.fixtures import discord_fixture
 
 VIDEO = discord_fixture("mj-video.flow.json")
@@ -109,3 +109,12 @@ def test_a_loop_ends_where_it_starts_and_an_extend_is_longer() -> None:
     assert all(len(clip) > len(parent) for clip in extended.clips)
     assert extended.clips[0][: len(parent)] == parent  # the parent clip, then more
     assert _decode(extended.mp4(1))[1] == len(extended.clips[0])
+
+
+@pytest.mark.parametrize(
+    ("size", "aspect"),
+    [((160, 108), (3, 2)), ((108, 160), (2, 3)), ((80, 80), (1, 1)), ((1920, 1080), (16, 9)),
+     ((1000, 617), (1000, 617)), ((192, 128), (3, 2))],
+)  # fmt: skip
+def test_a_start_images_aspect_is_its_simplest_ratio(size: tuple, aspect: tuple) -> None:
+    assert image_aspect(*size) == aspect
