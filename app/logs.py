@@ -22,6 +22,7 @@ _PATTERNS = [
     re.compile(r"\b[MNO][A-Za-z0-9_-]{22,27}\.[A-Za-z0-9_-]{4,7}\.[A-Za-z0-9_-]{25,40}\b"),
     re.compile(r"\bmfa\.[A-Za-z0-9_-]{20,}\b"),
     re.compile(r"\bwhsec_[A-Za-z0-9+/=]{8,}"),
+    re.compile(r"\bmjr_[A-Za-z0-9_-]{8,}"),  # client API keys (docs/keys.md)
     re.compile(r"(?i)(authorization|mj-api-secret|x-api-key)([\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)"),
 ]
 

@@ -53,6 +53,7 @@ _CLAIM_PENDING = text(
         SELECT id FROM tasks
         WHERE status = {PENDING}
           AND (account_id IS NULL OR account_id = :account_id)
+          AND (key_accounts IS NULL OR :account_id = ANY(key_accounts))
           AND bot = ANY(:bots)
         ORDER BY created_at, id
         LIMIT least(:limit, greatest(:concurrency - (

@@ -40,11 +40,19 @@ _LIST = text(
     """
 )
 _TASK_EXISTS = text("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = :task_id)")
+_TASK_OF_KEY = text("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = :task_id AND key_id = :key_id)")
 
 
-async def list_task_deliveries(conn: AsyncConnection, task_id: str) -> list[dict[str, Any]] | None:
-    """The task's deliveries (oldest first); None when there is no such task."""
+async def list_task_deliveries(
+    conn: AsyncConnection, task_id: str, key_id: int | None = None
+) -> list[dict[str, Any]] | None:
+    """The task's deliveries (oldest first); None when there is no such task (or, with
+    `key_id`, it is a task of another client key)."""
     if not storable(task_id):  # NUL or a lone surrogate: no task has that id
+        return None
+    if key_id is not None and not await conn.scalar(
+        _TASK_OF_KEY, {"task_id": task_id, "key_id": key_id}
+    ):
         return None
     rows = (await conn.execute(_LIST, {"task_id": task_id})).mappings().all()
     if not rows and not await conn.scalar(_TASK_EXISTS, {"task_id": task_id}):
@@ -64,18 +72,23 @@ _REDELIVER = text(
     """
     UPDATE deliveries
     SET status = 'pending', attempts = 0, next_attempt_at = now(), delivered_at = NULL
-    WHERE id = :id
+    WHERE id = :id AND (CAST(:key_id AS bigint) IS NULL
+                        OR task_id IN (SELECT id FROM tasks WHERE key_id = :key_id))
     RETURNING id, task_id, seq, webhook_id, url, status, next_attempt_at
     """
 )
 _LOCK_NOT_AVAILABLE = "55P03"
 
 
-async def redeliver(conn: AsyncConnection, delivery_id: int) -> dict[str, Any] | None:
-    """Queue `delivery_id` again (and re-enable its URL); None when there is no such delivery."""
+async def redeliver(
+    conn: AsyncConnection, delivery_id: int, key_id: int | None = None
+) -> dict[str, Any] | None:
+    """Queue `delivery_id` again (and re-enable its URL); None when there is no such delivery
+    (or, with `key_id`, it belongs to a task of another client key)."""
     await conn.execute(_LOCK_TIMEOUT)
     try:
-        row = (await conn.execute(_REDELIVER, {"id": delivery_id})).mappings().one_or_none()
+        params = {"id": delivery_id, "key_id": key_id}
+        row = (await conn.execute(_REDELIVER, params)).mappings().one_or_none()
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
             raise DeliveryBusy(f"delivery {delivery_id} is being attempted right now") from None

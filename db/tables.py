@@ -11,7 +11,8 @@ and the ones that grew around them: `workers` (live workers' heartbeats, for fai
 accounts), `task_files` (a task's input images and masks), `task_objects` (its result files in
 object storage, and the archive job that puts them there),
 `callback_endpoints` (callback URLs disabled after a 410), `dashboard_sessions` and
-`dashboard_login_failures` (dashboard sign-ins and their rate limit).
+`dashboard_login_failures` (dashboard sign-ins and their rate limit), `api_keys`,
+`api_key_days` and `idempotency_keys` (client keys, their daily counts, idempotent submits).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -121,6 +123,41 @@ workers = Table(
     Column("heartbeat_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Client keys (docs/keys.md): only the SHA-256 of the key is kept. Limits are NULL when unset.
+# `tasks_total` counts every task the key created (its total limit); the rate limit is a token
+# bucket in `rate_tokens`, refilled from `rate_at` on each request.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("key_hash", Text, nullable=False, unique=True),
+    Column("key_prefix", Text, nullable=False),
+    Column("admin", Boolean, nullable=False, server_default=text("false")),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("daily_limit", Integer),
+    Column("total_limit", BigInteger),
+    Column("concurrency", Integer),
+    Column("rate_per_min", Integer),
+    Column("dialects", ARRAY(Text)),
+    Column("accounts", ARRAY(Text)),
+    Column("tasks_total", BigInteger, nullable=False, server_default="0"),
+    Column("rate_tokens", Float, nullable=False, server_default="0"),
+    Column("rate_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    _created(),
+    _updated(),
+)
+
+# Tasks a key created per UTC day: its daily limit, and its usage by day.
+api_key_days = Table(
+    "api_key_days",
+    metadata,
+    Column("key_id", BigInteger, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("tasks", Integer, nullable=False, server_default="0"),
+)
+
 tasks = Table(
     "tasks",
     metadata,
@@ -171,8 +208,19 @@ tasks = Table(
     Column("filter_remix", Boolean),
     Column("remix_auto", Boolean),
     Column("mode", Text),
+    # The client key that submitted it (docs/keys.md): who may read it, whose quota it uses,
+    # and the accounts that key may use (copied at submit, so the lease needs no join).
+    Column("key_id", BigInteger, ForeignKey("api_keys.id", ondelete="SET NULL")),
+    Column("key_accounts", ARRAY(Text)),
     _created(),
     _updated(),
+    # A key's unfinished tasks (its concurrency limit) and its newest tasks (its lists).
+    Index(
+        "ix_tasks_key_unfinished",
+        "key_id",
+        postgresql_where=text(f"key_id IS NOT NULL AND status NOT IN ({FINAL})"),
+    ),
+    Index("ix_tasks_key_id_created_at", "key_id", "created_at"),
     # Leasing: oldest pending first (the claim filters unassigned or pinned-to-this-account rows).
     Index(
         "ix_tasks_pending_oldest",
@@ -299,6 +347,19 @@ callback_endpoints = Table(
     Column("disabled_reason", Text),
     _created(),
     _updated(),
+)
+
+# `Idempotency-Key` of submits (docs/keys.md): per caller scope ("key:<id>", "secret",
+# "anonymous"), the hash of the request it was first used with and the task it made; 24 h.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("request_hash", Text, nullable=False),
+    Column("task_id", Text, ForeignKey("tasks.id", ondelete="CASCADE")),
+    _created(),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 # Dashboard sign-ins (docs/dashboard.md). The cookie carries a random session id; only its

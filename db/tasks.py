@@ -85,22 +85,29 @@ async def get_tasks(conn: AsyncConnection, ids: Sequence[str]) -> list[RowMappin
     return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
 
 
-async def list_recent_tasks(conn: AsyncConnection, limit: int = 100) -> list[RowMapping]:
-    result = await conn.execute(
-        select(tasks).order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)
-    )
-    return list(result.mappings())
+async def list_recent_tasks(
+    conn: AsyncConnection, limit: int = 100, *, key_id: int | None = None
+) -> list[RowMapping]:
+    """The newest tasks (of one client key, with `key_id`)."""
+    stmt = select(tasks).order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)
+    if key_id is not None:
+        stmt = stmt.where(tasks.c.key_id == key_id)
+    return list((await conn.execute(stmt)).mappings())
 
 
-async def list_queued_tasks(conn: AsyncConnection, limit: int = 100) -> list[RowMapping]:
-    """Tasks waiting for an account (PENDING), oldest first."""
-    result = await conn.execute(
+async def list_queued_tasks(
+    conn: AsyncConnection, limit: int = 100, *, key_id: int | None = None
+) -> list[RowMapping]:
+    """Tasks waiting for an account (PENDING), oldest first (of one client key, with `key_id`)."""
+    stmt = (
         select(tasks)
         .where(tasks.c.status == TaskStatus.PENDING)
         .order_by(tasks.c.created_at, tasks.c.id)
         .limit(limit)
     )
-    return list(result.mappings())
+    if key_id is not None:
+        stmt = stmt.where(tasks.c.key_id == key_id)
+    return list((await conn.execute(stmt)).mappings())
 
 
 async def update_task(conn: AsyncConnection, task_id: str, values: Mapping[str, Any]) -> None:

@@ -1,8 +1,9 @@
-"""API secrets: `mj-api-secret` or `Authorization: Bearer …` (or a bare token), constant time."""
+"""The secret a request presents: `mj-api-secret`, `Authorization: Bearer …`, or a bare token.
+
+Who that makes the caller (a dialect's secret, a client key): app/api/callers.py.
+"""
 
 from __future__ import annotations
-
-import hmac
 
 from starlette.requests import Request
 
@@ -15,13 +16,3 @@ def presented_secret(request: Request) -> str | None:
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return auth or None
-
-
-def is_authorized(request: Request, expected: str | None) -> bool:
-    """True when no secret is configured, or the request carries it."""
-    if not expected:
-        return True
-    presented = presented_secret(request)
-    if presented is None:
-        return False
-    return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))

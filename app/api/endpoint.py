@@ -1,7 +1,8 @@
 """The seam between HTTP and the service: auth, errors in the dialect's envelope, JSON bytes.
 
 `endpoint(dialect)(handler)` turns `handler(request, service) -> bytes | Response` into a
-Starlette endpoint that checks the dialect's secret before any byte of the body is read,
+Starlette endpoint that checks the dialect's secret or a client key (app/api/callers.py) before
+any byte of the body is read, hands the handler the service as that caller sees it,
 renders a CommandError with the dialect's `error_body`, and turns anything unexpected into that
 dialect's "internal error" envelope (the traceback goes to the log, never to the client).
 """
@@ -17,14 +18,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from app.api.access import anonymous_on_protected
-from app.api.auth import is_authorized
 from app.api.bodies import body_left_unread
+from app.api.callers import OPERATOR, authorize
 from app.api.origin import public_origin
 from app.api.service import TaskService
 from app.config import Settings
 from app.dialects import discordxy, novicezk, webman
-from app.domain.errors import CommandError, ErrorKind
+from app.domain.errors import CommandError
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,11 @@ def loggable_path(request: Request) -> str:
 
 def error_response(dialect: str, err: CommandError) -> Response:
     status, body = DIALECT_MODULES[dialect].error_body(err)
-    return json_response(body, status)
+    response = json_response(body, status)
+    retry_after = err.details.get("retry_after")
+    if isinstance(retry_after, int):  # a key's limit: when trying again can succeed
+        response.headers["retry-after"] = str(retry_after)
+    return response
 
 
 def endpoint(dialect: str, *, auth: bool = True) -> Callable[[Handler], Endpoint]:
@@ -103,14 +107,8 @@ def endpoint(dialect: str, *, auth: bool = True) -> Callable[[Handler], Endpoint
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
             try:
-                if auth and not is_authorized(
-                    request, settings_of(request).api_secret_for(dialect)
-                ):
-                    raise CommandError(ErrorKind.UNAUTHORIZED, "invalid or missing API secret")
-                service = service_of(request)
-                if anonymous_on_protected(request, settings_of(request), dialect):
-                    service = service.for_anonymous()
-                result = await handler(request, service)
+                caller = await authorize(request, dialect) if auth else OPERATOR
+                result = await handler(request, service_of(request).for_caller(caller))
             except CommandError as err:
                 return closing(request, error_response(dialect, err))
             except Exception:

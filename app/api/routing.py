@@ -20,8 +20,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from app.api import discordxy_routes, files, novicezk_routes, openapi, webman_routes
-from app.api.auth import is_authorized
 from app.api.bodies import read_json
+from app.api.callers import authorize
 from app.api.endpoint import closing, json_response, service_of, settings_of
 from app.config import Settings
 from app.dialects import novicezk, novicezk_requests, webman
@@ -34,7 +34,7 @@ _SNIFFED = ("novicezk", "discordxy")
 def _either_dialect_error(request: Request, err: CommandError) -> Response:
     """A refusal before the dialect is known: one body that clients of both can read
     (novicezk's `code`/`description`/`result`/`properties`, Discordxy's `message`)."""
-    status = 401 if err.kind == ErrorKind.UNAUTHORIZED else 413
+    status = _EITHER_STATUS.get(err.kind, 413)
     body = {
         "code": status,
         "description": err.message,
@@ -42,7 +42,24 @@ def _either_dialect_error(request: Request, err: CommandError) -> Response:
         "result": None,
         "properties": {},
     }
-    return closing(request, json_response(dumps(body), status))
+    response = json_response(dumps(body), status)
+    if isinstance(err.details.get("retry_after"), int):
+        response.headers["retry-after"] = str(err.details["retry_after"])
+    return closing(request, response)
+
+
+_EITHER_STATUS = {ErrorKind.UNAUTHORIZED: 401, ErrorKind.RATE_LIMITED: 429}
+
+
+async def _admits(request: Request, dialect: str) -> bool:
+    """Does `dialect` admit this caller? (a key over its rate is refused outright)"""
+    try:
+        await authorize(request, dialect)
+    except CommandError as err:
+        if err.kind == ErrorKind.UNAUTHORIZED:
+            return False
+        raise
+    return True
 
 
 async def _submit_dialect(request: Request, images: int) -> str:
@@ -55,7 +72,7 @@ async def _submit_dialect(request: Request, images: int) -> str:
     settings = settings_of(request)
     if settings.submit_dialect != "auto":
         return settings.submit_dialect
-    admitted = [d for d in _SNIFFED if is_authorized(request, settings.api_secret_for(d))]
+    admitted = [d for d in _SNIFFED if await _admits(request, d)]
     if not admitted:
         raise CommandError(ErrorKind.UNAUTHORIZED, "invalid or missing API secret")
     limits = service_of(request).limits

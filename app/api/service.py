@@ -3,7 +3,9 @@
 Each use-case validates everything (banned words, images, parent task, button) before it writes,
 and writes through `app.taskstore` in one transaction, so a refused request leaves no row.
 Every dialect reads tasks through here too (`require_task`, `recent_tasks` …), so what a client
-may read (`visible`) is decided in one place.
+may read (`visible`) is decided in one place: a service is handed the request's caller
+(`for_caller`); a client key reads and acts on its own tasks only, and its limits are counted in
+the transaction that writes its task (docs/keys.md).
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
+from app.api.callers import OPERATOR, Caller
 from app.api.checks import BannedWordSource, ensure_storable, ensure_task_storable
 from app.api.images import ImageFetcher
 from app.api.placement import create_placement, press_placement, remix_waits_for_client
@@ -31,6 +35,8 @@ from app.domain.images import InputImage
 from app.domain.remix import REMIX_ACTIONS
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import QUEUE_AHEAD, Task
+from db import api_keys as key_queries
+from db import idempotency
 from db import tasks as q
 from db.admission import QueueState, queue_state
 
@@ -43,9 +49,16 @@ ANONYMOUS = "_anonymous"
 PINNED_ACCOUNT = "_accountId"
 
 
+@dataclass(frozen=True)
+class Idempotency:
+    """An `Idempotency-Key` and the hash of the request it came with."""
+
+    key: str
+    request_hash: str
+
+
 class TaskService:
-    # True for a client without a secret on a server that has some: it sees only anonymous tasks.
-    anonymous = False
+    caller: Caller = OPERATOR
 
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self.engine = engine
@@ -56,15 +69,31 @@ class TaskService:
         )
         self.limits = settings.input_limits()
 
-    def for_anonymous(self) -> TaskService:
-        """This service as seen by a client without a secret (shares caches and fetcher)."""
+    def for_caller(self, caller: Caller) -> TaskService:
+        """This service as `caller` sees it (shares caches and fetcher)."""
+        if caller is self.caller:
+            return self
         view = copy.copy(self)
-        view.anonymous = True
+        view.caller = caller
         return view
+
+    @property
+    def anonymous(self) -> bool:
+        """A client without a secret on a server that has some: it sees only anonymous tasks."""
+        return self.caller.anonymous
+
+    @property
+    def _own_key(self) -> int | None:
+        """The key whose tasks alone this caller sees (None: no such restriction)."""
+        key = self.caller.key
+        return key.id if key is not None and not key.admin else None
 
     def visible(self, task: Task | None) -> Task | None:
         """`task` if this client may read it, else None (reads as "no such task")."""
         if task is None or (self.anonymous and task.prop(ANONYMOUS) is not True):
+            return None
+        own = self._own_key
+        if own is not None and task.key_id != own:
             return None
         return task
 
@@ -81,12 +110,12 @@ class TaskService:
 
     async def recent_tasks(self, limit: int = 100) -> list[Task]:
         async with self.engine.connect() as conn:
-            return self._readable(await q.list_recent_tasks(conn, limit))
+            return self._readable(await q.list_recent_tasks(conn, limit, key_id=self._own_key))
 
     async def queued_tasks(self, limit: int = 100) -> list[Task]:
         """Tasks waiting for an account, oldest first."""
         async with self.engine.connect() as conn:
-            return self._readable(await q.list_queued_tasks(conn, limit))
+            return self._readable(await q.list_queued_tasks(conn, limit, key_id=self._own_key))
 
     async def tasks_by_ids(self, ids: list[str]) -> list[Task]:
         """These tasks in the order asked; unknown (or unreadable) ones skipped."""
@@ -127,6 +156,69 @@ class TaskService:
             props[TRUEAI_FIELDS] = True
         return {**props, **{k: v for k, v in extra.items() if v is not None}}
 
+    def _owned(self, task: Task) -> Task:
+        """`task` marked with the caller's key (its reader, its quota, its accounts)."""
+        key = self.caller.key
+        if key is None:
+            return task
+        accounts = list(key.accounts) if key.accounts else None
+        return task.replace(key_id=key.id, key_accounts=accounts)
+
+    async def earlier_task(self, idem: Idempotency | None) -> Task | None:
+        """The task an earlier submit with this `Idempotency-Key` created, if any (24 h);
+        the key used with another request is a conflict."""
+        if idem is None:
+            return None
+        async with self.engine.connect() as conn:
+            earlier = await idempotency.lookup(conn, self.caller.scope, idem.key)
+        return await self._replayed(earlier, idem)
+
+    async def _replayed(
+        self, earlier: idempotency.Earlier | None, idem: Idempotency
+    ) -> Task | None:
+        if earlier is None:
+            return None
+        if earlier.request_hash != idem.request_hash:
+            raise CommandError(
+                ErrorKind.IDEMPOTENCY_CONFLICT,
+                f"Idempotency-Key {idem.key!r} was already used with a different request",
+            )
+        if earlier.task_id is None:
+            return None
+        return await taskstore.get_task(self.engine, earlier.task_id)
+
+    async def _store(
+        self, task: Task, files: list[Any], new_id: Any, idem: Idempotency | None
+    ) -> Task:
+        """Write the new task in one transaction with its idempotency key and its key's quota;
+        an identical retry (same `Idempotency-Key` and request) gets the first task instead."""
+        task = self._owned(task)
+        key = self.caller.key
+        earlier = created = None
+        async with self.engine.begin() as conn:
+            if idem is not None:
+                earlier = await idempotency.claim(
+                    conn, self.caller.scope, idem.key, idem.request_hash
+                )
+            if earlier is None:
+                if key is not None:
+                    refusal = await key_queries.admit_task(conn, key.id)
+                    if refusal is not None:
+                        raise CommandError(
+                            ErrorKind.QUOTA_EXCEEDED,
+                            f"API key {key.name}: {refusal.reason}",
+                            retry_after=refusal.retry_after_s,
+                        )
+                created = await taskstore.create_task(conn, task, files=files, new_id=new_id)
+                if idem is not None:
+                    await idempotency.settle(conn, self.caller.scope, idem.key, created.id)
+        if created is not None:
+            return created
+        replayed = await self._replayed(earlier, idem) if idem is not None else None
+        if replayed is None:
+            raise CommandError(ErrorKind.WRONG_STATE, "the first submit with this key is gone")
+        return replayed
+
     async def _images(self, images: list[Any]) -> list[InputImage]:
         urls = [i for i in images if isinstance(i, str)]
         fetched = iter(await self.fetcher.fetch_all(urls))
@@ -154,7 +246,7 @@ class TaskService:
         # In memory only: what the submit answer says about the queue at this moment.
         return task.replace(properties={**task.properties, QUEUE_AHEAD: state.ahead})
 
-    async def create(self, cmd: CreateTask, origin: str) -> Task:
+    async def create(self, cmd: CreateTask, origin: str, idem: Idempotency | None = None) -> Task:
         self.check_prompt(cmd.prompt)
         where = await create_placement(self.engine, cmd)
         state = await self._admit(str(cmd.bot), where["filter_account_id"])
@@ -175,9 +267,7 @@ class TaskService:
             **where,
         )
         ensure_task_storable(task)
-        created = await taskstore.create_task(
-            self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
-        )
+        created = await self._store(task, files, lambda: self._new_id(cmd.dialect), idem)
         return self._with_queue_position(created, state)
 
     async def _parent(self, parent_id: str) -> Task:
@@ -191,7 +281,7 @@ class TaskService:
             )
         return parent
 
-    async def press(self, cmd: PressButton, origin: str) -> Task:
+    async def press(self, cmd: PressButton, origin: str, idem: Idempotency | None = None) -> Task:
         parent = await self._parent(cmd.parent_id)
         ref = resolve_button(cmd, parent)
         self.check_prompt(cmd.prompt)
@@ -226,17 +316,19 @@ class TaskService:
             **where,
         )
         ensure_task_storable(task)
-        created = await taskstore.create_task(
-            self.engine, task, files=files, new_id=lambda: self._new_id(cmd.dialect)
-        )
+        created = await self._store(task, files, lambda: self._new_id(cmd.dialect), idem)
         return created if state is None else self._with_queue_position(created, state)
 
-    async def submit(self, cmd: Submit, origin: str) -> Task:
-        """One submit route's work: a new task, a button press, or a modal's input."""
+    async def submit(self, cmd: Submit, origin: str, idem: Idempotency | None = None) -> Task:
+        """One submit route's work: a new task, a button press, or a modal's input. With an
+        `Idempotency-Key` seen before (same request), the task that first submit created."""
+        earlier = await self.earlier_task(idem)
+        if earlier is not None:
+            return earlier
         if isinstance(cmd, CreateTask):
-            return await self.create(cmd, origin)
+            return await self.create(cmd, origin, idem)
         if isinstance(cmd, PressButton):
-            return await self.press(cmd, origin)
+            return await self.press(cmd, origin, idem)
         return await self.submit_modal(cmd)
 
     async def submit_modal(self, cmd: SubmitModal) -> Task:

@@ -4,7 +4,8 @@ Every submit route of every dialect has this one shape, so a dialect's routes mo
 submit routes as rows, path -> (reader, parser), and `submit_endpoints` writes the handlers.
 Every dialect parser takes `(body, limits)` and its docstring says what the body holds (the
 handler's doc). The handler runs inside `endpoint(dialect)`, which authenticates before the
-reader reads a byte; the reader reads no more than the route can use.
+reader reads a byte; the reader reads no more than the route can use. Every submit route takes
+an `Idempotency-Key` header (app/api/idempotency.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from app.api import idempotency
 from app.api.bodies import read_json, read_upload, read_webman
 from app.api.endpoint import Endpoint, Handler, origin_of
 from app.api.service import Submit, TaskService
@@ -61,8 +63,10 @@ def submit_handler(
     """The handler of the submit route `path`; `route_mode`: the speed mode its prefix asks."""
 
     async def handle(request: Request, svc: TaskService) -> bytes:
-        command = with_route_mode(parse(await read(request, svc), svc.limits), route_mode)
-        return reply(await svc.submit(command, origin_of(request)))
+        body = await read(request, svc)
+        command = with_route_mode(parse(body, svc.limits), route_mode)
+        idem = idempotency.of_request(request, body)
+        return reply(await svc.submit(command, origin_of(request), idem))
 
     handle.__name__ = handle.__qualname__ = path.strip("/").replace("/", "_").replace("-", "_")
     handle.__doc__ = parse.__doc__

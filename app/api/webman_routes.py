@@ -7,13 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from app.api.auth import is_authorized
-from app.api.endpoint import Handler, endpoint, json_response, settings_of
+from app.api.callers import authorize
+from app.api.endpoint import Handler, endpoint, json_response
 from app.api.service import TaskService
 from app.api.submit_route import submit_handlers, webman_body
 from app.dialects import webman as wm
 from app.dialects import webman_requests as wm_requests
-from app.domain.errors import CommandError, ErrorKind
 
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 ep = endpoint(wm.DIALECT, auth=False)  # the secret is checked after route resolution, below
@@ -58,9 +57,8 @@ async def _dispatch(controller: str, request: Request, svc: TaskService) -> byte
     handler = HANDLERS.get((controller, request.path_params["method"].lower()))
     if handler is None:
         return not_found()
-    if not is_authorized(request, settings_of(request).api_secret_for(wm.DIALECT)):
-        raise CommandError(ErrorKind.UNAUTHORIZED, "invalid or missing API secret")
-    return await handler(request, svc)
+    caller = await authorize(request, wm.DIALECT)
+    return await handler(request, svc.for_caller(caller))
 
 
 @ep

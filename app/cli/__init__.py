@@ -4,6 +4,7 @@
     services.py  up, web, worker, callbacks, migrate: the processes (app/serve.py does the work)
     sandbox.py   sandbox: a local Discord with simulated bots
     account.py   account add/list/enable/disable/import
+    keys.py      key add/list/disable/enable/rotate/usage: client API keys
     storage.py   storage check/migrate: the result store against the database
 
 Nothing outside this package imports it; `mjrelay` and `python -m app.cli` call `main`.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import typer
 
 from app import __version__
-from app.cli import account, sandbox, services, storage
+from app.cli import account, keys, sandbox, services, storage
 
 cli = typer.Typer(
     name="mjrelay",
@@ -48,6 +49,7 @@ for _command in (*services.COMMANDS, sandbox.sandbox):
     cli.command()(_command)
 cli.add_typer(account.account_cli, name="account")
 cli.add_typer(storage.storage_cli, name="storage")
+cli.add_typer(keys.key_cli, name="key")
 
 
 def main() -> None:

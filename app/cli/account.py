@@ -4,58 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.accounts import AccountSpec, parse_discordxy_config, spec_from_mapping
-from app.cli.common import database, fail, invalid, load_cli_settings, run_once
-from app.errors import DatabaseUnavailable
+from app.cli.common import fail, invalid, with_connection
 from db import accounts as account_queries
-from db import migrations
-from db.database import connected_engine
-
-T = TypeVar("T")
 
 account_cli = typer.Typer(
     help="Manage the Discord accounts mjrelay drives.",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help: flags shown as flags, not `<bool>`
 )
-
-
-async def _ensure_schema(engine: AsyncEngine, embedded: bool) -> None:
-    """The embedded database is ours: migrate it, as `mjrelay up` would. An external one is
-    migrated by its release step (`mjrelay migrate`); say so instead of touching it."""
-    revision, head = await migrations.current_revision(engine), migrations.head_revision()
-    if revision == head:
-        return
-    if not embedded:
-        raise DatabaseUnavailable(
-            f"the database schema is at {revision or 'nothing'}, expected {head}:"
-            " run `mjrelay migrate` first"
-        )
-    try:
-        await migrations.upgrade(engine)
-    except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatabaseUnavailable(f"could not migrate the embedded database: {reason}") from None
-
-
-def _with_connection(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """`work` in one transaction on the configured database, its schema made current first."""
-    with database(load_cli_settings(quiet=True)) as handle:
-
-        async def run() -> T:
-            async with connected_engine(handle.url, pool_size=1) as engine:
-                await _ensure_schema(engine, embedded=handle.embedded is not None)
-                async with engine.begin() as conn:
-                    return await work(conn)
-
-        return run_once(handle, run())
 
 
 def _read_token(token_stdin: bool) -> str:
@@ -98,7 +61,7 @@ def add(
         )
     except ValueError as exc:
         invalid(exc)
-    _with_connection(lambda conn: account_queries.upsert_account(conn, spec.row()))
+    with_connection(lambda conn: account_queries.upsert_account(conn, spec.row()))
     typer.echo(f"account {spec.id} saved")
 
 
@@ -166,7 +129,7 @@ def account_table(described: list[dict[str, Any]]) -> list[str]:
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List accounts with their health and Midjourney state (never their tokens). MODE is the
     speed mode Midjourney last reported (`fast*`: not read yet, the account's default)."""
-    rows = _with_connection(account_queries.list_accounts)
+    rows = with_connection(account_queries.list_accounts)
     described = [_describe(row) for row in rows]
     if as_json:
         typer.echo(json.dumps(described, indent=2))
@@ -179,7 +142,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
 
 def _set_enabled(account_id: str, enabled: bool) -> None:
-    changed = _with_connection(lambda conn: account_queries.set_enabled(conn, account_id, enabled))
+    changed = with_connection(lambda conn: account_queries.set_enabled(conn, account_id, enabled))
     if not changed:
         fail(f"no account {account_id!r}")
     typer.echo(f"account {account_id} {'enabled' if enabled else 'disabled'}")
@@ -214,5 +177,5 @@ def import_(path: Path) -> None:
         for spec in specs:
             await account_queries.upsert_account(conn, spec.row())
 
-    _with_connection(save)
+    with_connection(save)
     typer.echo(f"imported {len(specs)} account(s): {', '.join(s.id for s in specs) or 'none'}")

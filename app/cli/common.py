@@ -7,18 +7,20 @@ Ctrl-C (`app.shutdown`). An error is one line on stderr, `mjrelay: error: …`, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import shutdown
 from app.config import Settings, load_settings
-from app.errors import MjRelayError
+from app.errors import DatabaseUnavailable, MjRelayError
 from app.logs import configure_logging
-from db.database import DatabaseHandle, open_database
+from db import migrations
+from db.database import DatabaseHandle, connected_engine, open_database
 from db.urls import redacted
 
 T = TypeVar("T")
@@ -84,6 +86,38 @@ def run_once(
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         fail(f"database {redacted(handle.url)}: {reason}")
+
+
+async def ensure_schema(engine: AsyncEngine, embedded: bool) -> None:
+    """The embedded database is ours: migrate it, as `mjrelay up` would. An external one is
+    migrated by its release step (`mjrelay migrate`); say so instead of touching it."""
+    revision, head = await migrations.current_revision(engine), migrations.head_revision()
+    if revision == head:
+        return
+    if not embedded:
+        raise DatabaseUnavailable(
+            f"the database schema is at {revision or 'nothing'}, expected {head}:"
+            " run `mjrelay migrate` first"
+        )
+    try:
+        await migrations.upgrade(engine)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatabaseUnavailable(f"could not migrate the embedded database: {reason}") from None
+
+
+def with_connection(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """`work` in one transaction on the configured database, its schema made current first
+    (the one-shot commands: account, key)."""
+    with database(load_cli_settings(quiet=True)) as handle:
+
+        async def run() -> T:
+            async with connected_engine(handle.url, pool_size=1) as engine:
+                await ensure_schema(engine, embedded=handle.embedded is not None)
+                async with engine.begin() as conn:
+                    return await work(conn)
+
+        return run_once(handle, run())
 
 
 def run(make: Callable[[], Coroutine[Any, Any, object]]) -> object:

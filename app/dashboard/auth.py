@@ -8,7 +8,8 @@ A session is a random id. The cookie carries `<id>.<hmac>` (keyed by a hash of t
 secrets, so changing a secret signs everyone out); the database keeps only the id's SHA-256 and
 its expiry, so signing out deletes the row and the old cookie is refused by every web process.
 Scripts reading `GET /events` may send a secret as `Authorization: Bearer …` or `mj-api-secret`
-instead. Secrets are compared in constant time and never logged.
+instead, or a client key, which streams that key's own tasks only (docs/keys.md). Secrets are
+compared in constant time and never logged.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.api.access import admin_secrets, presents_operator_secret, secret_matches
+from app.api import callers
+from app.api.access import admin_secrets, secret_matches
+from app.api.callers import OPERATOR, Caller
 from app.config import Settings
 from db import dashboard_auth as q
 
@@ -88,10 +91,13 @@ async def signed_in(request: Request) -> bool:
         return await q.session_alive(conn, _id_hash(session_id))
 
 
-async def may_read_events(request: Request) -> bool:
-    """`GET /events`: a dashboard session, or the admin secret or any API secret in a header."""
-    settings = _settings(request)
-    return presents_operator_secret(request, settings) or await signed_in(request)
+async def events_reader(request: Request) -> Caller | None:
+    """`GET /events`: a dashboard session, the admin secret or any API secret in a header (all
+    tasks), or a client key (its own tasks); None when refused."""
+    caller = await callers.reader(request)
+    if caller is not None:
+        return caller
+    return OPERATOR if await signed_in(request) else None
 
 
 def same_origin(request: Request) -> bool:

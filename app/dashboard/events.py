@@ -38,16 +38,21 @@ RESYNC = "resync"
 
 
 class Subscriber:
-    """One client's mailbox: the newest state per task, oldest change first."""
+    """One client's mailbox: the newest state per task, oldest change first. With `key_id`, a
+    client key's stream: only that key's tasks."""
 
-    def __init__(self, task_id: str | None) -> None:
+    def __init__(self, task_id: str | None, key_id: int | None = None) -> None:
         self.task_id = task_id
+        self.key_id = key_id
         self._pending: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._seen_seq: dict[str, int] = {}
         self._ready = asyncio.Event()
 
     def wants(self, task_id: str) -> bool:
         return self.task_id is None or self.task_id == task_id
+
+    def may_see(self, task: Task) -> bool:
+        return self.key_id is None or task.key_id == self.key_id
 
     def push(self, key: str, state: dict[str, Any]) -> None:
         seq = state.get("seq")
@@ -88,13 +93,15 @@ class TaskEvents:
         self._sent_seq: dict[str, int] = {}
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, task_id: str | None = None) -> AsyncIterator[Subscriber]:
+    async def subscribe(
+        self, task_id: str | None = None, key_id: int | None = None
+    ) -> AsyncIterator[Subscriber]:
         """Receive changes (of one task, or of all) until the block ends.
 
         Returns once the listener is connected (or has tried to), so a change committed after
         this point is seen.
         """
-        subscriber = Subscriber(task_id)
+        subscriber = Subscriber(task_id, key_id)
         self._subscribers.add(subscriber)
         try:
             if self._subscription is None:
@@ -115,10 +122,11 @@ class TaskEvents:
                     self._pump_task.cancel()
                     self._pump_task = None
 
-    async def current(self, task_id: str) -> dict[str, Any] | None:
+    async def current(self, subscriber: Subscriber, task_id: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:
             row = await q.get_task(conn, task_id)
-        return task_state(Task.from_row(row)) if row is not None else None
+        task = Task.from_row(row) if row is not None else None
+        return task_state(task) if task is not None and subscriber.may_see(task) else None
 
     # ------------------------------------------------------------------------------ listener
 
@@ -157,7 +165,7 @@ class TaskEvents:
             self._sent_seq[task.id] = task.event_seq
             state = task_state(task)
             for subscriber in self._subscribers:
-                if subscriber.wants(task.id):
+                if subscriber.wants(task.id) and subscriber.may_see(task):
                     subscriber.push(task.id, state)
 
 
@@ -175,14 +183,15 @@ async def stream(
     base: str,
     keepalive_s: float = KEEPALIVE_S,
     stopping: asyncio.Event | None = None,
+    key_id: int | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The body of `GET /events`: a retry hint, the task's current state (with `task_id`),
     then every change, with a comment line as keep-alive. Ends when the server is stopping,
-    so a shutdown never waits for open dashboards."""
-    async with events.subscribe(task_id) as subscriber:
+    so a shutdown never waits for open dashboards. With `key_id`: that client key's tasks only."""
+    async with events.subscribe(task_id, key_id) as subscriber:
         yield b"retry: 2000\n: mjrelay task events\n\n"
         if task_id is not None:
-            state = await events.current(task_id)
+            state = await events.current(subscriber, task_id)
             if state is not None:
                 subscriber.push(task_id, state)
         idle = 0.0

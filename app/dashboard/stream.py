@@ -54,14 +54,17 @@ def task_events(request: Request, database_url: str) -> TaskEvents:
 def endpoint(database_url: str) -> Callable[[Request], Awaitable[Response]]:
     async def events(request: Request) -> Response:
         """Live task changes as Server-Sent Events; `?task_id=` for one task."""
-        if not await auth.may_read_events(request):
+        caller = await auth.events_reader(request)
+        if caller is None:
             return JSONResponse({"error": "missing or wrong secret"}, status_code=401)
+        own_key = None if caller.sees_all or caller.key is None else caller.key.id
         task_id = request.query_params.get("task_id") or None
         if task_id is not None and (not storable(task_id) or len(task_id) > 64):
             return JSONResponse({"error": "bad task_id"}, status_code=400)
         base = origin_of(request)
         stopping = getattr(request.app.state, "stopping", None)
-        body = stream(task_events(request, database_url), task_id, base, stopping=stopping)
+        events = task_events(request, database_url)
+        body = stream(events, task_id, base, stopping=stopping, key_id=own_key)
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         return EventStreamResponse(body, media_type="text/event-stream", headers=headers)
 

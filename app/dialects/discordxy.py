@@ -162,6 +162,9 @@ _STATUS_OF = {
     ErrorKind.PARENT_NOT_FINISHED: 409,
     ErrorKind.WRONG_STATE: 409,
     ErrorKind.QUEUE_FULL: 429,
+    ErrorKind.QUOTA_EXCEEDED: 429,
+    ErrorKind.RATE_LIMITED: 429,
+    ErrorKind.IDEMPOTENCY_CONFLICT: 409,
     ErrorKind.TOO_LARGE: 413,
 }
 

@@ -257,6 +257,10 @@ _MESSAGES = {
     ErrorKind.WRONG_STATE: (CODE_VALIDATION, "任务状态错误"),
     ErrorKind.QUEUE_FULL: (CODE_QUEUE_FULL, "队列已满，请稍后尝试"),
     ErrorKind.ACCOUNT_NOT_FOUND: (CODE_NOT_FOUND, "账号不可用"),
+    # A key's limits read like a full queue (code 23), with the reason in the description.
+    ErrorKind.QUOTA_EXCEEDED: (CODE_QUEUE_FULL, "额度已用完，请稍后尝试"),
+    ErrorKind.RATE_LIMITED: (CODE_QUEUE_FULL, "请求过于频繁，请稍后尝试"),
+    ErrorKind.IDEMPOTENCY_CONFLICT: (CODE_VALIDATION, "Idempotency-Key 已用于不同的请求"),
 }
 
 

@@ -21,6 +21,11 @@ class ErrorKind(enum.StrEnum):
     QUEUE_FULL = "queue_full"  # every account's slots and queue are taken
     TOO_LARGE = "too_large"  # the request body is larger than the route takes
     ACCOUNT_NOT_FOUND = "account_not_found"  # no enabled account matches the request's filter
+    # The client's API key is over a limit (daily, total, concurrency; details: retry_after).
+    QUOTA_EXCEEDED = "quota_exceeded"
+    RATE_LIMITED = "rate_limited"  # the key's request rate (details: retry_after seconds)
+    # An Idempotency-Key already used with a different request.
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
 
 
 class CommandError(Exception):

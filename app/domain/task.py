@@ -67,6 +67,9 @@ class Task:
     filter_remix: bool | None = None
     remix_auto: bool | None = None
     mode: str | None = None
+    # The client key that submitted it, and the accounts that key may use (docs/keys.md).
+    key_id: int | None = None
+    key_accounts: list[str] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | Any) -> Task:

@@ -13,6 +13,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.storage.store import ObjectStore, StorageError
+from db import idempotency
 from db.retention import purge_finished_tasks
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ async def purge_once(
         await asyncio.sleep(PAUSE_BETWEEN_BATCHES_S)
     if total:
         log.info("retention purged old tasks", extra={"tasks": total, "days": days})
+    async with engine.begin() as conn:  # Idempotency-Keys past their 24 hours
+        await idempotency.sweep(conn)
     return total
 
 

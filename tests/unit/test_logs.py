@@ -41,6 +41,7 @@ def test_registered_secret_never_reaches_the_line(captured) -> None:
         pytest.param("Authorization: " + "Bot-abcdef123456", id="authorization-header"),
         pytest.param("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id="webhook-secret"),
         pytest.param('{"mj-api-secret": "letmein-please"}', id="api-secret-header"),
+        pytest.param("key mjr_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id="client-api-key"),
     ],
 )
 def test_secret_shapes_are_masked(captured, text: str) -> None:
