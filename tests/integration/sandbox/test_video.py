@@ -81,6 +81,13 @@ async def test_video_grid_clip_and_extend_through_the_animate_modal(driver: Driv
     assert contents[0] == "Animating..." and contents[-1] == "Displaying..."
     assert all(re.match(VIDEO["content_regex"]["progress"], c) for c in contents[1:-1]), contents
     assert [u["attachments"][0]["content_type"] for u in updates[1:-1]] == ["image/jpeg"] * 3
+    assert_shape(start, fixture("mj-start.message_create.json")["d"], EDITED)
+    progress = fixture("mj-progress.message_update.json")
+    for update in updates:  # the interim edits have the progress edit's shape too
+        assert_shape(update, progress["d"], EDITED)
+    await driver.gateway.wait(  # the start message goes, as for pictures
+        lambda f: f.get("t") == "MESSAGE_DELETE" and f["d"]["id"] == start["id"]
+    )
 
     assert_shape(grid, VIDEO["grid_message_create"]["d"], EDITED)
     match = re.match(VIDEO["content_regex"]["final"], grid["content"])
@@ -216,3 +223,29 @@ async def test_the_same_video_prompt_gives_the_same_media_from_the_cache(
     assert (
         first["attachments"][0]["url"] != second["attachments"][0]["url"]
     )  # each job its own file
+
+
+async def test_faults_reach_video_jobs_and_clips(sandbox: Sandbox, driver: Driver) -> None:
+    url = await start_image(driver)
+    nonce = await driver.imagine(f"{url} rain --video 1 --sandbox-fault stop")
+    start = await driver.nonce_message(nonce)
+    await driver.gateway.wait(
+        lambda f: (
+            f.get("t") == "MESSAGE_UPDATE"
+            and f["d"]["id"] == start["id"]
+            and f["d"]["content"].endswith("(Stopped)")
+        )
+    )
+    grid = await driver.final(await driver.imagine(f"{url} rain --video 1"))
+    await sandbox.inject_fault("duplicate", account=0)
+    clip = await driver.final(
+        await driver.click(grid, find_button(grid, "MJ::JOB::video_virtual_upscale::4"))
+    )
+    first = next(
+        i for i, f in enumerate(driver.gateway.frames)
+        if f.get("t") == "MESSAGE_CREATE" and f["d"]["id"] == clip["id"]
+    )  # fmt: skip
+    again = await driver.gateway.wait(
+        lambda f: f.get("t") == "MESSAGE_CREATE" and f["d"]["id"] == clip["id"], start=first + 1
+    )
+    assert again["d"] == clip and again["s"] != driver.gateway.frames[first]["s"]  # sent twice
