@@ -13,7 +13,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.cli.common import fail, invalid, load_cli_settings, with_connection
-from app.domain.keys import check_name, key_hash, new_key, parse_rate, shown_prefix
+from app.domain.keys import MAX_LIMIT, check_name, key_hash, new_key, parse_rate, shown_prefix
 from db import api_keys as q
 
 DIALECTS = ("discordxy", "webman", "novicezk")
@@ -41,14 +41,14 @@ def parse_expiry(value: str | None) -> datetime | None:
             day = date.fromisoformat(value.strip())
             return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
         moment = datetime.fromisoformat(value.strip())
-    except ValueError:
+    except (ValueError, OverflowError):
         invalid(f"--expires {value!r}: expected YYYY-MM-DD or an ISO date-time")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _positive(name: str, value: int | None) -> int | None:
-    if value is not None and value < 1:
-        invalid(f"{name} must be at least 1")
+    if value is not None and not 1 <= value <= MAX_LIMIT:
+        invalid(f"{name} must be from 1 to {MAX_LIMIT}")
     return value
 
 

@@ -4,10 +4,12 @@
     GET  /dashboard                          tasks + submit form (?status=&account=&dialect=)
     GET  /dashboard/tasks/{id}               one task; …/panel and …/card are its fragments
     GET  /dashboard/accounts                 accounts; …/accounts/table is its fragment
+    GET  /dashboard/keys                     client keys (create, disable, usage per day)
     GET  /dashboard/thumbs/{id}.webp         a small preview of a task's result image
     GET  /events                             live task changes (SSE), docs/events.md
     POST /dashboard/submit, /dashboard/tasks/{id}/press|cancel,
-         /dashboard/accounts/{id}/enable|disable, /dashboard/deliveries/{id}/redeliver
+         /dashboard/accounts/{id}/enable|disable, /dashboard/deliveries/{id}/redeliver,
+         /dashboard/keys, /dashboard/keys/{name}/enable|disable
     GET|POST /dashboard/login, POST /dashboard/logout
     /dashboard/static/…                      CSS, ES modules, icons (shipped in the package)
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.dashboard import actions, login, pages, thumbs
+from app.dashboard import actions, keys, login, pages, thumbs
 from app.dashboard.stream import endpoint as events_endpoint
 from app.dashboard.templates import STATIC
 
@@ -58,6 +60,9 @@ def routes(database_url: str) -> list[BaseRoute]:
                     methods=["POST"],
                 ),
                 Route("/deliveries/{delivery_id}/redeliver", actions.redeliver, methods=["POST"]),
+                Route("/keys", keys.keys_page, methods=["GET"]),
+                Route("/keys", keys.create_key, methods=["POST"]),
+                Route("/keys/{name}/{verb:str}", keys.set_enabled, methods=["POST"]),
             ],
             name="dashboard",
         ),

@@ -21,6 +21,7 @@ _SHOWN = len(PREFIX) + 6  # how much of a key `key list` shows to recognise it
 _RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*(s|sec|second|m|min|minute|h|hour))?\s*$", re.I)
 _PER_MINUTE = {"s": 60, "sec": 60, "second": 60, "m": 1, "min": 1, "minute": 1}
 MAX_NAME = 64
+MAX_LIMIT = 1_000_000_000  # any limit (tasks, requests a minute) fits PostgreSQL's integer
 NAME_CHARS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 
 
@@ -47,8 +48,8 @@ def parse_rate(text: str) -> int:
         raise ValueError(f"rate {text!r}: expected N/min, N/s or N/hour")
     count, unit = int(match.group(1)), (match.group(2) or "min").lower()
     per_minute = count // 60 if unit in ("h", "hour") else count * _PER_MINUTE[unit]
-    if per_minute < 1:
-        raise ValueError(f"rate {text!r}: at least 1 request a minute")
+    if not 1 <= per_minute <= MAX_LIMIT:
+        raise ValueError(f"rate {text!r}: 1 to {MAX_LIMIT} requests a minute")
     return per_minute
 
 

@@ -47,6 +47,12 @@ SWEPT: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
     ("GET", "/dashboard/accounts/table"): ((), ()),
     ("POST", "/dashboard/accounts/{account_id}/{verb}"): ((), ()),
     ("POST", "/dashboard/deliveries/{delivery_id}/redeliver"): ((), ("task_id",)),
+    ("GET", "/dashboard/keys"): ((), ()),
+    ("POST", "/dashboard/keys"): (
+        (),
+        ("name", "daily_limit", "total_limit", "concurrency", "rate", "expires", "accounts"),
+    ),
+    ("POST", "/dashboard/keys/{name}/{verb}"): ((), ()),
     **{
         (method, path): ((), ())
         for method in ALL
@@ -64,7 +70,13 @@ UNSWEPT = {
     "/openapi.json": "a constant document",
     "/events": "an endless stream: tests/integration/dashboard",
 }
-DEFAULTS = {"account_id": ACCOUNT, "verb": "disable", "delivery_id": "1", "method": "nothing"}
+DEFAULTS = {
+    "account_id": ACCOUNT,
+    "verb": "disable",
+    "delivery_id": "1",
+    "method": "nothing",
+    "name": "a-key",
+}
 
 
 def _routes(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
