@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from app.domain.status import FINAL_STATUSES, TaskStatus
-from db.stats import SystemStats
+from db.stats import KeyStats, SystemStats
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -37,6 +37,24 @@ DELIVERIES_OLDEST_DUE = Gauge(
     "How long the oldest due callback delivery has waited.",
     registry=REGISTRY,
 )
+KEY_TASKS = Gauge(
+    "mjrelay_key_tasks",
+    "Tasks a client key created, in all (key: its name; beyond the 50 busiest, '_other').",
+    ["key"],
+    registry=REGISTRY,
+)
+KEY_TASKS_TODAY = Gauge(
+    "mjrelay_key_tasks_today",
+    "Tasks a client key created today (UTC).",
+    ["key"],
+    registry=REGISTRY,
+)
+KEY_UNFINISHED = Gauge(
+    "mjrelay_key_unfinished_tasks",
+    "A client key's tasks that have not finished (its concurrency).",
+    ["key"],
+    registry=REGISTRY,
+)
 READY = Gauge(
     "mjrelay_ready",
     "1 when the last readiness check found the database reachable and migrated.",
@@ -58,6 +76,16 @@ def observe_system(stats: SystemStats) -> None:
     TASKS_ESTIMATE.set(stats.tasks_estimate)
     DELIVERIES_DUE.set(stats.deliveries_pending)
     DELIVERIES_OLDEST_DUE.set(stats.oldest_due_delivery_s)
+    observe_keys(stats.keys)
+
+
+def observe_keys(keys: tuple[KeyStats, ...]) -> None:
+    for gauge in (KEY_TASKS, KEY_TASKS_TODAY, KEY_UNFINISHED):
+        gauge.clear()  # a deleted or no longer busiest key leaves no stale series
+    for key in keys:
+        KEY_TASKS.labels(key=key.name).set(key.tasks_total)
+        KEY_TASKS_TODAY.labels(key=key.name).set(key.tasks_today)
+        KEY_UNFINISHED.labels(key=key.name).set(key.unfinished)
 
 
 def render() -> tuple[bytes, str]:

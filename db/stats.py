@@ -25,6 +25,44 @@ class SystemStats:
     deliveries_pending: int
     oldest_due_delivery_s: float
     tasks_estimate: int = 0
+    keys: tuple[KeyStats, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeyStats:
+    """A client key's numbers (docs/keys.md): tasks in all, today (UTC), unfinished now."""
+
+    name: str
+    tasks_total: int
+    tasks_today: int
+    unfinished: int
+
+
+# Client keys for `/metrics`: the KEY_LABELS keys with the most tasks by name, every other key
+# summed under OTHER_KEYS, so the label set stays bounded however many keys there are. Unfinished
+# tasks are read from `ix_tasks_key_unfinished`, at most COUNT_CAP entries.
+KEY_LABELS = 50
+OTHER_KEYS = "_other"
+_KEYS = text(
+    f"""
+    WITH unfinished AS (
+        SELECT key_id, count(*) AS n FROM (
+            SELECT key_id FROM tasks WHERE key_id IS NOT NULL AND status NOT IN ({FINAL})
+            LIMIT {COUNT_CAP}) AS u
+        GROUP BY key_id
+    ), ranked AS (
+        SELECT k.name, k.tasks_total, coalesce(d.tasks, 0) AS today, coalesce(u.n, 0) AS open,
+            row_number() OVER (ORDER BY k.tasks_total DESC, k.name) AS rank
+        FROM api_keys k
+        LEFT JOIN api_key_days d
+            ON d.key_id = k.id AND d.day = (now() AT TIME ZONE 'UTC')::date
+        LEFT JOIN unfinished u ON u.key_id = k.id
+    )
+    SELECT CASE WHEN rank <= {KEY_LABELS} THEN name ELSE '{OTHER_KEYS}' END AS label,
+        sum(tasks_total), sum(today), sum(open)
+    FROM ranked GROUP BY 1 ORDER BY min(rank)
+    """
+)
 
 
 # The predicate is the partial index's own, so the planner can answer from the index alone.
@@ -55,4 +93,8 @@ async def system_stats(conn: AsyncConnection) -> SystemStats:
     due = int(await conn.scalar(_DUE_DELIVERIES) or 0)
     oldest = float(await conn.scalar(_OLDEST_DUE) or 0)
     estimate = int(await conn.scalar(_TASKS_ESTIMATE) or 0)
-    return SystemStats(tasks, accounts, due, max(oldest, 0.0), max(estimate, 0))
+    keys = tuple(
+        KeyStats(str(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        for row in await conn.execute(_KEYS)
+    )
+    return SystemStats(tasks, accounts, due, max(oldest, 0.0), max(estimate, 0), keys)
