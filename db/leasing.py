@@ -19,12 +19,14 @@ rather than by a worker's memory:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db import lease_rules as rules
 from db.statuses import ACTIVE, FINAL, MODAL, PENDING, STARTED, WORKING
 
 # -- lock_account_for_lease: the gate. Waits for any other claimer of this account to commit.
@@ -32,62 +34,11 @@ from db.statuses import ACTIVE, FINAL, MODAL, PENDING, STARTED, WORKING
 # count in the claim below (a later statement) sees every claim committed while we waited.
 _LOCK_ACCOUNT = text(
     """
-    SELECT concurrency, bots FROM accounts
+    SELECT id FROM accounts
     WHERE id = :account_id AND owner = :owner AND fence = :fence AND enabled AND health = 'ok'
     FOR UPDATE
     """
 )
-
-# -- claim_pending: oldest pending tasks for this account, up to its free slots.
-# A separate statement from the lock above, so its snapshot (READ COMMITTED) is taken after the
-# lock was granted and the count sees every claim committed meanwhile. The claim matches
-# `id = ANY(ARRAY(…))` so the update never joins all of `tasks`, and the pending-only index
-# keeps the scan to pending rows however many finished tasks the table holds.
-_CLAIM_PENDING = text(
-    f"""
-    UPDATE tasks t
-    SET status = {STARTED}, account_id = :account_id, leased_by = :owner, fence = :fence,
-        start_time = coalesce(t.start_time, (extract(epoch FROM clock_timestamp()) * 1000)::bigint),
-        updated_at = now()
-    WHERE t.id = ANY(ARRAY(
-        SELECT id FROM tasks
-        WHERE status = {PENDING}
-          AND (account_id IS NULL OR account_id = :account_id)
-          AND (key_accounts IS NULL OR :account_id = ANY(key_accounts))
-          AND bot = ANY(:bots)
-        ORDER BY created_at, id
-        LIMIT least(:limit, greatest(:concurrency - (
-            SELECT count(*) FROM tasks
-            WHERE account_id = :account_id AND status IN ({ACTIVE})
-        ), 0))
-        FOR UPDATE SKIP LOCKED
-    ))
-    RETURNING t.*
-    """
-)
-
-
-async def lease_tasks(
-    conn: AsyncConnection, *, account_id: str, owner: str, fence: int, limit: int = 1000
-) -> list[dict[str, Any]]:
-    """Claim pending tasks for one account within its cap; returns the claimed rows (STARTED).
-
-    Run inside a transaction; the claims count against the cap from the moment they commit.
-    The lock goes through SQLAlchemy, which opens the caller's transaction on the driver; the
-    claim, the hot part, goes to asyncpg directly (a prepared statement, no SQLAlchemy
-    compilation or result processing) inside that same transaction.
-    """
-    params = {"account_id": account_id, "owner": owner, "fence": fence}
-    account = (await conn.execute(_LOCK_ACCOUNT, params)).one_or_none()
-    if account is None:
-        return []
-    driver = (await conn.get_raw_connection()).driver_connection
-    assert driver is not None and driver.is_in_transaction(), "lease_tasks needs a transaction"
-    rows = await driver.fetch(
-        _CLAIM_PENDING_SQL, account_id, owner, fence, list(account.bots), limit,
-        account.concurrency,
-    )  # fmt: skip
-    return [dict(row) for row in rows]
 
 
 def _positional(statement: str, names: list[str]) -> str:
@@ -97,9 +48,130 @@ def _positional(statement: str, names: list[str]) -> str:
     return statement
 
 
-_CLAIM_PENDING_SQL = _positional(
-    _CLAIM_PENDING.text, ["account_id", "owner", "fence", "bots", "limit", "concurrency"]
+# -- claim: oldest pending tasks for this account, up to its free slots and its daily cap.
+# A separate statement from the lock above, so its snapshot (READ COMMITTED) is taken after the
+# lock was granted and the count sees every claim committed meanwhile. The claim matches
+# `id = ANY(ARRAY(…))` so the update never joins all of `tasks`, and the pending-only index
+# keeps the scan to pending rows however many finished tasks the table holds.
+# Account rules (db/lease_rules.py, docs/accounts.md): a task is taken in the account's current
+# mode (`mode`, else its job_mode, else its default) when it accepts that mode; an account out of
+# fast time takes fast-only tasks (in relax) only with the fallback and when no account with fast
+# time could; an unpinned task younger than `wait_s` is left to an account that fits it now and
+# comes first by the account choice. With `switch`, an idle account takes one task it can run
+# only after a mode switch, when no live account already in a fitting mode has room for it.
+_JOBS_TODAY = (
+    "(SELECT count(*) FROM tasks d WHERE d.account_id = a.id AND d.start_time >= "
+    "(extract(epoch FROM date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+    " * 1000)::bigint)"
 )
+
+
+def _claim_sql(choice: str, *, switch: bool) -> str:
+    mode = "coalesce(CAST(:mode AS text), me.job_mode, me.mode)"
+    fallback = (
+        f"(CAST(:fallback AS boolean) AND me.fast_exhausted AND {rules.only_paid('c')}"
+        f" AND {rules.no_fast_account('c', 'me')})"
+    )
+    accepted = f"{rules.accepts('c', 'me', mode)} AND {rules.can_run('me', mode)}"
+    if switch:  # only tasks the current mode cannot run: those the plain claim takes
+        runnable = (
+            f"me.active_now = 0 AND NOT ({accepted}) AND (CASE"
+            f" WHEN c.request_mode IS NOT NULL THEN {rules.can_run('me', 'c.request_mode')}"
+            " WHEN c.filter_modes IS NOT NULL"
+            " THEN NOT me.fast_exhausted OR 'relax' = ANY(c.filter_modes)"
+            f" ELSE true END OR {fallback})"
+        )
+        limit = "least(CAST(:limit AS integer), 1)"
+    else:
+        runnable = f"(({accepted}) OR {fallback})"
+        limit = (
+            "(SELECT least(:limit, greatest(m.concurrency - m.active_now, 0), m.cap_left)"
+            " FROM me m)"
+        )
+    deferred = rules.deferred("c", "me", choice, "me.active_now", switching=switch)
+    return f"""
+    WITH me AS (
+        SELECT a.*, {rules.active("a")} AS active_now,
+               CASE WHEN a.daily_job_cap IS NULL THEN 2147483647
+                    ELSE greatest(a.daily_job_cap - {_JOBS_TODAY}, 0) END AS cap_left
+        FROM accounts a WHERE a.id = :account_id
+    )
+    UPDATE tasks t
+    SET status = {STARTED}, account_id = :account_id, leased_by = :owner, fence = :fence,
+        start_time = coalesce(t.start_time, (extract(epoch FROM clock_timestamp()) * 1000)::bigint),
+        updated_at = now()
+    WHERE t.id = ANY(ARRAY(
+        SELECT c.id FROM tasks c CROSS JOIN me
+        WHERE c.status = {PENDING}
+          AND (c.account_id IS NULL OR c.account_id = :account_id)
+          AND {rules.in_hours("me")}
+          AND {rules.takes("c", "me")}
+          AND {runnable}
+          AND (c.account_id = :account_id
+               OR c.created_at < now() - make_interval(secs => CAST(:wait_s AS double precision))
+               OR NOT {deferred})
+        ORDER BY c.created_at, c.id
+        LIMIT {limit}
+        FOR UPDATE OF c SKIP LOCKED
+    ))
+    RETURNING t.*
+    """
+
+
+_CLAIM_PARAMS = ["account_id", "owner", "fence", "limit", "mode", "fallback", "wait_s"]
+_CLAIMS = {
+    (choice, switch): _positional(_claim_sql(choice, switch=switch), _CLAIM_PARAMS)
+    for choice in rules.ACCOUNT_CHOICES
+    for switch in (False, True)
+}
+_TOUCH = text("UPDATE accounts SET last_leased_at = now() WHERE id = :account_id")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeasePolicy:
+    """How a runner leases (settings): the account choice, the relax fallback, and how long an
+    unpinned task waits for the account the choice prefers before any fitting one takes it."""
+
+    choice: str = "least-busy"
+    fallback_relax: bool = False
+    wait_s: float = 3.0
+
+
+DEFAULT_POLICY = LeasePolicy()
+
+
+async def lease_tasks(
+    conn: AsyncConnection,
+    *,
+    account_id: str,
+    owner: str,
+    fence: int,
+    limit: int = 1000,
+    mode: str | None = None,
+    switch: bool = False,
+    policy: LeasePolicy = DEFAULT_POLICY,
+) -> list[dict[str, Any]]:
+    """Claim pending tasks for one account within its cap; returns the claimed rows (STARTED).
+
+    `mode`: the mode the account runs in now (None: its job_mode, else its default); `switch`:
+    claim at most one task that needs another mode (the caller switches first; only when idle).
+    Run inside a transaction; the claims count against the cap from the moment they commit.
+    The lock goes through SQLAlchemy, which opens the caller's transaction on the driver; the
+    claim, the hot part, goes to asyncpg directly (a prepared statement, no SQLAlchemy
+    compilation or result processing) inside that same transaction.
+    """
+    params = {"account_id": account_id, "owner": owner, "fence": fence}
+    if (await conn.execute(_LOCK_ACCOUNT, params)).one_or_none() is None:
+        return []
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None and driver.is_in_transaction(), "lease_tasks needs a transaction"
+    statement = _CLAIMS[(policy.choice, switch)]
+    rows = await driver.fetch(
+        statement, account_id, owner, fence, limit, mode, policy.fallback_relax, policy.wait_s
+    )
+    if rows:
+        await conn.execute(_TOUCH, {"account_id": account_id})
+    return [dict(row) for row in rows]
 
 
 # -- active_task_counts: per-account running tasks, for the cap check and the dashboard.

@@ -34,7 +34,7 @@ from app.domain.ids import new_task_id
 from app.domain.images import InputImage
 from app.domain.remix import REMIX_ACTIONS
 from app.domain.status import TaskStatus, is_final
-from app.domain.task import QUEUE_AHEAD, Task
+from app.domain.task import PINNED_ACCOUNT, QUEUE_AHEAD, Task
 from db import api_keys as key_queries
 from db import idempotency
 from db import tasks as q
@@ -46,7 +46,6 @@ Submit = CreateTask | PressButton | SubmitModal
 # server has secrets: such a client reads only tasks like it (app/api/access.py).
 ANONYMOUS = "_anonymous"
 # Where a MODAL task keeps its parent's account until the client's input arrives.
-PINNED_ACCOUNT = "_accountId"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from app.config.settings import (
     Settings,
     is_secret,
 )
+from app.domain.speed import ACCOUNT_CHOICES
 from app.errors import SettingsError
 
 
@@ -74,6 +75,10 @@ _PARSERS: dict[str, Callable[[str], Any] | _Listed] = {
     "shutdown_grace_s": v.as_float_between(1, 300),
     "discord_api_base": v.as_url,
     "discord_bot_ids": _Listed(v.as_snowflakes),
+    "account_choice": v.one_of(ACCOUNT_CHOICES),
+    "account_choice_wait_s": v.as_float_between(0, 600),
+    "fast_fallback_relax": v.as_bool,
+    "account_state_refresh_s": v.as_float_between(30, 86400),
     "sandbox_speed": v.one_of(SANDBOX_SPEEDS),
     "sandbox_accounts": v.as_int_between(1, 50),
     "api_secret": v.as_secret,

@@ -60,6 +60,11 @@ class Settings:
     shutdown_grace_s: float = 10.0
     discord_api_base: str = "https://discord.com/api/v9"
     discord_bot_ids: tuple[str, ...] = TRUSTED_BOT_IDS
+    # Accounts' speed modes and choice (docs/accounts.md)
+    account_choice: str = "least-busy"
+    account_choice_wait_s: float = 3.0
+    fast_fallback_relax: bool = False
+    account_state_refresh_s: float = 900.0
     # Sandbox (used by `mjrelay up` when no real account is configured)
     sandbox_speed: str = "fast"
     sandbox_accounts: int = 2

@@ -26,6 +26,8 @@ _PIKA_PROMPT = re.compile(r"Prompt:\s*(.*?)\s*-?\s*(?:\bAuthor:|$)", re.S)
 _SEED = re.compile(r"_seed(\d+)")
 _KEYCAP_LINE = re.compile(r"^\s*([1-9])\ufe0f?\u20e3\s*(.+?)\s*$")
 _MODES = ("fast", "relaxed", "relax", "turbo")
+# Final labels of variations (spec v2 §2.2): `Variations (Strong) by`, `Remix (Subtle) by`.
+_VARIATION = re.compile(r"^(Variations|Remix)\s*\((Strong|Subtle)\)", re.I)
 _VIDEO_EXT = (".mp4", ".webm", ".mov", ".gif")
 
 
@@ -68,6 +70,14 @@ def parse_content(content: str) -> ParsedContent:
         waiting=last == "waiting to start",
         stopped=last == "stopped",
     )
+
+
+def variation_of(label: str | None) -> tuple[bool, str] | None:
+    """`Remix (Strong)` → (True, "strong"); `Variations (Subtle)` → (False, "subtle")."""
+    found = _VARIATION.match(label or "")
+    if found is None:
+        return None
+    return found.group(1).lower() == "remix", found.group(2).lower()
 
 
 def _mode_of(status: str) -> str | None:

@@ -192,3 +192,11 @@ def _int(text: str) -> int | None:
 
 def _last(parts: list[str]) -> str | None:
     return parts[-1] if parts else None
+
+
+# Modals a button opens only because remix is on (spec v2 §2.2): their field takes a new prompt.
+REMIX_MODAL_PREFIXES = ("MJ::RemixModal::", "MJ::ImagineModal::", "MJ::PanModal::")
+
+
+def is_remix_modal(custom_id: str) -> bool:
+    return custom_id.startswith(REMIX_MODAL_PREFIXES)

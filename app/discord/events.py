@@ -18,6 +18,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.discord.account_info import AccountReading
+
 # ---------------------------------------------------------------------------- gateway events
 
 
@@ -284,6 +286,15 @@ class BotNotice(MessageEvent):
 
     title: str | None
     description: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountStateRead(MessageEvent):
+    """The bot said something of the account itself: `/info`, the `/settings` panel, a
+    `/fast`/`/relax`/`/turbo` or `/prefer remix` that went through (`source` names which)."""
+
+    source: str
+    reading: AccountReading
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,13 +9,15 @@ Message rules, in order (first match wins):
    channel sets it. A partial MESSAGE_UPDATE carries no author: it is parsed with
    `meta.author_known = False`, can never be an account error, and the correlator ties it to a task
    only through a message id a trusted message taught it.)
-2. embed: `Job queued` → JobQueued; error title → TaskError/AccountError;
+2. a reply about the account (`/info`'s "Your info", the `/settings` panel, `Done!` of
+   `/fast` `/relax` `/turbo`, `/prefer remix`)             → AccountStateRead
+3. embed: `Job queued` → JobQueued; error title → TaskError/AccountError;
    keycap list on a describe/shorten message → Described/Shortened; other titled embed → BotNotice
-3. content starting `Failed`                             → TaskError(command_failed)
-4. content status `(Stopped)`                            → TaskError(stopped)
-5. content status `(Waiting to start)`, or a nonce-echoing CREATE without media → JobStarted
-6. content with `(NN%)`                                  → JobProgress
-7. MESSAGE_CREATE with an image/video attachment         → JobFinished
+4. content starting `Failed`                             → TaskError(command_failed)
+5. content status `(Stopped)`                            → TaskError(stopped)
+6. content status `(Waiting to start)`, or a nonce-echoing CREATE without media → JobStarted
+7. content with `(NN%)`                                  → JobProgress
+8. MESSAGE_CREATE with an image/video attachment         → JobFinished
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from app.discord import bot_errors, content
+from app.discord import account_info, bot_errors, content
 from app.discord.constants import TRUSTED_BOT_IDS
 from app.discord.embeds import classify_embed
 from app.discord.events import (
     AccountError,
     AccountErrorKind,
+    AccountStateRead,
     BotEvent,
     IframeModalOpened,
     InteractionCreated,
@@ -142,15 +145,18 @@ def _message(t: str, d: dict[str, Any], bot_ids: Collection[str]) -> BotEvent:
     if not _from_bot(d, bot_ids, partial_ok=t == "MESSAGE_UPDATE"):
         return Unknown(event_type=t, reason="not from a followed bot", meta=meta)
     event = _message_event(t, d, meta)
-    if isinstance(event, AccountError) and not meta.author_known:
+    if isinstance(event, AccountError | AccountStateRead) and not meta.author_known:
         # A link preview added to anyone's message arrives like this: never trust it that far.
-        return Unknown(event_type=t, reason="account error from an unknown author", meta=meta)
+        return Unknown(event_type=t, reason="account reply from an unknown author", meta=meta)
     return event
 
 
 def _message_event(t: str, d: dict[str, Any], meta: MessageMeta) -> BotEvent:
     created = t == "MESSAGE_CREATE"
     embeds = [e for e in as_list(d.get("embeds")) if isinstance(e, dict)]
+    state = _account_state(d, meta, embeds)
+    if state is not None:
+        return state
     if embeds:
         event = classify_embed(meta, embeds[0], d)
         if event is not None:
@@ -209,6 +215,29 @@ def _finished(
         buttons=content.buttons_of(components),
         components=tuple(as_list(components)),
     )
+
+
+def _account_state(
+    d: dict[str, Any], meta: MessageMeta, embeds: list[dict[str, Any]]
+) -> AccountStateRead | None:
+    """A reply about the account itself (`/info`, `/settings`, `/fast`…, `/prefer remix`)."""
+    name, text = meta.interaction_name, str(d.get("content") or "")
+    title = (opt_str(embeds[0].get("title")) or "").strip().lower() if embeds else ""
+    if title == account_info.INFO_TITLE:
+        reading = account_info.parse_info(opt_str(embeds[0].get("description")) or "")
+        return AccountStateRead(meta=meta, source="info", reading=reading)
+    if name == "settings":
+        panel = account_info.parse_settings(d.get("components"))
+        return AccountStateRead(meta=meta, source="settings", reading=panel) if panel else None
+    mode = account_info.mode_switched(name, text)
+    if mode is not None:
+        reading = account_info.AccountReading(job_mode=mode)
+        return AccountStateRead(meta=meta, source=mode, reading=reading)
+    remix = account_info.remix_toggled(name, text)
+    if remix is not None:
+        reading = account_info.AccountReading(remix=remix)
+        return AccountStateRead(meta=meta, source="remix", reading=reading)
+    return None
 
 
 def message_meta(d: dict[str, Any]) -> MessageMeta:

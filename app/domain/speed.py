@@ -15,6 +15,8 @@ FAST, RELAX, TURBO = "fast", "relax", "turbo"
 SPEED_MODES = (FAST, RELAX, TURBO)
 # Modes that spend fast time: an account out of fast time runs neither.
 PAID_MODES = frozenset({FAST, TURBO})
+# Which account takes a task when several could (MJRELAY_ACCOUNT_CHOICE, docs/accounts.md).
+ACCOUNT_CHOICES = ("least-busy", "round-robin", "weighted", "fill-first")
 
 _PROMPT_FLAG = re.compile(r"(?<!\S)--(fast|relax|turbo)(?!\S)", re.IGNORECASE)
 

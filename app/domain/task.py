@@ -13,6 +13,9 @@ from app.domain.status import TaskStatus
 
 # Internal property (never stored): how many tasks a just-submitted one waits behind.
 QUEUE_AHEAD = "_queueAhead"
+# Param of a task waiting in MODAL: the account it must run on once the client confirms (its
+# slot is not held meanwhile; `/mj/submit/modal` pins the task to it again).
+PINNED_ACCOUNT = "_accountId"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -50,10 +50,21 @@ def prompt_of(it: Interaction) -> Prompt:
     return parse_prompt("")
 
 
+# The account controls (/settings and its buttons, /info, /fast …) start no job: an armed fault
+# waits for the next interaction that does, so a client reading its settings does not use it up.
+CONTROL_COMMANDS = frozenset({"settings", "info", "fast", "relax", "turbo", "prefer"})
+
+
+def is_control(it: Interaction) -> bool:
+    if it.type == 2:
+        return it.command in CONTROL_COMMANDS
+    return it.type == 3 and it.custom_id.startswith("MJ::Settings::")
+
+
 def read_flags(ctx: BotContext, it: Interaction) -> Flags:
     """Take the armed faults aimed at this interaction and add its prompt's flags."""
     flags = Flags()
-    taken = ctx.faults.take_all(INTERACTION_FAULTS, it.user_id)
+    taken = [] if is_control(it) else ctx.faults.take_all(INTERACTION_FAULTS, it.user_id)
     pairs = [(fault.kind, fault.params) for fault in taken]
     for name, arg in prompt_of(it).faults:
         try:

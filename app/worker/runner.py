@@ -15,11 +15,14 @@ one `InFlight` record per task it drives (`inflight`). Its parts, each in its ow
   could not resume (a new session), `resync` does the same for the jobs it already drives.
 - `health`: the account-failure policy, once: what a fatal close, a bot's account error or a
   refused token do to the account and its tasks.
+- `controls`: the account's own state (/info, /settings, read at start and on a schedule) and
+  its speed mode, switched before a task that needs another one (docs/accounts.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -32,6 +35,7 @@ from app.discord.correlation import Correlator
 from app.domain.status import TIMEOUT_REASON
 from app.domain.task import Task
 from app.worker.context import Nonces, RunnerContext
+from app.worker.controls import AccountControls
 from app.worker.follow import Follower
 from app.worker.health import AccountHealth
 from app.worker.inflight import InFlightTasks
@@ -42,10 +46,12 @@ from app.worker.recovery import Recovery
 from app.worker.submit import Submitter
 from app.worker.wakeup import Wakeup
 from db import leasing
+from db.leasing import DEFAULT_POLICY, LeasePolicy
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_CHECK_S = 1.0
+STARTUP_STATE_S = 10.0  # at most this long reading /info and /settings before leasing
 
 
 class AccountUnusable(Exception):
@@ -63,6 +69,8 @@ class AccountRunner:
         nonces: Nonces | None = None,
         poll_s: float = 2.0,
         reconcile_grace_s: float = 15.0,
+        policy: LeasePolicy = DEFAULT_POLICY,
+        state_refresh_s: float = 900.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.account = account
@@ -71,6 +79,7 @@ class AccountRunner:
         self.poll_s = poll_s
         self.clock = clock
         self.timeout_s = float(account.row["task_timeout_s"])
+        self.policy = policy
         self._background: set[asyncio.Task[None]] = set()
         correlator = Correlator()
         self.tasks = InFlightTasks(engine, account, correlator, wakeup)
@@ -78,8 +87,11 @@ class AccountRunner:
         ctx = RunnerContext(
             account, engine, link, self.tasks, correlator, nonces or Nonces(), self._spawn, clock
         )
-        self.submitter = Submitter(ctx, self.health)
-        self.follower = Follower(ctx, self.health, ModalAnswers(ctx), wakeup)
+        self.controls = AccountControls(
+            ctx, refresh_s=state_refresh_s, fallback_relax=policy.fallback_relax
+        )
+        self.submitter = Submitter(ctx, self.health, self.controls)
+        self.follower = Follower(ctx, self.health, ModalAnswers(ctx), wakeup, self.controls)
         self.recovery = Recovery(
             ctx, self.follower, self.submitter, timeout_s=self.timeout_s, grace_s=reconcile_grace_s
         )
@@ -91,6 +103,10 @@ class AccountRunner:
                 group.create_task(self.follower.run())
                 group.create_task(self._stop_when_unusable())
                 await self.health.connected.wait()
+                # The account's state first (bounded): the lease needs its mode and fast time.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.controls.refresh(), STARTUP_STATE_S)
+                group.create_task(self.controls.run(first_after_s=self.controls.refresh_s))
                 await self.recovery.recover()
                 group.create_task(self._lease_loop())
                 group.create_task(self._timeout_loop())
@@ -120,12 +136,25 @@ class AccountRunner:
             await self.wakeup.wait(self.poll_s)
 
     async def _lease(self) -> list[Task]:
+        """Tasks in the account's mode; when idle and there are none, one that needs a switch
+        (its mode becomes the one leased in at once, so nothing of the old mode joins it)."""
+        claimed = await self._claim(switch=False)
+        if not claimed and not any(True for _ in self.tasks):
+            claimed = await self._claim(switch=True)
+            for task in claimed:
+                self.controls.target = self.controls.mode_for(task)
+        return claimed
+
+    async def _claim(self, *, switch: bool) -> list[Task]:
         async with self.engine.begin() as conn:
             rows = await leasing.lease_tasks(
                 conn,
                 account_id=self.account.id,
                 owner=self.account.owner,
                 fence=self.account.fence,
+                mode=self.controls.lease_mode(),
+                switch=switch,
+                policy=self.policy,
             )
             claimed = []
             for row in rows:

@@ -19,7 +19,13 @@ from app.domain.status import TaskStatus
 from app.domain.task import Task
 from app.worker import interactions
 from app.worker.context import RunnerContext
-from app.worker.health import REFUSING_ACCOUNT, AccountHealth, submit_refused_reason
+from app.worker.controls import AccountControls
+from app.worker.health import (
+    REFUSING_ACCOUNT,
+    AccountHealth,
+    requeue_values,
+    submit_refused_reason,
+)
 from db import leasing
 from db import tasks as task_queries
 
@@ -38,10 +44,16 @@ async def task_files(engine: AsyncEngine, task: Task, role: str = "input") -> li
     ]
 
 
+MAX_MODE_SWITCH_FAILURES = 3
+
+
 class Submitter:
-    def __init__(self, ctx: RunnerContext, health: AccountHealth) -> None:
+    def __init__(
+        self, ctx: RunnerContext, health: AccountHealth, controls: AccountControls
+    ) -> None:
         self._ctx = ctx
         self._health = health
+        self._controls = controls
 
     async def _build(self, task: Task, nonce: str) -> interactions.Submission:
         ctx = self._ctx.link.context()
@@ -59,6 +71,10 @@ class Submitter:
         return interactions.slash(ctx, task, index, nonce, uploads=uploads)
 
     async def submit(self, task: Task) -> None:
+        mode = await self._controls.ensure_mode(task)
+        if mode is None:
+            await self._not_here(task)
+            return
         nonce = self._ctx.nonces.next(self._ctx.clock())
         async with self._ctx.engine.begin() as conn:
             attempts = await leasing.mark_submitting(
@@ -84,7 +100,33 @@ class Submitter:
             reason = f"Discord did not accept the interaction: {exc}"
             await self._ctx.tasks.fail(task.id, reason, "submit_failed")
             return
-        await self._record_submitted(task.id, nonce)
+        await self._record_submitted(task.id, nonce, mode, self._mode_note(task, mode))
+
+    def _mode_note(self, task: Task, mode: str) -> str | None:
+        acceptable = task.mode_request().acceptable()
+        if acceptable is not None and mode not in acceptable:
+            return f"no fast time left on any account: ran in {mode} (MJRELAY_FAST_FALLBACK_RELAX)"
+        return None
+
+    async def _not_here(self, task: Task) -> None:
+        """The account cannot run the task in a mode it accepts (out of fast time, or a mode
+        switch that got no answer): back to the queue for another account, or for this one
+        later. A mode switch that keeps failing fails the task."""
+        failures = int(task.params.get("_modeSwitchFailures", 0))
+        if not self._controls.fast_exhausted:
+            failures += 1
+            if failures >= MAX_MODE_SWITCH_FAILURES:
+                reason = f"the account did not switch to the mode the task needs ({failures} tries)"
+                await self._ctx.tasks.fail(task.id, reason, "submit_failed")
+                return
+        async with self._ctx.tasks.lock(task.id):
+            pinned = task.parent_id is not None
+            values: dict[str, Any] = (
+                {"status": TaskStatus.PENDING, "nonce": None} if pinned else requeue_values()
+            )
+            values["params"] = {**task.params, "_modeSwitchFailures": failures}
+            data = {"reason": f"account {self._ctx.account.id} cannot run it in a mode it accepts"}
+            await self._ctx.tasks.record(task.id, values, "requeued", data)
 
     async def _send(self, task: Task, nonce: str) -> None:
         submission = await self._build(task, nonce)
@@ -107,14 +149,19 @@ class Submitter:
             submission = await self._build(task, nonce)
             await self._ctx.link.send(submission.payload)
 
-    async def _record_submitted(self, task_id: str, nonce: str) -> None:
+    async def _record_submitted(
+        self, task_id: str, nonce: str, mode: str, note: str | None
+    ) -> None:
         async with self._ctx.tasks.lock(task_id):
             record = self._ctx.tasks.get(task_id)
             if record is None or record.task.status != TaskStatus.STARTED:
                 return
-            values: dict[str, Any] = {"status": TaskStatus.SUBMITTED}
+            values: dict[str, Any] = {"status": TaskStatus.SUBMITTED, "mode": mode}
+            data: dict[str, Any] = {"nonce": nonce, "mode": mode}
+            if note:
+                data["note"] = note
             job = self._ctx.correlator.get(task_id)
             if job is not None and job.last_interaction_id:
                 # INTERACTION_CREATE often beats the 204: keep its id for a crash recovery.
                 values["interaction_id"] = job.last_interaction_id
-            await self._ctx.tasks.record(task_id, values, "submitted", {"nonce": nonce})
+            await self._ctx.tasks.record(task_id, values, "submitted", data)

@@ -31,6 +31,7 @@ from app.worker.runner import AccountRunner
 from app.worker.sweeper import Sweeper
 from app.worker.wakeup import Listener, Wakeup
 from db import accounts as account_queries
+from db.leasing import LeasePolicy
 from db.tasks import TASKS_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,12 @@ class Supervisor:
                     nonces=self._nonces,
                     poll_s=self.settings.poll_interval_s,
                     reconcile_grace_s=self.settings.reconcile_grace_s,
+                    policy=LeasePolicy(
+                        choice=self.settings.account_choice,
+                        fallback_relax=self.settings.fast_fallback_relax,
+                        wait_s=self.settings.account_choice_wait_s,
+                    ),
+                    state_refresh_s=self.settings.account_state_refresh_s,
                 )
                 await runner.run()
         finally:

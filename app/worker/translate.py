@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.discord.content import variation_of
 from app.discord.events import (
     BotEvent,
     Described,
@@ -65,6 +66,12 @@ def _finished(task: Task, event: JobFinished, now_ms: int) -> Change:
         "finish_time": now_ms,
         "preview_url": None,
     }
+    if event.mode:  # what the bot says it ran in: (fast), (relaxed), (turbo)
+        values["mode"] = "relax" if event.mode == "relaxed" else event.mode
+    variation = variation_of(event.action_label)
+    if variation is not None:
+        remix, strength = variation
+        values["properties"] = {**task.properties, "remix": remix, "variationStrength": strength}
     data = {"image_url": event.image_url, "video_url": event.video_url, "hash": event.job_hash}
     return Change(values, "finished", data)
 

@@ -48,13 +48,14 @@ async def test_dropped_final_message_fails_by_timeout_with_reason(
     assert other.status == "SUCCESS"
 
 
+# "Credits exhausted" is not among them: an account out of fast time stays in service for relax
+# (tests/integration/worker/test_account_modes.py).
 @pytest.mark.parametrize(
     ("fault", "reason_part"),
     [
         pytest.param("ban", "4004", id="ban-4004"),
         pytest.param("captcha", "captcha", id="captcha"),
         pytest.param("pending_mod", "mod", id="pending-moderation"),
-        pytest.param("credits_exhausted", "fast gpu time", id="credits-exhausted"),
     ],
 )
 async def test_unusable_account_leaves_leasing_and_its_queue_finishes_elsewhere(

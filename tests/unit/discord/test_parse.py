@@ -12,8 +12,8 @@ import pytest
 from app.discord.events import (
     AccountError,
     AccountErrorKind,
+    AccountStateRead,
     BotEvent,
-    BotNotice,
     Described,
     IframeModalOpened,
     InteractionCreated,
@@ -379,7 +379,7 @@ EMBED_CASES = [
     ),
     pytest.param("Job queued", 16711680, "", JobQueued, None, None, id="job-queued-red"),
     pytest.param(
-        "Your info", 3092790, "**Fast Time Remaining**: 1h", BotNotice, None, None, id="info-notice"
+        "Your info", 3092790, "**Fast Time Remaining**: 1h", AccountStateRead, None, None, id="info"
     ),
 ]
 
