@@ -124,7 +124,7 @@ _STATE_COLUMNS = [
     accounts.c.id, accounts.c.mode, accounts.c.job_mode, accounts.c.remix, accounts.c.remix_auto,
     accounts.c.fast_time_remaining, accounts.c.fast_minutes_left, accounts.c.fast_exhausted,
     accounts.c.subscription, accounts.c.queued_jobs, accounts.c.running_jobs, accounts.c.info,
-    accounts.c.settings, accounts.c.state_read_at,
+    accounts.c.settings, accounts.c.state_read_at, accounts.c.remix_wanted,
 ]  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from db import account_state as state_queries
 log = logging.getLogger(__name__)
 
 REPLY_TIMEOUT_S = 20.0
+REMIX_RETRY_S = 60.0  # a /prefer remix that got no answer is tried again after this long
 
 
 @dataclass
@@ -70,6 +72,8 @@ class AccountControls:
         self.job_mode: str | None = normalize_mode(row.get("job_mode"))
         self.fast_exhausted = bool(row.get("fast_exhausted", False))
         self.remix: bool | None = row.get("remix")
+        self.remix_wanted: bool | None = row.get("remix_wanted")
+        self._remix_tried_at = -REMIX_RETRY_S
         # The mode the runner leases in; set ahead of a switch so no task of the old mode is
         # leased while it happens.
         self.target: str | None = None
@@ -77,6 +81,13 @@ class AccountControls:
         self._switch_lock = asyncio.Lock()
 
     # ---------------------------------------------------------------- what the lease asks
+
+    def sync(self, row: Mapping[str, Any]) -> None:
+        """The operator's choices as the account row has them now (the admin route changes
+        them while the runner runs): the default mode and the wished Remix state."""
+        self.default_mode = normalize_mode(row.get("mode")) or self.default_mode
+        self.remix_wanted = row.get("remix_wanted")
+        self.fast_exhausted = bool(row.get("fast_exhausted", self.fast_exhausted))
 
     def lease_mode(self) -> str | None:
         """The mode tasks are leased for (None: the account row's job_mode, else default)."""
@@ -234,6 +245,19 @@ class AccountControls:
             await self.out_of_fast_time()
         self.target = None
         return False
+
+    def remix_to_toggle(self) -> bool:
+        """Remix as read differs from the operator's wish (and no recent try is pending)."""
+        if self.remix_wanted is None or self.remix is None or self.remix == self.remix_wanted:
+            return False
+        return self._ctx.clock() - self._remix_tried_at >= REMIX_RETRY_S
+
+    async def toggle_remix(self) -> None:
+        """`/prefer remix` (a toggle), only called while nothing is in flight on the account."""
+        self._remix_tried_at = self._ctx.clock()
+        reply = await self._ask("prefer", [{"type": 1, "name": "remix", "options": []}])
+        if isinstance(reply, AccountStateRead) and reply.reading.remix is not None:
+            self.remix = reply.reading.remix
 
     async def _ask_quietly(self, command: str) -> None:
         await self._ask(command)

@@ -45,7 +45,7 @@ from app.worker.ownership import OwnedAccount
 from app.worker.recovery import Recovery
 from app.worker.submit import Submitter
 from app.worker.wakeup import Wakeup
-from db import leasing
+from db import account_state, leasing
 from db.leasing import DEFAULT_POLICY, LeasePolicy
 
 log = logging.getLogger(__name__)
@@ -138,8 +138,11 @@ class AccountRunner:
     async def _lease(self) -> list[Task]:
         """Tasks in the account's mode; when idle and there are none, one that needs a switch
         (its mode becomes the one leased in at once, so nothing of the old mode joins it)."""
+        idle = not any(True for _ in self.tasks)
+        if idle and self.controls.remix_to_toggle():
+            await self.controls.toggle_remix()  # the operator's wish, before any job starts
         claimed = await self._claim(switch=False)
-        if not claimed and not any(True for _ in self.tasks):
+        if not claimed and idle:
             claimed = await self._claim(switch=True)
             for task in claimed:
                 self.controls.target = self.controls.mode_for(task)
@@ -147,6 +150,9 @@ class AccountRunner:
 
     async def _claim(self, *, switch: bool) -> list[Task]:
         async with self.engine.begin() as conn:
+            settings = await account_state.get_account_state(conn, self.account.id)
+            if settings is not None:
+                self.controls.sync(dict(settings))
             rows = await leasing.lease_tasks(
                 conn,
                 account_id=self.account.id,

@@ -206,3 +206,31 @@ async def test_remix_auto_submits_or_waits_for_the_client(
     assert confirmed.status == "SUCCESS", confirmed.fail_reason
     assert confirmed.prop("remix") is True
     assert "a paper boat on a river" in (confirmed.final_prompt or "")
+
+
+async def test_the_operators_mode_and_remix_wishes_are_applied_while_running(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    async with running_worker(database_url, engine):
+        await _all_read(engine, sandbox)
+        async with engine.begin() as conn:
+            for account in sandbox.accounts:
+                await account_state.set_account_controls(
+                    conn, account.channel_id, mode="relax", remix_wanted=True
+                )
+        # Remix is toggled on idle accounts, and read back from the bot's reply.
+        for account in sandbox.accounts:
+
+            async def remix_on(account_id: str = account.channel_id) -> bool:
+                return bool((await _state(engine, account_id))["remix"])
+
+            await _until(remix_on, "remix turned on")
+            assert sandbox.core.directory.states[account.user_id].remix is True
+        # A task that asks no mode runs in the new default mode.
+        await _imagine(engine, "2300000000000001", "a sleepy cat")
+        plain = await wait_for_status(engine, "2300000000000001", "SUCCESS", "FAILURE")
+    assert plain.status == "SUCCESS", plain.fail_reason
+    assert plain.mode == "relax"
+    toggles = [s for s in sandbox.submissions if s.command == "prefer"]
+    assert len(toggles) == len(sandbox.accounts), "each account toggled once"
