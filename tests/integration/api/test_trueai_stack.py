@@ -1,10 +1,12 @@
 """trueai's API through the whole stack: the app, the worker and the sandbox over real sockets,
 on real Postgres (issue 16): a `/mj-relax` imagine runs in relax, a remix press waits for the
-client (code 21) and runs with the prompt it sent through `/mj/submit/modal`, and the trueai
-task fields of fetch and callbacks carry what the worker recorded."""
+client (code 21) and runs with the prompt it sent through `/mj/submit/modal`, the trueai task
+fields of fetch and callbacks carry what the worker recorded, and the admin route's wishes reach
+the account."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -34,8 +36,6 @@ async def _reply(response: Any) -> dict[str, Any]:
 
 async def _settings_read(engine: AsyncEngine, account_id: str) -> Any:
     """The worker reads /settings at start: wait until the account's Remix state is stored."""
-    import asyncio
-
     for _ in range(600):
         async with engine.connect() as conn:
             state = await account_state.get_account_state(conn, account_id)
@@ -127,3 +127,41 @@ async def test_a_remix_press_waits_for_the_client_and_runs_its_prompt(
     assert done.status == "SUCCESS", done.fail_reason
     assert "a boat at dawn" in (done.final_prompt or "")
     assert done.prop("remix") is True  # the bot's final said "Remix"
+
+
+async def test_the_admin_routes_wishes_reach_the_account(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    [account] = sandbox.accounts
+    state = sandbox.core.directory.states[account.user_id]
+    assert state.remix is False
+    async with (
+        running_worker(database_url, engine),
+        app_client(database_url) as client,
+    ):
+        assert (await _settings_read(engine, account.channel_id))["remix"] is False
+        wished = await _reply(
+            await client.post(
+                f"/mj/admin/account/{account.channel_id}/settings",
+                json={"mode": "RELAX", "remix": True},
+            )
+        )
+        assert wished["code"] == 1, wished
+        # Remix is toggled on by the worker (/prefer remix) and read back.
+        for _ in range(600):
+            shown = await _reply(await client.get(f"/mj/account/{account.channel_id}/fetch"))
+            if shown["remix"] is True:
+                break
+            await asyncio.sleep(0.05)
+        assert (shown["remix"], shown["remixWanted"]) == (True, True)
+        assert state.remix is True
+        # A task asking no mode runs in the account's new default.
+        submitted = await _reply(
+            await client.post("/novicezk/mj/submit/imagine", json={"prompt": "a calm lake"})
+        )
+        task = await wait_for_status(engine, submitted["result"], "SUCCESS", "FAILURE")
+    assert task.status == "SUCCESS", task.fail_reason
+    assert (task.request_mode, task.mode) == (None, "relax")
+    toggles = [s for s in sandbox.submissions if s.command == "prefer"]
+    assert len(toggles) == 1, "Remix was toggled once, not back and forth"
