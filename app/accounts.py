@@ -15,7 +15,10 @@ BOTS = ("mj", "pika")
 MODES = ("fast", "relax", "turbo")
 
 DEFAULT_CONCURRENCY = 3
-DEFAULT_QUEUE_SIZE = 10
+# Tasks waiting per account beyond its running ones before submits are refused (novicezk code 23).
+# The queue is durable PostgreSQL rows, so a burst of a thousand costs nothing to hold; novicezk's
+# own default (10, an in-memory queue) stays one setting away. See docs/api.md "Admission".
+DEFAULT_QUEUE_SIZE = 1000
 DEFAULT_TIMEOUT_S = 600
 
 
@@ -146,7 +149,7 @@ def spec_from_mapping(entry: dict[str, Any]) -> AccountSpec:
         user_agent=_pick(entry, "user_agent", "user-agent", "userAgent"),
         mode=str(_pick(entry, "mode", default="fast")).lower(),
         concurrency=_int(entry, "concurrency", "core_size", "core-size", "coreSize", default=3),
-        queue_size=_int(entry, "queue_size", "queue-size", "queueSize", default=10),
+        queue_size=_int(entry, "queue_size", "queue-size", "queueSize", default=DEFAULT_QUEUE_SIZE),
         task_timeout_s=timeout_s,
         enabled=bool(_pick(entry, "enabled", "enable", default=True)),
         api_base=_pick(entry, "api_base"),

@@ -10,7 +10,12 @@ from typing import Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.accounts import AccountSpec, parse_discordxy_config, spec_from_mapping
+from app.accounts import (
+    DEFAULT_QUEUE_SIZE,
+    AccountSpec,
+    parse_discordxy_config,
+    spec_from_mapping,
+)
 from app.cli.common import fail, invalid, with_connection
 from db import accounts as account_queries
 
@@ -36,7 +41,9 @@ def add(
     bot: list[str] = typer.Option(["mj"], "--bot", help="mj and/or pika (repeatable)."),
     mode: str = typer.Option("fast", help="fast, relax or turbo."),
     concurrency: int = typer.Option(3, help="Jobs running at once on this account."),
-    queue_size: int = typer.Option(10, help="Jobs waiting for this account at most."),
+    queue_size: int = typer.Option(
+        DEFAULT_QUEUE_SIZE, help="Jobs waiting for this account at most (novicezk's default: 10)."
+    ),
     timeout_minutes: int = typer.Option(10, help="A job running longer than this fails."),
     user_agent: str = typer.Option(None, help="The browser User-Agent the token was made with."),
     token_stdin: bool = typer.Option(False, help="Read the token from standard input."),
