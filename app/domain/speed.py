@@ -43,6 +43,14 @@ def prompt_mode(prompt: str) -> str | None:
     return found[-1].lower() if found else None
 
 
+def with_mode_flag(prompt: str, mode: str) -> str:
+    """A prompt whose `--fast`/`--relax`/`--turbo` flags say `mode` (Midjourney obeys the flag
+    over the account's mode); a prompt without one is left as it is."""
+    if prompt_mode(prompt) is None:
+        return prompt
+    return _PROMPT_FLAG.sub(f"--{mode}", prompt)
+
+
 @dataclass(frozen=True)
 class ModeRequest:
     """What a task asks of its account (the task columns of the same names)."""

@@ -15,6 +15,7 @@ from app import taskstore
 from app.discord.errors import DiscordError, DiscordLocalError, InvalidFormBody
 from app.discord.rest import UploadFile
 from app.domain.images import sniff_image_type
+from app.domain.speed import with_mode_flag
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 from app.worker import interactions
@@ -47,6 +48,16 @@ async def task_files(engine: AsyncEngine, task: Task, role: str = "input") -> li
 MAX_MODE_SWITCH_FAILURES = 3
 
 
+def _in_mode(task: Task, mode: str) -> Task:
+    """The task as sent: a speed flag in its prompt says the mode it runs in (the flag would win
+    over the account's mode: a `--fast` left in a prompt run in relax would meet "Credits
+    exhausted")."""
+    return task.replace(
+        prompt=with_mode_flag(task.prompt, mode),
+        prompt_en=with_mode_flag(task.prompt_en, mode) if task.prompt_en else task.prompt_en,
+    )
+
+
 class Submitter:
     def __init__(
         self, ctx: RunnerContext, health: AccountHealth, controls: AccountControls
@@ -75,6 +86,7 @@ class Submitter:
         if mode is None:
             await self._not_here(task)
             return
+        task = _in_mode(task, mode)
         nonce = self._ctx.nonces.next(self._ctx.clock())
         async with self._ctx.engine.begin() as conn:
             attempts = await leasing.mark_submitting(

@@ -234,3 +234,20 @@ async def test_the_operators_mode_and_remix_wishes_are_applied_while_running(
     assert plain.mode == "relax"
     toggles = [s for s in sandbox.submissions if s.command == "prefer"]
     assert len(toggles) == len(sandbox.accounts), "each account toggled once"
+
+
+async def test_with_the_fallback_a_fast_task_runs_in_relax_when_no_account_has_fast_time(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    async with start_sandbox(port=0, accounts=1, speed="instant", seed=8) as sb:
+        await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
+        await sb.inject_fault("fast_time", account=0, minutes=0)
+        async with running_worker(database_url, engine, fast_fallback_relax=True):
+            # The flag in the prompt would win over the account's mode: it is rewritten too.
+            await _imagine(engine, "2400000000000001", "a comet --fast", request_mode="fast")
+            task = await wait_for_status(engine, "2400000000000001", "SUCCESS", "FAILURE")
+    assert task.status == "SUCCESS", task.fail_reason
+    assert task.mode == "relax" and task.prompt == "a comet --fast"
+    (submitted,) = [e for e in await _events(engine, task.id) if e["kind"] == "submitted"]
+    assert submitted["data"]["mode"] == "relax" and "relax" in submitted["data"]["note"]
+    assert [s.command for s in sb.submissions if s.command in ("fast", "relax")] == ["relax"]

@@ -11,6 +11,7 @@ from app.domain.speed import (
     prompt_mode,
     remix_matches,
     run_mode,
+    with_mode_flag,
 )
 
 
@@ -70,3 +71,9 @@ def test_remix_filter_follows_trueai() -> None:
     assert not remix_matches(True, None, False)
     assert remix_matches(False, False, False) and remix_matches(False, True, True)
     assert not remix_matches(False, True, False)
+
+
+def test_the_prompt_flag_follows_the_mode_it_runs_in() -> None:
+    assert with_mode_flag("a cat --fast --ar 2:3", "relax") == "a cat --relax --ar 2:3"
+    assert with_mode_flag("a cat --turbo --relax", "fast") == "a cat --fast --fast"
+    assert with_mode_flag("a cat --ar 2:3", "relax") == "a cat --ar 2:3"
