@@ -227,4 +227,9 @@ async def test_imagine_progress_grid_upscale_and_a_banned_account(
             await row.locator(".reason", has_text=reason).wait_for()
             healthy = page.locator(f'tr[data-account-id="{specs[1].id}"] .badge')
             assert (await healthy.inner_text()).strip() == "ok"
+            # The mode and fast time the worker read from the account's /info (issue 16).
+            other = page.locator(f'tr[data-account-id="{specs[1].id}"]')
+            mode = await other.locator("td.mode").inner_text()
+            assert mode.split()[0] == "fast" and "not read yet" not in mode
+            assert "hours" in await other.locator("td.fast-time").inner_text()
             await shots.take(page, "accounts")
