@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
@@ -52,8 +53,10 @@ def _web_server(settings: Settings, database_url: str, host: str) -> _Server:
     return _Server(config)
 
 
-async def _serve_until(server: _Server, stop: asyncio.Event) -> None:
-    serving = asyncio.create_task(server.serve())
+async def _serve_until(
+    server: _Server, stop: asyncio.Event, sockets: list[socket.socket] | None = None
+) -> None:
+    serving = asyncio.create_task(server.serve(sockets))
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     app_stopping = getattr(getattr(server.config.app, "state", None), "stopping", None)
@@ -72,11 +75,18 @@ async def migrate(database_url: str) -> str | None:
 
 
 async def run_web(settings: Settings, database_url: str) -> None:
+    host = settings.host or "0.0.0.0"
     stop = asyncio.Event()
     shutdown.watch(stop, settings.shutdown_grace_s)
-    host = settings.host or "0.0.0.0"
     log.info("web listening", extra={"host": host, "port": settings.port})
     await _serve_until(_web_server(settings, database_url, host), stop)
+
+
+async def serve_web_on(
+    settings: Settings, database_url: str, host: str, stop: asyncio.Event, sock: socket.socket
+) -> None:
+    """One of several web processes: serve on the parent's listening socket until `stop`."""
+    await _serve_until(_web_server(settings, database_url, host), stop, [sock])
 
 
 async def run_worker_process(settings: Settings, database_url: str) -> None:

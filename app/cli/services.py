@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 import typer
@@ -30,11 +31,25 @@ def up() -> None:
     _serve(run_up)
 
 
-def web() -> None:
+def web(
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        max=64,
+        help="Web processes sharing the port (default: $WEB_CONCURRENCY, else 1).",
+    ),
+) -> None:
     """The HTTP API on $PORT (host from MJRELAY_HOST, default 0.0.0.0)."""
     from app.serve import run_web
+    from app.web_processes import run_web_processes
 
-    _serve(run_web)
+    settings = load_cli_settings()
+    if workers is not None:
+        settings = replace(settings, web_concurrency=workers)
+    start = run_web_processes if settings.web_concurrency > 1 else run_web
+    with database(settings) as db:
+        run(lambda: start(settings, db.url))
 
 
 def worker() -> None:

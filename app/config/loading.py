@@ -48,6 +48,7 @@ class _Listed:
 _VARIABLES = {
     "database_url": "DATABASE_URL",
     "port": "PORT",
+    "web_concurrency": "WEB_CONCURRENCY",
     "webhook_secrets": "MJRELAY_WEBHOOK_SECRET",
 }
 
@@ -58,6 +59,7 @@ _PARSERS: dict[str, Callable[[str], Any] | _Listed] = {
     "data_dir": v.as_path,
     "host": v.as_optional_str,
     "port": v.as_port,
+    "web_concurrency": v.as_int_between(1, 64),
     "log_level": v.one_of(LOG_LEVELS),
     "log_format": v.one_of(LOG_FORMATS),
     "callback_allowlist": _Listed(v.as_allowlist),

@@ -47,6 +47,7 @@ class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     host: str | None = None
     port: int = 8080
+    web_concurrency: int = 1  # web processes sharing the port (`mjrelay web`)
     log_level: str = "info"
     log_format: str = "auto"
     # Worker
