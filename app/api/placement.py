@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain import remix
 from app.domain.account_filter import AccountFilter, placement
+from app.domain.actions import Bot
 from app.domain.commands import CreateTask, PressButton
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.task import Task
@@ -38,7 +39,9 @@ async def filtered_account(
 
 
 async def create_placement(engine: AsyncEngine, cmd: CreateTask) -> dict[str, Any]:
-    where = placement(cmd.extra.route_mode, cmd.extra.account_filter, cmd.prompt)
+    """Speed modes are Midjourney's: a Pika prompt's `--fast` is Pika's text, not a request."""
+    prompt = cmd.prompt if cmd.bot == Bot.MJ else ""
+    where = placement(cmd.extra.route_mode, cmd.extra.account_filter, prompt)
     where["filter_account_id"] = await filtered_account(
         engine, str(cmd.bot), cmd.extra.account_filter
     )

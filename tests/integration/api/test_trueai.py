@@ -75,6 +75,8 @@ async def test_without_a_prefix_the_filter_then_the_prompt_say_the_mode(api, eng
         assert (task.request_mode, task.filter_modes) == (None, ["relax", "fast"])
         nothing = await _submit(client, "/novicezk/mj/submit/imagine", {"prompt": "a cat"})
         assert (await get_task(engine, nothing)).request_mode is None
+        pika = body(await client.post("/pika/create", json={"prompt": "a cat --relax"}))
+        assert (await get_task(engine, pika["result"])).request_mode is None  # Pika's own text
 
         # A follow-up asking nothing runs in the mode its parent asked; its own prefix wins.
         await finish(engine, flagged)
