@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-BOTS = ("mj", "pika")
+BOTS = ("mj", "niji", "pika")
 MODES = ("fast", "relax", "turbo")
 
 DEFAULT_CONCURRENCY = 3

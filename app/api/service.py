@@ -28,6 +28,7 @@ from app.api.task_files import input_files, mask_file
 from app.config import Settings
 from app.dialects.novicezk_trueai import TRUEAI_FIELDS
 from app.domain.actions import MODAL_ACTIONS, Action
+from app.domain.bots import choose_bot
 from app.domain.commands import CancelTask, CreateTask, PressButton, SubmitModal
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.ids import new_task_id
@@ -247,6 +248,7 @@ class TaskService:
 
     async def create(self, cmd: CreateTask, origin: str, idem: Idempotency | None = None) -> Task:
         self.check_prompt(cmd.prompt)
+        cmd = choose_bot(cmd, niji_from_prompt=self.settings.niji_from_prompt)
         where = await create_placement(self.engine, cmd)
         state = await self._admit(str(cmd.bot), where["filter_account_id"])
         images = await self._images(list(cmd.images))

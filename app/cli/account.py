@@ -38,7 +38,7 @@ def add(
     channel_id: str = typer.Option(..., "--channel-id", help="The channel the bot works in."),
     account_id: str = typer.Option(None, "--id", help="Account id (default: the channel id)."),
     name: str = typer.Option("", help="A name to recognise it by."),
-    bot: list[str] = typer.Option(["mj"], "--bot", help="mj and/or pika (repeatable)."),
+    bot: list[str] = typer.Option(["mj"], "--bot", help="mj, niji and/or pika (repeatable)."),
     mode: str = typer.Option("fast", help="fast, relax or turbo."),
     concurrency: int = typer.Option(3, help="Jobs running at once on this account."),
     queue_size: int = typer.Option(

@@ -80,6 +80,7 @@ _PARSERS: dict[str, Callable[[str], Any] | _Listed] = {
     "account_choice": v.one_of(ACCOUNT_CHOICES),
     "account_choice_wait_s": v.as_float_between(0, 600),
     "fast_fallback_relax": v.as_bool,
+    "niji_from_prompt": v.as_bool,
     "account_state_refresh_s": v.as_float_between(30, 86400),
     "sandbox_speed": v.one_of(SANDBOX_SPEEDS),
     "sandbox_accounts": v.as_int_between(1, 50),

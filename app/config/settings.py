@@ -65,6 +65,7 @@ class Settings:
     account_choice: str = "least-busy"
     account_choice_wait_s: float = 3.0
     fast_fallback_relax: bool = False
+    niji_from_prompt: bool = False
     account_state_refresh_s: float = 900.0
     # Sandbox (used by `mjrelay up` when no real account is configured)
     sandbox_speed: str = "fast"

@@ -7,6 +7,7 @@ import enum
 
 class Bot(enum.StrEnum):
     MJ = "mj"
+    NIJI = "niji"  # niji・journey: Midjourney's protocol, its own application
     PIKA = "pika"
 
 

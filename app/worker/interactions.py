@@ -14,8 +14,8 @@ from typing import Any
 from app.discord import commands
 from app.discord.command_index import CommandIndex
 from app.discord.commands import InteractionContext, UploadedAttachment
-from app.discord.constants import MJ_APPLICATION_ID
-from app.domain.actions import Action
+from app.discord.constants import MJ_APPLICATION_ID, NIJI_APPLICATION_ID
+from app.domain.actions import Action, Bot
 from app.domain.buttons import find_action, find_custom_id, grid_custom_id
 from app.domain.task import Task
 
@@ -30,6 +30,12 @@ class Submission:
     # Correlation hints for follow-ups: the parent message and the U-index the result answers.
     parent_message_id: str | None = None
     index: int | None = None
+
+
+def application_of(task: Task) -> str:
+    """The Midjourney-protocol application a task talks to: niji・journey's for niji tasks (its
+    commands in the index, and a click must name the application of the message clicked)."""
+    return NIJI_APPLICATION_ID if task.bot == Bot.NIJI else MJ_APPLICATION_ID
 
 
 def _param(task: Task, *names: str) -> Any:
@@ -70,9 +76,21 @@ def follow_up(ctx: InteractionContext, task: Task, parent: Task, nonce: str) -> 
         custom_id=custom_id,
         nonce=nonce,
         message_flags=parent.message_flags or 0,
+        application_id=application_of(parent),
     )
     index = ref.index if ref is not None and ref.action == Action.UPSCALE else None
     return Submission(payload, parent_message_id=parent.message_id, index=index)
+
+
+@dataclass(frozen=True)
+class _Commands:
+    """The index seen from one application: `get(name)` finds only that bot's command."""
+
+    index: CommandIndex
+    application_id: str
+
+    def get(self, name: str) -> commands.CommandRef:
+        return self.index.get(name, self.application_id)
 
 
 def with_image_links(prompt: str, links: Sequence[str]) -> str:
@@ -91,6 +109,23 @@ def slash(
     """A new job: imagine, blend, describe, shorten, Pika create / animate."""
     action = Action(task.action)
     prompt = task.prompt_en or task.prompt
+    if action in (Action.PIKA_CREATE, Action.PIKA_ANIMATE):
+        return _pika(ctx, task, index, nonce, uploads, prompt)
+    own = _Commands(index, application_of(task))
+    return _midjourney(ctx, task, action, own, nonce, uploads, image_links, prompt)
+
+
+def _midjourney(
+    ctx: InteractionContext,
+    task: Task,
+    action: Action,
+    index: _Commands,
+    nonce: str,
+    uploads: Sequence[UploadedAttachment],
+    image_links: Sequence[str],
+    prompt: str,
+) -> Submission:
+    """Midjourney's or niji's slash commands."""
     if action == Action.IMAGINE:
         command = index.get("imagine")
         return Submission(
@@ -111,8 +146,6 @@ def slash(
         dimensions = _param(task, "dimensions")
         command = index.get("blend")
         return Submission(commands.blend(ctx, command, list(uploads), nonce, dimensions))
-    if action in (Action.PIKA_CREATE, Action.PIKA_ANIMATE):
-        return _pika(ctx, task, index, nonce, uploads, prompt)
     raise CannotSubmit(f"{task.action} is not a slash command")
 
 
@@ -126,8 +159,9 @@ def _pika(
 ) -> Submission:
     name = "create" if Action(task.action) == Action.PIKA_CREATE else "animate"
     # Pika's commands share names with nobody we drive, but never press Midjourney's by mistake.
+    midjourneys = (MJ_APPLICATION_ID, NIJI_APPLICATION_ID)
     command = next(
-        (c for c in index.commands if c.name == name and c.application_id != MJ_APPLICATION_ID),
+        (c for c in index.commands if c.name == name and c.application_id not in midjourneys),
         None,
     )
     if command is None:

@@ -30,7 +30,7 @@ def sandbox_specs(
             token=account.token,
             guild_id=account.guild_id,
             channel_id=account.channel_id,
-            bots=("mj", "pika"),
+            bots=("mj", "niji", "pika"),
             concurrency=concurrency,
             sandbox=True,
             api_base=f"{base_url}/api/v9",
