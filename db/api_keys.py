@@ -1,10 +1,13 @@
 """SQL for client keys (docs/keys.md): the key rows, the rate bucket, the task quota.
 
 Every limit is decided in PostgreSQL so several web processes cannot race past it: the rate
-bucket is one `UPDATE` on the key's row, and a task's admission locks that row (`FOR UPDATE`),
-counts in a later statement (its snapshot taken after the lock was granted, so it sees every
-task committed by the submit that held the lock before), then bumps the counters. The task is
-inserted in the same transaction, so the lock is held until the task is visible.
+bucket is taken in the statement that looks the key up, and a task's admission runs in the
+transaction that inserted the task, as its last step: it counts the task in the key's row
+(an UPDATE: a `NO KEY UPDATE` lock, which leaves alone the `KEY SHARE` the task's foreign key
+holds), then counts today's and the unfinished tasks in a later statement (its snapshot taken
+after the lock was granted, so it sees every task committed by the submit that held the lock
+before, and its own); the commit follows at once. Submits of one key are serialised only for
+that short tail.
 """
 
 from __future__ import annotations
@@ -65,11 +68,41 @@ async def insert_key(
     return int(key_id)
 
 
-async def key_by_hash(conn: AsyncConnection, key_hash: str) -> RowMapping | None:
-    result = await conn.execute(
-        text(f"SELECT {_COLUMNS} FROM api_keys WHERE key_hash = :h"), {"h": key_hash}
+# -- use_key: the key by its hash, and (when it is usable and has a rate) one token of its
+# bucket, in one statement: `wait_s` is 0 when the request may go on. The bucket's commit does
+# not wait for the disk (`synchronous_commit` off for this transaction): a crash may forget the
+# last tokens taken, which costs nothing, and a request does not pay a second WAL flush.
+_USE_KEY = text(
+    f"""
+    WITH relaxed AS (
+        SELECT set_config('synchronous_commit', 'off', true)
+    ), found AS (
+        SELECT {_COLUMNS}, rate_tokens, rate_at FROM api_keys WHERE key_hash = :h
+    ), cur AS (
+        SELECT k.id, k.rate_per_min::float8 AS per_min,
+            least(k.rate_per_min::float8, k.rate_tokens
+                + extract(epoch FROM clock_timestamp() - k.rate_at) * k.rate_per_min / 60.0)
+                AS avail
+        FROM api_keys k JOIN found f ON f.id = k.id
+        WHERE k.rate_per_min IS NOT NULL AND k.enabled
+          AND (k.expires_at IS NULL OR k.expires_at > now())
+        FOR NO KEY UPDATE OF k
+    ), taken AS (
+        UPDATE api_keys k
+        SET rate_tokens = CASE WHEN cur.avail >= 1 THEN cur.avail - 1 ELSE cur.avail END,
+            rate_at = clock_timestamp()
+        FROM cur WHERE k.id = cur.id
+        RETURNING CASE WHEN cur.avail >= 1 THEN 0.0
+                       ELSE (1 - cur.avail) * 60.0 / cur.per_min END AS wait_s
     )
-    return result.mappings().first()
+    SELECT found.*, coalesce((SELECT wait_s FROM taken), 0.0) AS wait_s FROM found, relaxed
+    """
+)
+
+
+async def use_key(conn: AsyncConnection, key_hash: str) -> RowMapping | None:
+    """The key (with `wait_s`: seconds until its rate allows this request, 0 = go on)."""
+    return (await conn.execute(_USE_KEY, {"h": key_hash})).mappings().first()
 
 
 async def key_by_name(conn: AsyncConnection, name: str) -> RowMapping | None:
@@ -118,49 +151,29 @@ async def rotate(conn: AsyncConnection, name: str, key_hash: str, key_prefix: st
     return bool(result.rowcount)
 
 
-# -- take_request: one token of the key's rate bucket (capacity: a minute's worth), refilled by
-# the time since the last request. One statement: the row lock orders concurrent requests.
-_TAKE_TOKEN = text(
-    """
-    WITH cur AS (
-        SELECT id, rate_per_min::float8 AS per_min,
-            least(rate_per_min::float8, rate_tokens
-                + extract(epoch FROM clock_timestamp() - rate_at) * rate_per_min / 60.0) AS avail
-        FROM api_keys WHERE id = :id AND rate_per_min IS NOT NULL
-        FOR UPDATE
-    )
-    UPDATE api_keys k
-    SET rate_tokens = CASE WHEN cur.avail >= 1 THEN cur.avail - 1 ELSE cur.avail END,
-        rate_at = clock_timestamp()
-    FROM cur WHERE k.id = cur.id
-    RETURNING cur.avail, cur.per_min
-    """
-)
-
-
-async def take_request(conn: AsyncConnection, key_id: int) -> float:
-    """0 when the request may go on, else the seconds until the bucket holds a token."""
-    row = (await conn.execute(_TAKE_TOKEN, {"id": key_id})).first()
-    if row is None:
-        return 0.0
-    avail, per_min = float(row[0]), float(row[1])
-    return 0.0 if avail >= 1 else (1 - avail) * 60.0 / per_min
-
-
 @dataclass(frozen=True)
 class Refusal:
     reason: str
     retry_after_s: int | None
 
 
-_LOCK_KEY = text(
-    "SELECT daily_limit, total_limit, concurrency, tasks_total FROM api_keys"
-    " WHERE id = :id FOR UPDATE"
+# -- admit_task, two statements. The first counts the task in the key's total and so locks its
+# row (an UPDATE waits for the previous holder and then reads the row's newest version); the
+# second, whose snapshot is taken after the lock was granted, counts it in today's tasks and
+# counts the key's unfinished tasks (the new one included). A refusal rolls both back.
+_COUNT_TOTAL = text(
+    "UPDATE api_keys SET tasks_total = tasks_total + 1 WHERE id = :id"
+    " RETURNING tasks_total, total_limit, daily_limit, concurrency"
 )
-_COUNTS = text(
+_COUNT_TODAY = text(
     f"""
+    WITH day AS (
+        INSERT INTO api_key_days (key_id, day, tasks) VALUES (:id, {_UTC_TODAY}, 1)
+        ON CONFLICT (key_id, day) DO UPDATE SET tasks = api_key_days.tasks + 1
+        RETURNING tasks
+    )
     SELECT
-        coalesce((SELECT tasks FROM api_key_days WHERE key_id = :id AND day = {_UTC_TODAY}), 0),
+        (SELECT tasks FROM day),
         CASE WHEN CAST(:count_unfinished AS boolean) THEN
             (SELECT count(*) FROM tasks WHERE key_id = :id AND status NOT IN ({FINAL}))
         ELSE 0 END,
@@ -168,41 +181,31 @@ _COUNTS = text(
             - (now() AT TIME ZONE 'UTC')))
     """
 )
-_COUNT_TASK = text(
-    f"""
-    WITH day AS (
-        INSERT INTO api_key_days (key_id, day, tasks) VALUES (:id, {_UTC_TODAY}, 1)
-        ON CONFLICT (key_id, day) DO UPDATE SET tasks = api_key_days.tasks + 1
-    )
-    UPDATE api_keys SET tasks_total = tasks_total + 1 WHERE id = :id
-    """
-)
 CONCURRENCY_RETRY_S = 5
 
 
 async def admit_task(conn: AsyncConnection, key_id: int) -> Refusal | None:
-    """Count one new task against the key's limits, or say why not. Run in the transaction that
-    inserts the task: the key's row stays locked until that task is committed."""
-    limits = (await conn.execute(_LOCK_KEY, {"id": key_id})).mappings().first()
-    if limits is None:
+    """Count the task just inserted (in this transaction) against the key's limits, or say why
+    not (the caller then rolls back). Run it last and commit at once: the key's row stays locked
+    until the commit."""
+    counted = (await conn.execute(_COUNT_TOTAL, {"id": key_id})).mappings().first()
+    if counted is None:
         return Refusal("API key no longer exists", None)
     total_limit, daily_limit, concurrency = (
-        limits["total_limit"],
-        limits["daily_limit"],
-        limits["concurrency"],
+        counted["total_limit"],
+        counted["daily_limit"],
+        counted["concurrency"],
     )
-    if total_limit is not None and limits["tasks_total"] >= total_limit:
+    if total_limit is not None and counted["tasks_total"] > total_limit:
         return Refusal(f"total limit of {total_limit} tasks reached", None)
-    today, unfinished, day_left = (
-        await conn.execute(_COUNTS, {"id": key_id, "count_unfinished": concurrency is not None})
-    ).one()
-    if daily_limit is not None and today >= daily_limit:
+    params = {"id": key_id, "count_unfinished": concurrency is not None}
+    today, unfinished, day_left = (await conn.execute(_COUNT_TODAY, params)).one()
+    if daily_limit is not None and today > daily_limit:
         return Refusal(f"daily limit of {daily_limit} tasks reached", max(1, int(day_left)))
-    if concurrency is not None and unfinished >= concurrency:
+    if concurrency is not None and unfinished > concurrency:
         return Refusal(
             f"concurrency limit of {concurrency} unfinished tasks reached", CONCURRENCY_RETRY_S
         )
-    await conn.execute(_COUNT_TASK, {"id": key_id})
     return None
 
 

@@ -67,11 +67,12 @@ async def _looked_up(request: Request, presented: str) -> tuple[ApiKey | None, f
     if cached is not None:
         found: tuple[ApiKey | None, float] = cached
         return found
-    async with request.app.state.engine.begin() as conn:
-        row = await q.key_by_hash(conn, key_hash(presented))
-        key = ApiKey.from_row(row) if row is not None else None
-        usable = key is not None and key.refusal_any(datetime.now(UTC)) is None
-        wait = await q.take_request(conn, key.id) if key is not None and usable else 0.0
+    # One statement on its own (autocommit): no BEGIN and COMMIT round trips around it.
+    async with request.app.state.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        row = await q.use_key(conn, key_hash(presented))
+    key = ApiKey.from_row(row) if row is not None else None
+    wait = float(row["wait_s"]) if row is not None else 0.0
     request.scope[_LOOKED_UP] = (key, wait)
     return key, wait
 

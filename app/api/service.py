@@ -201,7 +201,10 @@ class TaskService:
                     conn, self.caller.scope, idem.key, idem.request_hash
                 )
             if earlier is None:
-                if key is not None:
+                created = await taskstore.create_task(conn, task, files=files, new_id=new_id)
+                if idem is not None:
+                    await idempotency.settle(conn, self.caller.scope, idem.key, created.id)
+                if key is not None:  # last, so the key's row is locked only until the commit
                     refusal = await key_queries.admit_task(conn, key.id)
                     if refusal is not None:
                         raise CommandError(
@@ -209,9 +212,6 @@ class TaskService:
                             f"API key {key.name}: {refusal.reason}",
                             retry_after=refusal.retry_after_s,
                         )
-                created = await taskstore.create_task(conn, task, files=files, new_id=new_id)
-                if idem is not None:
-                    await idempotency.settle(conn, self.caller.scope, idem.key, created.id)
         if created is not None:
             return created
         replayed = await self._replayed(earlier, idem) if idem is not None else None

@@ -11,6 +11,12 @@ and the figure per server is the median run.
 - submit: `POST /mj/submit/imagine {"prompt": …, "state": …}`; mjrelay validates, inserts the task
   and its first event and NOTIFYs in one transaction (no worker runs, so tasks stay PENDING); the
   bare endpoint parses the body and INSERTs one row with asyncpg.
+- submit-keys (mjrelay only): the same submit with `Authorization: Bearer mjr_…`, each request
+  with one of 32 client keys (as 32 clients), every key with every limit set (daily, total,
+  concurrency, rate; none ever reached): the key lookup, its rate bucket and its quota
+  admission on top of the submit (issue 18). Its figure is against the submit without a key in
+  the same run. submit-1key: every connection on one key, whose submits are serialised for the
+  tail of their transactions (the exact limits' price): one client's ceiling.
 """
 
 from __future__ import annotations
@@ -36,8 +42,17 @@ from db.engine import make_engine
 from db.urls import asyncpg_dsn
 
 TARGET_FETCH_RATIO = 0.5
+TARGET_KEY_RATIO = 0.9  # issue 18: the key check costs at most 10 % of submit req/s
+NO_LIMIT = 1_000_000_000
 SEEDED = 200
-ENDPOINTS = {"fetch": "GET /mj/task/{id}/fetch", "submit": "POST /mj/submit/imagine"}
+ENDPOINTS = {
+    "fetch": "GET /mj/task/{id}/fetch",
+    "submit": "POST /mj/submit/imagine",
+    "submit-keys": "POST /mj/submit/imagine (32 client keys)",
+    "submit-1key": "POST /mj/submit/imagine (one client key)",
+}
+ONLY_OURS = {"submit-keys", "submit-1key"}
+KEYS = 32
 PROMPT = "a lighthouse at dusk, volumetric light, 35mm --ar 3:2"
 
 
@@ -133,15 +148,45 @@ def _fetch_script(ids: list[str], path: Path) -> Path:
     return path
 
 
-def _submit_script(path: Path) -> Path:
+def _submit_script(path: Path, keys: list[str] | None = None) -> Path:
     body = json.dumps({"prompt": PROMPT, "state": "bench"})
-    path.write_text(
+    script = (
         'wrk.method = "POST"\n'
         'wrk.path = "/mj/submit/imagine"\n'
         f"wrk.body = {json.dumps(body)}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
     )
+    if keys:  # each request with one of the keys, at random
+        table = ", ".join(f'"Bearer {k}"' for k in keys)
+        script += (
+            f"local keys = {{{table}}}\n"
+            "request = function()\n"
+            '  wrk.headers["Authorization"] = keys[math.random(#keys)]\n'
+            "  return wrk.format()\n"
+            "end\n"
+        )
+    path.write_text(script)
     return path
+
+
+async def add_limited_keys(url: str, count: int) -> list[str]:
+    """Client keys with every limit set high enough never to refuse (issue 18's cost)."""
+    from app.domain.keys import key_hash, new_key, shown_prefix
+    from db import api_keys
+
+    keys = [new_key() for _ in range(count)]
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            for n, key in enumerate(keys):
+                await api_keys.insert_key(
+                    conn, name=f"bench-{n}", key_hash=key_hash(key), key_prefix=shown_prefix(key),
+                    daily_limit=NO_LIMIT, total_limit=NO_LIMIT, concurrency=NO_LIMIT,
+                    rate_per_min=NO_LIMIT,
+                )  # fmt: skip
+    finally:
+        await engine.dispose()
+    return keys
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -207,6 +252,7 @@ async def run_http(ctx: BenchContext, params: HttpParams) -> ScenarioResult:
     template = await product.migrated_template(ctx)
     async with ctx.database("http_ours", template) as ours_url, ctx.database("http_bare") as bare:
         ids = await seed_finished_tasks(ours_url)
+        keys = await add_limited_keys(ours_url, KEYS)
         await product.admin_sql(bare, _bare_schema())
         ours_port, bare_port = free_port(), free_port()
         ours = product.python_module(
@@ -225,7 +271,7 @@ async def run_http(ctx: BenchContext, params: HttpParams) -> ScenarioResult:
                 await product.wait_for_port(bare_port, process=base)
                 pids = {"mjrelay": ours.pid, "bare": base.pid}
                 runs, profile = await _rounds(
-                    ctx, params, ids, logs, ours, ours_port, bare_port, pids
+                    ctx, params, ids, logs, ours, ours_port, bare_port, pids, keys
                 )
             finally:
                 await base.stop()
@@ -249,27 +295,36 @@ def _bare_schema() -> str:
 
 async def _rounds(ctx: BenchContext, params: HttpParams, ids: list[str], logs: Path,
                   ours: product.Process, ours_port: int, bare_port: int,
-                  pids: dict[str, int],
+                  pids: dict[str, int], keys: list[str],
                   ) -> tuple[list[WrkRun], dict[str, str]]:  # fmt: skip
     scripts = {
         "fetch": _fetch_script(ids, logs / "fetch.lua"),
         "submit": _submit_script(logs / "submit.lua"),
+        "submit-keys": _submit_script(logs / "submit-keys.lua", keys),
+        "submit-1key": _submit_script(logs / "submit-1key.lua", keys[:1]),
     }
     ports = {"mjrelay": ours_port, "bare": bare_port}
     runs: list[WrkRun] = []
-    plan = [(r, e, s) for r in range(params.rounds) for e in scripts for s in ("bare", "mjrelay")]
+    plan = [
+        (r, e, s)
+        for r in range(params.rounds)
+        for e in scripts
+        for s in ("bare", "mjrelay")
+        if not (s == "bare" and e in ONLY_OURS)
+    ]
     bar = ctx.progress(len(plan), "http", unit="run")
+    profile_of = ("fetch", "submit")
     raws = {e: logs / f"web-{e}.pyspy.txt" for e in scripts}
     profiled: set[str] = set()
     try:
         for endpoint in scripts:  # warm both servers (connections, caches, statement cache)
             for server in ports:
-                if params.warmup_s:
+                if params.warmup_s and not (server == "bare" and endpoint in ONLY_OURS):
                     await wrk(ports[server], scripts[endpoint], params, params.warmup_s)
         for round_, endpoint, server in plan:
             spy = None
             last = round_ == params.rounds - 1
-            if (server, last, ctx.scale) == ("mjrelay", True, "full"):
+            if (server, last, ctx.scale) == ("mjrelay", True, "full") and endpoint in profile_of:
                 spy = profiles.record(ours.pid, params.duration_s, raws[endpoint])
                 if spy is not None:
                     profiled.add(endpoint)
@@ -334,6 +389,13 @@ def figures(runs: list[WrkRun]) -> list[Figure]:
                Target("≥ 50 % (0.5×)", TARGET_FETCH_RATIO, on="ratio")),
         Figure("submit req/s (`POST /mj/submit/imagine`)", _median(runs, "mjrelay", "submit"),
                "req/s", "bare Starlette + one asyncpg INSERT", _median(runs, "bare", "submit")),
+        Figure(f"submit req/s with client keys and all their limits ({KEYS} keys)",
+               _median(runs, "mjrelay", "submit-keys"), "req/s", "the same submit without a key",
+               _median(runs, "mjrelay", "submit"),
+               Target("≥ 90 % (0.9×)", TARGET_KEY_RATIO, on="ratio")),
+        Figure("submit req/s, every connection on one client key",
+               _median(runs, "mjrelay", "submit-1key"), "req/s",
+               "the same submit without a key", _median(runs, "mjrelay", "submit")),
     ]  # fmt: skip
 
 

@@ -68,9 +68,10 @@ async def test_concurrency_counts_unfinished_tasks_in_sql(api, engine) -> None:
         )
         accepted = [r for r in replies if r.status_code == 200]
         assert len(accepted) == 1
-        assert all(
-            r.status_code == 429 and "concurrency" in r.text for r in replies if r not in accepted
-        )
+        refused = [r for r in replies if r not in accepted]
+        assert all(r.status_code == 429 and "concurrency" in r.text for r in refused), [
+            r.text for r in refused
+        ]
         assert await unfinished_of(engine, "single") == 1
         # Once that task has finished, the next one is admitted.
         await finish(engine, body(accepted[0])["result"])
