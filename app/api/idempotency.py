@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from app.api.service import Idempotency
+from app.api.keyed import Idempotency
 from app.domain.errors import CommandError, ErrorKind
 
 HEADER = "idempotency-key"

@@ -13,15 +13,16 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
+from app.api import keyed
 from app.api.callers import OPERATOR, Caller
 from app.api.checks import BannedWordSource, ensure_storable, ensure_task_storable
 from app.api.images import ImageFetcher
+from app.api.keyed import Idempotency
 from app.api.placement import create_placement, press_placement, remix_waits_for_client
 from app.api.press import default_prompt, press_params, resolve_button
 from app.api.task_files import input_files, mask_file
@@ -36,8 +37,6 @@ from app.domain.images import InputImage
 from app.domain.remix import REMIX_ACTIONS
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import PINNED_ACCOUNT, QUEUE_AHEAD, Task
-from db import api_keys as key_queries
-from db import idempotency
 from db import tasks as q
 from db.admission import QueueState, queue_state
 
@@ -46,15 +45,6 @@ Submit = CreateTask | PressButton | SubmitModal
 # Set on tasks submitted anonymously through a dialect whose secret check is off while the
 # server has secrets: such a client reads only tasks like it (app/api/access.py).
 ANONYMOUS = "_anonymous"
-# Where a MODAL task keeps its parent's account until the client's input arrives.
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    """An `Idempotency-Key` and the hash of the request it came with."""
-
-    key: str
-    request_hash: str
 
 
 class TaskService:
@@ -156,68 +146,14 @@ class TaskService:
             props[TRUEAI_FIELDS] = True
         return {**props, **{k: v for k, v in extra.items() if v is not None}}
 
-    def _owned(self, task: Task) -> Task:
-        """`task` marked with the caller's key (its reader, its quota, its accounts)."""
-        key = self.caller.key
-        if key is None:
-            return task
-        accounts = list(key.accounts) if key.accounts else None
-        return task.replace(key_id=key.id, key_accounts=accounts)
-
     async def earlier_task(self, idem: Idempotency | None) -> Task | None:
-        """The task an earlier submit with this `Idempotency-Key` created, if any (24 h);
-        the key used with another request is a conflict."""
-        if idem is None:
-            return None
-        async with self.engine.connect() as conn:
-            earlier = await idempotency.lookup(conn, self.caller.scope, idem.key)
-        return await self._replayed(earlier, idem)
-
-    async def _replayed(
-        self, earlier: idempotency.Earlier | None, idem: Idempotency
-    ) -> Task | None:
-        if earlier is None:
-            return None
-        if earlier.request_hash != idem.request_hash:
-            raise CommandError(
-                ErrorKind.IDEMPOTENCY_CONFLICT,
-                f"Idempotency-Key {idem.key!r} was already used with a different request",
-            )
-        if earlier.task_id is None:
-            return None
-        return await taskstore.get_task(self.engine, earlier.task_id)
+        """The task an earlier submit with this `Idempotency-Key` created (app/api/keyed.py)."""
+        return await keyed.earlier_task(self.engine, self.caller, idem)
 
     async def _store(
         self, task: Task, files: list[Any], new_id: Any, idem: Idempotency | None
     ) -> Task:
-        """Write the new task in one transaction with its idempotency key and its key's quota;
-        an identical retry (same `Idempotency-Key` and request) gets the first task instead."""
-        task = self._owned(task)
-        key = self.caller.key
-        earlier = created = None
-        async with self.engine.begin() as conn:
-            if idem is not None:
-                earlier = await idempotency.claim(
-                    conn, self.caller.scope, idem.key, idem.request_hash
-                )
-            if earlier is None:
-                created = await taskstore.create_task(conn, task, files=files, new_id=new_id)
-                if idem is not None:
-                    await idempotency.settle(conn, self.caller.scope, idem.key, created.id)
-                if key is not None:  # last, so the key's row is locked only until the commit
-                    refusal = await key_queries.admit_task(conn, key.id)
-                    if refusal is not None:
-                        raise CommandError(
-                            ErrorKind.QUOTA_EXCEEDED,
-                            f"API key {key.name}: {refusal.reason}",
-                            retry_after=refusal.retry_after_s,
-                        )
-        if created is not None:
-            return created
-        replayed = await self._replayed(earlier, idem) if idem is not None else None
-        if replayed is None:
-            raise CommandError(ErrorKind.WRONG_STATE, "the first submit with this key is gone")
-        return replayed
+        return await keyed.store_task(self.engine, self.caller, task, files, new_id, idem)
 
     async def _images(self, images: list[Any]) -> list[InputImage]:
         urls = [i for i in images if isinstance(i, str)]
