@@ -212,13 +212,17 @@ async def admit_task(conn: AsyncConnection, key_id: int) -> Refusal | None:
 async def usage_by_day(
     conn: AsyncConnection, key_id: int | None, first: date, last: date
 ) -> list[RowMapping]:
-    """Tasks per key, UTC day, action and status between two days (inclusive), with their
-    callbacks sent; every key when `key_id` is None."""
+    """Tasks per key, UTC day, action, status and mode between two days (inclusive), with the
+    minutes they ran (start to finish: in fast or turbo mode, an estimate of the GPU time the
+    account spent) and their callbacks delivered; every key when `key_id` is None."""
     result = await conn.execute(
         text(
             """
             SELECT k.name AS key, (t.created_at AT TIME ZONE 'UTC')::date AS day,
                 t.action, t.status, t.mode, count(*) AS tasks,
+                round(coalesce(sum(t.finish_time - t.start_time)
+                    FILTER (WHERE t.finish_time IS NOT NULL AND t.start_time IS NOT NULL), 0)
+                    / 60000.0, 2) AS run_minutes,
                 coalesce(sum((SELECT count(*) FROM deliveries d
                               WHERE d.task_id = t.id AND d.status = 'delivered')), 0)
                     AS callbacks_delivered

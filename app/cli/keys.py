@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import typer
@@ -210,11 +211,20 @@ def month_range(month: str | None) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-USAGE_FIELDS = ("key", "day", "action", "status", "mode", "tasks", "callbacks_delivered")
+USAGE_FIELDS = (
+    "key", "day", "action", "status", "mode", "tasks", "run_minutes", "callbacks_delivered",
+)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """A database number as JSON writes it (NUMERIC comes back as Decimal)."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def usage_rows(rows: list[Any]) -> list[dict[str, Any]]:
-    return [{f: (str(row[f]) if f == "day" else row[f]) for f in USAGE_FIELDS} for row in rows]
+    return [
+        {f: (str(row[f]) if f == "day" else _plain(row[f])) for f in USAGE_FIELDS} for row in rows
+    ]
 
 
 @key_cli.command("usage")
