@@ -1,10 +1,15 @@
 """`mjrelay web --workers N`: N web processes serving one listening socket.
 
-The parent binds the port once and hands the socket to N spawned children, each a whole web
-process (its own event loop, app and database pool); the kernel spreads connections between
-them. The parent only supervises: a child that dies is replaced (at most one start per second,
-so a child that cannot start does not spin), and the first SIGINT/SIGTERM is passed on to every
-child as SIGTERM, each then shutting down within the grace period as a single web process does.
+The parent binds N listening sockets to the port with SO_REUSEPORT and hands one to each of N
+spawned children, each a whole web process (its own event loop, app and database pool). The
+kernel spreads new connections over the sockets by their addresses; with one shared socket
+instead, the first process to wake accepts a whole burst of connections and the others idle
+(measured: one child took all 32 of wrk's connections). A replacement child gets the dead one's
+socket, so connections waiting in its queue are served, not dropped.
+
+The parent only supervises: a child that dies is replaced (at most one start per second, so a
+child that cannot start does not spin), and the first SIGINT/SIGTERM is passed on to every child
+as SIGTERM, each then shutting down within the grace period as a single web process does.
 Children ignore SIGINT: a terminal's Ctrl-C reaches the whole process group, and the parent's
 one SIGTERM is the only stop a child should see.
 """
@@ -34,6 +39,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(2048)
     sock.set_inheritable(True)
@@ -70,25 +76,37 @@ async def _until_orphaned(stop: asyncio.Event) -> None:
 
 
 class _Children:
-    def __init__(self, settings: Settings, database_url: str, host: str, sock: socket.socket):
-        self.args = (settings, database_url, host, sock)
+    """One child per listening socket; a slot whose child died is started again on its socket."""
+
+    def __init__(
+        self, settings: Settings, database_url: str, host: str, sockets: list[socket.socket]
+    ) -> None:
+        self.settings, self.database_url, self.host = settings, database_url, host
+        self.sockets = sockets
         self.context = multiprocessing.get_context("spawn")
-        self.running: list[BaseProcess] = []
+        self.slots: list[BaseProcess | None] = [None] * len(sockets)
 
-    def start(self) -> None:
-        child = self.context.Process(
-            target=_child, args=self.args, name="mjrelay-web", daemon=False
-        )
+    @property
+    def running(self) -> list[BaseProcess]:
+        return [child for child in self.slots if child is not None]
+
+    def start(self, slot: int) -> None:
+        args = (self.settings, self.database_url, self.host, self.sockets[slot])
+        child = self.context.Process(target=_child, args=args, name="mjrelay-web", daemon=False)
         child.start()
-        self.running.append(child)
+        self.slots[slot] = child
 
-    def reap(self) -> int:
-        """Forget the children that exited; how many there were."""
-        dead = [c for c in self.running if not c.is_alive()]
-        for child in dead:
-            log.error("web process exited", extra={"pid": child.pid, "exitcode": child.exitcode})
-            self.running.remove(child)
-        return len(dead)
+    def start_one_missing(self) -> None:
+        """Reap the children that exited, and start one of them again (one per call: a child
+        that dies at start cannot make the supervisor spin)."""
+        for slot, child in enumerate(self.slots):
+            if child is not None and not child.is_alive():
+                log.error(
+                    "web process exited", extra={"pid": child.pid, "exitcode": child.exitcode}
+                )
+                self.slots[slot] = None
+        if None in self.slots:
+            self.start(self.slots.index(None))
 
     async def stop(self, grace_s: float) -> None:
         for child in self.running:
@@ -111,18 +129,17 @@ async def run_web_processes(settings: Settings, database_url: str) -> None:
     host, workers = settings.host or "0.0.0.0", settings.web_concurrency
     stop = asyncio.Event()
     shutdown.watch(stop, settings.shutdown_grace_s + KILL_AFTER_EXTRA_S + 2)
-    sock = listening_socket(host, settings.port)
-    children = _Children(settings, database_url, host, sock)
+    sockets = [listening_socket(host, settings.port) for _ in range(workers)]
+    children = _Children(settings, database_url, host, sockets)
     log.info("web listening", extra={"host": host, "port": settings.port, "processes": workers})
     try:
-        for _ in range(workers):
-            children.start()
+        for slot in range(workers):
+            children.start(slot)
         while not stop.is_set():
-            children.reap()
-            if len(children.running) < workers and not stop.is_set():
-                children.start()  # one per round: a child that dies at start cannot spin
+            children.start_one_missing()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), RESTART_EVERY_S)
     finally:
         await children.stop(settings.shutdown_grace_s)
-        sock.close()
+        for sock in sockets:
+            sock.close()

@@ -26,6 +26,7 @@ SCENARIO_MODULES = (
     "bench.lease.scenario",
     "bench.callbacks.scenario",
     "bench.http.scenario",
+    "bench.web_processes.scenario",
     "bench.files.scenario",
     "bench.sandbox.scenario",
     "bench.e2e.scenario",

@@ -20,7 +20,7 @@ from bench.run import run_bench
 
 @pytest.mark.timeout(180)
 async def test_product_scenarios_write_report(pg_server_url: str, tmp_path: Path) -> None:
-    names = ["callbacks", "e2e", "sandbox"] + (["http"] if wrk_path() else [])
+    names = ["callbacks", "e2e", "sandbox"] + (["http", "web_processes"] if wrk_path() else [])
     results = await run_bench(
         Server(pg_server_url), names, scale="smoke", out_dir=tmp_path, progress=False
     )
@@ -35,6 +35,10 @@ async def test_product_scenarios_write_report(pg_server_url: str, tmp_path: Path
     if "http" in by:
         assert all(f.ours > 0 and f.baseline_value for f in by["http"].figures)
         assert not any("responses were errors" in note for note in by["http"].notes)
+    if "web_processes" in by:
+        processes = by["web_processes"]
+        assert all(f.ours > 0 and f.baseline_value for f in processes.figures)
+        assert not any("responses were errors" in note for note in processes.notes)
     sandbox = by["sandbox"]
     assert all(f.ours > 0 and f.baseline_value for f in sandbox.figures)
     report = (tmp_path / "benchmarks.md").read_text()
