@@ -14,6 +14,7 @@ from app.api.service import TaskService
 from app.api.submit_route import Rows, json_body, submit_endpoints
 from app.dialects import novicezk as nz
 from app.dialects import novicezk_requests as nz_requests
+from app.dialects import novicezk_video_requests as nz_video
 from app.dialects.common import dumps
 from app.domain.limits import BLEND_MAX_IMAGES, InputLimits
 from app.domain.speed import FAST, RELAX, TURBO
@@ -38,6 +39,7 @@ SUBMIT_ROWS: Rows = {
     "/mj/submit/shorten": (JSON, nz_requests.parse_shorten),
     "/mj/submit/action": (JSON, nz_requests.parse_action),
     "/mj/submit/modal": (json_body(1), nz_requests.parse_modal),
+    "/mj/submit/video": (json_body(1), nz_video.parse_video),
 }
 SUBMITS = submit_endpoints(ep, nz.submitted, SUBMIT_ROWS)
 # Also served under MJRELAY_SUBMIT_DIALECT (app/api/routing.py).

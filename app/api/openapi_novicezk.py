@@ -101,6 +101,27 @@ def novicezk() -> dict[str, dict[str, Any]]:
                 obj(["taskId"], taskId=STR, prompt=PROMPT, maskBase64=DATA_URL),
             )
         },
+        "/mj/submit/video": {
+            "post": operation(
+                "A video from an image, or extend a clip (trueai)",
+                tag,
+                obj(
+                    None,
+                    prompt=PROMPT,
+                    image=STR,
+                    endImage=STR,
+                    motion={"type": "string", "enum": ["low", "high"]},
+                    loop=_BOOL,
+                    batchSize={"type": "integer", "enum": [1, 2, 4]},
+                    videoType={"type": "string", "maxLength": 64},
+                    action={"type": "string", "enum": ["extend"]},
+                    taskId=STR,
+                    index={"type": "integer", "minimum": 0, "maximum": 3},
+                    state=_NZ_COMMON["state"],
+                    notifyHook=_NZ_COMMON["notifyHook"],
+                ),
+            )
+        },
         "/mj/task/list": {"get": operation("Newest 100 tasks", tag)},
         "/mj/task/queue": {"get": operation("Waiting tasks", tag)},
         "/mj/task/list-by-condition": {

@@ -37,6 +37,7 @@ from app.domain.images import InputImage
 from app.domain.remix import REMIX_ACTIONS
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import PINNED_ACCOUNT, QUEUE_AHEAD, Task
+from app.domain.video import refuse_turbo_video
 from db import tasks as q
 from db.admission import QueueState, queue_state
 
@@ -184,6 +185,7 @@ class TaskService:
 
     async def create(self, cmd: CreateTask, origin: str, idem: Idempotency | None = None) -> Task:
         self.check_prompt(cmd.prompt)
+        refuse_turbo_video(cmd.action, cmd.extra.route_mode)
         cmd = choose_bot(cmd, niji_from_prompt=self.settings.niji_from_prompt)
         where = await create_placement(self.engine, cmd)
         state = await self._admit(str(cmd.bot), where["filter_account_id"])
@@ -222,6 +224,7 @@ class TaskService:
         parent = await self._parent(cmd.parent_id)
         ref = resolve_button(cmd, parent)
         self.check_prompt(cmd.prompt)
+        refuse_turbo_video(ref.action, cmd.extra.route_mode)
         where = press_placement(cmd, parent)
         waits_for_client = not cmd.prompt and (
             ref.action in MODAL_ACTIONS

@@ -74,8 +74,12 @@ def _classify_job(custom_id: str, rest: list[str], job_hash: str | None) -> Butt
         else:
             action = Action.UPSCALE_2X
         return ButtonRef(action, custom_id, index=index, variant=model, job_hash=job_hash)
-    if name in ("animate_high", "animate_low"):
-        motion = name.removeprefix("animate_")
+    if name == "video_virtual_upscale" and index in (1, 2, 3, 4):
+        # One clip of a video grid (trueai: UPSCALE): its MP4 answers as a reply to the grid.
+        return ButtonRef(Action.UPSCALE, custom_id, index=index, job_hash=job_hash)
+    if name in ("animate_high", "animate_low", "animate_high_extend", "animate_low_extend"):
+        # Animate on an upscale, Extend on a clip (no `::SOLO`): a new video job either way.
+        motion = name.removeprefix("animate_").removesuffix("_extend")
         return ButtonRef(Action.ANIMATE, custom_id, index=index, variant=motion, job_hash=job_hash)
     return None
 

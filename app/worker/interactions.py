@@ -125,8 +125,8 @@ def _midjourney(
     image_links: Sequence[str],
     prompt: str,
 ) -> Submission:
-    """Midjourney's or niji's slash commands."""
-    if action == Action.IMAGINE:
+    """Midjourney's or niji's slash commands (a video without a parent is an /imagine)."""
+    if action in (Action.IMAGINE, Action.ANIMATE):
         command = index.get("imagine")
         return Submission(
             commands.imagine(ctx, command, with_image_links(prompt, image_links), nonce)

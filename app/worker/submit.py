@@ -75,7 +75,7 @@ class Submitter:
             return interactions.follow_up(ctx, task, parent, nonce)
         files = await task_files(self._ctx.engine, task)
         index = await self._ctx.link.command_index()
-        if task.action == "IMAGINE" and files:
+        if task.action in ("IMAGINE", "ANIMATE") and files:
             links = await self._ctx.link.post_images(files)
             return interactions.slash(ctx, task, index, nonce, image_links=links)
         uploads = await self._ctx.link.upload(files) if files else []

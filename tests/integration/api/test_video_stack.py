@@ -1,0 +1,266 @@
+"""Midjourney video through the whole stack (issue 17): trueai's `/mj/submit/video` in the
+novicezk dialect, the app, the worker and the sandbox over real sockets, on real Postgres. A
+video from an image (low motion, batch 4) gives a grid with an animated preview and four clips,
+each a playable MP4 through the clip buttons; Extend (high motion) of a clip gives a longer
+clip; `loop` and an end image reach the bot; turbo is refused; Animate on an upscale through
+webman's `/image/action` ends with a clip's `videoUrl`."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest_asyncio
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.domain.task import Task
+from app.sandbox import Sandbox, start_sandbox
+from app.worker.sandbox_accounts import register_sandbox_accounts
+from db.tables import deliveries, tasks
+from tests.stack import running_worker, wait_for_status
+from tests.web import app_client
+
+WEBMAN = {"mj-api-secret": "s3cret"}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with start_sandbox(host="127.0.0.1", port=0, accounts=1, speed="instant", seed=7) as sb:
+        yield sb
+
+
+def _reply(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    return dict(json.loads(response.content))
+
+
+def _start_image() -> str:
+    out = io.BytesIO()
+    picture = Image.new("RGB", (96, 64))
+    picture.putdata([(x * 2, y * 4, (x * y) % 256) for y in range(64) for x in range(96)])
+    picture.save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+async def _done(engine: AsyncEngine, task_id: str) -> Task:
+    task = await wait_for_status(engine, task_id, "SUCCESS", "FAILURE")
+    assert task.status == "SUCCESS", task.fail_reason
+    return task
+
+
+async def _press(client: httpx.AsyncClient, engine: AsyncEngine, task_id: str, part: str) -> Task:
+    """Press the button of `task_id` whose custom id contains `part`, and wait for its result."""
+    shown = _reply(await client.get(f"/mj/task/{task_id}/fetch"))
+    custom_id = next(b["customId"] for b in shown["buttons"] if part in b["customId"])
+    pressed = _reply(
+        await client.post("/mj/submit/action", json={"taskId": task_id, "customId": custom_id})
+    )
+    assert pressed["code"] == 1, pressed
+    return await _done(engine, pressed["result"])
+
+
+async def _mp4(client: httpx.AsyncClient, url: str) -> bytes:
+    data = (await client.get(httpx.URL(url).path)).content
+    assert data[4:8] == b"ftyp", "a playable MP4 starts with its ftyp box"
+    return data
+
+
+async def test_a_batch_of_four_gives_a_preview_and_four_playable_clips(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    async with running_worker(database_url, engine), app_client(database_url) as client:
+        submitted = _reply(
+            await client.post(
+                "/mj/submit/video",
+                json={
+                    "prompt": "a kite in the wind",
+                    "image": _start_image(),
+                    "motion": "low",
+                    "batchSize": 4,
+                    "notifyHook": "http://hooks.example/video",
+                },
+            )
+        )
+        assert submitted["code"] == 1, submitted
+        grid = await _done(engine, submitted["result"])
+        fetched = await client.get(f"/mj/task/{grid.id}/fetch")
+        shown = _reply(fetched)
+        poster = await client.get(httpx.URL(shown["imageUrl"]).path)
+        clips = [
+            await _press(client, engine, grid.id, f"video_virtual_upscale::{n}::")
+            for n in (1, 2, 3, 4)
+        ]
+        shown_clips = [_reply(await client.get(f"/mj/task/{c.id}/fetch")) for c in clips]
+        movies = [await _mp4(client, c["videoUrl"]) for c in shown_clips]
+        panel = (await client.get(f"/dashboard/tasks/{clips[0].id}/panel")).text
+        played = re.search(r'<video id="task-video" src="([^"]+)"', panel)
+        assert played is not None, panel[:2000]
+        await _mp4(client, html.unescape(played.group(1)))  # the dashboard plays the clip
+    assert shown["action"] == "VIDEO" and "--video 1" in shown["properties"]["finalPrompt"]
+    assert "--motion low" in shown["properties"]["finalPrompt"]
+    assert poster.content[:4] == b"RIFF" and poster.content[8:12] == b"WEBP"  # the preview
+    assert len(set(movies)) == 4
+    assert all(c["videoUrls"] == [{"url": c["videoUrl"]}] for c in shown_clips)
+    async with engine.connect() as conn:
+        payloads = list(
+            (
+                await conn.execute(
+                    select(deliveries.c.payload)
+                    .where(deliveries.c.task_id == grid.id)
+                    .order_by(deliveries.c.seq)
+                )
+            ).scalars()
+        )
+    assert payloads[-1] == fetched.content  # a video task's callback is its fetch body
+
+
+async def test_extend_of_a_clip_gives_a_longer_clip(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    async with running_worker(database_url, engine), app_client(database_url) as client:
+        submitted = _reply(
+            await client.post(
+                "/mj/submit/video",
+                json={"prompt": "waves", "image": _start_image(), "batchSize": 1},
+            )
+        )
+        grid = await _done(engine, submitted["result"])
+        clip = await _press(client, engine, grid.id, "video_virtual_upscale::1::")
+        extend = _reply(
+            await client.post(
+                "/mj/submit/video",
+                json={"action": "extend", "taskId": clip.id, "index": 0, "motion": "high"},
+            )
+        )
+        assert extend["code"] == 1, extend
+        extended = await _done(engine, extend["result"])
+        longer = await _press(client, engine, extended.id, "video_virtual_upscale::1::")
+        await _mp4(client, _reply(await client.get(f"/mj/task/{longer.id}/fetch"))["videoUrl"])
+    results = sandbox.core.midjourney.results
+    assert extended.message_hash != grid.message_hash
+    assert "::animate_high_extend::1::" in extended.params["customId"]
+    first = results[str(grid.message_hash)].video
+    second = results[str(extended.message_hash)].video
+    assert first is not None and second is not None
+    assert second.duration(0) > first.duration(0)
+
+
+async def test_loop_and_an_end_image_reach_the_bot_and_bad_ones_are_refused(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    async with running_worker(database_url, engine), app_client(database_url) as client:
+        loop = _reply(
+            await client.post(
+                "/mj/submit/video",
+                json={"prompt": "a wheel", "image": _start_image(), "loop": True, "batchSize": 1},
+            )
+        )
+        end = _reply(
+            await client.post(
+                "/mj/submit/video",
+                json={
+                    "prompt": "a door",
+                    "image": _start_image(),
+                    "endImage": "https://images.example.com/end.png",
+                    "batchSize": 2,
+                },
+            )
+        )
+        looped = await _done(engine, loop["result"])
+        ended = await _done(engine, end["result"])
+        refused = [
+            _reply(await client.post("/mj/submit/video", json={**body, "image": _start_image()}))
+            for body in (
+                {"prompt": "a", "endImage": "http://images.example.com/end.png"},
+                {"prompt": "a", "endImage": "https://127.0.0.1/end.png"},
+                {"prompt": "a", "motion": "medium"},
+                {"prompt": "a", "batchSize": 3},
+            )
+        ]
+    assert "--end loop" in (looped.final_prompt or "")
+    assert "--end https://images.example.com/end.png" in (ended.final_prompt or "") or (
+        "--end <https://images.example.com/end.png>" in (ended.final_prompt or "")
+    )
+    assert (
+        ended.buttons
+        and sum(
+            "video_virtual_upscale" in b.get("custom_id", "")
+            for row in ended.buttons
+            for b in row.get("components", [])
+        )
+        == 2
+    )
+    assert [r["code"] for r in refused] == [4, 4, 4, 4]
+    assert "Invalid link" in refused[0]["description"]
+
+
+async def test_turbo_is_refused_with_the_bots_words(database_url: str, engine: AsyncEngine) -> None:
+    async with app_client(database_url) as client:
+        by_route = _reply(
+            await client.post(
+                "/mj-turbo/mj/submit/video", json={"prompt": "a kite", "image": _start_image()}
+            )
+        )
+        by_flag = _reply(
+            await client.post(
+                "/mj/submit/video", json={"prompt": "a kite --turbo", "image": _start_image()}
+            )
+        )
+    for refused in (by_route, by_flag):
+        assert (
+            refused["code"] == 4
+            and "Turbo mode isn't supported for video jobs" in (refused["description"])
+        )
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(tasks))).scalar() == 0
+
+
+async def test_animate_an_upscale_through_webman_ends_with_a_video_url(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    async with (
+        running_worker(database_url, engine),
+        app_client(database_url, api_secret="s3cret") as client,
+    ):
+        imagine = _reply(
+            await client.post("/image/imagine", json={"prompt": "a lighthouse"}, headers=WEBMAN)
+        )
+        grid = await _done(engine, imagine["taskId"])
+        upscale = await _webman_press(client, engine, grid.id, "::upsample::1::")
+        animated = await _webman_press(client, engine, upscale.id, "animate_low::")
+        clip = await _webman_press(client, engine, animated.id, "video_virtual_upscale::1::")
+        data = _reply(await client.get("/task/fetch", params={"taskId": clip.id}, headers=WEBMAN))
+        await _mp4(client, data["data"]["videoUrl"])
+    assert animated.action == "ANIMATE" and animated.image_url
+    assert data["data"]["status"] == "FINISHED"
+
+
+async def _webman_press(
+    client: httpx.AsyncClient, engine: AsyncEngine, task_id: str, part: str
+) -> Task:
+    shown = _reply(await client.get("/task/fetch", params={"taskId": task_id}, headers=WEBMAN))
+    custom_id = next(
+        b["custom_id"]
+        for row in shown["data"]["buttons"]
+        for b in row
+        if part in b.get("custom_id", "")
+    )
+    reply = _reply(
+        await client.post(
+            "/image/action", json={"taskId": task_id, "customId": custom_id}, headers=WEBMAN
+        )
+    )
+    assert reply["code"] == 0, reply
+    return await _done(engine, reply["taskId"])
