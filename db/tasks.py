@@ -198,3 +198,14 @@ async def list_task_files(
         stmt = stmt.where(task_files.c.role == role)
     result = await conn.execute(stmt.order_by(task_files.c.role, task_files.c.position))
     return list(result.mappings())
+
+
+async def list_finished_children(conn: AsyncConnection, parent_id: str) -> list[RowMapping]:
+    """The SUCCESS follow-ups of a task, newest first (a video's clips, for trueai's extend)."""
+    stmt = (
+        select(tasks)
+        .where(tasks.c.parent_id == parent_id, tasks.c.status == "SUCCESS")
+        .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
+        .limit(100)
+    )
+    return list((await conn.execute(stmt)).mappings())

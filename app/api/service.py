@@ -26,6 +26,7 @@ from app.api.keyed import Idempotency
 from app.api.placement import create_placement, press_placement, remix_waits_for_client
 from app.api.press import default_prompt, press_params, resolve_button
 from app.api.task_files import input_files, mask_file
+from app.api.video_extend import on_the_clip
 from app.config import Settings
 from app.dialects.novicezk_trueai import TRUEAI_FIELDS
 from app.domain.actions import MODAL_ACTIONS, Action
@@ -222,6 +223,7 @@ class TaskService:
 
     async def press(self, cmd: PressButton, origin: str, idem: Idempotency | None = None) -> Task:
         parent = await self._parent(cmd.parent_id)
+        cmd, parent = await on_the_clip(self.engine, cmd, parent)
         ref = resolve_button(cmd, parent)
         self.check_prompt(cmd.prompt)
         refuse_turbo_video(ref.action, cmd.extra.route_mode)

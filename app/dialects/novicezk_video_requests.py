@@ -7,8 +7,8 @@ novicezk error envelope.
   otherwise), `batchSize` 1|2|4 (4), `videoType` (recorded; no Discord flag is known for HD),
   `notifyHook`, `state`. It runs as `/imagine <image> <prompt> --video 1 …` on Midjourney.
 - Extend: `{action: "extend", taskId, index (0-based), motion, prompt}`: presses
-  `animate_<motion>_extend::<index+1>` on the task `taskId`, which must be a clip (the result of
-  pressing `MJ::JOB::video_virtual_upscale::<index+1>` on the video), whose buttons carry it.
+  `animate_<motion>_extend::<index+1>` on the clip (the service moves a press on the video to the
+  clip's task: app/api/video_extend.py).
 """
 
 from __future__ import annotations

@@ -135,17 +135,22 @@ async def test_extend_of_a_clip_gives_a_longer_clip(
             )
         )
         grid = await _done(engine, submitted["result"])
+        extend_body = {"action": "extend", "taskId": grid.id, "index": 0, "motion": "high"}
+        too_early = _reply(await client.post("/mj/submit/video", json=extend_body))
         clip = await _press(client, engine, grid.id, "video_virtual_upscale::1::")
-        extend = _reply(
-            await client.post(
-                "/mj/submit/video",
-                json={"action": "extend", "taskId": clip.id, "index": 0, "motion": "high"},
-            )
-        )
+        # trueai's form names the video and the 0-based clip; the clip's own id works too.
+        extend = _reply(await client.post("/mj/submit/video", json=extend_body))
         assert extend["code"] == 1, extend
         extended = await _done(engine, extend["result"])
+        again = _reply(
+            await client.post("/mj/submit/video", json={**extend_body, "taskId": clip.id})
+        )
+        assert again["code"] == 1, again
+        assert (await _done(engine, again["result"])).parent_id == clip.id
         longer = await _press(client, engine, extended.id, "video_virtual_upscale::1::")
         await _mp4(client, _reply(await client.get(f"/mj/task/{longer.id}/fetch"))["videoUrl"])
+    assert too_early["code"] != 1 and "video_virtual_upscale::1" in too_early["description"]
+    assert extended.parent_id == clip.id
     results = sandbox.core.midjourney.results
     assert extended.message_hash != grid.message_hash
     assert "::animate_high_extend::1::" in extended.params["customId"]
