@@ -30,6 +30,8 @@ SCENARIO_MODULES = (
     "bench.files.scenario",
     "bench.sandbox.scenario",
     "bench.e2e.scenario",
+    "bench.webman.scenario",
+    "bench.memory.scenario",
 )
 
 # Issue 9's scenarios not built yet; each drops off this list once registered under its name.
