@@ -60,9 +60,8 @@ async def _press(client: httpx.AsyncClient, engine: AsyncEngine, task_id: str, p
     """Press the button of `task_id` whose custom id contains `part`, and wait for its result."""
     shown = _reply(await client.get(f"/mj/task/{task_id}/fetch"))
     custom_id = next(b["customId"] for b in shown["buttons"] if part in b["customId"])
-    pressed = _reply(
-        await client.post("/mj/submit/action", json={"taskId": task_id, "customId": custom_id})
-    )
+    body = {"taskId": task_id, "customId": custom_id, "notifyHook": "http://hooks.example/clip"}
+    pressed = _reply(await client.post("/mj/submit/action", json=body))
     assert pressed["code"] == 1, pressed
     return await _done(engine, pressed["result"])
 
@@ -101,6 +100,8 @@ async def test_a_batch_of_four_gives_a_preview_and_four_playable_clips(
         ]
         shown_clips = [_reply(await client.get(f"/mj/task/{c.id}/fetch")) for c in clips]
         movies = [await _mp4(client, c["videoUrl"]) for c in shown_clips]
+        clip_fetched = await client.get(f"/mj/task/{clips[0].id}/fetch")
+        grid_page = await client.get(f"/dashboard/tasks/{grid.id}")
         panel = (await client.get(f"/dashboard/tasks/{clips[0].id}/panel")).text
         played = re.search(r'<video id="task-video" src="([^"]+)"', panel)
         assert played is not None, panel[:2000]
@@ -110,17 +111,24 @@ async def test_a_batch_of_four_gives_a_preview_and_four_playable_clips(
     assert poster.content[:4] == b"RIFF" and poster.content[8:12] == b"WEBP"  # the preview
     assert len(set(movies)) == 4
     assert all(c["videoUrls"] == [{"url": c["videoUrl"]}] for c in shown_clips)
+    assert grid_page.status_code == 200
+    # A video task's callback, and a clip's, is its fetch body.
+    assert (await _last_callback(engine, grid.id)) == fetched.content
+    assert (await _last_callback(engine, clips[0].id)) == clip_fetched.content
+
+
+async def _last_callback(engine: AsyncEngine, task_id: str) -> bytes:
     async with engine.connect() as conn:
         payloads = list(
             (
                 await conn.execute(
                     select(deliveries.c.payload)
-                    .where(deliveries.c.task_id == grid.id)
+                    .where(deliveries.c.task_id == task_id)
                     .order_by(deliveries.c.seq)
                 )
             ).scalars()
         )
-    assert payloads[-1] == fetched.content  # a video task's callback is its fetch body
+    return bytes(payloads[-1])
 
 
 async def test_extend_of_a_clip_gives_a_longer_clip(
