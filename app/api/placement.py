@@ -40,7 +40,7 @@ async def filtered_account(
 
 async def create_placement(engine: AsyncEngine, cmd: CreateTask) -> dict[str, Any]:
     """Speed modes are Midjourney's: a Pika prompt's `--fast` is Pika's text, not a request."""
-    prompt = cmd.prompt if cmd.bot == Bot.MJ else ""
+    prompt = cmd.prompt if cmd.bot in (Bot.MJ, Bot.NIJI) else ""
     where = placement(cmd.extra.route_mode, cmd.extra.account_filter, prompt)
     where["filter_account_id"] = await filtered_account(
         engine, str(cmd.bot), cmd.extra.account_filter

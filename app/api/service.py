@@ -38,7 +38,7 @@ from app.domain.images import InputImage
 from app.domain.remix import REMIX_ACTIONS
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import PINNED_ACCOUNT, QUEUE_AHEAD, Task
-from app.domain.video import refuse_turbo_video
+from app.domain.video import refuse_turbo_video, without_turbo
 from db import tasks as q
 from db.admission import QueueState, queue_state
 
@@ -188,7 +188,7 @@ class TaskService:
         self.check_prompt(cmd.prompt)
         refuse_turbo_video(cmd.action, cmd.extra.route_mode)
         cmd = choose_bot(cmd, niji_from_prompt=self.settings.niji_from_prompt)
-        where = await create_placement(self.engine, cmd)
+        where = without_turbo(cmd.action, await create_placement(self.engine, cmd))
         state = await self._admit(str(cmd.bot), where["filter_account_id"])
         images = await self._images(list(cmd.images))
         files, inputs = input_files(images, list(cmd.images))
@@ -227,7 +227,7 @@ class TaskService:
         ref = resolve_button(cmd, parent)
         self.check_prompt(cmd.prompt)
         refuse_turbo_video(ref.action, cmd.extra.route_mode)
-        where = press_placement(cmd, parent)
+        where = without_turbo(ref.action, press_placement(cmd, parent))
         waits_for_client = not cmd.prompt and (
             ref.action in MODAL_ACTIONS
             or await remix_waits_for_client(self.engine, parent, ref.action, where)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from app.domain.actions import Action
 from app.domain.errors import CommandError, ErrorKind
+from app.domain.speed import FAST, RELAX, TURBO
 
 MOTIONS = ("low", "high")
 BATCH_SIZES = (1, 2, 4)
@@ -50,6 +52,15 @@ def refuse_turbo_video(action: str | None, route_mode: str | None) -> None:
     it costs anything; a `--turbo` in the prompt is refused by the parser."""
     if action == Action.ANIMATE and route_mode == "turbo":
         raise CommandError(ErrorKind.INVALID, TURBO_REFUSED)
+
+
+def without_turbo(action: str | None, where: dict[str, Any]) -> dict[str, Any]:
+    """A video job that asks no speed mode runs in fast or relax, never in an account's turbo
+    default (the bot would refuse it): the task's acceptable modes say so."""
+    if action == Action.ANIMATE and not where.get("request_mode"):
+        modes = [m for m in where.get("filter_modes") or (FAST, RELAX) if m != TURBO]
+        where = {**where, "filter_modes": modes or [FAST, RELAX]}
+    return where
 
 
 def video_prompt(

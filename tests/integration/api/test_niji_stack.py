@@ -86,6 +86,12 @@ async def test_a_niji_prompt_goes_to_niji_only_when_the_setting_says_so(
             routed_task = await wait_for_status(engine, routed["result"], "SUCCESS", "FAILURE")
             shown = _reply(await client.get(f"/mj/task/{routed_task.id}/fetch"))
         async with app_client(database_url) as client:
+            relaxed = _reply(
+                await client.post(
+                    "/mj/submit/imagine", json={"prompt": "a owl --relax", "botType": "niji"}
+                )
+            )
+            relaxed_task = await wait_for_status(engine, relaxed["result"], "SUCCESS", "FAILURE")
             plain = _reply(
                 await client.post("/mj/submit/imagine", json={"prompt": "a fox --niji 6"})
             )
@@ -94,6 +100,8 @@ async def test_a_niji_prompt_goes_to_niji_only_when_the_setting_says_so(
     assert shown["botType"] == "NIJI_JOURNEY"
     assert _author(sandbox, routed_task.message_id) == NIJI_APPLICATION_ID
     assert _author(sandbox, plain_task.message_id) == MJ_APPLICATION_ID
+    # A niji prompt's speed flag is a mode request, as a Midjourney prompt's is.
+    assert (relaxed_task.request_mode, relaxed_task.mode) == ("relax", "relax")
 
 
 async def test_an_account_without_niji_leaves_niji_tasks_waiting(

@@ -18,13 +18,13 @@ from typing import Any
 import httpx
 import pytest_asyncio
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.task import Task
 from app.sandbox import Sandbox, start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
-from db.tables import deliveries, tasks
+from db.tables import accounts, deliveries, tasks
 from tests.stack import running_worker, wait_for_status
 from tests.web import app_client
 
@@ -277,3 +277,24 @@ async def _webman_press(
     )
     assert reply["code"] == 0, reply
     return await _done(engine, reply["taskId"])
+
+
+async def test_a_video_on_a_turbo_account_runs_in_fast(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    [account] = sandbox.accounts
+    sandbox.core.directory.states[account.user_id].mode = "turbo"
+    async with engine.begin() as conn:
+        await conn.execute(update(accounts).values(mode="turbo"))
+    async with running_worker(database_url, engine), app_client(database_url) as client:
+        imagine = _reply(await client.post("/mj/submit/imagine", json={"prompt": "a kite"}))
+        video = _reply(
+            await client.post(
+                "/mj/submit/video", json={"prompt": "a kite", "image": _start_image()}
+            )
+        )
+        image_task = await _done(engine, imagine["result"])
+        video_task = await _done(engine, video["result"])
+    assert image_task.mode == "turbo"  # the account's default, for what may run in turbo
+    assert video_task.mode == "fast"  # a video never: the bot would refuse it

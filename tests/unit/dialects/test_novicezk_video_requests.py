@@ -11,7 +11,7 @@ from app.domain.actions import Action
 from app.domain.buttons import classify
 from app.domain.commands import CreateTask, PressButton
 from app.domain.errors import CommandError
-from app.domain.video import end_link_problem
+from app.domain.video import end_link_problem, without_turbo
 
 IMAGE = "https://images.example.com/start.png"
 
@@ -105,3 +105,20 @@ def test_video_buttons_are_classified() -> None:
     assert (extend.action, extend.index, extend.variant) == (Action.ANIMATE, 2, "high")
     animate = classify(f"MJ::JOB::animate_low::1::{h}::SOLO")
     assert animate is not None and (animate.action, animate.variant) == (Action.ANIMATE, "low")
+
+
+@pytest.mark.parametrize(
+    ("where", "modes"),
+    [
+        ({"request_mode": None, "filter_modes": None}, ["fast", "relax"]),
+        ({"request_mode": None, "filter_modes": ["turbo", "relax"]}, ["relax"]),
+        ({"request_mode": None, "filter_modes": ["turbo"]}, ["fast", "relax"]),
+    ],
+)
+def test_a_video_asking_no_mode_never_runs_in_turbo(
+    where: dict[str, Any], modes: list[str]
+) -> None:
+    assert without_turbo(Action.ANIMATE, where)["filter_modes"] == modes
+    assert without_turbo(Action.IMAGINE, where) == where
+    asked = {"request_mode": "relax", "filter_modes": None}
+    assert without_turbo(Action.ANIMATE, asked) == asked
