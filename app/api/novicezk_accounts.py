@@ -5,8 +5,9 @@ GET  /mj/account/list                 every account (never a token)
 GET  /mj/account/{id}/fetch           one account
 POST /mj/admin/account/{id}/settings  {"mode": "RELAX", "remix": true, "remixAutoSubmit": false}
 
-The admin route takes the admin secret (else any API secret, as the dashboard's sign-in), checked
-before a byte of the body is read; the worker applies the wish (docs/accounts.md).
+The admin route takes the admin secret (else any API secret, as the dashboard's sign-in) or an
+admin client key, checked before a byte of the body is read; the worker applies the wish
+(docs/accounts.md).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from starlette.requests import Request
 
 from app.api import account_reads
 from app.api.access import presents_admin_secret
+from app.api.auth import presented_secret
 from app.api.bodies import read_json
+from app.api.callers import key_caller
 from app.api.endpoint import Endpoint, endpoint, settings_of
 from app.api.service import TaskService
 from app.dialects import novicezk as nz
@@ -23,6 +26,7 @@ from app.dialects.common import dumps
 from app.dialects.novicezk_accounts import render_account
 from app.dialects.novicezk_trueai_requests import parse_account_change
 from app.domain.errors import CommandError, ErrorKind
+from app.domain.keys import looks_like_key
 
 ep = endpoint(nz.DIALECT)
 admin = endpoint(nz.DIALECT, auth=False)  # the admin check below, still before the body
@@ -48,10 +52,21 @@ async def account_fetch(request: Request, svc: TaskService) -> bytes:
     return dumps(render_account(row))
 
 
+async def _is_admin(request: Request) -> bool:
+    """The admin secret (else any API secret), or a client key made with `--admin`."""
+    if presents_admin_secret(request, settings_of(request)):
+        return True
+    presented = presented_secret(request)
+    if not looks_like_key(presented):
+        return False
+    caller = await key_caller(request, str(presented), nz.DIALECT)
+    return caller.key is not None and caller.key.admin
+
+
 @admin
 async def account_settings(request: Request, svc: TaskService) -> bytes:
     """Record the wished `mode` (FAST|RELAX|TURBO), `remix` and/or `remixAutoSubmit`."""
-    if not presents_admin_secret(request, settings_of(request)):
+    if not await _is_admin(request):
         raise CommandError(ErrorKind.UNAUTHORIZED, "invalid or missing admin secret")
     account_id = request.path_params["id"]
     if await account_reads.public_account(svc.engine, account_id) is None:

@@ -12,6 +12,7 @@ from sqlalchemy import select, text, update
 from app.taskstore import get_task, record_change
 from db.tables import accounts, deliveries
 from tests.integration.api.conftest import ACCOUNT, add_account, body, finish, no_writes
+from tests.integration.api.keys.helpers import add_key, bearer
 
 SECRET = {"mj-api-secret": "s3cret"}
 ADMIN = {"mj-api-secret": "adm1n"}
@@ -378,3 +379,17 @@ async def test_discordxy_and_webman_remix_presses_are_submitted_for_them(api, en
     for task_id in (dx["result"], wm["taskId"]):
         task = await get_task(engine, task_id)
         assert (task.status, task.remix_auto) == ("PENDING", True)
+
+
+async def test_the_admin_route_takes_an_admin_key_and_refuses_a_client_key(api, engine) -> None:
+    await add_account(engine)
+    admin_key = await add_key(engine, "ops", admin=True)
+    client_key = await add_key(engine, "customer")
+    path = f"/mj/admin/account/{ACCOUNT}/settings"
+    async with api(api_secret="s3cret", admin_secret="adm1n") as client:
+        async with no_writes(engine):
+            refused = await client.post(path, json={"mode": "RELAX"}, headers=bearer(client_key))
+            assert refused.status_code == 401, refused.text
+        reply = body(await client.post(path, json={"mode": "RELAX"}, headers=bearer(admin_key)))
+    assert reply["code"] == 1, reply
+    assert reply["properties"]["account"]["defaultMode"] == "RELAX"
