@@ -101,13 +101,56 @@ async def run(ctx: BenchContext) -> ScenarioResult:
         measured[tasks] = await _side_by_side(
             Path(peers), tasks, logs / f"side_by_side-{tasks}.json", logs / f"run-{tasks}.log"
         )
+    fill(result, measured)
+    result.plots = _plot(ctx, measured)
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def fill(result: ScenarioResult, measured: dict[int, list[dict[str, Any]]]) -> None:
+    """Figures, tables and notes from side_by_side.py's rows, per burst size."""
     for tasks, rows in measured.items():
         ours, peer = _burst(rows, "mjrelay"), _burst(rows, "webman")
         result.figures += figures(tasks, ours, peer)
         result.tables.append(table(tasks, ours, peer))
-    result.plots = _plot(ctx, measured)
-    result.elapsed_s = time.monotonic() - started
-    return result
+        result.notes += notes(tasks, ours, peer)
+
+
+def notes(tasks: int, ours: dict[str, Any], peer: dict[str, Any]) -> list[str]:
+    found = []
+    stuck = peer["not_finished"]
+    if stuck:
+        found.append(
+            f"{tasks} at once: at the end {stuck} of webman's {tasks} tasks were still not "
+            f"finished by its fetch (it had sent {peer['callbacks']} final callbacks): the stuck "
+            "tasks of issue 19. Its tasks/s counts only what it finished before the burst ended "
+            "for it."
+        )
+    busy = ours["tasks_per_s"] * ours["cpu_s_per_task"]
+    cost = (
+        f"{tasks} at once: mjrelay ran {ours['tasks_per_s']:.1f} tasks/s at "
+        f"{ours['cpu_s_per_task'] * 1000:.0f} ms of CPU per task, {busy:.2f} of a core in its one "
+        "process (`mjrelay up`: web, worker and callback dispatcher on one event loop)"
+    )
+    if busy >= 0.8:
+        found.append(
+            f"{cost}: CPU-bound. One process cannot pass ~1,000 / (CPU ms per task) tasks/s, so "
+            "the bridge's CPU per task (about 3× webman's at 100 at once), not the sandbox, is "
+            "the ceiling of this comparison."
+        )
+    else:
+        found.append(
+            f"{cost}: not CPU-bound, so the bottleneck is waiting, not computing; this run does "
+            "not measure where (a candidate: every new task's NOTIFY wakes the lease loop of "
+            "every account, see the end-to-end section)."
+        )
+    if ours["p99_s"] > 5 * ours["p50_s"] or ours["p50_s"] > 2:
+        found.append(
+            f"{tasks} at once: mjrelay's latency is queueing (p50 {ours['p50_s']:.1f} s, p99 "
+            f"{ours['p99_s']:.1f} s): 10 accounts × 3 jobs at once drain the burst at the rate "
+            "above; webman's p50 counts only the tasks it finished."
+        )
+    return found
 
 
 def figures(tasks: int, ours: dict[str, Any], peer: dict[str, Any]) -> list[Figure]:
