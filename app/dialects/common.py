@@ -63,6 +63,17 @@ def video_url(task: Task) -> str | None:
     return file_url(task, "video")
 
 
+def video_urls(task: Task) -> list[str]:
+    """Every clip of a video task in clip order (clip 1 is `video_url`, archived; the others are
+    the bot's links), or the task's one video."""
+    first = video_url(task)
+    clips = task.prop("videoClipUrls")
+    if not first or not isinstance(clips, dict) or len(clips) < 2:
+        return [first] if first else []
+    rest = [str(clips[k]) for k in sorted(clips) if k != "1" and clips[k] != task.video_url]
+    return [first, *rest]
+
+
 def seconds(ms: int | None) -> int | None:
     return None if ms is None else ms // 1000
 

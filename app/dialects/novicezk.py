@@ -18,6 +18,7 @@ from app.dialects.common import (
     public_params,
     public_properties,
     video_url,
+    video_urls,
 )
 from app.dialects.novicezk_trueai import TRUEAI_FIELDS, trueai_fields
 from app.domain import buttons as btn
@@ -108,7 +109,7 @@ def render_task(task: Task) -> dict[str, Any]:
     video = video_url(task)
     if video:
         out["videoUrl"] = video
-        out["videoUrls"] = [{"url": video}]
+        out["videoUrls"] = [{"url": url} for url in video_urls(task)]
     if task.parent_id:
         out["parentId"] = task.parent_id
     if task.prop("seed") is not None:

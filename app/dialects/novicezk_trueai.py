@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.dialects.common import image_url, video_url
+from app.dialects.common import image_url, video_urls
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 
@@ -40,7 +40,7 @@ def account_filter(task: Task) -> dict[str, Any]:
 
 def trueai_fields(task: Task) -> dict[str, Any]:
     """The fields trueai's TaskInfo adds to a novicezk task (those mjrelay knows)."""
-    image, video = image_url(task), video_url(task)
+    image = image_url(task)
     bot_type = task.prop("botType") or "MID_JOURNEY"
     return {
         "mode": _upper(task.mode),
@@ -50,7 +50,7 @@ def trueai_fields(task: Task) -> dict[str, Any]:
         "realBotType": bot_type,
         "promptFull": task.final_prompt or task.prompt,
         "imageUrls": [{"url": image, "thumbnail": None}] if image else [],
-        "videoUrls": [{"url": video, "thumbnail": None}] if video else [],
+        "videoUrls": [{"url": url, "thumbnail": None} for url in video_urls(task)],
         "accountFilter": account_filter(task),
         "messageId": task.message_id,
         "nonce": task.nonce,

@@ -31,6 +31,7 @@ from app.worker.controls import AccountControls
 from app.worker.health import AccountHealth, requeue_values
 from app.worker.modals import ModalAnswers
 from app.worker.translate import change_for_event
+from app.worker.video_clips import fetch_clips
 from app.worker.wakeup import Wakeup
 
 
@@ -90,8 +91,11 @@ class Follower:
             if self._ctx.tasks.get(task_id) is not record:
                 return  # forgotten while we waited
             change = change_for_event(record.task, event, self._ctx.now_ms())
-            if change is not None:
-                await self._ctx.tasks.apply(task_id, change)
+            if change is None:
+                return
+            changed = await self._ctx.tasks.apply(task_id, change)
+            if change.kind == "video_grid" and changed is not None:
+                self._ctx.spawn(fetch_clips(self._ctx, changed))
 
     async def _requeue_after_credits(self, task_id: str, reason: str) -> None:
         """Back to the queue: another account (or this one in relax) runs it. A follow-up stays

@@ -26,6 +26,7 @@ from app.discord.events import (
 )
 from app.domain.status import TaskStatus, can_transition
 from app.domain.task import Task
+from app.worker import video_translate as video
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,25 @@ def change_for_event(task: Task, event: BotEvent, now_ms: int) -> Change | None:
     return change
 
 
+def _video(task: Task, event: JobFinished, now_ms: int) -> Change | None:
+    """A video task's grid, then its clips (app/worker/video_translate.py)."""
+    grid = video.grid_values(task, event)
+    if grid is not None:
+        clips = grid["properties"][video.CLIP_COUNT]
+        return Change({**_correlation(event), **grid}, "video_grid", {"clips": clips})
+    clip = video.clip_values(task, event, now_ms)
+    if clip is None:
+        return None
+    kind = "finished" if clip.get("status") == TaskStatus.SUCCESS else "video_clip"
+    return Change(clip, kind, {"video_url": event.video_url})
+
+
 def _change(task: Task, event: BotEvent, now_ms: int) -> Change | None:
     if isinstance(event, JobFinished):
+        if video.collects_clips(task):
+            found = _video(task, event, now_ms)
+            if found is not None:
+                return found
         return _finished(task, event, now_ms)
     if isinstance(event, Described | Shortened):
         return _text_result(task, event, now_ms)

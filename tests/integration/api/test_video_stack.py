@@ -67,7 +67,12 @@ async def _press(client: httpx.AsyncClient, engine: AsyncEngine, task_id: str, p
 
 
 async def _mp4(client: httpx.AsyncClient, url: str) -> bytes:
-    data = (await client.get(httpx.URL(url).path)).content
+    """The MP4 at `url`: an archived result through the app, a bot's link from the sandbox."""
+    if httpx.URL(url).path.startswith("/files/"):
+        data = (await client.get(httpx.URL(url).path)).content
+    else:
+        async with httpx.AsyncClient() as direct:
+            data = (await direct.get(url)).content
     assert data[4:8] == b"ftyp", "a playable MP4 starts with its ftyp box"
     return data
 
@@ -94,6 +99,7 @@ async def test_a_batch_of_four_gives_a_preview_and_four_playable_clips(
         fetched = await client.get(f"/mj/task/{grid.id}/fetch")
         shown = _reply(fetched)
         poster = await client.get(httpx.URL(shown["imageUrl"]).path)
+        own = [await _mp4(client, v["url"]) for v in shown["videoUrls"]]
         clips = [
             await _press(client, engine, grid.id, f"video_virtual_upscale::{n}::")
             for n in (1, 2, 3, 4)
@@ -106,6 +112,9 @@ async def test_a_batch_of_four_gives_a_preview_and_four_playable_clips(
         played = re.search(r'<video id="task-video" src="([^"]+)"', panel)
         assert played is not None, panel[:2000]
         await _mp4(client, html.unescape(played.group(1)))  # the dashboard plays the clip
+    # The video task itself fetched its four clips: SUCCESS with all of them.
+    assert shown["videoUrl"] == shown["videoUrls"][0]["url"]
+    assert len(own) == 4 and len(set(own)) == 4
     assert shown["action"] == "VIDEO" and "--video 1" in shown["properties"]["finalPrompt"]
     assert "--motion low" in shown["properties"]["finalPrompt"]
     assert poster.content[:4] == b"RIFF" and poster.content[8:12] == b"WEBP"  # the preview
@@ -253,11 +262,15 @@ async def test_animate_an_upscale_through_webman_ends_with_a_video_url(
         grid = await _done(engine, imagine["taskId"])
         upscale = await _webman_press(client, engine, grid.id, "::upsample::1::")
         animated = await _webman_press(client, engine, upscale.id, "animate_low::")
-        clip = await _webman_press(client, engine, animated.id, "video_virtual_upscale::1::")
+        own = _reply(
+            await client.get("/task/fetch", params={"taskId": animated.id}, headers=WEBMAN)
+        )
+        await _mp4(client, own["data"]["videoUrl"])  # the Animate task's own first clip
+        clip = await _webman_press(client, engine, animated.id, "video_virtual_upscale::2::")
         data = _reply(await client.get("/task/fetch", params={"taskId": clip.id}, headers=WEBMAN))
         await _mp4(client, data["data"]["videoUrl"])
-    assert animated.action == "ANIMATE" and animated.image_url
-    assert data["data"]["status"] == "FINISHED"
+    assert animated.action == "ANIMATE" and animated.image_url and animated.video_url
+    assert own["data"]["status"] == data["data"]["status"] == "FINISHED"
 
 
 async def _webman_press(
