@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.dialects import render_callback
 from app.dialects.changes import shows_a_change
+from app.domain.results import result_source
 from app.domain.status import TaskStatus, can_transition, is_final
 from app.domain.task import Task
 from app.errors import MjRelayError
@@ -232,7 +233,7 @@ async def _queue_archive(conn: AsyncConnection, task: Task) -> None:
     queued = False
     for kind in RESULT_KINDS:
         key = result_key(task, kind)
-        source = task.image_url if kind == "image" else task.video_url
+        source = result_source(task, kind)
         if key is not None and source:
             await object_queries.enqueue(conn, task_id=task.id, name=kind, key=key, source=source)
             queued = True

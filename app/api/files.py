@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from app.domain.media import media_extension_of
+from app.domain.results import RESULT_KINDS, media_kind
 from app.domain.task import Task
 from app.storage.archive import archive_file
 from app.storage.keys import result_key
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 DOWNLOAD_TYPE = "application/octet-stream"
 IMMUTABLE = "public, max-age=31536000, immutable"
-_KINDS = ("image", "video")
+_KINDS = RESULT_KINDS
 
 
 def _not_found(message: str = "file not found") -> JSONResponse:
@@ -83,7 +84,7 @@ async def stored_object(
 
 def _type_and_disposition(row: RowMapping, kind: str, filename: str) -> tuple[str, str]:
     media_type = str(row["content_type"] or "")
-    if media_type.startswith(f"{kind}/"):
+    if media_type.startswith(f"{media_kind(kind)}/"):
         return media_type, f'inline; filename="{filename}{media_extension_of(media_type)}"'
     return DOWNLOAD_TYPE, f'attachment; filename="{filename}.bin"'
 

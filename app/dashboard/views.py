@@ -14,6 +14,7 @@ from typing import Any
 from app.dialects.common import media_extension
 from app.domain import buttons as btn
 from app.domain.actions import MODAL_ACTIONS, Action
+from app.domain.results import result_source
 from app.domain.status import FINAL_STATUSES, TaskStatus
 from app.domain.task import Task
 
@@ -29,7 +30,7 @@ PROMPTED = frozenset(MODAL_ACTIONS - {Action.VARIATION_REGION})
 
 def file_path(task: Task, kind: str) -> str | None:
     """This server's durable path for a result, or the raw URL for tasks without a file token."""
-    raw = task.image_url if kind == "image" else task.video_url
+    raw = result_source(task, kind)
     if not raw:
         return None
     token = task.prop("_file_token")

@@ -7,6 +7,7 @@ import posixpath
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.domain.results import MORE_CLIPS, result_source
 from app.domain.task import Task
 
 _MEDIA_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov")
@@ -37,7 +38,7 @@ def media_extension(url: str | None) -> str:
 
 def file_url(task: Task, kind: str) -> str | None:
     """mjrelay's own durable URL for a result file (see docs/api.md "Result files")."""
-    raw = task.image_url if kind == "image" else task.video_url
+    raw = result_source(task, kind)
     if not raw:
         return None
     public = task.prop("_public_files")  # set once archived, with MJRELAY_STORAGE_PUBLIC_URL
@@ -64,14 +65,13 @@ def video_url(task: Task) -> str | None:
 
 
 def video_urls(task: Task) -> list[str]:
-    """Every clip of a video task in clip order (clip 1 is `video_url`, archived; the others are
-    the bot's links), or the task's one video."""
+    """Every clip of a video task in clip order (clip 1 is `video_url`), each at mjrelay's own
+    durable URL; or the task's one video."""
     first = video_url(task)
-    clips = task.prop("videoClipUrls")
-    if not first or not isinstance(clips, dict) or len(clips) < 2:
-        return [first] if first else []
-    rest = [str(clips[k]) for k in sorted(clips) if k != "1" and clips[k] != task.video_url]
-    return [first, *rest]
+    if not first:
+        return []
+    more = (file_url(task, kind) for kind in MORE_CLIPS)
+    return [first, *(url for url in more if url)]
 
 
 def seconds(ms: int | None) -> int | None:

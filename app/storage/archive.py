@@ -18,8 +18,9 @@ import anyio
 from PIL import UnidentifiedImageError
 
 from app.domain.media import sniff_media_type
+from app.domain.results import RESULT_KINDS, result_source
 from app.domain.task import Task
-from app.storage.keys import RESULT_KINDS, THUMB, object_key
+from app.storage.keys import THUMB, object_key
 from app.storage.refresh import Refresher
 from app.storage.sources import Downloaded, ResultSources, UnavailableSource, download
 from app.storage.store import ObjectStore
@@ -43,7 +44,7 @@ class Archived:
 
 
 def source_url(task: Task, kind: str) -> str | None:
-    return task.image_url if kind == "image" else task.video_url
+    return result_source(task, kind)
 
 
 async def sources_for(conn: Any, task: Task, default_api_base: str) -> ResultSources:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 
 from app.dialects.common import media_extension
+from app.domain.results import RESULT_KINDS, result_source
 from app.domain.task import Task
 
-RESULT_KINDS = ("image", "video")
+__all__ = ["RESULT_KINDS", "object_key", "result_key"]
+
 PREFIX = "tasks/"
 THUMB = "thumb"
 _NO_TOKEN = "0"
@@ -39,7 +41,7 @@ def loggable_key(key: str) -> str:
 
 def result_key(task: Task, kind: str) -> str | None:
     """The object key of a task's `image` or `video` result (None when it has none)."""
-    url = task.image_url if kind == "image" else task.video_url
+    url = result_source(task, kind)
     if not url:
         return None
     return object_key(task.id, task.prop("_file_token"), f"{kind}{media_extension(url)}")

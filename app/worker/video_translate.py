@@ -15,12 +15,12 @@ from typing import Any
 from app.discord.events import JobFinished
 from app.domain.actions import Action
 from app.domain.buttons import iter_components
+from app.domain.results import CLIP_URLS
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 
 _CLIP = re.compile(r"::video_virtual_upscale::([1-4])::")
 _EXTEND = re.compile(r"::animate_(?:high|low)_extend::([1-4])::")
-CLIP_URLS = "videoClipUrls"
 CLIP_COUNT = "videoClips"
 
 

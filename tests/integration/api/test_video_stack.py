@@ -115,6 +115,8 @@ async def test_a_batch_of_four_gives_a_preview_and_four_playable_clips(
     # The video task itself fetched its four clips: SUCCESS with all of them.
     assert shown["videoUrl"] == shown["videoUrls"][0]["url"]
     assert len(own) == 4 and len(set(own)) == 4
+    # Every clip is archived: mjrelay's own links, not the bot's (which expire).
+    assert all(httpx.URL(v["url"]).path.startswith("/files/") for v in shown["videoUrls"])
     assert shown["action"] == "VIDEO" and "--video 1" in shown["properties"]["finalPrompt"]
     assert "--motion low" in shown["properties"]["finalPrompt"]
     assert poster.content[:4] == b"RIFF" and poster.content[8:12] == b"WEBP"  # the preview

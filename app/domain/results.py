@@ -1,0 +1,29 @@
+"""A task's result files by kind (pure): `image`, `video`, and a video task's further clips
+`video2` … `video4` (clip 1 is `video`; protocol notes v2 §5). Each is archived under its kind and
+served at `/files/<task>/<token>/<kind><ext>` (docs/storage.md)."""
+
+from __future__ import annotations
+
+from app.domain.task import Task
+
+CLIP_URLS = "videoClipUrls"  # task property: clip number ("1".."4") → the bot's MP4 link
+MORE_CLIPS = ("video2", "video3", "video4")
+RESULT_KINDS = ("image", "video", *MORE_CLIPS)
+
+
+def result_source(task: Task, kind: str) -> str | None:
+    """The bot's URL of a task's `kind` result, or None when it has none."""
+    if kind == "image":
+        return task.image_url
+    if kind == "video":
+        return task.video_url
+    if kind in MORE_CLIPS:
+        clips = task.prop(CLIP_URLS)
+        url = clips.get(kind.removeprefix("video")) if isinstance(clips, dict) else None
+        return str(url) if url and url != task.video_url else None
+    return None
+
+
+def media_kind(kind: str) -> str:
+    """`image` or `video`: the media type family a result kind holds."""
+    return "image" if kind == "image" else "video"
