@@ -13,12 +13,30 @@ from app.domain.actions import Action
 from app.domain.buttons import custom_ids
 from app.domain.commands import PressButton
 from app.domain.errors import CommandError, ErrorKind
+from app.domain.results import CLIP_MESSAGES
 from app.domain.task import Task
 from db import tasks as q
 
 
 def _clip_button(index: int) -> str:
     return f"::video_virtual_upscale::{index}::"
+
+
+def _own_clip(video: Task, cmd: PressButton) -> Task | None:
+    """The video task as seen from its own clip `cmd.index` (fetched by the worker): the clip's
+    message and its Extend buttons, so the press lands there."""
+    messages = video.prop(CLIP_MESSAGES)
+    message_id = messages.get(str(cmd.index)) if isinstance(messages, dict) else None
+    if not message_id or not video.message_hash:
+        return None
+    extend = [
+        {
+            "type": 2,
+            "custom_id": f"MJ::JOB::animate_{motion}_extend::{cmd.index}::{video.message_hash}",
+        }
+        for motion in ("high", "low")
+    ]
+    return video.replace(message_id=message_id, buttons=[{"type": 1, "components": extend}])
 
 
 async def on_the_clip(
@@ -30,6 +48,9 @@ async def on_the_clip(
     wanted = _clip_button(cmd.index)
     if not any(wanted in c for c in custom_ids(parent.buttons)):
         return cmd, parent  # not a video grid with that clip (an upscale, a clip itself …)
+    on_video = _own_clip(parent, cmd)
+    if on_video is not None:
+        return cmd, on_video
     async with engine.connect() as conn:
         rows = await q.list_finished_children(conn, parent.id)
     for row in rows:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from app.domain.task import Task
 
 CLIP_URLS = "videoClipUrls"  # task property: clip number ("1".."4") → the bot's MP4 link
+CLIP_MESSAGES = "videoClipMessages"  # clip number → the clip's message (its Extend buttons)
 MORE_CLIPS = ("video2", "video3", "video4")
 RESULT_KINDS = ("image", "video", *MORE_CLIPS)
 

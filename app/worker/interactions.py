@@ -70,16 +70,18 @@ def follow_up(ctx: InteractionContext, task: Task, parent: Task, nonce: str) -> 
         raise CannotSubmit("the parent task has no Discord message to act on")
     custom_id = _button(task, parent)
     ref = find_custom_id(parent.buttons, custom_id)
+    # The message pressed, as the API resolved it (a video's clip message for its Extend).
+    message_id = str(_param(task, "messageId") or parent.message_id)
     payload = commands.press_button(
         ctx,
-        message_id=parent.message_id,
+        message_id=message_id,
         custom_id=custom_id,
         nonce=nonce,
         message_flags=parent.message_flags or 0,
         application_id=application_of(parent),
     )
     index = ref.index if ref is not None and ref.action == Action.UPSCALE else None
-    return Submission(payload, parent_message_id=parent.message_id, index=index)
+    return Submission(payload, parent_message_id=message_id, index=index)
 
 
 @dataclass(frozen=True)

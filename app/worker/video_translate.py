@@ -15,7 +15,7 @@ from typing import Any
 from app.discord.events import JobFinished
 from app.domain.actions import Action
 from app.domain.buttons import iter_components
-from app.domain.results import CLIP_URLS
+from app.domain.results import CLIP_MESSAGES, CLIP_URLS
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 
@@ -65,7 +65,9 @@ def clip_values(task: Task, event: JobFinished, now_ms: int) -> dict[str, Any] |
     ]
     number = next((n[0] for n in numbers if n), str(len(have) + 1))
     have[number] = event.video_url
-    values: dict[str, Any] = {"properties": {**task.properties, CLIP_URLS: have}}
+    messages = {**(task.prop(CLIP_MESSAGES) or {}), number: event.meta.message_id}
+    properties = {**task.properties, CLIP_URLS: have, CLIP_MESSAGES: messages}
+    values: dict[str, Any] = {"properties": properties}
     if len(have) >= wanted:
         first = have.get("1") or next(iter(have.values()))
         values.update(status=TaskStatus.SUCCESS, progress=100, video_url=first, finish_time=now_ms)

@@ -155,9 +155,8 @@ async def test_extend_of_a_clip_gives_a_longer_clip(
         )
         grid = await _done(engine, submitted["result"])
         extend_body = {"action": "extend", "taskId": grid.id, "index": 0, "motion": "high"}
-        too_early = _reply(await client.post("/mj/submit/video", json=extend_body))
         clip = await _press(client, engine, grid.id, "video_virtual_upscale::1::")
-        # trueai's form names the video and the 0-based clip; the clip's own id works too.
+        # trueai's form names the video and the 0-based clip; a clip task's own id works too.
         extend = _reply(await client.post("/mj/submit/video", json=extend_body))
         assert extend["code"] == 1, extend
         extended = await _done(engine, extend["result"])
@@ -168,8 +167,7 @@ async def test_extend_of_a_clip_gives_a_longer_clip(
         assert (await _done(engine, again["result"])).parent_id == clip.id
         longer = await _press(client, engine, extended.id, "video_virtual_upscale::1::")
         await _mp4(client, _reply(await client.get(f"/mj/task/{longer.id}/fetch"))["videoUrl"])
-    assert too_early["code"] != 1 and "video_virtual_upscale::1" in too_early["description"]
-    assert extended.parent_id == clip.id
+    assert extended.parent_id == grid.id  # pressed on the clip message the video fetched
     results = sandbox.core.midjourney.results
     assert extended.message_hash != grid.message_hash
     assert "::animate_high_extend::1::" in extended.params["customId"]
@@ -313,3 +311,36 @@ async def test_a_video_on_a_turbo_account_runs_in_fast(
         video_task = await _done(engine, video["result"])
     assert image_task.mode == "turbo"  # the account's default, for what may run in turbo
     assert video_task.mode == "fast"  # a video never: the bot would refuse it
+
+
+async def test_extend_with_remix_on_answers_the_animate_form_with_the_prompt(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    [account] = sandbox.accounts
+    sandbox.core.directory.states[account.user_id].remix = True
+    async with running_worker(database_url, engine), app_client(database_url) as client:
+        submitted = _reply(
+            await client.post(
+                "/mj/submit/video", json={"prompt": "rain", "image": _start_image(), "batchSize": 1}
+            )
+        )
+        grid = await _done(engine, submitted["result"])
+        extend = _reply(
+            await client.post(
+                "/mj/submit/video",
+                json={
+                    "action": "extend",
+                    "taskId": grid.id,
+                    "index": 0,
+                    "motion": "low",
+                    "prompt": "rain turning to snow",
+                },
+            )
+        )
+        assert extend["code"] == 1, extend
+        extended = await _done(engine, extend["result"])
+    assert "rain turning to snow" in (extended.final_prompt or "")
+    assert extended.video_url  # its own clip
+    forms = [s for s in sandbox.submissions if s.type == 5]
+    assert forms and all(s.accepted for s in forms)
