@@ -7,7 +7,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.sandbox import images
+from app.sandbox import image_codec, images
 from app.sandbox.bot_flags import Flags
 from app.sandbox.components import describe_components, shorten_components
 from app.sandbox.context import BotContext
@@ -63,7 +63,7 @@ class Commands:
         digests = []
         for url in prompt.image_urls:  # image prompts: only the sandbox's own CDN is reachable
             stored = self.ctx.read_cdn_url(url)
-            decoded = images.decode(stored) if stored is not None else None
+            decoded = image_codec.decode(stored) if stored is not None else None
             if decoded is not None and stored is not None:
                 bases.append(decoded)
                 digests.append(hashlib.sha256(stored).digest())
@@ -90,7 +90,7 @@ class Commands:
         if len({hashlib.sha256(f.data).digest() for f in uploads}) < len(uploads):
             self.respond.error(it, "duplicate_images")
             return
-        decoded = [images.decode(f.data) for f in uploads]
+        decoded = [image_codec.decode(f.data) for f in uploads]
         if len(uploads) < 2 or any(image is None for image in decoded):
             self.respond.error(it, "invalid_link")
             return
@@ -123,7 +123,7 @@ class Commands:
         data = file.data if file else None
         if data is None and isinstance(link, str):
             data = self.ctx.read_cdn_url(link)
-        image = source or (images.decode(data) if data else None)
+        image = source or (image_codec.decode(data) if data else None)
         if image is None:
             self.respond.error(it, "invalid_link")
             return
@@ -132,7 +132,7 @@ class Commands:
         start = self._reply_start(it)
         await self.ctx.speed.pause(self.ctx.speed.quick_delay * 2)
         prompts = describe_prompts(image, f"{self.ctx.seed}/{start['id']}")
-        png = images.encode_png(image)
+        png = image_codec.encode_png(image)
         stored_image = self.ctx.store_file(
             it.channel_id, "describe.png", png, "image/png", image.size, ephemeral=True
         )

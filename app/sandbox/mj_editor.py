@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.sandbox import images
+from app.sandbox import image_codec, images
 from app.sandbox.bot_flags import Flags
 from app.sandbox.context import BotContext
 from app.sandbox.interactions import Interaction
@@ -40,7 +40,7 @@ class RegionEditor:
         if pending is None:
             return 404, {"success": False, "message": "Unknown customId"}
         try:
-            mask = images.decode(base64.b64decode(str(payload.get("mask", "")), validate=True))
+            mask = image_codec.decode(base64.b64decode(str(payload.get("mask", "")), validate=True))
         except (binascii.Error, ValueError):
             mask = None
         if mask is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.sandbox import images
+from app.sandbox import image_codec, images
 from app.sandbox.bot_flags import Flags
 from app.sandbox.components import Click
 from app.sandbox.context import BotContext
@@ -162,7 +162,7 @@ class VideoJobs:
         """A frame from a link: the sandbox's CDN file, else a picture drawn from the link (the
         sandbox reaches no other host). Returns it and a digest of what it came from."""
         data = self.ctx.read_cdn_url(url)
-        decoded = images.decode(data) if data is not None else None
+        decoded = image_codec.decode(data) if data is not None else None
         if decoded is not None and data is not None:
             return decoded, hashlib.sha256(data).digest()
         side = self.ctx.speed.tile_long_side

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from app.sandbox import images, video
+from app.sandbox import image_codec, video
 from app.sandbox.bot_flags import Flags, read_flags
 from app.sandbox.components import button, parse_custom_id, row
 from app.sandbox.context import BotContext, Messenger
@@ -56,7 +56,7 @@ class PikaBot:
         options = it.options()
         text = str(options.get("prompt") or "")
         upload = it.option_file("image")
-        source = images.decode(upload.data) if upload else None
+        source = image_codec.decode(upload.data) if upload else None
         if (it.command == "animate" and source is None) or (upload and source is None):
             self._error(it, "Invalid image", "Please attach a PNG, JPEG or WebP image.")
             return

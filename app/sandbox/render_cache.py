@@ -17,7 +17,7 @@ from typing import Generic, Protocol, TypeVar
 
 from PIL import Image
 
-from app.sandbox import images
+from app.sandbox import image_codec, images
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # ~1,100 `instant` grids or ~30 full-size ones
 
@@ -37,8 +37,8 @@ class Rendered:
 def prepare(render: Callable[[], Image.Image], percents: Iterable[int] = ()) -> Rendered:
     """Draw, then encode the final PNG and the progress JPEGs for `percents`."""
     image = render()
-    previews = {p: images.encode_jpeg(images.preview(image, p)) for p in percents}
-    return Rendered(image, images.encode_png(image), previews)
+    previews = {p: image_codec.encode_jpeg(images.preview(image, p)) for p in percents}
+    return Rendered(image, image_codec.encode_png(image), previews)
 
 
 class Sized(Protocol):

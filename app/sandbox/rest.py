@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.sandbox import errors, images
+from app.sandbox import errors, image_codec
 from app.sandbox.accounts import AccountState
 from app.sandbox.commands import command_index, search
 from app.sandbox.core import SandboxCore
@@ -220,7 +220,7 @@ async def _post_message(
         raise DiscordError(400, 50006, "Cannot send an empty message")
     attachments = []
     for filename, data, content_type in files:
-        picture = images.decode(data)
+        picture = image_codec.decode(data)
         size = picture.size if picture else None
         attachments.append(core.services.store_file(channel_id, filename, data, content_type, size))
     posted = message(

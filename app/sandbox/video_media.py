@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from app.sandbox import images, video
+from app.sandbox import image_codec, images, video
 
 MAX_SIDE = 256  # a clip's long side: real clips are 480p/720p, ours are for tests and demos
 FPS = 8
@@ -83,7 +83,7 @@ def prepare_video(plan: VideoPlan, percents: tuple[int, ...] = ()) -> VideoMedia
         buffer, "WEBP", save_all=True, append_images=sheets[1:], duration=1000 // FPS, loop=0,
         quality=50, method=0,
     )  # fmt: skip
-    previews = {p: images.encode_jpeg(images.preview(poster, p)) for p in percents}
+    previews = {p: image_codec.encode_jpeg(images.preview(poster, p)) for p in percents}
     return VideoMedia(poster, buffer.getvalue(), clips, previews)
 
 

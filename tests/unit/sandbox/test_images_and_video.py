@@ -7,7 +7,7 @@ import av
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from app.sandbox import images, video
+from app.sandbox import image_codec, images, video
 from app.sandbox.mj_replies import describe_prompts, shorten_prompts
 from app.sandbox.slots import QueueFull, Slots
 
@@ -17,7 +17,7 @@ def test_grid_is_deterministic_from_prompt_and_seed() -> None:
     again = images.render_grid("a red fox", 0, "imagine", (256, 170))
     other_seed = images.render_grid("a red fox", 1, "imagine", (256, 170))
     other_prompt = images.render_grid("a blue whale", 0, "imagine", (256, 170))
-    assert images.encode_png(first) == images.encode_png(again)
+    assert image_codec.encode_png(first) == image_codec.encode_png(again)
     assert first.tobytes() != other_seed.tobytes()
     assert first.tobytes() != other_prompt.tobytes()
     assert first.size == (512, 340)
@@ -50,12 +50,12 @@ def test_derived_images_keep_sizes() -> None:
     assert panned.size == (200, 100)
     assert panned.crop((100, 0, 200, 100)).tobytes() == base.crop((0, 0, 100, 100)).tobytes()
     assert images.upscale(base, "a fox", "Image #1").size == (400, 200)
-    preview = Image.open(io.BytesIO(images.encode_jpeg(images.preview(base, 15))))
+    preview = Image.open(io.BytesIO(image_codec.encode_jpeg(images.preview(base, 15))))
     assert preview.format == "JPEG" and preview.size == (100, 50)
 
 
 def test_decode_rejects_garbage() -> None:
-    assert images.decode(b"not an image") is None
+    assert image_codec.decode(b"not an image") is None
 
 
 def test_video_is_playable_h264() -> None:

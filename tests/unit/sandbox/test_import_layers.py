@@ -18,7 +18,7 @@ LAYERS: dict[str, set[str]] = {
     # wire shapes, ids, stores, rules: pure, or Starlette/Pillow/PyAV only
     "foundation": {
         "accounts", "cdn", "commands", "components", "discord_objects", "errors", "faults",
-        "images", "interactions", "message_search",
+        "image_codec", "images", "interactions", "message_search",
         "messages", "mj_panel", "mj_profile", "mj_replies", "prompts", "ratelimit", "render_cache",
         "slots",
         "snowflake", "speed", "store", "video", "video_media", "video_shapes",

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from app.sandbox import images
+from app.sandbox import image_codec, images
 from app.sandbox.render_cache import RenderCache, Rendered, prepare
 from app.sandbox.speed import get_speed
 
@@ -47,10 +47,10 @@ def test_the_png_and_previews_decode_to_the_picture() -> None:
 
 def test_odd_sized_pictures_still_encode() -> None:
     image = images.render_scene("a fox", 0, "odd", (37, 21))
-    assert Image.open(io.BytesIO(images.encode_png(image))).tobytes() == image.tobytes()
+    assert Image.open(io.BytesIO(image_codec.encode_png(image))).tobytes() == image.tobytes()
     assert images.preview(image, 15).size == (18, 10)
     rgba = Image.new("RGBA", (5, 5), (1, 2, 3, 4))  # not RGB: through Pillow
-    assert Image.open(io.BytesIO(images.encode_png(rgba))).tobytes() == rgba.tobytes()
+    assert Image.open(io.BytesIO(image_codec.encode_png(rgba))).tobytes() == rgba.tobytes()
 
 
 def test_cache_hits_return_what_was_put() -> None:
