@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.discord.correlation import Correlator, TrackedJob
 from app.discord.events import BotEvent, JobFinished, JobProgress, MessageEvent
 from app.domain.task import Task
-from db import leasing
+from db import task_scans
 
 RECENT_MESSAGES = 100  # how much of the channel a takeover or a hand-over replays
 
@@ -46,7 +46,7 @@ async def settled_keys(engine: AsyncEngine, events: Sequence[BotEvent]) -> set[s
     """The keys of ended tasks whose messages are among `events` (for `Correlator.settle`)."""
     message_ids, job_hashes = replay_keys(events)
     async with engine.connect() as conn:
-        return await leasing.settled_keys(conn, message_ids=message_ids, job_hashes=job_hashes)
+        return await task_scans.settled_keys(conn, message_ids=message_ids, job_hashes=job_hashes)
 
 
 async def settle_replay(

@@ -30,7 +30,7 @@ from app.domain.status import TaskStatus
 from app.worker.inflight import InFlightTasks
 from app.worker.ownership import OwnedAccount
 from db import accounts as account_queries
-from db import leasing
+from db import leasing, task_scans
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ async def fail_pinned_follow_ups(
     """Follow-ups queued on this account fail now: no other account can press their buttons."""
     reason = pinned_reason(why)
     failed = 0
-    for task_id in await leasing.pinned_follow_ups(conn, account_id):
+    for task_id in await task_scans.pinned_follow_ups(conn, account_id):
         done = await taskstore.record_change(
             conn, task_id, failure_values(reason, now_ms), kind="account_disabled",
             data={"reason": reason}, expected_statuses={TaskStatus.PENDING},
@@ -86,7 +86,7 @@ async def take_out_of_service(
     await leasing.unassign_queued(conn, account_id)
     why = f"account {account_id} is unusable: {reason}"
     await fail_pinned_follow_ups(conn, account_id, why, now_ms)
-    for row in await leasing.tasks_in_flight(conn, account_id):
+    for row in await task_scans.tasks_in_flight(conn, account_id):
         if row["parent_id"] is not None:
             # A follow-up needs its parent's message, which only this account can press.
             values = failure_values(f"account unusable: {reason}", now_ms)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
 from app.domain.status import TaskStatus
-from db.leasing import stale_modal_tasks
+from db.task_scans import stale_modal_tasks
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.worker.restart_backoff import RestartBackoff
 from db import accounts as account_queries
 from db import workers as worker_queries
-from db.leasing import active_task_counts
+from db.task_scans import active_task_counts
 
 log = logging.getLogger(__name__)
 

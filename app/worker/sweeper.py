@@ -6,7 +6,7 @@ go). A pass:
 
 1. hands over the work of every out-of-service account nobody holds (`handover.hand_over`);
 2. fails every in-flight task past its deadline by more than `GRACE_S` that nobody else will end
-   (`db.leasing.overdue_tasks` says which): FAILURE with the timeout reason every dialect knows,
+   (`db.task_scans.overdue_tasks` says which): FAILURE with the timeout reason every dialect knows,
    an event saying the sweeper ended it, and its callback.
 
 Safe with several workers: overdue rows are taken with `FOR UPDATE SKIP LOCKED` and changed in
@@ -29,7 +29,7 @@ from app.domain.status import TIMEOUT_REASON, TaskStatus
 from app.worker.handover import ReaderFactory, hand_over
 from app.worker.wakeup import Wakeup
 from db import accounts as account_queries
-from db import leasing
+from db import task_scans
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class Sweeper:
         expired = 0
         while True:
             async with self._engine.begin() as conn:
-                rows = await leasing.overdue_tasks(
+                rows = await task_scans.overdue_tasks(
                     conn,
                     grace_s=self._grace_s,
                     abandon_s=self._abandon_s,
