@@ -1,31 +1,29 @@
-"""The use-cases every dialect shares: commands in, stored tasks out; and reading tasks back.
+"""The use-cases every dialect shares: commands in, stored tasks out.
 
 Each use-case validates everything (banned words, images, parent task, button) before it writes,
 and writes through `app.taskstore` in one transaction, so a refused request leaves no row.
-Every dialect reads tasks through here too (`require_task`, `recent_tasks` …), so what a client
-may read (`visible`) is decided in one place: a service is handed the request's caller
-(`for_caller`); a client key reads and acts on its own tasks only, and its limits are counted in
-the transaction that writes its task (docs/keys.md).
+`TaskService` extends `TaskReader` (app/api/task_reads.py), through which every dialect reads
+tasks, so what a client may read (`visible`) is decided in one place: a service is handed the
+request's caller (`for_caller`); a client key reads and acts on its own tasks only, and its
+limits are counted in the transaction that writes its task (docs/keys.md).
 """
 
 from __future__ import annotations
 
-import copy
 import secrets
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
 from app.api import keyed
-from app.api.callers import OPERATOR, Caller
 from app.api.checks import BannedWordSource, ensure_storable, ensure_task_storable
 from app.api.images import ImageFetcher
 from app.api.keyed import Idempotency
 from app.api.placement import create_placement, press_placement, remix_waits_for_client
 from app.api.press import default_prompt, press_params, resolve_button
 from app.api.task_files import input_files, mask_file
+from app.api.task_reads import ANONYMOUS, TaskReader
 from app.api.video_extend import on_the_clip
 from app.config import Settings
 from app.dialects.novicezk_trueai import TRUEAI_FIELDS
@@ -39,84 +37,21 @@ from app.domain.remix import REMIX_ACTIONS
 from app.domain.status import TaskStatus, is_final
 from app.domain.task import PINNED_ACCOUNT, QUEUE_AHEAD, Task
 from app.domain.video import refuse_turbo_video, without_turbo
-from db import tasks as q
 from db.admission import QueueState, queue_state
 
 Submit = CreateTask | PressButton | SubmitModal
 
-# Set on tasks submitted anonymously through a dialect whose secret check is off while the
-# server has secrets: such a client reads only tasks like it (app/api/access.py).
-ANONYMOUS = "_anonymous"
 
-
-class TaskService:
-    caller: Caller = OPERATOR
+class TaskService(TaskReader):
+    """The use-cases (submit, press, modal input, cancel) as the request's caller."""
 
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
-        self.engine = engine
-        self.settings = settings
+        super().__init__(engine, settings)
         self.banned = BannedWordSource(settings.banned_words, settings.banned_words_file)
         self.fetcher = ImageFetcher(
             settings.image_max_bytes, allow_private=settings.image_allow_private
         )
         self.limits = settings.input_limits()
-
-    def for_caller(self, caller: Caller) -> TaskService:
-        """This service as `caller` sees it (shares caches and fetcher)."""
-        if caller is self.caller:
-            return self
-        view = copy.copy(self)
-        view.caller = caller
-        return view
-
-    @property
-    def anonymous(self) -> bool:
-        """A client without a secret on a server that has some: it sees only anonymous tasks."""
-        return self.caller.anonymous
-
-    @property
-    def _own_key(self) -> int | None:
-        """The key whose tasks alone this caller sees (None: no such restriction)."""
-        key = self.caller.key
-        return key.id if key is not None and not key.admin else None
-
-    def visible(self, task: Task | None) -> Task | None:
-        """`task` if this client may read it, else None (reads as "no such task")."""
-        if task is None or (self.anonymous and task.prop(ANONYMOUS) is not True):
-            return None
-        own = self._own_key
-        if own is not None and task.key_id != own:
-            return None
-        return task
-
-    async def get_task(self, task_id: str) -> Task | None:
-        return self.visible(await taskstore.get_task(self.engine, task_id))
-
-    async def require_task(self, task_id: str, *, or_nonce: bool = False) -> Task:
-        """The task this client asks for (`or_nonce`: by our id or the interaction nonce, as
-        Pika status), else TASK_NOT_FOUND."""
-        task = self.visible(await taskstore.get_task(self.engine, task_id, or_nonce=or_nonce))
-        if task is None:
-            raise CommandError(ErrorKind.TASK_NOT_FOUND, f"task {task_id} does not exist")
-        return task
-
-    async def recent_tasks(self, limit: int = 100) -> list[Task]:
-        async with self.engine.connect() as conn:
-            return self._readable(await q.list_recent_tasks(conn, limit, key_id=self._own_key))
-
-    async def queued_tasks(self, limit: int = 100) -> list[Task]:
-        """Tasks waiting for an account, oldest first."""
-        async with self.engine.connect() as conn:
-            return self._readable(await q.list_queued_tasks(conn, limit, key_id=self._own_key))
-
-    async def tasks_by_ids(self, ids: list[str]) -> list[Task]:
-        """These tasks in the order asked; unknown (or unreadable) ones skipped."""
-        async with self.engine.connect() as conn:
-            return self._readable(await q.get_tasks(conn, ids))
-
-    def _readable(self, rows: Iterable[Any]) -> list[Task]:
-        tasks = (Task.from_row(row) for row in rows)
-        return [task for task in tasks if self.visible(task) is not None]
 
     @property
     def max_image_bytes(self) -> int:
