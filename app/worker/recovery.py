@@ -20,9 +20,11 @@ from app.discord.errors import DiscordError
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 from app.worker import adoption
+from app.worker import video_translate as video
 from app.worker.context import RunnerContext
 from app.worker.follow import Follower
 from app.worker.submit import Submitter
+from app.worker.video_clips import fetch_clips
 from db import leasing
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class Recovery:
             },
         )
         unsent: list[Task] = []
+        awaiting_clips: list[str] = []
         for row in rows:
             task = Task.from_row(row)
             started = (task.start_time or self._ctx.clock() * 1000) / 1000
@@ -74,9 +77,13 @@ class Recovery:
                 unsent.append(task)  # leased, never sent: nothing on Discord to find
                 continue
             adoption.adopt(self._ctx.correlator, task, task.nonce, started)
+            if video.awaits_clips(task):
+                awaiting_clips.append(task.id)
         await self._replay_recent_messages()
         for task in unsent:
             self._ctx.spawn(self._submitter.submit(task))
+        for task_id in awaiting_clips:
+            self._resume_clips(task_id)
         self._ctx.spawn(self._resubmit_lost())
 
     async def resync(self) -> None:
@@ -107,10 +114,27 @@ class Recovery:
             )
             return
         ordered = sorted(messages, key=lambda m: int(m.get("id", 0)))
+        recorded_grids = {r.task.message_id for r in self._ctx.tasks if video.awaits_clips(r.task)}
+        # A grid already recorded changes nothing, and following it again would end its job in
+        # the correlator before the clips that reply to it are replayed.
+        ordered = [m for m in ordered if m.get("id") not in recorded_grids]
         events = [self._ctx.link.parse_message(message) for message in ordered]
         await adoption.settle_replay(self._ctx.engine, self._ctx.correlator, events)
         for event in events:
             await self._follower.on_bot_event(event)
+
+    def _resume_clips(self, task_id: str) -> None:
+        """A video adopted between its grid and its clips: press the clips the channel lacks.
+
+        The old owner may have pressed them already; a clip still being made then comes twice,
+        and the second changes nothing. Without the press it would never come."""
+        record = self._ctx.tasks.get(task_id)
+        if record is None:
+            return
+        missing = video.missing_clip_buttons(record.task)
+        if missing:
+            log.info("resuming a video's clips", extra={"task": task_id, "clips": len(missing)})
+            self._ctx.spawn(fetch_clips(self._ctx, record.task, missing))
 
     async def _resubmit_lost(self) -> None:
         """A task whose interaction never reached Discord is sent again, once, after a grace."""

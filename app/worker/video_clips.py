@@ -1,6 +1,8 @@
 """Fetching a video's clips: after its grid, the worker presses every
 `MJ::JOB::video_virtual_upscale::N` on it (free, no slot) and the clips come back as replies that
-`video_translate` adds to the task. A press Discord refuses fails the task with its message."""
+`video_translate` adds to the task. A press Discord refuses fails the task with its message.
+After a crash between the grid and its clips, recovery presses only the clips the replayed
+channel did not hold (`missing_clip_buttons`)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from app.worker.interactions import application_of
 from app.worker.video_translate import clip_buttons
 
 
-async def fetch_clips(ctx: RunnerContext, task: Task) -> None:
+async def fetch_clips(ctx: RunnerContext, task: Task, custom_ids: list[str] | None = None) -> None:
+    """Press `custom_ids` (by default every clip button of the grid) on the task's grid."""
     if not task.message_id:
         return
-    for custom_id in clip_buttons(task.buttons or []):
+    for custom_id in clip_buttons(task.buttons or []) if custom_ids is None else custom_ids:
         nonce = ctx.nonces.next(ctx.clock())
         ctx.correlator.track(
             task.id, nonce=nonce, now=ctx.clock(), parent_message_id=task.message_id

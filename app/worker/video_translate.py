@@ -34,6 +34,24 @@ def collects_clips(task: Task) -> bool:
     return task.action == Action.ANIMATE
 
 
+def awaits_clips(task: Task) -> bool:
+    """A video task whose grid is recorded and whose clips are not all in yet."""
+    return (
+        collects_clips(task)
+        and task.status == TaskStatus.RUNNING
+        and bool(task.message_id)
+        and isinstance(task.prop(CLIP_COUNT), int)
+    )
+
+
+def missing_clip_buttons(task: Task) -> list[str]:
+    """The clip buttons of a video awaiting clips whose clip is not recorded yet."""
+    if not awaits_clips(task):
+        return []
+    have = task.prop(CLIP_URLS) or {}
+    return [c for c in clip_buttons(task.buttons or []) if _CLIP.findall(c)[0] not in have]
+
+
 def grid_values(task: Task, event: JobFinished) -> dict[str, Any] | None:
     """The grid of a video task, or None when `event` is not one."""
     clips = clip_buttons(event.components)

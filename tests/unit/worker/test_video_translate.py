@@ -7,6 +7,7 @@ from typing import Any
 from app.discord.events import JobFinished, MessageMeta
 from app.domain.task import Task
 from app.worker.translate import change_for_event
+from app.worker.video_translate import awaits_clips, missing_clip_buttons
 
 H = "d5c1eed3-de3e-4524-a584-0e0031335b45"
 
@@ -66,3 +67,22 @@ def test_a_clip_task_or_an_image_task_is_not_collected() -> None:
     assert (kind, done.status, done.video_url) == ("finished", "SUCCESS", f"https://cdn/{H}_0.mp4")
     imagine = Task(id="3", dialect="novicezk", action="IMAGINE", status="SUBMITTED")
     assert _apply(imagine, _grid(4))[0].status == "SUCCESS"
+
+
+def test_the_clips_a_video_still_lacks_are_the_ones_to_press_after_a_crash() -> None:
+    task = Task(id="1", dialect="novicezk", action="ANIMATE", status="SUBMITTED")
+    assert missing_clip_buttons(task) == []  # no grid yet: nothing to press
+    task, _ = _apply(task, _grid(4))
+    assert awaits_clips(task)
+    assert missing_clip_buttons(task) == [
+        f"MJ::JOB::video_virtual_upscale::{i}::{H}" for i in (1, 2, 3, 4)
+    ]
+    task, _ = _apply(task, _clip(3))
+    task, _ = _apply(task, _clip(1))
+    assert missing_clip_buttons(task) == [
+        f"MJ::JOB::video_virtual_upscale::{i}::{H}" for i in (2, 4)
+    ]
+    task, _ = _apply(task, _clip(2))
+    task, _ = _apply(task, _clip(4))
+    assert task.status == "SUCCESS" and not awaits_clips(task)
+    assert missing_clip_buttons(task) == []

@@ -1,0 +1,121 @@
+"""A crash between a video's grid and its clips: the new owner finishes the video (issue 17).
+
+The worker is killed -9 right after it pressed both clip buttons of a batch-2 video's grid. The
+sandbox drops the first clip (never posted) and posts the second while nobody listens. The next
+owner replays the channel, records the second clip from it and presses only the first again:
+the video ends SUCCESS with both clips, and no clip is pressed more than once beyond the first
+owner's presses.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import signal
+from collections import Counter
+
+import pytest
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.domain.results import CLIP_URLS
+from app.sandbox import Sandbox, start_sandbox
+from app.worker.sandbox_accounts import register_sandbox_accounts
+from tests.integration.worker.helpers import crash_worker, status_of, until
+from tests.web import app_client
+
+CLIP = "video_virtual_upscale"
+
+
+def _start_image() -> str:
+    out = io.BytesIO()
+    Image.new("RGB", (48, 32), (90, 140, 200)).save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def _presses(sb: Sandbox) -> Counter[str]:
+    """Accepted clip presses by clip number."""
+    return Counter(
+        s.custom_id.split("::")[3]
+        for s in sb.submissions.accepted()
+        if s.custom_id and f"::{CLIP}::" in s.custom_id
+    )
+
+
+def _posted_clips(sb: Sandbox) -> int:
+    channel = sb.accounts[0].channel_id
+    return sum(
+        1
+        for m in sb.core.messages.history(channel, 100)
+        if any(str(a.get("filename", "")).endswith(".mp4") for a in m.get("attachments", []))
+    )
+
+
+@pytest.mark.timeout(90)
+async def test_a_video_killed_after_its_grid_gets_every_clip_from_the_next_owner(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    async with start_sandbox(port=0, accounts=1, speed="fast", seed=17) as sb:
+        await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
+        async with app_client(database_url) as client:
+            reply = await client.post(
+                "/mj/submit/video",
+                json={
+                    # The grid is held a moment, so the clip faults below are armed in time.
+                    "prompt": "a kite in the wind --sandbox-fault delay:1",
+                    "image": _start_image(),
+                    "batchSize": 2,
+                },
+            )
+        assert reply.status_code == 200, reply.text
+        task_id = reply.json()["result"]
+
+        first = crash_worker(database_url, "worker-a")
+        try:
+
+            async def started() -> bool:
+                return (await status_of(engine, task_id)).status in ("SUBMITTED", "RUNNING")
+
+            await until(started, "the bot to start the video")
+            # For the clip presses to come: the first is dropped, both are held a moment.
+            sb.core.faults.arm("drop_final", None, 1)
+            sb.core.faults.arm("delay", None, 2, seconds=2.0)
+
+            async def both_pressed() -> bool:
+                return sum(_presses(sb).values()) == 2
+
+            await until(both_pressed, "the worker to press both clips")
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+            at_crash = await status_of(engine, task_id)
+
+            async def second_posted() -> bool:
+                return _posted_clips(sb) == 1
+
+            await until(second_posted, "the sandbox to post the second clip")
+        finally:
+            if first.poll() is None:
+                first.kill()
+
+        second = crash_worker(database_url, "worker-b")
+        try:
+
+            async def final() -> bool:
+                return (await status_of(engine, task_id)).status in ("SUCCESS", "FAILURE")
+
+            await until(final, "the new owner to finish the video")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(20)
+        done = await status_of(engine, task_id)
+        presses = _presses(sb)
+        posted = _posted_clips(sb)
+
+    assert at_crash.status == "RUNNING" and at_crash.progress == 99  # killed between grid and clips
+    assert not at_crash.prop(CLIP_URLS)
+    assert done.status == "SUCCESS", done.fail_reason
+    assert sorted(done.prop(CLIP_URLS)) == ["1", "2"]
+    assert done.video_url
+    # The first owner pressed both; the new owner only the clip the channel did not hold.
+    assert presses == Counter({"1": 2, "2": 1})
+    assert posted == 2
