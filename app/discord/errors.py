@@ -19,7 +19,7 @@
                └── TransportError          network failure; `maybe_sent` says if it may have landed
 
 A fatal gateway close (4004 bad token …) is not an exception: the gateway reports it as the
-`events.GatewayFatal` event.
+`gateway_events.GatewayFatal` event.
 
 HTTP errors also derive from `DiscordHTTPError` (status, code, message). Which errors disable an
 account is the worker's policy (`app.worker.health`). Messages never contain the token: bodies

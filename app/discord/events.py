@@ -1,11 +1,7 @@
-"""Typed events the protocol layer produces from Discord gateway dispatches.
+"""Typed bot events: what Discord or the Midjourney/Pika bot said about a job.
 
-Two families:
-
-- gateway events (`Ready`, `Resumed`, `Dispatch`, `Reconnecting`, `GatewayFatal`) come from
-  `gateway_protocol`/`gateway` and describe the connection;
-- bot events (everything deriving from `BotEvent`) come from `parse.parse_dispatch` and describe
-  what Discord or the Midjourney/Pika bot said about a job.
+Everything here derives from `BotEvent` and comes from `parse.parse_dispatch`; the events of the
+gateway connection itself (`Ready`, `Dispatch` …) are in `gateway_events`.
 
 Every message-derived event carries the correlation keys of its message (`MessageMeta`) so the
 worker can tie it to a task without looking at raw payloads again. All events are frozen
@@ -19,53 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.discord.account_info import AccountReading
-
-# ---------------------------------------------------------------------------- gateway events
-
-
-@dataclass(frozen=True, kw_only=True)
-class Ready:
-    session_id: str
-    user_id: str
-    resume_gateway_url: str | None
-    username: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Resumed:
-    session_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Dispatch:
-    """Any other op-0 dispatch, still raw; `parse.parse_dispatch` turns it into a `BotEvent`."""
-
-    type: str
-    seq: int | None
-    data: Any
-
-
-@dataclass(frozen=True, kw_only=True)
-class Reconnecting:
-    """The socket is gone; the transport retries after `delay` (resuming when `resume`)."""
-
-    close_code: int | None
-    resume: bool
-    delay: float
-    attempt: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class GatewayFatal:
-    """The account cannot use the gateway (bad token, forbidden config); no retry follows."""
-
-    close_code: int | None
-    reason: str
-
-
-GatewayEvent = Ready | Resumed | Dispatch | Reconnecting | GatewayFatal
-
-# ---------------------------------------------------------------------------- bot events
 
 
 class TaskErrorKind(enum.StrEnum):

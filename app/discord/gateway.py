@@ -23,7 +23,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from app.discord.events import GatewayEvent, GatewayFatal, Reconnecting
+from app.discord.gateway_events import GatewayEvent, GatewayFatal, Reconnecting
 from app.discord.gateway_protocol import CloseConnection, GatewayProtocol, SendFrame, State
 from app.discord.properties import ClientProperties
 

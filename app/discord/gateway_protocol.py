@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.discord.events import Dispatch, GatewayFatal, Ready, Reconnecting, Resumed
+from app.discord.gateway_events import Dispatch, GatewayFatal, Ready, Reconnecting, Resumed
 from app.discord.gateway_wire import (
     FATAL_REASONS,
     CloseAction,

@@ -28,16 +28,9 @@ from app.discord import commands
 from app.discord.command_index import CommandIndex
 from app.discord.commands import InteractionContext, UploadedAttachment
 from app.discord.constants import DEFAULT_API_BASE
-from app.discord.events import (
-    BotEvent,
-    Dispatch,
-    GatewayEvent,
-    GatewayFatal,
-    MessageDeleted,
-    MessageEvent,
-    Unknown,
-)
+from app.discord.events import BotEvent, MessageDeleted, MessageEvent, Unknown
 from app.discord.gateway import GatewayClient
+from app.discord.gateway_events import Dispatch, GatewayEvent, GatewayFatal
 from app.discord.parse import parse_dispatch
 from app.discord.properties import ClientProperties
 from app.discord.rest import DEFAULT_INPAINT_URL, DiscordRest, UploadFile

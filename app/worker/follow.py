@@ -19,12 +19,10 @@ from app.discord.events import (
     AccountError,
     AccountErrorKind,
     BotEvent,
-    GatewayFatal,
     IframeModalOpened,
     ModalOpened,
-    Ready,
-    Resumed,
 )
+from app.discord.gateway_events import GatewayFatal, Ready, Resumed
 from app.domain.status import TaskStatus
 from app.worker.context import RunnerContext
 from app.worker.controls import AccountControls

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import taskstore
 from app.discord.errors import DiscordError, Forbidden, Unauthorized
-from app.discord.events import GatewayEvent, GatewayFatal, Ready, Reconnecting, Resumed
+from app.discord.gateway_events import GatewayEvent, GatewayFatal, Ready, Reconnecting, Resumed
 from app.domain.status import TaskStatus
 from app.worker.inflight import InFlightTasks
 from app.worker.ownership import OwnedAccount

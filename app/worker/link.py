@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from app.discord.command_index import CommandIndex
 from app.discord.commands import InteractionContext, UploadedAttachment
 from app.discord.constants import TRUSTED_BOT_IDS
-from app.discord.events import BotEvent, GatewayEvent
+from app.discord.events import BotEvent
+from app.discord.gateway_events import GatewayEvent
 from app.discord.parse import parse_dispatch
 from app.discord.rest import DiscordRest, UploadFile
 from app.discord.session import DiscordSession

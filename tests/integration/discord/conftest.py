@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.discord.events import Ready
+from app.discord.gateway_events import Ready
 from app.discord.session import DiscordSession
 
 

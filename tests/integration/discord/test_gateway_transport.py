@@ -16,8 +16,15 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from app.discord.events import Dispatch, GatewayEvent, GatewayFatal, Ready, Reconnecting, Resumed
 from app.discord.gateway import GatewayClient
+from app.discord.gateway_events import (
+    Dispatch,
+    GatewayEvent,
+    GatewayFatal,
+    Ready,
+    Reconnecting,
+    Resumed,
+)
 
 pytestmark = pytest.mark.timeout(30)
 TOKEN = "good-token-xxxxxxxx"

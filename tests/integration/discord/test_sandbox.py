@@ -15,19 +15,21 @@ from app.discord.correlation import Correlator
 from app.discord.custom_ids import ButtonAction, find_button, parse_custom_id
 from app.discord.errors import Unauthorized
 from app.discord.events import (
-    Dispatch,
-    GatewayEvent,
-    GatewayFatal,
     InteractionCreated,
     InteractionSucceeded,
     JobFinished,
     JobProgress,
     JobStarted,
+)
+from app.discord.gateway import GatewayClient
+from app.discord.gateway_events import (
+    Dispatch,
+    GatewayEvent,
+    GatewayFatal,
     Ready,
     Reconnecting,
     Resumed,
 )
-from app.discord.gateway import GatewayClient
 from app.discord.rest import DiscordRest
 from tests.integration.discord.helpers import press, send_imagine
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.discord.events import Dispatch, GatewayFatal, Ready, Reconnecting, Resumed
+from app.discord.gateway_events import Dispatch, GatewayFatal, Ready, Reconnecting, Resumed
 from app.discord.gateway_protocol import CloseConnection, GatewayProtocol, SendFrame, State
 from app.discord.gateway_wire import CloseAction, backoff_delay, classify_close, gateway_url
 
