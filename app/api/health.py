@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from app.errors import DatabaseUnavailable
 from app.metrics import READY, observe_system, render
+from app.storage.store import ObjectStore, StorageError
 from db import migrations
 from db.database import ping
 from db.stats import system_stats
@@ -19,6 +21,18 @@ log = logging.getLogger(__name__)
 
 # Several scrapers (or a fast one) share one read of the database gauges per this many seconds.
 STATS_MAX_AGE_S = 5.0
+# How long the result store may take to answer a readiness probe (its own retries are longer).
+STORE_PROBE_S = 5.0
+PROBE_KEY = "readyz-probe"  # never written: a HEAD of it only shows the store answers
+
+
+async def _store_answers(store: ObjectStore) -> bool:
+    try:
+        await asyncio.wait_for(store.exists(PROBE_KEY), STORE_PROBE_S)
+    except (StorageError, TimeoutError) as exc:
+        log.warning("readiness: the result store does not answer (%s)", type(exc).__name__)
+        return False
+    return True
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -27,7 +41,8 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when the database answers and its schema is at the newest migration."""
+    """Ready when the database answers, its schema is at the newest migration, and the result
+    store answers (a missing object is an answer; an error or silence is not)."""
     engine = request.app.state.engine
     try:
         await ping(engine)
@@ -44,6 +59,10 @@ async def readyz(request: Request) -> JSONResponse:
         reason = (
             f"database schema at {revision or 'nothing'}, expected {head}: run `mjrelay migrate`"
         )
+        return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+    if not await _store_answers(request.app.state.store):
+        READY.set(0)
+        reason = "the result store does not answer (the web process log has the details)"
         return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
     READY.set(1)
     return JSONResponse({"status": "ok", "revision": revision})

@@ -5,6 +5,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from app.config import Settings
+from app.storage.location import parse_storage_url
 from app.web import create_app
 from db.engine import make_engine
 
@@ -139,3 +140,20 @@ async def test_metrics_reads_no_whole_table(database_url: str) -> None:
             work = _plan_work(plan[0]["Plan"])
             assert work <= 50, (statement, work)
     await engine.dispose()
+
+
+async def test_readyz_unavailable_when_the_result_store_does_not_answer(
+    database_url: str, monkeypatch
+) -> None:
+    # An S3 endpoint nobody listens on: the store's HEAD fails, so the process is not ready.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "probe")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "probe-secret-not-shown")
+    app = create_app(Settings(storage_url=parse_storage_url("s3://results/mj")), database_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert "result store" in response.json()["reason"]
+    assert "probe-secret-not-shown" not in response.text
