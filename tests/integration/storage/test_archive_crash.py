@@ -1,11 +1,11 @@
-"""kill -9 of the worker between a task's SUCCESS and its archive: the next worker archives it."""
+"""kill -9 of the worker between a task's SUCCESS and its archive: the next worker archives it,
+with either store."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import subprocess
-from pathlib import Path
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import taskstore
 from app.domain.task import Task
 from app.sandbox import start_sandbox
-from app.storage.location import parse_storage_url
 from app.storage.store import ObjectStore
 from app.worker.sandbox_accounts import register_sandbox_accounts
+from tests.integration.storage.conftest import Backend
 from tests.integration.storage.helpers import (
     object_row,
     wait_for_stored,
@@ -27,20 +27,21 @@ from tests.stack import worker_process
 TASK_ID = "1950000000000000001"
 
 
-def _worker(database_url: str, storage: Path, worker_id: str) -> subprocess.Popen[bytes]:
+def _worker(database_url: str, storage: Backend, worker_id: str) -> subprocess.Popen[bytes]:
     return worker_process(
         database_url,
         worker_id,
-        MJRELAY_STORAGE_URL=f"file://{storage}",
+        MJRELAY_STORAGE_URL=storage.url,
         MJRELAY_ACCOUNT_LEASE_TTL_S="3",
         MJRELAY_POLL_INTERVAL_S="0.3",
+        **storage.env,
     )
 
 
 async def test_kill_9_mid_archive_the_next_worker_archives(
-    database_url: str, engine: AsyncEngine, tmp_path: Path
+    database_url: str, engine: AsyncEngine, backend: Backend
 ) -> None:
-    storage = tmp_path / "files"
+    storage = backend
     async with start_sandbox(host="127.0.0.1", port=0, accounts=1, speed="instant", seed=9) as sb:
         await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
         sb.core.cdn.delay_s = 60.0  # the archiver's download hangs: the worker dies inside it
@@ -82,5 +83,5 @@ async def test_kill_9_mid_archive_the_next_worker_archives(
                 await asyncio.to_thread(second.wait, 20)
             except subprocess.TimeoutExpired:
                 second.kill()
-    store = ObjectStore(parse_storage_url(f"file://{storage}"))
+    store = ObjectStore(backend.location)
     assert await store.read(row["key"]) == original
