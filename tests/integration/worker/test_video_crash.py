@@ -1,10 +1,11 @@
-"""A crash between a video's grid and its clips: the new owner finishes the video (issue 17).
+"""A crash, or a new gateway session, between a video's grid and its clips (issue 17).
 
 The worker is killed -9 right after it pressed both clip buttons of a batch-2 video's grid. The
 sandbox drops the first clip (never posted) and posts the second while nobody listens. The next
 owner replays the channel, records the second clip from it and presses only the first again:
 the video ends SUCCESS with both clips, and no clip is pressed more than once beyond the first
-owner's presses.
+owner's presses. A reconnect that cannot resume, while both clips are posted, gets them from
+the channel and presses nothing again.
 """
 
 from __future__ import annotations
@@ -51,40 +52,50 @@ def _posted_clips(sb: Sandbox) -> int:
     )
 
 
+async def _submit_video(database_url: str, engine: AsyncEngine, sb: Sandbox) -> str:
+    await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
+    async with app_client(database_url) as client:
+        reply = await client.post(
+            "/mj/submit/video",
+            json={
+                # The grid is held a moment, so the clip faults are armed in time.
+                "prompt": "a kite in the wind --sandbox-fault delay:1",
+                "image": _start_image(),
+                "batchSize": 2,
+            },
+        )
+    assert reply.status_code == 200, reply.text
+    return str(reply.json()["result"])
+
+
+async def _until_started(engine: AsyncEngine, task_id: str) -> None:
+    async def started() -> bool:
+        return (await status_of(engine, task_id)).status in ("SUBMITTED", "RUNNING")
+
+    await until(started, "the bot to start the video")
+
+
+async def _until_pressed(sb: Sandbox, count: int) -> None:
+    async def pressed() -> bool:
+        return sum(_presses(sb).values()) == count
+
+    await until(pressed, f"{count} clip presses")
+
+
 @pytest.mark.timeout(90)
 async def test_a_video_killed_after_its_grid_gets_every_clip_from_the_next_owner(
     database_url: str, engine: AsyncEngine
 ) -> None:
     async with start_sandbox(port=0, accounts=1, speed="fast", seed=17) as sb:
-        await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
-        async with app_client(database_url) as client:
-            reply = await client.post(
-                "/mj/submit/video",
-                json={
-                    # The grid is held a moment, so the clip faults below are armed in time.
-                    "prompt": "a kite in the wind --sandbox-fault delay:1",
-                    "image": _start_image(),
-                    "batchSize": 2,
-                },
-            )
-        assert reply.status_code == 200, reply.text
-        task_id = reply.json()["result"]
-
+        task_id = await _submit_video(database_url, engine, sb)
         first = crash_worker(database_url, "worker-a")
         try:
-
-            async def started() -> bool:
-                return (await status_of(engine, task_id)).status in ("SUBMITTED", "RUNNING")
-
-            await until(started, "the bot to start the video")
+            await _until_started(engine, task_id)
             # For the clip presses to come: the first is dropped, both are held a moment.
             sb.core.faults.arm("drop_final", None, 1)
             sb.core.faults.arm("delay", None, 2, seconds=2.0)
 
-            async def both_pressed() -> bool:
-                return sum(_presses(sb).values()) == 2
-
-            await until(both_pressed, "the worker to press both clips")
+            await _until_pressed(sb, 2)
             first.send_signal(signal.SIGKILL)
             first.wait(10)
             at_crash = await status_of(engine, task_id)
@@ -119,3 +130,43 @@ async def test_a_video_killed_after_its_grid_gets_every_clip_from_the_next_owner
     # The first owner pressed both; the new owner only the clip the channel did not hold.
     assert presses == Counter({"1": 2, "2": 1})
     assert posted == 2
+
+
+@pytest.mark.timeout(90)
+async def test_a_new_session_after_the_grid_records_the_clips_posted_in_the_gap(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    async with start_sandbox(port=0, accounts=1, speed="fast", seed=19) as sb:
+        task_id = await _submit_video(database_url, engine, sb)
+        worker = crash_worker(database_url, "worker-a")
+        try:
+            await _until_started(engine, task_id)
+            sb.core.faults.arm("delay", None, 2, seconds=2.0)  # both clips come after the drop
+            await _until_pressed(sb, 2)
+            # Not resumable: the session is dropped, and the next IDENTIFYs are refused.
+            await sb.inject_fault("identify_invalid", account=0, count=50)
+            await sb.inject_fault("invalid_session", account=0, resumable=False)
+            at_drop = await status_of(engine, task_id)
+
+            async def both_posted() -> bool:
+                return _posted_clips(sb) == 2
+
+            await until(both_posted, "the sandbox to post both clips")
+            missed = await status_of(engine, task_id)
+            await sb.inject_fault("clear", account=0)  # the next IDENTIFY gets a new session
+
+            async def final() -> bool:
+                return (await status_of(engine, task_id)).status in ("SUCCESS", "FAILURE")
+
+            await until(final, "the worker to record the clips after the new READY")
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(20)
+        done = await status_of(engine, task_id)
+        presses = _presses(sb)
+
+    assert (at_drop.status, at_drop.progress) == ("RUNNING", 99)
+    assert not missed.prop(CLIP_URLS)  # both clips were posted while the worker was away
+    assert done.status == "SUCCESS", done.fail_reason
+    assert sorted(done.prop(CLIP_URLS)) == ["1", "2"]
+    assert presses == Counter({"1": 1, "2": 1})  # its own presses were in flight: none again
