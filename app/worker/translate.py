@@ -124,6 +124,8 @@ def _video(task: Task, event: JobFinished, now_ms: int) -> Change | None:
 
 def _change(task: Task, event: BotEvent, now_ms: int) -> Change | None:
     if isinstance(event, JobFinished):
+        if video.is_recorded_grid(task, event):
+            return None  # its clips are pressed already: a repeat must not press them again
         if video.collects_clips(task):
             found = _video(task, event, now_ms)
             if found is not None:

@@ -44,6 +44,11 @@ def awaits_clips(task: Task) -> bool:
     )
 
 
+def is_recorded_grid(task: Task, event: JobFinished) -> bool:
+    """`event` is the grid `task` already recorded (a duplicate dispatch, a replay)."""
+    return awaits_clips(task) and event.meta.message_id == task.message_id and not event.video_url
+
+
 def missing_clip_buttons(task: Task) -> list[str]:
     """The clip buttons of a video awaiting clips whose clip is not recorded yet."""
     if not awaits_clips(task):

@@ -5,7 +5,7 @@ sandbox drops the first clip (never posted) and posts the second while nobody li
 owner replays the channel, records the second clip from it and presses only the first again:
 the video ends SUCCESS with both clips, and no clip is pressed more than once beyond the first
 owner's presses. A reconnect that cannot resume, while both clips are posted, gets them from
-the channel and presses nothing again.
+the channel and presses nothing again. A grid dispatched twice presses each clip once.
 """
 
 from __future__ import annotations
@@ -52,14 +52,16 @@ def _posted_clips(sb: Sandbox) -> int:
     )
 
 
-async def _submit_video(database_url: str, engine: AsyncEngine, sb: Sandbox) -> str:
+async def _submit_video(
+    database_url: str, engine: AsyncEngine, sb: Sandbox, faults: str = "delay:1"
+) -> str:
     await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
     async with app_client(database_url) as client:
         reply = await client.post(
             "/mj/submit/video",
             json={
                 # The grid is held a moment, so the clip faults are armed in time.
-                "prompt": "a kite in the wind --sandbox-fault delay:1",
+                "prompt": f"a kite in the wind --sandbox-fault {faults}",
                 "image": _start_image(),
                 "batchSize": 2,
             },
@@ -170,3 +172,27 @@ async def test_a_new_session_after_the_grid_records_the_clips_posted_in_the_gap(
     assert done.status == "SUCCESS", done.fail_reason
     assert sorted(done.prop(CLIP_URLS)) == ["1", "2"]
     assert presses == Counter({"1": 1, "2": 1})  # its own presses were in flight: none again
+
+
+@pytest.mark.timeout(60)
+async def test_a_grid_dispatched_twice_presses_each_clip_once(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    async with start_sandbox(port=0, accounts=1, speed="fast", seed=23) as sb:
+        task_id = await _submit_video(database_url, engine, sb, faults="duplicate")
+        worker = crash_worker(database_url, "worker-a")
+        try:
+
+            async def final() -> bool:
+                return (await status_of(engine, task_id)).status in ("SUCCESS", "FAILURE")
+
+            await until(final, "the video to finish")
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(20)
+        done = await status_of(engine, task_id)
+        presses = _presses(sb)
+
+    assert done.status == "SUCCESS", done.fail_reason
+    assert sorted(done.prop(CLIP_URLS)) == ["1", "2"]
+    assert presses == Counter({"1": 1, "2": 1})

@@ -86,3 +86,11 @@ def test_the_clips_a_video_still_lacks_are_the_ones_to_press_after_a_crash() -> 
     task, _ = _apply(task, _clip(4))
     assert task.status == "SUCCESS" and not awaits_clips(task)
     assert missing_clip_buttons(task) == []
+
+
+def test_a_repeat_of_the_recorded_grid_changes_nothing() -> None:
+    task = Task(id="1", dialect="novicezk", action="ANIMATE", status="SUBMITTED")
+    task, _ = _apply(task, _grid(2))
+    task, _ = _apply(task, _clip(1))
+    assert change_for_event(task, _grid(2), 2_000) is None  # no reset, no second presses
+    assert task.prop("videoClipUrls") == {"1": f"https://cdn/{H}_0.mp4"}
