@@ -77,6 +77,20 @@ async def _until_started(engine: AsyncEngine, task_id: str) -> None:
     await until(started, "the bot to start the video")
 
 
+async def _until_final(engine: AsyncEngine, task_id: str, what: str) -> None:
+    async def final() -> bool:
+        return (await status_of(engine, task_id)).status in ("SUCCESS", "FAILURE")
+
+    await until(final, what)
+
+
+async def _until_posted(sb: Sandbox, count: int) -> None:
+    async def posted() -> bool:
+        return _posted_clips(sb) == count
+
+    await until(posted, f"the sandbox to post {count} clips")
+
+
 async def _until_pressed(sb: Sandbox, count: int) -> None:
     async def pressed() -> bool:
         return sum(_presses(sb).values()) == count
@@ -102,21 +116,14 @@ async def test_a_video_killed_after_its_grid_gets_every_clip_from_the_next_owner
             first.wait(10)
             at_crash = await status_of(engine, task_id)
 
-            async def second_posted() -> bool:
-                return _posted_clips(sb) == 1
-
-            await until(second_posted, "the sandbox to post the second clip")
+            await _until_posted(sb, 1)
         finally:
             if first.poll() is None:
                 first.kill()
 
         second = crash_worker(database_url, "worker-b")
         try:
-
-            async def final() -> bool:
-                return (await status_of(engine, task_id)).status in ("SUCCESS", "FAILURE")
-
-            await until(final, "the new owner to finish the video")
+            await _until_final(engine, task_id, "the new owner to finish the video")
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(20)
@@ -150,17 +157,11 @@ async def test_a_new_session_after_the_grid_records_the_clips_posted_in_the_gap(
             await sb.inject_fault("invalid_session", account=0, resumable=False)
             at_drop = await status_of(engine, task_id)
 
-            async def both_posted() -> bool:
-                return _posted_clips(sb) == 2
-
-            await until(both_posted, "the sandbox to post both clips")
+            await _until_posted(sb, 2)
             missed = await status_of(engine, task_id)
             await sb.inject_fault("clear", account=0)  # the next IDENTIFY gets a new session
 
-            async def final() -> bool:
-                return (await status_of(engine, task_id)).status in ("SUCCESS", "FAILURE")
-
-            await until(final, "the worker to record the clips after the new READY")
+            await _until_final(engine, task_id, "the clips after the new READY")
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(20)
@@ -182,11 +183,7 @@ async def test_a_grid_dispatched_twice_presses_each_clip_once(
         task_id = await _submit_video(database_url, engine, sb, faults="duplicate")
         worker = crash_worker(database_url, "worker-a")
         try:
-
-            async def final() -> bool:
-                return (await status_of(engine, task_id)).status in ("SUCCESS", "FAILURE")
-
-            await until(final, "the video to finish")
+            await _until_final(engine, task_id, "the video to finish")
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(20)
