@@ -9,9 +9,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
+
+from app.sandbox.bounds import CDN_MAX_BYTES
 
 DEFAULT_URL_TTL = 24 * 3600.0
 
@@ -47,22 +50,44 @@ class StoredFile:
 
 
 class Cdn:
-    """In-memory file store; `url()` hands out signed links on the sandbox's own host."""
+    """In-memory file store; `url()` hands out signed links on the sandbox's own host.
+
+    Holds at most `max_bytes` of file data: past that the least recently stored or served files
+    go first, and their links answer 404 like a deleted or expired attachment on Discord.
+    """
 
     def __init__(
-        self, secret: bytes, clock: Callable[[], float] = time.time, ttl: float = DEFAULT_URL_TTL
+        self,
+        secret: bytes,
+        clock: Callable[[], float] = time.time,
+        ttl: float = DEFAULT_URL_TTL,
+        max_bytes: int = CDN_MAX_BYTES,
     ) -> None:
         self._secret = secret
         self._clock = clock
         self.ttl = ttl
         self.base_url = ""
         self.delay_s = 0.0  # tests: a slow CDN, to stop a worker in the middle of a download
-        self._files: dict[str, StoredFile] = {}
+        self.max_bytes = max_bytes
+        self.held_bytes = 0
+        self._files: OrderedDict[str, StoredFile] = OrderedDict()
 
     def put(self, path: str, data: bytes, content_type: str) -> str:
         """Store under `path` (e.g. `/attachments/<channel>/<id>/<name>`), return a signed URL."""
+        self._drop(path)
         self._files[path] = StoredFile(data, content_type)
+        self.held_bytes += len(data)
+        while self.held_bytes > self.max_bytes and len(self._files) > 1:
+            self._drop(next(iter(self._files)))
         return self.url(path)
+
+    def _drop(self, path: str) -> None:
+        dropped = self._files.pop(path, None)
+        if dropped is not None:
+            self.held_bytes -= len(dropped.data)
+
+    def __len__(self) -> int:
+        return len(self._files)
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}?{signed_query(self._secret, path, self._clock(), self.ttl)}"
@@ -73,7 +98,10 @@ class Cdn:
     def get(self, path: str, query: dict[str, str]) -> StoredFile | None:
         if not check_signature(self._secret, path, query, self._clock()):
             return None
-        return self._files.get(path)
+        found = self._files.get(path)
+        if found is not None:
+            self._files.move_to_end(path)
+        return found
 
     def resolve_url(self, url: str) -> StoredFile | None:
         """The stored file behind one of our own signed URLs (image prompts, describe links)."""

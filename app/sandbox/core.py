@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections import deque
 
 from app.sandbox.accounts import AccountDirectory, SandboxAccount, make_accounts
+from app.sandbox.bounds import SUBMISSIONS
 from app.sandbox.cdn import Cdn
 from app.sandbox.context import Bot
 from app.sandbox.faults import Faults
@@ -45,7 +47,7 @@ class SandboxCore:
         self.messages = MessageStore()
         self.uploads = Uploads()
         self.submissions = Submissions()
-        self.editor_requests: list[EditorRequest] = []
+        self.editor_requests: deque[EditorRequest] = deque(maxlen=SUBMISSIONS)
         self.faults = Faults()
         self.ratelimiter = RateLimiter(rate_limit, 1.0)
         self.gateway = Gateway(self.directory.authenticate, self.faults, heartbeat_interval_ms)

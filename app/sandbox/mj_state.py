@@ -10,6 +10,7 @@ from typing import Any
 from PIL import Image
 
 from app.sandbox.bot_flags import Flags, JobFaults
+from app.sandbox.bounds import BOT_RECORDS, BOT_RESULTS, BoundedDict
 from app.sandbox.components import Click, Component, grid_components, upscale_components
 from app.sandbox.interactions import Interaction
 from app.sandbox.messages import Origin
@@ -109,13 +110,18 @@ class PendingIframe:
 
 @dataclass
 class Memory:
-    results: dict[str, Result] = field(default_factory=dict)  # job hash -> result
+    """Running and queued jobs are bounded by the account's slots; the rest keeps the newest."""
+
+    results: dict[str, Result] = field(default_factory=lambda: BoundedDict(BOT_RESULTS))
     running: dict[str, Job] = field(default_factory=dict)  # job hash -> job
     queued: dict[str, Job] = field(default_factory=dict)  # job hash -> job waiting for a slot
-    modals: dict[str, PendingModal] = field(default_factory=dict)  # interaction id -> modal
-    iframes: dict[str, PendingIframe] = field(default_factory=dict)  # token -> editor
-    prompt_lists: dict[str, list[str]] = field(default_factory=dict)  # describe/shorten msg id
-    describe_sources: dict[str, Image.Image] = field(default_factory=dict)  # describe msg id
+    modals: dict[str, PendingModal] = field(default_factory=lambda: BoundedDict(BOT_RECORDS))
+    iframes: dict[str, PendingIframe] = field(default_factory=lambda: BoundedDict(BOT_RECORDS))
+    # describe/shorten message id -> its prompts; describe message id -> the picture described
+    prompt_lists: dict[str, list[str]] = field(default_factory=lambda: BoundedDict(BOT_RECORDS))
+    describe_sources: dict[str, Image.Image] = field(
+        default_factory=lambda: BoundedDict(BOT_RECORDS)
+    )
 
 
 def is_relaxed(it: Interaction, prompt: Prompt) -> bool:

@@ -15,6 +15,7 @@ from PIL import Image
 
 from app.sandbox import image_codec, video
 from app.sandbox.bot_flags import Flags, read_flags
+from app.sandbox.bounds import BOT_RECORDS, BoundedDict
 from app.sandbox.components import button, parse_custom_id, row
 from app.sandbox.context import BotContext, Messenger
 from app.sandbox.interactions import Interaction
@@ -33,7 +34,8 @@ def video_filename(prompt: str, seed: int) -> str:
 class PikaBot:
     def __init__(self, ctx: BotContext) -> None:
         self.ctx = ctx
-        self.videos: dict[str, tuple[str, Image.Image | None, str]] = {}  # msg id -> job
+        # message id -> (prompt shown, source picture, user): the newest BOT_RECORDS
+        self.videos: dict[str, tuple[str, Image.Image | None, str]] = BoundedDict(BOT_RECORDS)
 
     def accept(self, it: Interaction) -> None:
         self.ctx.spawn(self.handle(it))

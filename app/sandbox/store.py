@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from app.sandbox.bounds import EPHEMERAL_MESSAGES, MESSAGES_PER_CHANNEL, SUBMISSIONS, BoundedDict
 
 Json = dict[str, Any]
 
 
 class MessageStore:
-    """Messages per channel, plus ephemeral ones visible only to one user (not in history)."""
+    """Messages per channel, plus ephemeral ones visible only to one user (not in history).
 
-    def __init__(self) -> None:
+    Each channel keeps its newest `per_channel` messages: older ones drop out of history, search
+    and fetches, like messages far back in a very old channel.
+    """
+
+    def __init__(
+        self, per_channel: int = MESSAGES_PER_CHANNEL, ephemeral: int = EPHEMERAL_MESSAGES
+    ) -> None:
+        self.per_channel = per_channel
         self._channels: dict[str, dict[str, Json]] = {}
-        self._ephemeral: dict[str, tuple[str, Json]] = {}
+        self._ephemeral: BoundedDict[str, tuple[str, Json]] = BoundedDict(ephemeral)
 
     def put(self, message: Json, visible_to: str | None = None) -> None:
         if visible_to is not None:
             self._ephemeral[message["id"]] = (visible_to, message)
-        else:
-            self._channels.setdefault(message["channel_id"], {})[message["id"]] = message
+            return
+        channel = self._channels.setdefault(message["channel_id"], {})
+        if message["id"] in channel:  # an edit: keeps its place
+            channel[message["id"]] = message
+            return
+        channel[message["id"]] = message
+        while len(channel) > self.per_channel:  # ids are snowflakes: the smallest is the oldest
+            del channel[min(channel, key=int)]
+
+    def count(self, channel_id: str) -> int:
+        return len(self._channels.get(channel_id, {}))
 
     def get(self, channel_id: str, message_id: str, user_id: str) -> Json | None:
         found = self._channels.get(channel_id, {}).get(message_id)
@@ -111,10 +129,11 @@ class Submission:
 
 
 class Submissions:
-    """Inspectable record for tests ("each nonce submitted exactly once")."""
+    """Inspectable record for tests ("each nonce submitted exactly once"): the newest `limit`."""
 
-    def __init__(self) -> None:
-        self._items: list[Submission] = []
+    def __init__(self, limit: int = SUBMISSIONS) -> None:
+        self.limit = limit
+        self._items: deque[Submission] = deque(maxlen=limit)
 
     def add(self, submission: Submission) -> None:
         self._items.append(submission)

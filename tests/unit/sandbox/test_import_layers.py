@@ -17,7 +17,8 @@ ROOT = Path(app.sandbox.__file__).parent
 LAYERS: dict[str, set[str]] = {
     # wire shapes, ids, stores, rules: pure, or Starlette/Pillow/PyAV only
     "foundation": {
-        "accounts", "cdn", "commands", "components", "discord_objects", "errors", "faults",
+        "accounts", "bounds", "cdn", "commands", "components", "discord_objects", "errors",
+        "faults",
         "image_codec", "images", "interactions", "message_search",
         "messages", "mj_panel", "mj_profile", "mj_replies", "prompts", "ratelimit", "render_cache",
         "slots",
