@@ -111,6 +111,9 @@ def _start(binary: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
             "-s3", f"-s3.port={s3}", f"-s3.config={folder / 'identities.json'}",
             f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
             "-master.volumeSizeLimitMB=64",
+            # Off: they listen on fixed default ports, so a second server (another pytest worker)
+            # would exit at start.
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]  # fmt: skip
         with (folder / "weed.log").open("wb") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
