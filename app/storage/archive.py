@@ -88,21 +88,9 @@ async def archive_file(
         sources = await sources_for(conn, task, default_api_base)
     fetched = await fetch(url, sources, refresh)
     content_type = sniff_media_type(fetched.data) or DOWNLOAD_TYPE
-    archived = Archived(
-        key, content_type, len(fetched.data), hashlib.sha256(fetched.data).hexdigest()
+    archived = await _put_and_record(
+        engine, store, task.id, kind, key, fetched.data, content_type, source=url
     )
-    await store.put(key, fetched.data, content_type)
-    async with engine.begin() as conn:
-        await object_queries.mark_stored(
-            conn,
-            task_id=task.id,
-            name=kind,
-            key=key,
-            content_type=content_type,
-            size=archived.size,
-            sha256=archived.sha256,
-            source=url,
-        )
     if kind == "image" and content_type.startswith("image/"):
         await store_thumbnail(engine, store, task, fetched.data, source=url)
     return archived
@@ -118,17 +106,34 @@ async def store_thumbnail(
         log.warning("no thumbnail for task %s: %s", task.id, type(exc).__name__)
         return None
     key = object_key(task.id, task.prop("_file_token"), f"{THUMB}.webp")
-    await store.put(key, small, THUMB_TYPE)
-    thumb = Archived(key, THUMB_TYPE, len(small), hashlib.sha256(small).hexdigest())
+    return await _put_and_record(
+        engine, store, task.id, THUMB, key, small, THUMB_TYPE, source=source
+    )
+
+
+async def _put_and_record(
+    engine: Any,
+    store: ObjectStore,
+    task_id: str,
+    name: str,
+    key: str,
+    data: bytes,
+    content_type: str,
+    *,
+    source: str | None,
+) -> Archived:
+    """Put `data` under `key`, then record the task's `name` object as stored."""
+    archived = Archived(key, content_type, len(data), hashlib.sha256(data).hexdigest())
+    await store.put(key, data, content_type)
     async with engine.begin() as conn:
         await object_queries.mark_stored(
             conn,
-            task_id=task.id,
-            name=THUMB,
+            task_id=task_id,
+            name=name,
             key=key,
-            content_type=THUMB_TYPE,
-            size=thumb.size,
-            sha256=thumb.sha256,
+            content_type=content_type,
+            size=archived.size,
+            sha256=archived.sha256,
             source=source,
         )
-    return thumb
+    return archived
