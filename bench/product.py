@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from bench.harness import BenchContext, database_name
 from db import migrations
 from db.engine import make_engine
@@ -147,6 +149,24 @@ async def wait_for_port(port: int, timeout_s: float = 20.0, process: Process | N
         with contextlib.suppress(Exception):
             await writer.wait_closed()
         return
+
+
+async def wait_until_ready(port: int, process: Process, timeout_s: float = 60.0) -> None:
+    """Until /readyz answers 200: a process (or a supervisor of several) may bind its port before
+    it serves."""
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(timeout=2) as client:
+        while True:
+            if not process.alive():
+                raise RuntimeError(f"{process.name} exited; see its log")
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{process.name} never became ready")
+            await asyncio.sleep(0.2)
 
 
 # -- the loopback receiver ---------------------------------------------------------------------

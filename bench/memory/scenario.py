@@ -38,22 +38,6 @@ def _rss_mib(pid: int) -> float:
     return psutil.Process(pid).memory_info().rss / 2**20
 
 
-async def _ready(port: int, process: product.Process, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(timeout=2) as client:
-        while True:
-            if not process.alive():
-                raise RuntimeError(f"{process.name} exited; see its log")
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{process.name} never became ready")
-            await asyncio.sleep(0.3)
-
-
 async def _submit(client: httpx.AsyncClient, first: int, count: int) -> int:
     """Submit `count` imagines (prompt numbers from `first`); how many were refused."""
     gate = asyncio.Semaphore(IN_FLIGHT)
@@ -106,7 +90,7 @@ async def run(ctx: BenchContext) -> ScenarioResult:
         )  # fmt: skip
         up = product.python_module("up", "app.cli", ["up"], env, logs)
         try:
-            await _ready(port, up)
+            await product.wait_until_ready(port, up, timeout_s=90)
             bar = ctx.progress(checkpoints[-1], "memory", unit="task")
             base = f"http://127.0.0.1:{port}"
             async with httpx.AsyncClient(base_url=base, timeout=60) as client:

@@ -9,13 +9,11 @@ of the second core a second process turns into requests.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import statistics
 import time
 
-import httpx
 import psutil
 
 from bench import product
@@ -48,23 +46,6 @@ def summary(params: HttpParams) -> str:
     )
 
 
-async def _ready(port: int, process: product.Process, timeout_s: float = 60) -> None:
-    """Until /readyz answers 200 (the supervisor binds the port before its children serve)."""
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(timeout=2) as client:
-        while True:
-            if not process.alive():
-                raise RuntimeError(f"{process.name} exited; see its log")
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{process.name} never became ready")
-            await asyncio.sleep(0.2)
-
-
 @scenario("web_processes", "Multi-process web (2 processes vs 1)", budget_s=40)
 async def run(ctx: BenchContext) -> ScenarioResult:
     params = FULL if ctx.scale == "full" else SMOKE
@@ -90,7 +71,7 @@ async def run(ctx: BenchContext) -> ScenarioResult:
                     f"web-x{n}", "app.cli", ["web", "--workers", str(n)], env, logs
                 ))  # fmt: skip
             for port, process in servers.values():
-                await _ready(port, process)
+                await product.wait_until_ready(port, process, timeout_s=60)
                 if params.warmup_s:
                     await wrk(port, script, params, params.warmup_s)
             for round_ in range(params.rounds):
