@@ -39,7 +39,7 @@ SUBMIT_ROWS: Rows = {
     "/mj/submit/shorten": (JSON, nz_requests.parse_shorten),
     "/mj/submit/action": (JSON, nz_requests.parse_action),
     "/mj/submit/modal": (json_body(1), nz_requests.parse_modal),
-    "/mj/submit/video": (json_body(1), nz_video.parse_video),
+    "/mj/submit/video": (json_body(2), nz_video.parse_video),  # start + end frame
 }
 SUBMITS = submit_endpoints(ep, nz.submitted, SUBMIT_ROWS)
 # Also served under MJRELAY_SUBMIT_DIALECT (app/api/routing.py).

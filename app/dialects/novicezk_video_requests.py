@@ -4,7 +4,8 @@ novicezk error envelope.
 
 - New video: `prompt` (required), `image` (URL or data URL, required), `motion` low|high (low),
   `loop`, `endImage` (a public https URL: the bot fetches it and answers "Invalid link"
-  otherwise), `batchSize` 1|2|4 (4), `videoType` (recorded; no Discord flag is known for HD),
+  otherwise; or a data URL: the task's second input image, which the worker posts to Discord and
+  links as `--end`), `batchSize` 1|2|4 (4), `videoType` (recorded; no Discord flag is known for HD),
   `notifyHook`, `state`. It runs as `/imagine <image> <prompt> --video 1 …` on Midjourney.
 - Extend: `{action: "extend", taskId, index (0-based), motion, prompt}`: presses
   `animate_<motion>_extend::<index+1>` on the clip (the service moves a press on the video to the
@@ -31,6 +32,7 @@ from app.domain.commands import CreateTask, PressButton
 from app.domain.limits import DEFAULT_LIMITS, MAX_URL_CHARS, InputLimits
 from app.domain.video import (
     BATCH_SIZES,
+    END_FRAME,
     MOTIONS,
     TURBO_REFUSED,
     end_link_problem,
@@ -75,14 +77,15 @@ def _image(body: dict[str, Any], limits: InputLimits) -> Any:
     return _decode(image, limits.image_bytes) if image.startswith("data:") else image
 
 
-def _end_image(body: dict[str, Any]) -> str | None:
-    end = _opt_str(body, "endImage")
-    if not end:
+def _end_image(body: dict[str, Any], limits: InputLimits) -> Any:
+    """The end frame: a public https URL (text, the bot fetches it), or a data URL's image."""
+    end = body.get("endImage")
+    if end in (None, ""):
         return None
+    if not isinstance(end, str):
+        raise invalid("endImage参数错误")
     if end.startswith("data:"):
-        raise invalid(
-            "endImage参数错误: 需要公开的 https 链接 (endImage must be a public https URL)"
-        )
+        return _decode(end, limits.image_bytes)
     if len(end) > MAX_URL_CHARS:
         raise invalid("endImage参数错误")
     problem = end_link_problem(end)
@@ -118,19 +121,24 @@ def parse_video(body: Any, limits: InputLimits = DEFAULT_LIMITS) -> CreateTask |
     if not prompt.strip():
         raise invalid("prompt不能为空")
     loop = _loop(body)
-    end = _end_image(body)
+    end = _end_image(body, limits)
     if loop and end:
         raise invalid("loop 与 endImage 不能同时使用 (loop and endImage exclude each other)")
     video_type = _opt_str(body, "videoType", MAX_VIDEO_TYPE)
-    text = video_prompt(prompt, motion=motion, loop=loop, end_url=end, batch=_batch(body))
+    end_url = end if isinstance(end, str) else None
+    text = video_prompt(prompt, motion=motion, loop=loop, end_url=end_url, batch=_batch(body))
     params: dict[str, Any] = {"video": True, "motion": motion}
     if video_type:
         params["videoType"] = video_type
+    images = [_image(body, limits)]
+    if end is not None and end_url is None:
+        images.append(end)
+        params[END_FRAME] = True
     return CreateTask(
         dialect=DIALECT,
         action=Action.ANIMATE,
         prompt=text,
-        images=[_image(body, limits)],
+        images=images,
         params=params,
         extra=extra,
     )

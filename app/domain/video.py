@@ -3,6 +3,8 @@ and the checks the bot would otherwise refuse later. Pure.
 
 A video is `/imagine <start image link> <text> --video 1 --motion low|high [--end loop | --end
 <link>] [--bs 1|2|4]`; the worker puts the start image's link first, as for any image prompt.
+An end frame the client sent as bytes (a data URL) is the task's last input image: the worker
+posts it with the start image and writes `--end <its CDN link>` (`END_FRAME`, `with_frame_links`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from app.domain.speed import FAST, RELAX, TURBO
 MOTIONS = ("low", "high")
 BATCH_SIZES = (1, 2, 4)
 TURBO_REFUSED = "Turbo mode isn't supported for video jobs"  # the bot's own words
+# Task param: the end frame is the task's last input image (uploaded by the worker, linked there).
+END_FRAME = "_endFrame"
 _TURBO = re.compile(r"(?:^|\s)--turbo(?:\s|$)", re.IGNORECASE)
 
 
@@ -75,3 +79,12 @@ def video_prompt(
     if batch != 4:  # 4 is the bot's default (trueai adds --bs only for 1 or 2)
         parts.append(f"--bs {batch}")
     return " ".join(p for p in parts if p)
+
+
+def with_frame_links(prompt: str, links: list[str], end_uploaded: bool) -> str:
+    """The `/imagine` text of a video with its posted images: the start image's link first, and
+    an uploaded end frame (the last link) as `--end <link>` (parameters may come in any order)."""
+    if end_uploaded and len(links) >= 2:
+        *starts, end = links
+        return " ".join([*starts, prompt.strip(), f"--end {end}"]).strip()
+    return " ".join([*links, prompt]).strip()

@@ -18,6 +18,7 @@ from app.discord.constants import MJ_APPLICATION_ID, NIJI_APPLICATION_ID
 from app.domain.actions import Action, Bot
 from app.domain.buttons import find_action, find_custom_id, grid_custom_id
 from app.domain.task import Task
+from app.domain.video import END_FRAME, with_frame_links
 
 
 class CannotSubmit(ValueError):
@@ -130,9 +131,13 @@ def _midjourney(
     """Midjourney's or niji's slash commands (a video without a parent is an /imagine)."""
     if action in (Action.IMAGINE, Action.ANIMATE):
         command = index.get("imagine")
-        return Submission(
-            commands.imagine(ctx, command, with_image_links(prompt, image_links), nonce)
+        links = list(image_links)
+        text = (
+            with_frame_links(prompt, links, bool(task.params.get(END_FRAME)))
+            if action == Action.ANIMATE
+            else with_image_links(prompt, links)
         )
+        return Submission(commands.imagine(ctx, command, text, nonce))
     if action == Action.SHORTEN:
         return Submission(commands.shorten(ctx, index.get("shorten"), prompt, nonce))
     if action == Action.DESCRIBE:

@@ -15,6 +15,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import av
 import httpx
 import pytest_asyncio
 from PIL import Image
@@ -225,6 +226,40 @@ async def test_loop_and_an_end_image_reach_the_bot_and_bad_ones_are_refused(
     )
     assert [r["code"] for r in refused] == [4, 4, 4, 4]
     assert "Invalid link" in refused[0]["description"]
+
+
+def _last_frame(mp4: bytes) -> Image.Image:
+    with av.open(io.BytesIO(mp4)) as container:
+        frames = [f.to_image() for f in container.decode(video=0)]
+    return frames[-1]
+
+
+async def test_an_end_frame_given_as_base64_is_uploaded_and_becomes_the_clips_last_frame(
+    database_url: str, engine: AsyncEngine, sandbox: Sandbox
+) -> None:
+    await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (230, 20, 20)).save(out, "PNG")
+    red = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+    async with running_worker(database_url, engine), app_client(database_url) as client:
+        submitted = _reply(
+            await client.post(
+                "/mj/submit/video",
+                json={"prompt": "a door", "image": _start_image(), "endImage": red, "batchSize": 1},
+            )
+        )
+        assert submitted["code"] == 1, submitted
+        video = await _done(engine, submitted["result"])
+        shown = _reply(await client.get(f"/mj/task/{video.id}/fetch"))
+        clip = await _mp4(client, shown["videoUrl"])
+    # The end frame went to Discord as an attachment of our channel, its CDN link after --end.
+    end = re.search(r"--end <?(\S+?)>?(?:\s|$)", video.final_prompt or "")
+    assert end is not None, video.final_prompt
+    assert httpx.URL(end.group(1)).host == httpx.URL(sandbox.base_url).host
+    assert [i["name"] for i in video.inputs] == ["input-0.png", "input-1.png"]
+    # The sandbox crossfades into the end frame: the clip ends red (its caption aside).
+    r, g, b = _last_frame(clip).convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    assert r > 150 and g < 90 and b < 90, (r, g, b)
 
 
 async def test_turbo_is_refused_with_the_bots_words(database_url: str, engine: AsyncEngine) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from app.dialects.novicezk_video_requests import parse_video
 from app.domain.actions import Action
 from app.domain.buttons import classify
 from app.domain.commands import CreateTask, PressButton
 from app.domain.errors import CommandError
-from app.domain.video import end_link_problem, without_turbo
+from app.domain.images import InputImage
+from app.domain.limits import InputLimits
+from app.domain.video import END_FRAME, end_link_problem, with_frame_links, without_turbo
 
 IMAGE = "https://images.example.com/start.png"
 
@@ -51,7 +56,9 @@ def test_loop_end_and_batch(extra: dict[str, Any], tail: str) -> None:
         {"prompt": "p", "image": IMAGE, "loop": "yes"},
         {"prompt": "p", "image": IMAGE, "loop": True, "endImage": "https://a.example.com/e.png"},
         {"prompt": "p", "image": IMAGE, "endImage": "http://a.example.com/e.png"},
-        {"prompt": "p", "image": IMAGE, "endImage": "data:image/png;base64,AAAA"},
+        {"prompt": "p", "image": IMAGE, "endImage": "data:image/png;base64,AAAA"},  # no image
+        {"prompt": "p", "image": IMAGE, "endImage": 7},
+        {"prompt": "p", "image": IMAGE, "loop": True, "endImage": "data:image/png;base64,AAAA"},
         {"prompt": "p --turbo", "image": IMAGE},
         {"action": "shrink", "taskId": "1", "index": 0},
         {"action": "extend", "taskId": "1", "index": 4},
@@ -62,6 +69,38 @@ def test_loop_end_and_batch(extra: dict[str, Any], tail: str) -> None:
 def test_bad_bodies_are_refused(body: Any) -> None:
     with pytest.raises(CommandError):
         parse_video(body)
+
+
+def _png_data_url(color: tuple[int, int, int] = (200, 10, 10), side: int = 8) -> str:
+    out = io.BytesIO()
+    Image.new("RGB", (side, side), color).save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def test_a_data_url_end_image_is_the_second_input_image_linked_by_the_worker() -> None:
+    cmd = parse_video({"prompt": "a door", "image": IMAGE, "endImage": _png_data_url()})
+    assert isinstance(cmd, CreateTask)
+    assert cmd.prompt == "a door --video 1 --motion low"  # no --end yet: the worker links it
+    assert cmd.images[0] == IMAGE and isinstance(cmd.images[1], InputImage)
+    assert cmd.images[1].content_type == "image/png" and cmd.params[END_FRAME] is True
+    url_end = parse_video({"prompt": "a", "image": IMAGE, "endImage": "https://a.example.com/e"})
+    assert isinstance(url_end, CreateTask) and END_FRAME not in url_end.params
+
+
+def test_an_end_image_larger_than_the_image_limit_is_refused() -> None:
+    big = _png_data_url(side=64)
+    with pytest.raises(CommandError):
+        parse_video({"prompt": "p", "image": IMAGE, "endImage": big}, InputLimits(image_bytes=64))
+
+
+def test_frame_links_put_the_start_first_and_the_uploaded_end_frame_as_end() -> None:
+    prompt = "a door --video 1 --motion low --fast"
+    assert with_frame_links(prompt, ["https://c/s.png", "https://c/e.png"], True) == (
+        "https://c/s.png a door --video 1 --motion low --fast --end https://c/e.png"
+    )
+    assert with_frame_links(prompt, ["https://c/s.png"], False) == f"https://c/s.png {prompt}"
+    # One link (the end frame's upload lost) never makes the start image the end frame.
+    assert with_frame_links(prompt, ["https://c/s.png"], True) == f"https://c/s.png {prompt}"
 
 
 def test_extend_presses_the_clips_extend_button() -> None:
