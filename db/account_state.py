@@ -1,5 +1,7 @@
 """SQL for an account's Midjourney state (/info, /settings) and its speed-mode bookkeeping.
 
+niji・journey's own state (its /info and /settings) goes to the `niji_*` columns (`bot=Bot.NIJI`).
+
 Writes by the worker carry the account lease (owner + fence), like every other write it makes on
 an account's behalf: a paused ex-owner's stale reading is refused. Column meanings:
 docs/accounts.md.
@@ -14,6 +16,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.account_state import AccountState
+from app.domain.actions import Bot
 from app.domain.speed import SPEED_MODES
 from db.tables import accounts
 from db.tasks import storable
@@ -37,15 +40,22 @@ async def record_account_state(
     *,
     owner: str | None = None,
     fence: int | None = None,
+    bot: Bot = Bot.MJ,
 ) -> bool:
-    """Store a reading of /info or /settings; fields it lacks keep their value.
+    """Store a reading of `bot`'s /info or /settings; fields it lacks keep their value.
 
-    A reading with fast time sets `fast_exhausted` from it (so time bought again is noticed).
+    A Midjourney reading with fast time sets `fast_exhausted` from it (so time bought again is
+    noticed). A niji reading sets only niji's columns.
     """
-    values: dict[str, Any] = state.columns()
-    if state.fast_minutes_left is not None:
-        values["fast_exhausted"] = state.fast_minutes_left <= EXHAUSTED_MINUTES
-    values.update(state_read_at=func.now(), updated_at=func.now())
+    values: dict[str, Any]
+    if bot == Bot.NIJI:
+        values = {**state.niji_columns(), "niji_state_read_at": func.now()}
+    else:
+        values = state.columns()
+        if state.fast_minutes_left is not None:
+            values["fast_exhausted"] = state.fast_minutes_left <= EXHAUSTED_MINUTES
+        values["state_read_at"] = func.now()
+    values["updated_at"] = func.now()
     result = await conn.execute(
         update(accounts).where(*_owned(account_id, owner, fence)).values(**values)
     )
@@ -59,14 +69,16 @@ async def set_job_mode(
     *,
     owner: str | None = None,
     fence: int | None = None,
+    bot: Bot = Bot.MJ,
 ) -> bool:
-    """The account is now in `mode` (a /fast, /relax or /turbo answered `Done!`)."""
+    """`bot` is now in `mode` on the account (its /fast, /relax or /turbo answered `Done!`)."""
     if mode not in SPEED_MODES:
         raise ValueError(f"unknown speed mode {mode!r}")
+    column = "niji_job_mode" if bot == Bot.NIJI else "job_mode"
     result = await conn.execute(
         update(accounts)
         .where(*_owned(account_id, owner, fence))
-        .values(job_mode=mode, updated_at=func.now())
+        .values({column: mode, "updated_at": func.now()})
     )
     return bool(result.rowcount)
 
@@ -125,6 +137,8 @@ _STATE_COLUMNS = [
     accounts.c.fast_time_remaining, accounts.c.fast_minutes_left, accounts.c.fast_exhausted,
     accounts.c.subscription, accounts.c.queued_jobs, accounts.c.running_jobs, accounts.c.info,
     accounts.c.settings, accounts.c.state_read_at, accounts.c.remix_wanted,
+    accounts.c.niji_job_mode, accounts.c.niji_remix, accounts.c.niji_info, accounts.c.niji_settings,
+    accounts.c.niji_state_read_at, accounts.c.bots,
 ]  # fmt: skip
 
 

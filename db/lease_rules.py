@@ -30,6 +30,14 @@ def accepts(t: str, a: str, mode: str) -> str:
     )
 
 
+def bot_mode(t: str, a: str, mj: str = "", niji: str = "") -> str:
+    """The mode account `a` is in for task `t`'s bot: niji・journey keeps its own (spec v2 §6).
+    `mj` / `niji`: the runner's mode for that bot (a switch under way), SQL expressions."""
+    mine = ", ".join(p for p in (mj, f"{a}.job_mode", f"{a}.mode") if p)
+    nijis = ", ".join(p for p in (niji, f"{a}.niji_job_mode", f"{a}.mode") if p)
+    return f"(CASE WHEN {t}.bot = 'niji' THEN coalesce({nijis}) ELSE coalesce({mine}) END)"
+
+
 def can_run(a: str, mode: str) -> str:
     return f"({mode} = 'relax' OR NOT {a}.fast_exhausted)"
 
@@ -75,13 +83,15 @@ def takes(t: str, a: str) -> str:
         f" AND ({t}.key_accounts IS NULL OR {a}.id = ANY({t}.key_accounts))"
         f" AND ({t}.filter_account_id IS NULL OR {t}.filter_account_id = {a}.id)"
         f" AND ({t}.filter_remix IS NULL"
-        f" OR {t}.filter_remix = (coalesce({a}.remix, false) AND NOT {a}.remix_auto)))"
+        f" OR {t}.filter_remix = (coalesce({a}.remix, false) AND NOT {a}.remix_auto))"
+        f" AND ({t}.filter_niji_remix IS NULL"
+        f" OR {t}.filter_niji_remix = (coalesce({a}.niji_remix, false) AND NOT {a}.remix_auto)))"
     )
 
 
 def fits_now(t: str, a: str) -> str:
     """Account `a` can take task `t` without switching its mode."""
-    mode = f"coalesce({a}.job_mode, {a}.mode)"
+    mode = bot_mode(t, a)
     return f"({takes(t, a)} AND {accepts(t, a, mode)} AND {can_run(a, mode)})"
 
 

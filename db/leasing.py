@@ -57,7 +57,8 @@ def _positional(statement: str, names: list[str]) -> str:
 # `id = ANY(ARRAY(…))` so the update never joins all of `tasks`, and the pending-only index
 # keeps the scan to pending rows however many finished tasks the table holds.
 # Account rules (db/lease_rules.py, docs/accounts.md): a task is taken in the account's current
-# mode (`mode`, else its job_mode, else its default) when it accepts that mode; an account out of
+# mode for its bot (`mode`, else its job_mode, else its default; niji's: `niji_mode`, else its
+# niji_job_mode, else the default) when it accepts that mode; an account out of
 # fast time takes fast-only tasks (in relax) only with the fallback and when no account with fast
 # time could; an unpinned task younger than `wait_s` is left to an account that fits it now and
 # comes first by the account choice. With `switch`, an idle account takes one task it can run
@@ -70,7 +71,7 @@ _JOBS_TODAY = (
 
 
 def _claim_sql(choice: str, *, switch: bool) -> str:
-    mode = "coalesce(CAST(:mode AS text), me.job_mode, me.mode)"
+    mode = rules.bot_mode("c", "me", "CAST(:mode AS text)", "CAST(:niji_mode AS text)")
     fallback = (
         f"(CAST(:fallback AS boolean) AND me.fast_exhausted AND {rules.only_paid('c')}"
         f" AND {rules.no_fast_account('c', 'me')})"
@@ -121,7 +122,7 @@ def _claim_sql(choice: str, *, switch: bool) -> str:
     """
 
 
-_CLAIM_PARAMS = ["account_id", "owner", "fence", "limit", "mode", "fallback", "wait_s"]
+_CLAIM_PARAMS = ["account_id", "owner", "fence", "limit", "mode", "fallback", "wait_s", "niji_mode"]
 _CLAIMS = {
     (choice, switch): _positional(_claim_sql(choice, switch=switch), _CLAIM_PARAMS)
     for choice in rules.ACCOUNT_CHOICES
@@ -153,10 +154,12 @@ async def lease_tasks(
     mode: str | None = None,
     switch: bool = False,
     policy: LeasePolicy = DEFAULT_POLICY,
+    niji_mode: str | None = None,
 ) -> list[dict[str, Any]]:
     """Claim pending tasks for one account within its cap; returns the claimed rows (STARTED).
 
-    `mode`: the mode the account runs in now (None: its job_mode, else its default); `switch`:
+    `mode`: the mode the account runs in now (None: its job_mode, else its default), `niji_mode`
+    the same for niji・journey's tasks (its niji_job_mode; the bot keeps its own); `switch`:
     claim at most one task that needs another mode (the caller switches first; only when idle).
     Run inside a transaction; the claims count against the cap from the moment they commit.
     The lock goes through SQLAlchemy, which opens the caller's transaction on the driver; the
@@ -170,8 +173,9 @@ async def lease_tasks(
     assert driver is not None and driver.is_in_transaction(), "lease_tasks needs a transaction"
     statement = _CLAIMS[(policy.choice, switch)]
     rows = await driver.fetch(
-        statement, account_id, owner, fence, limit, mode, policy.fallback_relax, policy.wait_s
-    )
+        statement,
+        account_id, owner, fence, limit, mode, policy.fallback_relax, policy.wait_s, niji_mode,
+    )  # fmt: skip
     if rows:
         await conn.execute(_TOUCH, {"account_id": account_id})
     return [dict(row) for row in rows]

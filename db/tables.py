@@ -107,6 +107,12 @@ accounts = Table(
     Column("last_leased_at", DateTime(timezone=True)),
     # The operator's wished Remix state (admin route, migration 0005); NULL: no wish.
     Column("remix_wanted", Boolean),
+    # niji・journey's own state of the account (its /info and /settings, migration 0007).
+    Column("niji_job_mode", Text),
+    Column("niji_remix", Boolean),
+    Column("niji_info", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("niji_settings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("niji_state_read_at", DateTime(timezone=True)),
     _created(),
     _updated(),
 )
@@ -206,6 +212,7 @@ tasks = Table(
     Column("filter_account_id", Text),
     Column("filter_modes", ARRAY(Text)),
     Column("filter_remix", Boolean),
+    Column("filter_niji_remix", Boolean),
     Column("remix_auto", Boolean),
     Column("mode", Text),
     # The client key that submitted it (docs/keys.md): who may read it, whose quota it uses,

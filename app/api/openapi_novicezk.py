@@ -29,6 +29,7 @@ _NZ_COMMON: dict[str, Schema] = {
             "instanceId": {"type": "string", "maxLength": 100},
             "modes": {"type": "array", "items": _MODE, "maxItems": 3},
             "remix": _BOOL,
+            "nijiRemix": _BOOL,
             "remixAutoConsidered": _BOOL,
             "remark": {"type": "string", "maxLength": 100},
         },

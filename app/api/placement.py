@@ -65,7 +65,8 @@ async def remix_waits_for_client(
     engine: AsyncEngine, parent: Task, action: str, where: dict
 ) -> bool:
     """Will the parent's account open a remix modal for this press that the client must fill
-    in (code 21)? Decided on the account's Remix state as last read from /settings."""
+    in (code 21)? Decided on the Remix state of the parent's bot as last read from its
+    /settings (niji・journey keeps its own)."""
     if action not in remix.REMIX_ACTIONS or parent.account_id is None:
         return False
     async with engine.connect() as conn:
@@ -74,7 +75,7 @@ async def remix_waits_for_client(
         return False
     return remix.waits_for_client(
         action,
-        remix_on=account["remix"],
+        remix_on=account["niji_remix" if parent.bot == Bot.NIJI else "remix"],
         account_auto=account["remix_auto"],
         task_auto=where["remix_auto"],
     )

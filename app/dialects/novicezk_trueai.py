@@ -33,6 +33,7 @@ def account_filter(task: Task) -> dict[str, Any]:
         "instanceId": task.filter_account_id,
         "modes": [m.upper() for m in task.filter_modes] if task.filter_modes else None,
         "remix": task.filter_remix,
+        "nijiRemix": task.filter_niji_remix,
         "remixAutoConsidered": task.remix_auto,
     }
     return {k: v for k, v in found.items() if v is not None}

@@ -48,20 +48,19 @@ def _filter_modes(raw: dict[str, Any]) -> tuple[str, ...]:
 
 
 def parse_account_filter(value: Any) -> AccountFilter | None:
-    """trueai's `accountFilter {instanceId, modes, remix, remixAutoConsidered, remark}` (NZ+ calls
-    the account `channelId`). trueai's `nijiRemix` is checked but not used: mjrelay knows one
-    remix state per account. Other keys are read past. null -> None."""
+    """trueai's `accountFilter {instanceId, modes, remix, nijiRemix, remixAutoConsidered,
+    remark}` (NZ+ calls the account `channelId`). Other keys are read past. null -> None."""
     if value is None:
         return None
     if not isinstance(value, dict):
         raise _filter_error("must be an object")
-    _filter_flag(value, "nijiRemix")
     instance = _filter_text(value, "instanceId", MAX_INSTANCE_ID_CHARS)
     channel = _filter_text(value, "channelId", MAX_INSTANCE_ID_CHARS)
     return AccountFilter(
         instance_id=instance or channel,
         modes=_filter_modes(value),
         remix=_filter_flag(value, "remix"),
+        niji_remix=_filter_flag(value, "nijiRemix"),
         remix_auto_considered=_filter_flag(value, "remixAutoConsidered"),
         remark=_filter_text(value, "remark", MAX_REMARK_CHARS),
     )

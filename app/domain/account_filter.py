@@ -1,7 +1,8 @@
 """trueai's `accountFilter` (spec v2 §7): which accounts may take a task, as a client asks it.
 
 `modes` are speed modes in order of preference (lower case, see app/domain/speed.py), `remix`
-wants an account that shows remix modals (true) or one that does not (false), and
+wants an account that shows Midjourney's remix modals (true) or one that does not (false),
+`niji_remix` the same of niji・journey's Remix (each bot keeps its own, spec v2 §6), and
 `remix_auto_considered` is the task's own choice of auto-submitting a remix modal with its
 prompt. `remark` narrows to accounts whose name contains it.
 """
@@ -22,6 +23,7 @@ class AccountFilter:
     instance_id: str | None = None
     modes: tuple[str, ...] = ()
     remix: bool | None = None
+    niji_remix: bool | None = None
     remix_auto_considered: bool | None = None
     remark: str | None = None
 
@@ -31,6 +33,7 @@ class AccountFilter:
             "instanceId": self.instance_id,
             "modes": [m.upper() for m in self.modes] or None,
             "remix": self.remix,
+            "nijiRemix": self.niji_remix,
             "remixAutoConsidered": self.remix_auto_considered,
             "remark": self.remark,
         }
@@ -52,5 +55,6 @@ def placement(
         "filter_account_id": f.instance_id,
         "filter_modes": list(f.modes) or None,
         "filter_remix": f.remix,
+        "filter_niji_remix": f.niji_remix,
         "remix_auto": f.remix_auto_considered,
     }

@@ -1,4 +1,9 @@
-"""An account's Midjourney state as read from `/info` and `/settings` (the accounts columns)."""
+"""An account's Midjourney state as read from `/info` and `/settings` (the accounts columns).
+
+niji・journey keeps its own speed mode and Remix per account (spec v2 §6): a reading of niji's
+replies goes to the `niji_*` columns (`niji_columns`); the fast time is the subscription's, read
+from Midjourney's `/info`.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,16 @@ class AccountState:
             "running_jobs": self.running_jobs,
             "info": self.info,
             "settings": self.settings,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    def niji_columns(self) -> dict[str, Any]:
+        """The accounts columns a reading of niji・journey's replies sets."""
+        values = {
+            "niji_job_mode": self.job_mode,
+            "niji_remix": self.remix,
+            "niji_info": self.info,
+            "niji_settings": self.settings,
         }
         return {k: v for k, v in values.items() if v is not None}
 

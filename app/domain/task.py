@@ -68,6 +68,7 @@ class Task:
     filter_account_id: str | None = None
     filter_modes: list[str] | None = None
     filter_remix: bool | None = None
+    filter_niji_remix: bool | None = None
     remix_auto: bool | None = None
     mode: str | None = None
     # The client key that submitted it, and the accounts that key may use (docs/keys.md).

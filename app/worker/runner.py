@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
 from app.discord.correlation import Correlator
+from app.domain.actions import Bot
 from app.domain.status import TIMEOUT_REASON
 from app.domain.task import Task
 from app.worker.context import Nonces, RunnerContext
@@ -145,7 +146,7 @@ class AccountRunner:
         if not claimed and idle:
             claimed = await self._claim(switch=True)
             for task in claimed:
-                self.controls.target = self.controls.mode_for(task)
+                self.controls.switching_for(task)
         return claimed
 
     async def _claim(self, *, switch: bool) -> list[Task]:
@@ -158,7 +159,8 @@ class AccountRunner:
                 account_id=self.account.id,
                 owner=self.account.owner,
                 fence=self.account.fence,
-                mode=self.controls.lease_mode(),
+                mode=self.controls.lease_mode(Bot.MJ),
+                niji_mode=self.controls.lease_mode(Bot.NIJI),
                 switch=switch,
                 policy=self.policy,
             )

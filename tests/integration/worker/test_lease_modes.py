@@ -147,3 +147,35 @@ async def test_account_choice(engine: AsyncEngine) -> None:
     # weighted: b runs 2 of weight 4 (0.5 each) against a's 1 of weight 1: b goes first.
     assert await _lease(engine, "a", policy=LeasePolicy(choice="weighted")) == []
     assert await _lease(engine, "b", policy=LeasePolicy(choice="weighted")) == ["new"]
+
+
+NIJI_BOTS = ["mj", "niji"]
+
+
+async def test_niji_tasks_lease_in_nijis_own_mode(engine: AsyncEngine) -> None:
+    """niji・journey keeps its own speed mode (spec v2 §6): Midjourney in fast, niji in relax."""
+    await _account(engine, "a", job_mode="fast", niji_job_mode="relax", bots=NIJI_BOTS)
+    await _task(engine, "mj_relax", request_mode="relax")
+    await _task(engine, "niji_relax", request_mode="relax", bot="niji")
+    await _task(engine, "niji_fast", request_mode="fast", bot="niji")
+    await _task(engine, "mj_fast", request_mode="fast")
+    assert await _lease(engine, "a") == ["mj_fast", "niji_relax"]
+    await _account(engine, "idle", job_mode="fast", niji_job_mode="relax", bots=NIJI_BOTS)
+    # A switch is one task: the oldest one neither of idle's bots runs in its current mode.
+    assert await _lease(engine, "idle", switch=True) == ["mj_relax"]
+    # The runner leases niji's tasks in niji's target mode while it switches niji.
+    await _account(engine, "c", job_mode="fast", niji_job_mode="relax", bots=NIJI_BOTS)
+    assert await _lease(engine, "c", niji_mode="fast") == ["niji_fast"]
+
+
+async def test_the_niji_remix_filter_reads_nijis_remix(engine: AsyncEngine) -> None:
+    """accountFilter.nijiRemix: niji's Remix shown to the client (on, not auto-submitted)."""
+    await _account(engine, "mj_remix", remix=True, niji_remix=False, remix_auto=False)
+    await _account(engine, "niji_remix", remix=False, niji_remix=True, remix_auto=False)
+    await _account(engine, "auto", remix=True, niji_remix=True, remix_auto=True)
+    await _task(engine, "wants_niji_remix", filter_niji_remix=True, created_at_offset=60)
+    await _task(engine, "no_niji_remix", filter_niji_remix=False, created_at_offset=50)
+    await _task(engine, "both", filter_remix=True, filter_niji_remix=True, created_at_offset=40)
+    assert await _lease(engine, "mj_remix") == ["no_niji_remix"]
+    assert await _lease(engine, "niji_remix") == ["wants_niji_remix"]
+    assert await _lease(engine, "auto") == []  # nothing left it fits: "both" wants both shown

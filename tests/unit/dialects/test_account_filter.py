@@ -35,6 +35,7 @@ def test_a_full_filter_becomes_the_domain_filter() -> None:
         instance_id="1300000000000000001",
         modes=("relax", "fast"),
         remix=True,
+        niji_remix=False,
         remix_auto_considered=False,
         remark="team-a",
     )
@@ -88,12 +89,15 @@ def test_the_route_prefix_wins_over_the_filter_and_the_prompt() -> None:
 
 
 def test_placement_columns() -> None:
-    wanted = AccountFilter(instance_id="a1", remix=False, remix_auto_considered=True)
+    wanted = AccountFilter(
+        instance_id="a1", remix=False, niji_remix=True, remix_auto_considered=True
+    )
     assert placement(None, wanted, "a cat") == {
         "request_mode": None,
         "filter_account_id": "a1",
         "filter_modes": None,
         "filter_remix": False,
+        "filter_niji_remix": True,
         "remix_auto": True,
     }
 
