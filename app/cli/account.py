@@ -86,6 +86,9 @@ def _describe(row: Any) -> dict[str, Any]:
         "fast_minutes_left": row["fast_minutes_left"],
         "fast_exhausted": row["fast_exhausted"],
         "remix": row["remix"],
+        # niji・journey's own (docs/accounts.md "niji's own state").
+        "niji_job_mode": row["niji_job_mode"],
+        "niji_remix": row["niji_remix"],
         "subscription": row["subscription"],
         "state_read_at": row["state_read_at"].isoformat() if row["state_read_at"] else None,
         "concurrency": row["concurrency"],
@@ -105,9 +108,19 @@ def _fast_time(a: dict[str, Any]) -> str:
     return f"{left} exhausted" if a["fast_exhausted"] else left
 
 
+_ON_OFF = {True: "on", False: "off", None: "-"}
+
+
 def _mode(a: dict[str, Any]) -> str:
-    """The mode the account is in (as last read), else its default with a `*`: not read yet."""
-    return a["job_mode"] or f"{a['mode']}*"
+    """The mode the account is in (as last read), else its default with a `*`: not read yet;
+    niji's after it for an account that uses niji."""
+    mode = a["job_mode"] or f"{a['mode']}*"
+    return f"{mode} niji:{a['niji_job_mode'] or a['mode'] + '*'}" if "niji" in a["bots"] else mode
+
+
+def _remix(a: dict[str, Any]) -> str:
+    remix = _ON_OFF[a["remix"]]
+    return f"{remix} niji:{_ON_OFF[a['niji_remix']]}" if "niji" in a["bots"] else remix
 
 
 def account_table(described: list[dict[str, Any]]) -> list[str]:
@@ -122,7 +135,7 @@ def account_table(described: list[dict[str, Any]]) -> list[str]:
                 ",".join(a["bots"]),
                 _mode(a),
                 _fast_time(a),
-                {True: "on", False: "off", None: "-"}[a["remix"]],
+                _remix(a),
                 str(a["concurrency"]),
                 ("enabled" if a["enabled"] else "disabled") + (" sandbox" if a["sandbox"] else ""),
                 health,

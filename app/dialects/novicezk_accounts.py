@@ -17,7 +17,9 @@ def _ms(value: datetime | None) -> int | None:
 
 def render_account(row: Any) -> dict[str, Any]:
     """One account; tokens never leave mjrelay. `mode` is the mode Midjourney last reported
-    for the account (its configured default until the state was read)."""
+    for the account (its configured default until the state was read); `nijiMode`/`nijiRemix`
+    niji・journey's own (null for an account whose `bots` leave niji out)."""
+    niji = "niji" in (row["bots"] or [])
     return {
         "id": row["id"],
         "name": row["name"],
@@ -42,6 +44,9 @@ def render_account(row: Any) -> dict[str, Any]:
         "runningJobs": row["running_jobs"],
         "info": dict(row["info"] or {}),
         "stateReadAt": _ms(row["state_read_at"]),
+        "nijiMode": _upper(row["niji_job_mode"] or row["mode"]) if niji else None,
+        "nijiRemix": row["niji_remix"] if niji else None,
+        "nijiStateReadAt": _ms(row["niji_state_read_at"]) if niji else None,
         "weight": row["weight"],
         "dayDrawLimit": row["daily_job_cap"],
         "workTime": row["working_hours"],

@@ -74,6 +74,24 @@ def test_account_list_shows_the_mode_and_fast_time_midjourney_reported(database_
     assert account["subscription"] == "Basic (Active monthly)" and account["state_read_at"]
 
 
+def test_account_list_shows_nijis_own_mode_and_remix(database_url: str) -> None:
+    added = _mjrelay(
+        database_url, "add", "--guild-id", "1", "--channel-id", "2", "--token-stdin", stdin="t\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    asyncio.run(
+        _execute(
+            database_url,
+            "UPDATE accounts SET bots = ARRAY['mj', 'niji'], job_mode = 'fast', remix = false,"
+            " niji_job_mode = 'relax', niji_remix = true",
+        )
+    )
+    _, row = _mjrelay(database_url, "list").stdout.splitlines()
+    assert "fast niji:relax" in row and "off niji:on" in row
+    [account] = json.loads(_mjrelay(database_url, "list", "--json").stdout)
+    assert (account["niji_job_mode"], account["niji_remix"]) == ("relax", True)
+
+
 async def _execute(database_url: str, statement: str) -> None:
     from sqlalchemy import text
 

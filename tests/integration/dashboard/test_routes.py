@@ -275,6 +275,23 @@ async def test_accounts_view_shows_mode_fast_time_and_remix_midjourney_reported(
     assert _cell(row.group(0), "remix") == "off → on"  # the admin's wish, not applied yet
 
 
+async def test_accounts_view_shows_nijis_own_mode_and_remix(web, engine) -> None:
+    await add_account(engine)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE accounts SET bots = ARRAY['mj', 'niji'], job_mode = 'fast',"
+                " remix = false, niji_job_mode = 'relax', niji_remix = true"
+            )
+        )
+    async with web() as client:
+        table = (await client.get("/dashboard/accounts/table")).text
+    row = re.search(r'<tr data-account-id="acct-1".*?</tr>', table, re.S)
+    assert row is not None
+    assert _cell(row.group(0), "mode") == "fast niji: relax"
+    assert _cell(row.group(0), "remix") == "off niji: on"
+
+
 async def test_enable_and_disable_an_account(web, engine) -> None:
     await add_account(engine)
     async with web() as client:
