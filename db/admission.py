@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -41,7 +42,6 @@ _ROOM = text(
     SELECT count(*), coalesce(sum(concurrency), 0), coalesce(sum(concurrency + queue_size), 0)
     FROM accounts
     WHERE enabled AND health <> 'disabled' AND :bot = ANY(bots)
-      AND (CAST(:account_id AS text) IS NULL OR id = :account_id)
     """
 )
 _WORK = text(
@@ -49,13 +49,43 @@ _WORK = text(
     SELECT count(*) FILTER (WHERE status IN ({ACTIVE})), count(*) FILTER (WHERE status = {PENDING})
     FROM tasks
     WHERE status IN ({PENDING}, {ACTIVE}) AND bot = :bot
-      AND (CAST(:account_id AS text) IS NULL OR account_id = :account_id)
+    """
+)
+
+# -- the same for some accounts only (an `accountFilter`, a follow-up's account, an API key's
+# accounts): their room, the tasks running on them, and the pending tasks that can run on none
+# but them (pinned there, filtered to one of them, or of a key limited to some of them). Pending
+# tasks free to run anywhere are not counted: other accounts take them (docs/keys.md).
+_SOME_ROOM = text(
+    """
+    SELECT count(*), coalesce(sum(concurrency), 0), coalesce(sum(concurrency + queue_size), 0)
+    FROM accounts
+    WHERE enabled AND health <> 'disabled' AND :bot = ANY(bots)
+      AND id = ANY(CAST(:accounts AS text[]))
+    """
+)
+_SOME_WORK = text(
+    f"""
+    SELECT count(*) FILTER (WHERE status IN ({ACTIVE})), count(*) FILTER (WHERE status = {PENDING})
+    FROM tasks
+    WHERE status IN ({PENDING}, {ACTIVE}) AND bot = :bot
+      AND (account_id = ANY(CAST(:accounts AS text[]))
+           OR (status = {PENDING} AND account_id IS NULL
+               AND (filter_account_id = ANY(CAST(:accounts AS text[]))
+                    OR key_accounts <@ CAST(:accounts AS text[]))))
     """
 )
 
 
-async def queue_state(conn: AsyncConnection, bot: str, account_id: str | None = None) -> QueueState:
-    params = {"bot": bot, "account_id": account_id}
-    accounts, slots, capacity = (await conn.execute(_ROOM, params)).one()
-    running, pending = (await conn.execute(_WORK, params)).one()
-    return QueueState(int(accounts), int(slots), int(capacity), int(running), int(pending))
+async def queue_state(
+    conn: AsyncConnection, bot: str, accounts: Sequence[str] | None = None
+) -> QueueState:
+    """The queue of every account serving `bot`, or of `accounts` only."""
+    params: dict[str, object]
+    if accounts is None:
+        room, work, params = _ROOM, _WORK, {"bot": bot}
+    else:
+        room, work, params = _SOME_ROOM, _SOME_WORK, {"bot": bot, "accounts": list(accounts)}
+    accounts_n, slots, capacity = (await conn.execute(room, params)).one()
+    running, pending = (await conn.execute(work, params)).one()
+    return QueueState(int(accounts_n), int(slots), int(capacity), int(running), int(pending))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import taskstore
 from app.api import keyed
+from app.api.admission import admission_accounts
 from app.api.checks import BannedWordSource, ensure_storable, ensure_task_storable
 from app.api.images import ImageFetcher
 from app.api.keyed import Idempotency
@@ -103,13 +104,16 @@ class TaskService(TaskReader):
     # ---------------------------------------------------------------------------- use-cases
 
     async def _admit(self, bot: str, account_id: str | None = None) -> QueueState:
-        """Refuse when every account's slots and queue are taken (as novicezk's queue-size).
+        """Refuse when every account the task may run on has its slots and queue taken (as
+        novicezk's queue-size): all accounts, the one it is pinned or filtered to, or its API
+        key's accounts.
 
         With no usable account at all the task is accepted and waits: mjrelay queues durably,
         and an account added later picks it up.
         """
+        accounts = admission_accounts(self.caller, account_id)
         async with self.engine.connect() as conn:
-            state = await queue_state(conn, bot, account_id)
+            state = await queue_state(conn, bot, accounts)
         if state.full:
             raise CommandError(ErrorKind.QUEUE_FULL, "队列已满，请稍后尝试")
         return state
