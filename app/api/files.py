@@ -27,9 +27,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from app.domain.media import media_extension_of
-from app.domain.results import RESULT_KINDS, media_kind
+from app.domain.results import POSTER_KINDS, RESULT_KINDS, clip_of_poster, media_kind
 from app.domain.task import Task
-from app.storage.archive import archive_file
+from app.storage.archive import archive_file, store_poster
 from app.storage.keys import result_key
 from app.storage.legacy import move_blob
 from app.storage.ranges import Unsatisfiable, etag_matches, parse_range
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 DOWNLOAD_TYPE = "application/octet-stream"
 IMMUTABLE = "public, max-age=31536000, immutable"
-_KINDS = RESULT_KINDS
+_KINDS = (*RESULT_KINDS, *POSTER_KINDS)
 
 
 def _not_found(message: str = "file not found") -> JSONResponse:
@@ -68,6 +68,9 @@ async def stored_object(
             row = await object_queries.get_object(conn, task.id, kind)
     if row is not None and row["state"] == "stored":
         return row
+    clip = clip_of_poster(kind)
+    if clip is not None:
+        return await _stored_poster(request, task, clip, kind)
     async with engine.connect() as conn:
         blob = await q.get_task_file(conn, task.id, kind)
     if blob is not None and blob["role"] in ("result", "thumb"):
@@ -80,6 +83,23 @@ async def stored_object(
         await archive_file(engine, store, task, kind, key, default_api_base=api_base)
     async with engine.connect() as conn:
         return await object_queries.get_object(conn, task.id, kind)
+
+
+async def _stored_poster(request: Request, task: Task, clip: str, kind: str) -> RowMapping | None:
+    """A clip's poster: archiving the clip makes it; a clip stored without one (archived before
+    posters existed) gets it made from the stored copy now."""
+    engine, store = request.app.state.engine, store_of(request)
+    video = await stored_object(request, task, clip)
+    if video is None:
+        return None
+    async with engine.connect() as conn:
+        row = await object_queries.get_object(conn, task.id, kind)
+    if row is None or row["state"] != "stored":
+        data = await store.read(video["key"])
+        await store_poster(engine, store, task, clip, data, source=video["source"])
+        async with engine.connect() as conn:
+            row = await object_queries.get_object(conn, task.id, kind)
+    return row if row is not None and row["state"] == "stored" else None
 
 
 def _type_and_disposition(row: RowMapping, kind: str, filename: str) -> tuple[str, str]:

@@ -7,7 +7,7 @@ import posixpath
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.domain.results import MORE_CLIPS, result_source
+from app.domain.results import MORE_CLIPS, POSTER_EXTENSION, poster_of, result_source
 from app.domain.task import Task
 
 _MEDIA_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", ".mov")
@@ -72,6 +72,30 @@ def video_urls(task: Task) -> list[str]:
         return []
     more = (file_url(task, kind) for kind in MORE_CLIPS)
     return [first, *(url for url in more if url)]
+
+
+def poster_url(task: Task, kind: str) -> str | None:
+    """mjrelay's URL of a clip's poster (its first frame; made when the clip is archived, or on
+    the first request), or None when the clip has no durable URL of mjrelay's."""
+    if not result_source(task, kind):
+        return None
+    name = poster_of(kind)
+    public = task.prop("_public_files")
+    if isinstance(public, dict) and isinstance(public.get(name), str):
+        return str(public[name])
+    origin, token = task.prop("_origin"), task.prop("_file_token")
+    if not origin or not token:
+        return None
+    return f"{origin}/files/{task.id}/{token}/{name}{POSTER_EXTENSION}"
+
+
+def video_entries(task: Task) -> list[tuple[str, str | None]]:
+    """Every clip (as `video_urls`) with its poster's URL."""
+    first = video_url(task)
+    if not first:
+        return []
+    more = ((file_url(task, kind), poster_url(task, kind)) for kind in MORE_CLIPS)
+    return [(first, poster_url(task, "video")), *((u, p) for u, p in more if u)]
 
 
 def seconds(ms: int | None) -> int | None:

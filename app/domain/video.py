@@ -21,6 +21,8 @@ from app.domain.speed import FAST, RELAX, TURBO
 MOTIONS = ("low", "high")
 BATCH_SIZES = (1, 2, 4)
 TURBO_REFUSED = "Turbo mode isn't supported for video jobs"  # the bot's own words
+# Task property: clip 1's length as the worker measured it, {"duration": s, "frames": n}.
+VIDEO_FACTS = "_videoFacts"
 # Task param: the end frame is the task's last input image (uploaded by the worker, linked there).
 END_FRAME = "_endFrame"
 _TURBO = re.compile(r"(?:^|\s)--turbo(?:\s|$)", re.IGNORECASE)

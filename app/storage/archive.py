@@ -4,7 +4,8 @@ The worker's archiver (app/worker/archiver.py) runs this for every job the SUCCE
 queued, with a re-signing fallback for expired links; the web process runs it for a `/files`
 request that finds no stored copy yet (no worker has got to it, or an old task). The copy is
 idempotent: the key is fixed per task and file, so a repeated copy rewrites the same bytes.
-An image also gets its dashboard thumbnail here, so no request ever shrinks one.
+An image also gets its dashboard thumbnail here, and a video clip its poster (the first frame),
+so no request ever shrinks one.
 """
 
 from __future__ import annotations
@@ -18,13 +19,20 @@ import anyio
 from PIL import UnidentifiedImageError
 
 from app.domain.media import sniff_media_type
-from app.domain.results import RESULT_KINDS, result_source
+from app.domain.results import (
+    POSTER_EXTENSION,
+    RESULT_KINDS,
+    VIDEO_KINDS,
+    poster_of,
+    result_source,
+)
 from app.domain.task import Task
 from app.storage.keys import THUMB, object_key
 from app.storage.refresh import Refresher
 from app.storage.sources import Downloaded, ResultSources, UnavailableSource, download
 from app.storage.store import ObjectStore
 from app.storage.thumbs import THUMB_TYPE, shrink
+from app.storage.video_frames import POSTER_TYPE, NoVideo, poster
 from db import accounts as account_queries
 from db import objects as object_queries
 
@@ -93,7 +101,34 @@ async def archive_file(
     )
     if kind == "image" and content_type.startswith("image/"):
         await store_thumbnail(engine, store, task, fetched.data, source=url)
+    if kind in VIDEO_KINDS and content_type.startswith("video/"):
+        await store_poster(engine, store, task, kind, fetched.data, source=url)
     return archived
+
+
+def poster_key(task: Task, kind: str) -> str:
+    return object_key(task.id, task.prop("_file_token"), f"{poster_of(kind)}{POSTER_EXTENSION}")
+
+
+async def store_poster(
+    engine: Any, store: ObjectStore, task: Task, kind: str, video: bytes, *, source: str | None
+) -> Archived | None:
+    """A clip's poster: its first frame as a small WebP; None when PyAV cannot read the clip."""
+    try:
+        small = await anyio.to_thread.run_sync(poster, video)
+    except (NoVideo, UnidentifiedImageError, OSError, ValueError) as exc:
+        log.warning("no poster for task %s: %s", task.id, type(exc).__name__)
+        return None
+    return await _put_and_record(
+        engine,
+        store,
+        task.id,
+        poster_of(kind),
+        poster_key(task, kind),
+        small,
+        POSTER_TYPE,
+        source=source,
+    )
 
 
 async def store_thumbnail(

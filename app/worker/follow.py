@@ -30,6 +30,7 @@ from app.worker.health import AccountHealth, requeue_values
 from app.worker.modals import ModalAnswers
 from app.worker.translate import change_for_event
 from app.worker.video_clips import fetch_clips
+from app.worker.video_facts import finish_video, finishes_video
 from app.worker.wakeup import Wakeup
 
 
@@ -90,6 +91,9 @@ class Follower:
                 return  # forgotten while we waited
             change = change_for_event(record.task, event, self._ctx.now_ms())
             if change is None:
+                return
+            if finishes_video(change):  # measured first, beside this loop (video_facts.py)
+                self._ctx.spawn(finish_video(self._ctx, task_id, change))
                 return
             changed = await self._ctx.tasks.apply(task_id, change)
             if change.kind == "video_grid" and changed is not None:

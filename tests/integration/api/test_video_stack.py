@@ -7,18 +7,12 @@ webman's `/image/action` ends with a clip's `videoUrl`."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
-import json
 import re
 from collections.abc import AsyncIterator
-from typing import Any
 
-import av
 import httpx
 import pytest_asyncio
-from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,7 +20,8 @@ from app.domain.task import Task
 from app.sandbox import Sandbox, start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from db.tables import accounts, deliveries, tasks
-from tests.stack import running_worker, wait_for_status
+from tests.stack import running_worker
+from tests.video import done, frames_of, mean_color, mp4, reply, solid_image, start_image
 from tests.web import app_client
 
 WEBMAN = {"mj-api-secret": "s3cret"}
@@ -38,44 +33,14 @@ async def sandbox() -> AsyncIterator[Sandbox]:
         yield sb
 
 
-def _reply(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    return dict(json.loads(response.content))
-
-
-def _start_image() -> str:
-    out = io.BytesIO()
-    picture = Image.new("RGB", (96, 64))
-    picture.putdata([(x * 2, y * 4, (x * y) % 256) for y in range(64) for x in range(96)])
-    picture.save(out, "PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
-
-
-async def _done(engine: AsyncEngine, task_id: str) -> Task:
-    task = await wait_for_status(engine, task_id, "SUCCESS", "FAILURE")
-    assert task.status == "SUCCESS", task.fail_reason
-    return task
-
-
 async def _press(client: httpx.AsyncClient, engine: AsyncEngine, task_id: str, part: str) -> Task:
     """Press the button of `task_id` whose custom id contains `part`, and wait for its result."""
-    shown = _reply(await client.get(f"/mj/task/{task_id}/fetch"))
+    shown = reply(await client.get(f"/mj/task/{task_id}/fetch"))
     custom_id = next(b["customId"] for b in shown["buttons"] if part in b["customId"])
     body = {"taskId": task_id, "customId": custom_id, "notifyHook": "http://hooks.example/clip"}
-    pressed = _reply(await client.post("/mj/submit/action", json=body))
+    pressed = reply(await client.post("/mj/submit/action", json=body))
     assert pressed["code"] == 1, pressed
-    return await _done(engine, pressed["result"])
-
-
-async def _mp4(client: httpx.AsyncClient, url: str) -> bytes:
-    """The MP4 at `url`: an archived result through the app, a bot's link from the sandbox."""
-    if httpx.URL(url).path.startswith("/files/"):
-        data = (await client.get(httpx.URL(url).path)).content
-    else:
-        async with httpx.AsyncClient() as direct:
-            data = (await direct.get(url)).content
-    assert data[4:8] == b"ftyp", "a playable MP4 starts with its ftyp box"
-    return data
+    return await done(engine, pressed["result"])
 
 
 async def test_a_batch_of_four_gives_a_preview_and_four_playable_clips(
@@ -83,12 +48,12 @@ async def test_a_batch_of_four_gives_a_preview_and_four_playable_clips(
 ) -> None:
     await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
     async with running_worker(database_url, engine), app_client(database_url) as client:
-        submitted = _reply(
+        submitted = reply(
             await client.post(
                 "/mj/submit/video",
                 json={
                     "prompt": "a kite in the wind",
-                    "image": _start_image(),
+                    "image": start_image(),
                     "motion": "low",
                     "batchSize": 4,
                     "notifyHook": "http://hooks.example/video",
@@ -96,23 +61,23 @@ async def test_a_batch_of_four_gives_a_preview_and_four_playable_clips(
             )
         )
         assert submitted["code"] == 1, submitted
-        grid = await _done(engine, submitted["result"])
+        grid = await done(engine, submitted["result"])
         fetched = await client.get(f"/mj/task/{grid.id}/fetch")
-        shown = _reply(fetched)
+        shown = reply(fetched)
         poster = await client.get(httpx.URL(shown["imageUrl"]).path)
-        own = [await _mp4(client, v["url"]) for v in shown["videoUrls"]]
+        own = [await mp4(client, v["url"]) for v in shown["videoUrls"]]
         clips = [
             await _press(client, engine, grid.id, f"video_virtual_upscale::{n}::")
             for n in (1, 2, 3, 4)
         ]
-        shown_clips = [_reply(await client.get(f"/mj/task/{c.id}/fetch")) for c in clips]
-        movies = [await _mp4(client, c["videoUrl"]) for c in shown_clips]
+        shown_clips = [reply(await client.get(f"/mj/task/{c.id}/fetch")) for c in clips]
+        movies = [await mp4(client, c["videoUrl"]) for c in shown_clips]
         clip_fetched = await client.get(f"/mj/task/{clips[0].id}/fetch")
         grid_page = await client.get(f"/dashboard/tasks/{grid.id}")
         panel = (await client.get(f"/dashboard/tasks/{clips[0].id}/panel")).text
         played = re.search(r'<video id="task-video" src="([^"]+)"', panel)
         assert played is not None, panel[:2000]
-        await _mp4(client, html.unescape(played.group(1)))  # the dashboard plays the clip
+        await mp4(client, html.unescape(played.group(1)))  # the dashboard plays the clip
     # The video task itself fetched its four clips: SUCCESS with all of them.
     assert shown["videoUrl"] == shown["videoUrls"][0]["url"]
     assert len(own) == 4 and len(set(own)) == 4
@@ -148,26 +113,26 @@ async def test_extend_of_a_clip_gives_a_longer_clip(
 ) -> None:
     await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
     async with running_worker(database_url, engine), app_client(database_url) as client:
-        submitted = _reply(
+        submitted = reply(
             await client.post(
                 "/mj/submit/video",
-                json={"prompt": "waves", "image": _start_image(), "batchSize": 1},
+                json={"prompt": "waves", "image": start_image(), "batchSize": 1},
             )
         )
-        grid = await _done(engine, submitted["result"])
+        grid = await done(engine, submitted["result"])
         extend_body = {"action": "extend", "taskId": grid.id, "index": 0, "motion": "high"}
         clip = await _press(client, engine, grid.id, "video_virtual_upscale::1::")
         # trueai's form names the video and the 0-based clip; a clip task's own id works too.
-        extend = _reply(await client.post("/mj/submit/video", json=extend_body))
+        extend = reply(await client.post("/mj/submit/video", json=extend_body))
         assert extend["code"] == 1, extend
-        extended = await _done(engine, extend["result"])
-        again = _reply(
+        extended = await done(engine, extend["result"])
+        again = reply(
             await client.post("/mj/submit/video", json={**extend_body, "taskId": clip.id})
         )
         assert again["code"] == 1, again
-        assert (await _done(engine, again["result"])).parent_id == clip.id
+        assert (await done(engine, again["result"])).parent_id == clip.id
         longer = await _press(client, engine, extended.id, "video_virtual_upscale::1::")
-        await _mp4(client, _reply(await client.get(f"/mj/task/{longer.id}/fetch"))["videoUrl"])
+        await mp4(client, reply(await client.get(f"/mj/task/{longer.id}/fetch"))["videoUrl"])
     assert extended.parent_id == grid.id  # pressed on the clip message the video fetched
     results = sandbox.core.midjourney.results
     assert extended.message_hash != grid.message_hash
@@ -183,27 +148,27 @@ async def test_loop_and_an_end_image_reach_the_bot_and_bad_ones_are_refused(
 ) -> None:
     await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
     async with running_worker(database_url, engine), app_client(database_url) as client:
-        loop = _reply(
+        loop = reply(
             await client.post(
                 "/mj/submit/video",
-                json={"prompt": "a wheel", "image": _start_image(), "loop": True, "batchSize": 1},
+                json={"prompt": "a wheel", "image": start_image(), "loop": True, "batchSize": 1},
             )
         )
-        end = _reply(
+        end = reply(
             await client.post(
                 "/mj/submit/video",
                 json={
                     "prompt": "a door",
-                    "image": _start_image(),
+                    "image": start_image(),
                     "endImage": "https://images.example.com/end.png",
                     "batchSize": 2,
                 },
             )
         )
-        looped = await _done(engine, loop["result"])
-        ended = await _done(engine, end["result"])
+        looped = await done(engine, loop["result"])
+        ended = await done(engine, end["result"])
         refused = [
-            _reply(await client.post("/mj/submit/video", json={**body, "image": _start_image()}))
+            reply(await client.post("/mj/submit/video", json={**body, "image": start_image()}))
             for body in (
                 {"prompt": "a", "endImage": "http://images.example.com/end.png"},
                 {"prompt": "a", "endImage": "https://127.0.0.1/end.png"},
@@ -228,50 +193,42 @@ async def test_loop_and_an_end_image_reach_the_bot_and_bad_ones_are_refused(
     assert "Invalid link" in refused[0]["description"]
 
 
-def _last_frame(mp4: bytes) -> Image.Image:
-    with av.open(io.BytesIO(mp4)) as container:
-        frames = [f.to_image() for f in container.decode(video=0)]
-    return frames[-1]
-
-
 async def test_an_end_frame_given_as_base64_is_uploaded_and_becomes_the_clips_last_frame(
     database_url: str, engine: AsyncEngine, sandbox: Sandbox
 ) -> None:
     await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
-    out = io.BytesIO()
-    Image.new("RGB", (64, 64), (230, 20, 20)).save(out, "PNG")
-    red = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+    red = solid_image((230, 20, 20))
     async with running_worker(database_url, engine), app_client(database_url) as client:
-        submitted = _reply(
+        submitted = reply(
             await client.post(
                 "/mj/submit/video",
-                json={"prompt": "a door", "image": _start_image(), "endImage": red, "batchSize": 1},
+                json={"prompt": "a door", "image": start_image(), "endImage": red, "batchSize": 1},
             )
         )
         assert submitted["code"] == 1, submitted
-        video = await _done(engine, submitted["result"])
-        shown = _reply(await client.get(f"/mj/task/{video.id}/fetch"))
-        clip = await _mp4(client, shown["videoUrl"])
+        video = await done(engine, submitted["result"])
+        shown = reply(await client.get(f"/mj/task/{video.id}/fetch"))
+        clip = await mp4(client, shown["videoUrl"])
     # The end frame went to Discord as an attachment of our channel, its CDN link after --end.
     end = re.search(r"--end <?(\S+?)>?(?:\s|$)", video.final_prompt or "")
     assert end is not None, video.final_prompt
     assert httpx.URL(end.group(1)).host == httpx.URL(sandbox.base_url).host
     assert [i["name"] for i in video.inputs] == ["input-0.png", "input-1.png"]
     # The sandbox crossfades into the end frame: the clip ends red (its caption aside).
-    r, g, b = _last_frame(clip).convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    r, g, b = mean_color(frames_of(clip)[-1])
     assert r > 150 and g < 90 and b < 90, (r, g, b)
 
 
 async def test_turbo_is_refused_with_the_bots_words(database_url: str, engine: AsyncEngine) -> None:
     async with app_client(database_url) as client:
-        by_route = _reply(
+        by_route = reply(
             await client.post(
-                "/mj-turbo/mj/submit/video", json={"prompt": "a kite", "image": _start_image()}
+                "/mj-turbo/mj/submit/video", json={"prompt": "a kite", "image": start_image()}
             )
         )
-        by_flag = _reply(
+        by_flag = reply(
             await client.post(
-                "/mj/submit/video", json={"prompt": "a kite --turbo", "image": _start_image()}
+                "/mj/submit/video", json={"prompt": "a kite --turbo", "image": start_image()}
             )
         )
     for refused in (by_route, by_flag):
@@ -291,19 +248,17 @@ async def test_animate_an_upscale_through_webman_ends_with_a_video_url(
         running_worker(database_url, engine),
         app_client(database_url, api_secret="s3cret") as client,
     ):
-        imagine = _reply(
+        imagine = reply(
             await client.post("/image/imagine", json={"prompt": "a lighthouse"}, headers=WEBMAN)
         )
-        grid = await _done(engine, imagine["taskId"])
+        grid = await done(engine, imagine["taskId"])
         upscale = await _webman_press(client, engine, grid.id, "::upsample::1::")
         animated = await _webman_press(client, engine, upscale.id, "animate_low::")
-        own = _reply(
-            await client.get("/task/fetch", params={"taskId": animated.id}, headers=WEBMAN)
-        )
-        await _mp4(client, own["data"]["videoUrl"])  # the Animate task's own first clip
+        own = reply(await client.get("/task/fetch", params={"taskId": animated.id}, headers=WEBMAN))
+        await mp4(client, own["data"]["videoUrl"])  # the Animate task's own first clip
         clip = await _webman_press(client, engine, animated.id, "video_virtual_upscale::2::")
-        data = _reply(await client.get("/task/fetch", params={"taskId": clip.id}, headers=WEBMAN))
-        await _mp4(client, data["data"]["videoUrl"])
+        data = reply(await client.get("/task/fetch", params={"taskId": clip.id}, headers=WEBMAN))
+        await mp4(client, data["data"]["videoUrl"])
     assert animated.action == "ANIMATE" and animated.image_url and animated.video_url
     assert own["data"]["status"] == data["data"]["status"] == "FINISHED"
 
@@ -311,20 +266,20 @@ async def test_animate_an_upscale_through_webman_ends_with_a_video_url(
 async def _webman_press(
     client: httpx.AsyncClient, engine: AsyncEngine, task_id: str, part: str
 ) -> Task:
-    shown = _reply(await client.get("/task/fetch", params={"taskId": task_id}, headers=WEBMAN))
+    shown = reply(await client.get("/task/fetch", params={"taskId": task_id}, headers=WEBMAN))
     custom_id = next(
         b["custom_id"]
         for row in shown["data"]["buttons"]
         for b in row
         if part in b.get("custom_id", "")
     )
-    reply = _reply(
+    pressed = reply(
         await client.post(
             "/image/action", json={"taskId": task_id, "customId": custom_id}, headers=WEBMAN
         )
     )
-    assert reply["code"] == 0, reply
-    return await _done(engine, reply["taskId"])
+    assert pressed["code"] == 0, pressed
+    return await done(engine, pressed["taskId"])
 
 
 async def test_a_video_on_a_turbo_account_runs_in_fast(
@@ -336,14 +291,12 @@ async def test_a_video_on_a_turbo_account_runs_in_fast(
     async with engine.begin() as conn:
         await conn.execute(update(accounts).values(mode="turbo"))
     async with running_worker(database_url, engine), app_client(database_url) as client:
-        imagine = _reply(await client.post("/mj/submit/imagine", json={"prompt": "a kite"}))
-        video = _reply(
-            await client.post(
-                "/mj/submit/video", json={"prompt": "a kite", "image": _start_image()}
-            )
+        imagine = reply(await client.post("/mj/submit/imagine", json={"prompt": "a kite"}))
+        video = reply(
+            await client.post("/mj/submit/video", json={"prompt": "a kite", "image": start_image()})
         )
-        image_task = await _done(engine, imagine["result"])
-        video_task = await _done(engine, video["result"])
+        image_task = await done(engine, imagine["result"])
+        video_task = await done(engine, video["result"])
     assert image_task.mode == "turbo"  # the account's default, for what may run in turbo
     assert video_task.mode == "fast"  # a video never: the bot would refuse it
 
@@ -355,13 +308,13 @@ async def test_extend_with_remix_on_answers_the_animate_form_with_the_prompt(
     [account] = sandbox.accounts
     sandbox.core.directory.states[account.user_id].remix = True
     async with running_worker(database_url, engine), app_client(database_url) as client:
-        submitted = _reply(
+        submitted = reply(
             await client.post(
-                "/mj/submit/video", json={"prompt": "rain", "image": _start_image(), "batchSize": 1}
+                "/mj/submit/video", json={"prompt": "rain", "image": start_image(), "batchSize": 1}
             )
         )
-        grid = await _done(engine, submitted["result"])
-        extend = _reply(
+        grid = await done(engine, submitted["result"])
+        extend = reply(
             await client.post(
                 "/mj/submit/video",
                 json={
@@ -374,7 +327,7 @@ async def test_extend_with_remix_on_answers_the_animate_form_with_the_prompt(
             )
         )
         assert extend["code"] == 1, extend
-        extended = await _done(engine, extend["result"])
+        extended = await done(engine, extend["result"])
     assert "rain turning to snow" in (extended.final_prompt or "")
     assert extended.video_url  # its own clip
     forms = [s for s in sandbox.submissions if s.type == 5]
