@@ -137,9 +137,8 @@ class AccountControls:
         """Take an account reply (True), or leave the event to the task follower (False)."""
         if isinstance(event, AccountStateRead):
             bot = bot_of_reply(event.meta.author_id)
-            if bot is None:
-                return False
-            self._ctx.spawn(self._store(event, bot))
+            if bot is not None:  # (another bot's reply of that shape is no task's either)
+                self._ctx.spawn(self._store(event, bot))
             self._replies.resolve(event, event.source)
             return True
         if isinstance(event, AccountError) and event.kind == AccountErrorKind.OUT_OF_CREDITS:

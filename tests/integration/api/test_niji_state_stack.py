@@ -125,13 +125,18 @@ async def test_a_niji_task_switches_nijis_mode_and_leaves_midjourneys(
         )
         task = await wait_for_status(engine, relaxed["result"], "SUCCESS", "FAILURE")
         listed = _reply(await client.get(f"/mj/account/{account.channel_id}/fetch"))
-        async with engine.connect() as conn:
-            stored = await account_state.get_account_state(conn, account.channel_id)
+        for _ in range(200):  # niji's /info, asked again after its switch, says so
+            async with engine.connect() as conn:
+                stored = await account_state.get_account_state(conn, account.channel_id)
+            if stored is not None and stored["niji_info"].get("Job Mode") == "Relaxed":
+                break
+            await asyncio.sleep(0.05)
     assert task.status == "SUCCESS", task.fail_reason
     assert (task.request_mode, task.mode) == ("relax", "relax")
     # niji switched with its own /relax; Midjourney's mode is untouched.
     assert (state.prefs(NIJI_APPLICATION_ID).mode, state.mode) == ("relax", "fast")
     assert stored is not None and (stored["niji_job_mode"], stored["job_mode"]) == ("relax", "fast")
+    assert (stored["niji_info"]["Job Mode"], stored["info"]["Job Mode"]) == ("Relaxed", "Fast")
     assert (listed["nijiMode"], listed["mode"]) == ("RELAX", "FAST")
 
 
