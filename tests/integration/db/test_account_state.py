@@ -7,6 +7,7 @@ from sqlalchemy import text
 from app import taskstore
 from app.accounts import AccountSpec
 from app.domain.account_state import AccountState
+from app.domain.actions import Bot
 from app.domain.task import Task
 from db import account_state as q
 from db.accounts import get_account, upsert_account
@@ -58,6 +59,30 @@ async def test_a_reading_is_stored_and_fenced(engine) -> None:
         "08:00-20:00",
     )
     assert "token" not in public
+
+
+async def test_a_niji_reading_sets_only_nijis_columns(engine) -> None:
+    await _account(engine)
+    mj = AccountState(
+        job_mode="fast", remix=False, fast_minutes_left=600.0, info={"Job Mode": "Fast"}
+    )
+    niji = AccountState(
+        job_mode="relax", remix=True, fast_minutes_left=1.0, info={"Job Mode": "Relaxed"}
+    )
+    async with engine.begin() as conn:
+        await q.record_account_state(conn, "a1", mj)
+        assert not await q.record_account_state(conn, "a1", niji, owner="w", fence=6, bot=Bot.NIJI)
+        assert await q.record_account_state(conn, "a1", niji, owner="w", fence=7, bot=Bot.NIJI)
+        row = await q.get_account_state(conn, "a1")
+    assert row is not None
+    assert (row["job_mode"], row["remix"], row["info"]) == ("fast", False, {"Job Mode": "Fast"})
+    assert row["fast_exhausted"] is False  # fast time is read from Midjourney's /info only
+    assert (row["niji_job_mode"], row["niji_remix"]) == ("relax", True)
+    assert row["niji_info"] == {"Job Mode": "Relaxed"} and row["niji_state_read_at"] is not None
+    async with engine.begin() as conn:
+        assert await q.set_job_mode(conn, "a1", "turbo", owner="w", fence=7, bot=Bot.NIJI)
+        row = await q.get_account_state(conn, "a1")
+    assert row is not None and (row["niji_job_mode"], row["job_mode"]) == ("turbo", "fast")
 
 
 async def test_mode_exhaustion_and_controls(engine) -> None:
