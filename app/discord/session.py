@@ -144,6 +144,10 @@ class DiscordSession:
     async def recent_messages(self, limit: int = 50) -> list[dict[str, Any]]:
         return await self.rest.get_messages(self.channel_id, limit=limit)
 
+    async def messages_after(self, message_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Up to `limit` (≤ 100) channel messages posted after `message_id` (a page of history)."""
+        return await self.rest.get_messages(self.channel_id, limit=limit, after=message_id)
+
     def parse_message(self, message: dict[str, Any]) -> BotEvent:
         """A fetched message as the event its MESSAGE_CREATE would have been (reconciliation)."""
         return parse_dispatch("MESSAGE_CREATE", message, bot_ids=self._bot_ids)

@@ -87,12 +87,13 @@ class Follower:
             self._ctx.spawn(self._modals.answer(task_id, event))
             return
         async with record.lock:
-            if self._ctx.tasks.get(task_id) is not record:
-                return  # forgotten while we waited
+            if self._ctx.tasks.get(task_id) is not record or record.finishing:
+                return  # forgotten while we waited, or its result is being recorded
             change = change_for_event(record.task, event, self._ctx.now_ms())
             if change is None:
                 return
             if finishes_video(change):  # measured first, beside this loop (video_facts.py)
+                record.finishing = True
                 self._ctx.spawn(finish_video(self._ctx, task_id, change))
                 return
             changed = await self._ctx.tasks.apply(task_id, change)

@@ -33,6 +33,8 @@ class InFlight:
     task: Task  # the latest snapshot this runner wrote or read
     deadline: float  # wall-clock seconds; past it the task fails with the timeout reason
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Its result came and is being measured before SUCCESS (video_facts.py): nothing more to do.
+    finishing: bool = False
 
 
 class InFlightTasks:

@@ -47,6 +47,10 @@ class DiscordLink(Protocol):
 
     async def recent_messages(self, limit: int = 50) -> list[dict[str, Any]]: ...
 
+    async def messages_after(self, message_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """A page of the channel's history after `message_id` (a video's clips after its grid)."""
+        ...
+
     def parse_message(self, message: dict[str, Any]) -> BotEvent:
         """A fetched message as the event its MESSAGE_CREATE would have been (reconciliation)."""
         ...

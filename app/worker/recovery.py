@@ -4,6 +4,8 @@ Under the new owner's fence: tasks leased but never sent (no nonce) are submitte
 nonce are tracked with every key their rows kept (`adoption`) and the channel's recent messages
 are replayed, so results that arrived while nobody listened are recorded. A task that still shows
 no sign of reaching Discord after the grace is sent once more with a fresh nonce, then fails.
+A video waiting for its clips also pages the channel forward from its grid (its clips may be
+older than the recent messages), and presses only the clips found nowhere.
 
 A new gateway session (a reconnect that could not resume) is a takeover by ourselves: the events
 of the gap are lost, so `resync` re-seeds the jobs in flight from their task rows (marked adopted:
@@ -15,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from app.discord.errors import DiscordError
+from app.domain.results import CLIP_MESSAGES
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 from app.worker import adoption
@@ -30,6 +34,8 @@ from db import leasing
 log = logging.getLogger(__name__)
 
 MAX_SUBMIT_ATTEMPTS = 2
+HISTORY_PAGE = 100  # Discord's largest page of channel messages
+CLIP_HISTORY_PAGES = 10  # a video's clips are looked for up to 1,000 messages after its grid
 
 
 class Recovery:
@@ -83,6 +89,7 @@ class Recovery:
         for task in unsent:
             self._ctx.spawn(self._submitter.submit(task))
         for task_id in awaiting_clips:
+            await self._replay_clip_history(task_id)
             self._resume_clips(task_id)
         self._ctx.spawn(self._resubmit_lost())
 
@@ -123,14 +130,51 @@ class Recovery:
         for event in events:
             await self._follower.on_bot_event(event)
 
+    async def _replay_clip_history(self, task_id: str) -> None:
+        """The clips that reply to a video's grid, paged forward from the grid: a grid older
+        than the recent messages replayed still finds the clips posted after it (at most
+        `CLIP_HISTORY_PAGES` pages; a clip not found is pressed again)."""
+        record = self._ctx.tasks.get(task_id)
+        grid = record.task.message_id if record is not None else None
+        after = grid
+        for _page in range(CLIP_HISTORY_PAGES):
+            record = self._ctx.tasks.get(task_id)
+            if after is None or record is None or record.finishing:
+                return
+            if not video.missing_clip_buttons(record.task):
+                return
+            try:
+                page = await self._ctx.link.messages_after(after, HISTORY_PAGE)
+            except DiscordError as exc:
+                log.warning("could not page the channel's history: %s", exc)
+                return
+            ordered = sorted(page, key=lambda m: int(m.get("id", 0)))
+            for message in ordered:
+                if (message.get("message_reference") or {}).get("message_id") == grid:
+                    await self._replay_clip(task_id, message)
+            if len(page) < HISTORY_PAGE:
+                return
+            after = str(ordered[-1].get("id"))
+
+    async def _replay_clip(self, task_id: str, message: dict[str, Any]) -> None:
+        """One reply to the grid, unless the task has it already. Each clip is a final message
+        of the same job: the job is opened again for it (the live runner does so per press)."""
+        record = self._ctx.tasks.get(task_id)
+        if record is None or message.get("id") in (record.task.prop(CLIP_MESSAGES) or {}).values():
+            return
+        job = self._ctx.correlator.get(task_id)
+        if job is not None:
+            job.done = False
+        await self._follower.on_bot_event(self._ctx.link.parse_message(message))
+
     def _resume_clips(self, task_id: str) -> None:
         """A video adopted between its grid and its clips: press the clips the channel lacks.
 
         The old owner may have pressed them already; a clip still being made then comes twice,
         and the second changes nothing. Without the press it would never come."""
         record = self._ctx.tasks.get(task_id)
-        if record is None:
-            return
+        if record is None or record.finishing:
+            return  # gone, or its last clip came and is being recorded
         missing = video.missing_clip_buttons(record.task)
         if missing:
             log.info("resuming a video's clips", extra={"task": task_id, "clips": len(missing)})

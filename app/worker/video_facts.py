@@ -54,12 +54,17 @@ def with_facts(change: Change, task: Task, facts: dict[str, int] | None) -> Chan
 
 
 async def finish_video(ctx: RunnerContext, task_id: str, change: Change) -> None:
-    """Measure the video `change` finishes, then record the change with its facts."""
-    facts = await measured(ctx, str(change.values["video_url"]))
+    """Measure the video `change` finishes, then record the change with its facts. The task's
+    record is `finishing` meanwhile: later events for it (a repeated final message) are ignored
+    and recovery presses no clip of it again."""
     record = ctx.tasks.get(task_id)
     if record is None:
         return
-    async with record.lock:
-        if ctx.tasks.get(task_id) is not record or is_final(record.task.status):
-            return  # forgotten, or finished meanwhile (a repeated final message)
-        await ctx.tasks.apply(task_id, with_facts(change, record.task, facts))
+    try:
+        facts = await measured(ctx, str(change.values["video_url"]))
+        async with record.lock:
+            if ctx.tasks.get(task_id) is not record or is_final(record.task.status):
+                return  # forgotten, or finished meanwhile
+            await ctx.tasks.apply(task_id, with_facts(change, record.task, facts))
+    finally:
+        record.finishing = False

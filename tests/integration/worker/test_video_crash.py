@@ -5,7 +5,10 @@ sandbox drops the first clip (never posted) and posts the second while nobody li
 owner replays the channel, records the second clip from it and presses only the first again:
 the video ends SUCCESS with both clips, and no clip is pressed more than once beyond the first
 owner's presses. A reconnect that cannot resume, while both clips are posted, gets them from
-the channel and presses nothing again. A grid dispatched twice presses each clip once.
+the channel and presses nothing again. A grid dispatched twice presses each clip once. A grid
+older than the last 100 channel messages still finds its clips: the new owner pages forward
+from the grid. A video waiting for its clips on an account an operator disables gets the clips
+the channel holds, or fails with the reason.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import io
 import signal
 from collections import Counter
 
+import httpx
 import pytest
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -192,4 +196,51 @@ async def test_a_grid_dispatched_twice_presses_each_clip_once(
 
     assert done.status == "SUCCESS", done.fail_reason
     assert sorted(done.prop(CLIP_URLS)) == ["1", "2"]
+    assert presses == Counter({"1": 1, "2": 1})
+
+
+async def _chatter(sb: Sandbox, count: int) -> None:
+    """`count` messages of the account's own in its channel: the grid and its clips sink below
+    the most recent 100."""
+    [account] = sb.accounts
+    url = f"{sb.base_url}/api/v10/channels/{account.channel_id}/messages"
+    async with httpx.AsyncClient(headers={"Authorization": account.token}) as client:
+        for n in range(count):
+            answer = await client.post(url, json={"content": f"chatter {n}"})
+            assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.timeout(120)
+async def test_a_grid_older_than_the_last_100_messages_finds_its_clips_by_paging(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    async with start_sandbox(port=0, accounts=1, speed="fast", seed=29) as sb:
+        task_id = await _submit_video(database_url, engine, sb)
+        first = crash_worker(database_url, "worker-a")
+        try:
+            await _until_started(engine, task_id)
+            sb.core.faults.arm("delay", None, 2, seconds=2.0)  # both clips after the kill
+            await _until_pressed(sb, 2)
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+            await _until_posted(sb, 2)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        await _chatter(sb, 120)  # 120 newer messages: the clips are not among the recent 100
+        at_takeover = await status_of(engine, task_id)
+
+        second = crash_worker(database_url, "worker-b")
+        try:
+            await _until_final(engine, task_id, "the new owner to finish the video")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(20)
+        done = await status_of(engine, task_id)
+        presses = _presses(sb)
+
+    assert (at_takeover.status, at_takeover.progress) == ("RUNNING", 99)
+    assert done.status == "SUCCESS", done.fail_reason
+    assert sorted(done.prop(CLIP_URLS)) == ["1", "2"]
+    # Found in the paged history, not pressed again (the recent 100 hold only the chatter).
     assert presses == Counter({"1": 1, "2": 1})
