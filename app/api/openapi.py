@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.api import discordxy_routes, webman_routes
 from app.api.openapi_novicezk import novicezk, speed_prefixed
 from app.api.openapi_parts import (
     DIMS,
@@ -15,6 +16,7 @@ from app.api.openapi_parts import (
     TOO_LARGE,
     URL,
     WM_COMMON,
+    idempotent,
     obj,
     operation,
     path_params,
@@ -42,7 +44,7 @@ def _discordxy() -> dict[str, dict[str, Any]]:
         "content": {"multipart/form-data": {"schema": upload}},
     }
     animate["responses"] = {**animate["responses"], "413": TOO_LARGE}
-    return {
+    paths = {
         "/mj/imagine": {"post": imagine},
         "/mj/change": {"post": change},
         "/mj/status": {"get": status},
@@ -54,13 +56,15 @@ def _discordxy() -> dict[str, dict[str, Any]]:
         "/mj/submit/imagine": {"post": imagine},
         "/mj/submit/change": {"post": change},
     }
+    submits = [*discordxy_routes.SUBMITS, "/mj/submit/imagine", "/mj/submit/change"]
+    return idempotent(paths, submits, conflict=True)
 
 
 def _webman(prefix: str) -> dict[str, dict[str, Any]]:
     tag = "webman"
     base = f"/{prefix}" if prefix else ""
     images = {"type": "array", "items": URL}
-    return {
+    paths = {
         f"{base}/image/imagine": {
             "post": operation(
                 "Imagine (webman)",
@@ -96,6 +100,7 @@ def _webman(prefix: str) -> dict[str, dict[str, Any]]:
             "get": operation("Task (webman)", tag, parameters=query_param("taskId"))
         },
     }
+    return idempotent(paths, [base + path for path in webman_routes.SUBMITS])
 
 
 def _native() -> dict[str, dict[str, Any]]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.novicezk_routes import SPEED_PREFIXES
+from app.api.novicezk_routes import SPEED_PREFIXES, SUBMIT_ROWS
 from app.api.openapi_parts import (
     DATA_URL,
     DIMS,
     PROMPT,
     STR,
     Schema,
+    idempotent,
     obj,
     operation,
     path_params,
@@ -40,6 +41,10 @@ _NZ_COMMON: dict[str, Schema] = {
 def novicezk() -> dict[str, dict[str, Any]]:
     tag = "novicezk"
     ids = {"type": "array", "items": {"oneOf": [STR, {"type": "integer"}]}}
+    return idempotent(_novicezk(tag, ids), SUBMIT_ROWS)
+
+
+def _novicezk(tag: str, ids: Schema) -> dict[str, dict[str, Any]]:
     return {
         "/mj/submit/imagine": {
             "post": operation(
