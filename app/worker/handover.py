@@ -14,13 +14,15 @@ Two ways out of service, two hand-overs:
     * sends jobs that never reached Discord (no nonce) back to the queue;
     * reads the account's channel (REST, with its token: an operator-disabled account can still
       read) and records any result the bot posted for the jobs in flight — the same replay the
-      crash recovery does;
+      crash recovery does (a video waiting for its clips succeeds when every clip is there;
+      nothing is pressed for the ones missing: the account is out of service);
     * fails the rest with a reason naming the account. If the channel cannot be read (a revoked
       token answers 401), the reason says so. Resubmitting elsewhere could run a job twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,12 +37,14 @@ from app.discord.events import BotEvent
 from app.domain.status import is_final
 from app.domain.task import Task
 from app.worker import adoption
+from app.worker import video_translate as video
 from app.worker.health import fail_pinned_follow_ups, failure_values, pinned_reason, requeue_values
 from app.worker.translate import Change, change_for_event
 from db import accounts as account_queries
 from db import leasing
 
 log = logging.getLogger(__name__)
+_TASK_FIELDS = frozenset(f.name for f in dataclasses.fields(Task))
 
 
 class ChannelReader(Protocol):
@@ -86,14 +90,28 @@ def results_in_channel(
         task_id = correlator.observe(event)
         if task_id is None or task_id in found:
             continue
+        if video.awaits_clips(current[task_id]):
+            # Its recorded grid and each clip are final messages of the same job: keep it open.
+            _reopen(correlator, task_id)
         change = change_for_event(current[task_id], event, now_ms)
-        if change is None or change.status is None:
+        if change is None:
             continue
-        if is_final(change.status):
+        if change.status is not None and is_final(change.status):
             found[task_id] = change
-        else:  # progress: later messages are judged from where the job got to
-            current[task_id] = current[task_id].replace(status=change.status)
+            continue
+        # Progress, or one clip of a video: later messages are judged from where the job got to.
+        current[task_id] = current[task_id].replace(**_task_fields(change.values))
     return found
+
+
+def _task_fields(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k in _TASK_FIELDS}
+
+
+def _reopen(correlator: Correlator, task_id: str) -> None:
+    job = correlator.get(task_id)
+    if job is not None:
+        job.done = False
 
 
 async def _read_channel(

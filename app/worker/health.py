@@ -10,8 +10,10 @@ What makes an account unusable until a human fixes it, and the reason it is disa
 Whatever the cause, `take_out_of_service` does the same in one transaction: the account is
 disabled, its queue unassigned, its in-flight tasks back to the queue for a healthy account (the
 bot will not finish them here) — except follow-ups, which only this account can press: they
-fail, with the follow-ups queued on it. A resumable gateway drop is `reconnecting`, never
-`disabled`. The sweeper's hand-over of an operator-disabled account is in `handover`.
+fail, with the follow-ups queued on it; and so does a video waiting for its clips (its grid is
+made; the clips are presses on the grid's message; a rerun elsewhere would be a second video).
+A resumable gateway drop is `reconnecting`, never `disabled`. The sweeper's hand-over of an
+operator-disabled account is in `handover`.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from app import taskstore
 from app.discord.errors import DiscordError, Forbidden, Unauthorized
 from app.discord.gateway_events import GatewayEvent, GatewayFatal, Ready, Reconnecting, Resumed
 from app.domain.status import TaskStatus
+from app.domain.task import Task
 from app.worker.inflight import InFlightTasks
 from app.worker.ownership import OwnedAccount
+from app.worker.video_translate import awaits_clips
 from db import accounts as account_queries
 from db import leasing, task_scans
 
@@ -57,6 +61,9 @@ def requeue_values() -> dict[str, Any]:
     """Back to the queue, and out of the old runner's hands: its fenced writes now miss."""
     return {"status": TaskStatus.PENDING, "account_id": None, "nonce": None,
             "leased_by": None, "fence": None}  # fmt: skip
+
+
+CLIPS_PINNED = "a video's clips can only be fetched by the account that owns its grid"
 
 
 def pinned_reason(why: str) -> str:
@@ -90,6 +97,11 @@ async def take_out_of_service(
         if row["parent_id"] is not None:
             # A follow-up needs its parent's message, which only this account can press.
             values = failure_values(f"account unusable: {reason}", now_ms)
+            kind = "account_error"
+        elif awaits_clips(Task.from_row(row)):
+            # Its grid is made (and paid for): the clips are presses on the grid's message,
+            # which only this account can make. Run again elsewhere it would be a second video.
+            values = failure_values(f"account unusable: {reason}; {CLIPS_PINNED}", now_ms)
             kind = "account_error"
         else:
             values, kind = requeue_values(), "requeued"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.worker.health import take_out_of_service
+from app.worker.health import CLIPS_PINNED, take_out_of_service
 from db import accounts as account_queries
 from tests.integration.api.conftest import add_account
 from tests.integration.worker.helpers import events_of, status_of
@@ -67,3 +69,42 @@ async def test_an_unusable_account_requeues_its_jobs_and_fails_its_follow_ups(
     assert pinned.status == "FAILURE" and pinned.fail_reason is not None
     assert pinned.fail_reason.startswith(f"account {ACCOUNT} is unusable: captcha; a follow-up")
     assert (await status_of(engine, "4400000000000001")).status == "SUCCESS"
+
+
+async def test_an_unusable_account_fails_a_video_waiting_for_its_clips(
+    engine: AsyncEngine,
+) -> None:
+    """Decision: its grid is made and only this account can press the clip buttons on it; run
+    again elsewhere it would be a second (paid) video. A video still before its grid is an
+    ordinary job: back to the queue."""
+    await add_account(engine, ACCOUNT)
+    await _task(engine, "4400000000000011", "RUNNING")
+    await _task(engine, "4400000000000012", "RUNNING")
+    grid = [
+        {
+            "type": 1,
+            "components": [{"type": 2, "custom_id": "MJ::JOB::video_virtual_upscale::1::h"}],
+        }
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE tasks SET action = 'ANIMATE', message_id = '5001', progress = 99,"
+                " buttons = CAST(:buttons AS jsonb), properties = CAST(:props AS jsonb)"
+                " WHERE id = '4400000000000011'"
+            ),
+            {
+                "buttons": json.dumps(grid),
+                "props": json.dumps({"videoClips": 1, "videoClipUrls": {}}),
+            },
+        )
+        await conn.execute(
+            text("UPDATE tasks SET action = 'ANIMATE' WHERE id = '4400000000000012'")
+        )
+        await take_out_of_service(conn, ACCOUNT, "captcha", NOW_MS)
+
+    waiting = await status_of(engine, "4400000000000011")
+    assert waiting.status == "FAILURE" and waiting.fail_reason is not None
+    assert waiting.fail_reason == f"account unusable: captcha; {CLIPS_PINNED}"
+    before_grid = await status_of(engine, "4400000000000012")
+    assert (before_grid.status, before_grid.account_id) == ("PENDING", None)

@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.domain.results import CLIP_URLS
 from app.sandbox import Sandbox, start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
-from tests.integration.worker.helpers import crash_worker, status_of, until
+from db import accounts as account_queries
+from tests.integration.worker.helpers import crash_worker, events_of, status_of, until
 from tests.web import app_client
 
 CLIP = "video_virtual_upscale"
@@ -244,3 +245,42 @@ async def test_a_grid_older_than_the_last_100_messages_finds_its_clips_by_paging
     assert sorted(done.prop(CLIP_URLS)) == ["1", "2"]
     # Found in the paged history, not pressed again (the recent 100 hold only the chatter).
     assert presses == Counter({"1": 1, "2": 1})
+
+
+@pytest.mark.timeout(120)
+async def test_an_operator_disabled_account_hands_over_a_video_with_the_clips_in_its_channel(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    """Decision (docs/worker.md): the hand-over presses nothing on a disabled account; a video
+    waiting for its clips succeeds when every clip is in the channel, else it fails."""
+    async with start_sandbox(port=0, accounts=1, speed="fast", seed=31) as sb:
+        task_id = await _submit_video(database_url, engine, sb)
+        first = crash_worker(database_url, "worker-a")
+        try:
+            await _until_started(engine, task_id)
+            sb.core.faults.arm("delay", None, 2, seconds=2.0)  # both clips after the kill
+            await _until_pressed(sb, 2)
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        async with engine.begin() as conn:
+            await account_queries.set_enabled(conn, sb.accounts[0].channel_id, False)
+        await _until_posted(sb, 2)
+
+        second = crash_worker(database_url, "worker-b")
+        try:
+            await _until_final(engine, task_id, "the hand-over of the disabled account")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(20)
+        done = await status_of(engine, task_id)
+        events = await events_of(engine, task_id)
+        presses = _presses(sb)
+
+    assert done.status == "SUCCESS", done.fail_reason
+    assert sorted(done.prop(CLIP_URLS)) == ["1", "2"]
+    finished = [e for e in events if e["kind"] == "finished"]
+    assert finished and finished[-1]["data"]["reconciled"] is True  # the hand-over's replay
+    assert presses == Counter({"1": 1, "2": 1})  # nothing pressed on the disabled account

@@ -117,3 +117,46 @@ def test_an_ended_tasks_result_is_not_claimed_by_a_task_with_no_recorded_keys() 
     ended = JobFinished(meta=_meta("599", interaction_id="i0"), prompt="the same lake",
                         image_url="http://cdn/0.png", job_hash="hash-0")  # fmt: skip
     assert results_in_channel([unknown], [ended], NOW, settled={"599", "i0", "hash-0"}) == {}
+
+
+def _row(*custom_ids: str) -> dict[str, object]:
+    return {"type": 1, "components": [{"type": 2, "custom_id": c} for c in custom_ids]}
+
+
+def _video_awaiting_clips() -> Task:
+    grid = ("MJ::JOB::video_virtual_upscale::1::h", "MJ::JOB::video_virtual_upscale::2::h")
+    return _task("9", "a kite", "900091").replace(
+        action="ANIMATE", status="RUNNING", progress=99, message_id="5001", message_hash="h",
+        buttons=[_row(*grid)], properties={"videoClips": 2, "videoClipUrls": {}},
+    )  # fmt: skip
+
+
+def _clip(number: int, message_id: str) -> JobFinished:
+    extend = f"MJ::JOB::animate_low_extend::{number}::h"
+    return JobFinished(
+        meta=_meta(message_id, reference_message_id="5001"),
+        prompt="a kite --video 1",
+        video_url=f"http://cdn/h_{number - 1}.mp4",
+        job_hash="h",
+        components=(_row(extend),),
+    )
+
+
+def test_a_video_waiting_for_its_clips_succeeds_when_every_clip_is_in_the_channel() -> None:
+    video = _video_awaiting_clips()
+    recorded_grid = JobFinished(
+        meta=_meta("5001"), prompt="a kite --video 1", image_url="http://cdn/h.webp", job_hash="h"
+    )
+    events = [recorded_grid, _clip(2, "5003"), _clip(1, "5002")]
+    found = results_in_channel([video], events, NOW)
+    change = found["9"]
+    assert change.status == "SUCCESS" and change.values["video_url"] == "http://cdn/h_0.mp4"
+    assert change.values["properties"]["videoClipUrls"] == {
+        "1": "http://cdn/h_0.mp4",
+        "2": "http://cdn/h_1.mp4",
+    }
+
+
+def test_a_video_missing_a_clip_is_no_result() -> None:
+    # The hand-over then fails it with its reason: nothing is pressed on a disabled account.
+    assert results_in_channel([_video_awaiting_clips()], [_clip(1, "5002")], NOW) == {}
