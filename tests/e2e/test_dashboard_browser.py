@@ -3,7 +3,8 @@
 The web app (uvicorn on a free loopback port), the worker and the sandbox Discord all run in
 this process on real Postgres. A person's path: submit an imagine, watch its progress bar move
 (live, over /events), see the grid, press U2, see the upscale; then a sandbox account is banned
-and the accounts view shows it disabled with the reason.
+and the accounts view shows it disabled with the reason. A video task's page plays its MP4: the
+<video> element loads it (decoded frames, a duration), not only the markup.
 
 With MJRELAY_SCREENSHOTS=<folder> each view is saved there as dashboard-*.png. The README's
 pictures: `MJRELAY_SCREENSHOTS=docs/img .venv/bin/pytest tests/e2e/test_dashboard_browser.py`.
@@ -20,6 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,6 +32,7 @@ from app.web import create_app
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from tests.integration.dashboard.helpers import serve_app
 from tests.stack import running_worker
+from tests.video import done, start_image
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -63,6 +66,11 @@ _RECORD_PROGRESS = """() => {
   };
   record();
   new MutationObserver(record).observe(panel, { subtree: true, childList: true, attributes: true });
+}"""
+# The task's <video> has decoded a frame of its MP4 (HAVE_CURRENT_DATA) and knows its length.
+_VIDEO_PLAYS = """() => {
+  const video = document.getElementById("task-video");
+  return video !== null && video.readyState >= 2 && video.duration > 0 && !video.error;
 }"""
 _IMAGE_LOADED = """() => {
   const img = document.getElementById("task-image");
@@ -233,3 +241,33 @@ async def test_imagine_progress_grid_upscale_and_a_banned_account(
             assert mode.split()[0] == "fast" and "not read yet" not in mode
             assert "hours" in await other.locator("td.fast-time").inner_text()
             await shots.take(page, "accounts")
+
+
+async def test_a_video_tasks_page_plays_its_mp4(database_url: str, engine: AsyncEngine) -> None:
+    async with start_sandbox(host="127.0.0.1", port=0, accounts=1, speed="instant", seed=9) as sb:
+        await register_sandbox_accounts(engine, sb.accounts, sb.base_url)
+        app = create_app(Settings(), database_url)
+        async with (
+            serve_app(app) as base,
+            running_worker(database_url, engine, poll_interval_s=0.2),
+            browser_page() as page,
+        ):
+            async with httpx.AsyncClient(base_url=base) as api:
+                submitted = await api.post(
+                    "/mj/submit/video",
+                    json={"prompt": "a kite", "image": start_image(), "batchSize": 1},
+                )
+            assert submitted.status_code == 200 and submitted.json()["code"] == 1, submitted.text
+            video_id = submitted.json()["result"]
+            await done(engine, video_id)
+            await page.goto(f"{base}/dashboard/tasks/{video_id}")
+            assert await _finished(page) == "SUCCESS"
+            await page.wait_for_function(_VIDEO_PLAYS)
+            src = await page.locator("#task-video").get_attribute("src")
+            facts = await page.evaluate(
+                "() => { const v = document.getElementById('task-video');"
+                " return [v.videoWidth, v.videoHeight, v.duration]; }"
+            )
+    assert src is not None and src.startswith(f"/files/{video_id}/")  # the archived MP4
+    width, height, duration = facts
+    assert width > 0 and height > 0 and duration > 0
