@@ -287,6 +287,9 @@ async def store_file(conn: AsyncConnection, task_id: str, file: StoredFile) -> N
 
 async def get_task(db: Database, task_id: str, *, or_nonce: bool = False) -> Task | None:
     """The task with this id (`or_nonce`: else the newest with this interaction nonce)."""
+    if isinstance(db, AsyncEngine) and not or_nonce:  # the fetch route's one statement
+        found = await q.read_task(db, task_id)
+        return Task.from_row(found) if found is not None else None
     async with transaction(db) as conn:
         row = await (q.get_task_by_id_or_nonce if or_nonce else q.get_task)(conn, task_id)
     return Task.from_row(row) if row is not None else None

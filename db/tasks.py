@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.status import TaskStatus
+from db import driver
 from db.tables import task_events, task_files, tasks
 
 TASKS_CHANNEL = "mjrelay_tasks"
@@ -62,6 +63,17 @@ async def get_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
         return None
     result = await conn.execute(select(tasks).where(tasks.c.id == task_id))
     return result.mappings().first()
+
+
+# Every fetch reads this: the driver's prepared statement, outside a transaction (db/driver.py).
+_GET_TASK_SQL = f"SELECT {', '.join(c.name for c in tasks.columns)} FROM tasks WHERE id = $1"
+
+
+async def read_task(engine: AsyncEngine, task_id: str) -> dict[str, Any] | None:
+    """The task row with this id, read on its own (no transaction of the caller's)."""
+    if not storable(task_id):
+        return None
+    return await driver.fetchrow(engine, _GET_TASK_SQL, task_id)
 
 
 async def get_task_by_id_or_nonce(conn: AsyncConnection, key: str) -> RowMapping | None:
