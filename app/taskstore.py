@@ -144,13 +144,16 @@ async def create_task(
                 task = task.replace(id=new_id())
         for file in files:
             await store_file(conn, task.id, file)
-        await q.append_task_event(
-            conn, task_id=task.id, seq=1, status=task.status, kind=kind, data=dict(data or {})
-        )
         await _queue_callback(conn, task, 1)
-        await q.notify(conn, q.TASK_EVENTS_CHANNEL, f"{task.id}:1")
-        if task.status == TaskStatus.PENDING:
-            await q.notify(conn, q.TASKS_CHANNEL, task.id)
+        await q.append_event_and_notify(
+            conn,
+            task_id=task.id,
+            seq=1,
+            status=task.status,
+            kind=kind,
+            data=dict(data or {}),
+            wake=task.status == TaskStatus.PENDING,
+        )
     return task
 
 

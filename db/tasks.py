@@ -7,12 +7,13 @@ callback row is written beside it. Nothing here commits.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.status import TaskStatus
@@ -40,14 +41,16 @@ class TaskIdTaken(Exception):
 
 
 async def insert_task(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
-    """Insert one task row. A clashing id raises TaskIdTaken (inside a savepoint)."""
-    try:
-        async with conn.begin_nested():
-            await conn.execute(insert(tasks).values(**values))
-    except IntegrityError as exc:
-        if "pk_tasks" in str(exc.orig):
-            raise TaskIdTaken(values.get("id")) from None
-        raise
+    """Insert one task row. A clashing id raises TaskIdTaken (`ON CONFLICT DO NOTHING` on the
+    id: no savepoint, so no SAVEPOINT and RELEASE round trips around every insert)."""
+    stmt = (
+        pg_insert(tasks)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[tasks.c.id])
+        .returning(tasks.c.id)
+    )
+    if (await conn.execute(stmt)).first() is None:
+        raise TaskIdTaken(values.get("id"))
 
 
 async def lock_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
@@ -136,6 +139,28 @@ async def append_task_event(
             task_id=task_id, seq=seq, status=status, kind=kind, data=data or {}
         )
     )
+
+
+# -- append_event_and_notify: a task's event and its NOTIFYs in one statement (one round trip).
+_EVENT_AND_NOTIFY = text(
+    f"""
+    WITH event AS (
+        INSERT INTO task_events (task_id, seq, status, kind, data)
+        VALUES (:task_id, :seq, :status, :kind, CAST(:data AS jsonb))
+    )
+    SELECT pg_notify('{TASK_EVENTS_CHANNEL}', :task_id || ':' || CAST(:seq AS text)),
+        CASE WHEN CAST(:wake AS boolean) THEN pg_notify('{TASKS_CHANNEL}', :task_id) END
+    """
+)
+
+
+async def append_event_and_notify(
+    conn: AsyncConnection, *, task_id: str, seq: int, status: str, kind: str, data: Any, wake: bool
+) -> None:
+    """`append_task_event`, then NOTIFY `mjrelay_task_events` '<task_id>:<seq>' and, with
+    `wake`, `mjrelay_tasks` '<task_id>' (sent at COMMIT, in that order)."""
+    params = {"task_id": task_id, "seq": seq, "status": status, "kind": kind, "wake": wake}
+    await conn.execute(_EVENT_AND_NOTIFY, {**params, "data": json.dumps(data or {})})
 
 
 async def notify(conn: AsyncConnection, channel: str, payload: str = "") -> None:
