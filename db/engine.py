@@ -7,6 +7,8 @@ timeout may have closed it; a failed ping makes the pool open a fresh connection
 checkout (`DisconnectionError`). A connection that breaks while in steady use fails its
 statement, and SQLAlchemy then invalidates the whole pool (every connection older than the
 error is replaced at its next checkout), so the next request runs on a new connection.
+
+`pool_size` is the steady number of connections; the pool keeps up to twice that open.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ def make_engine(
 ) -> AsyncEngine:
     engine = create_async_engine(
         sqlalchemy_url(url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        # As many connections as before (pool_size + the old overflow) but all kept open:
+        # overflow connections are closed at checkin, so a busy web process connected and
+        # disconnected (a dozen round trips and a backend start) on most requests.
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_pre_ping=False,
         echo=echo,
     )
