@@ -40,16 +40,17 @@ class TaskIdTaken(Exception):
     """`insert_task` hit an existing id (two submissions drew the same random digits)."""
 
 
+# Built once: the values go in as parameters, so a submit builds no statement (SQLAlchemy's
+# compiled cache answers for each set of columns).
+_INSERT_TASK = (
+    pg_insert(tasks).on_conflict_do_nothing(index_elements=[tasks.c.id]).returning(tasks.c.id)
+)
+
+
 async def insert_task(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
     """Insert one task row. A clashing id raises TaskIdTaken (`ON CONFLICT DO NOTHING` on the
     id: no savepoint, so no SAVEPOINT and RELEASE round trips around every insert)."""
-    stmt = (
-        pg_insert(tasks)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[tasks.c.id])
-        .returning(tasks.c.id)
-    )
-    if (await conn.execute(stmt)).first() is None:
+    if (await conn.execute(_INSERT_TASK, dict(values))).first() is None:
         raise TaskIdTaken(values.get("id"))
 
 
