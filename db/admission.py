@@ -76,6 +76,10 @@ _SOME_WORK = text(
     """
 )
 
+# Room and work side by side in one statement: one round trip, one snapshot.
+_ALL = text(f"SELECT * FROM ({_ROOM.text}) AS room, ({_WORK.text}) AS work")
+_SOME = text(f"SELECT * FROM ({_SOME_ROOM.text}) AS room, ({_SOME_WORK.text}) AS work")
+
 
 async def queue_state(
     conn: AsyncConnection, bot: str, accounts: Sequence[str] | None = None
@@ -83,9 +87,8 @@ async def queue_state(
     """The queue of every account serving `bot`, or of `accounts` only."""
     params: dict[str, object]
     if accounts is None:
-        room, work, params = _ROOM, _WORK, {"bot": bot}
+        stmt, params = _ALL, {"bot": bot}
     else:
-        room, work, params = _SOME_ROOM, _SOME_WORK, {"bot": bot, "accounts": list(accounts)}
-    accounts_n, slots, capacity = (await conn.execute(room, params)).one()
-    running, pending = (await conn.execute(work, params)).one()
+        stmt, params = _SOME, {"bot": bot, "accounts": list(accounts)}
+    accounts_n, slots, capacity, running, pending = (await conn.execute(stmt, params)).one()
     return QueueState(int(accounts_n), int(slots), int(capacity), int(running), int(pending))

@@ -112,7 +112,7 @@ class TaskService(TaskReader):
         and an account added later picks it up.
         """
         accounts = admission_accounts(self.caller, account_id)
-        # Two reads on their own (autocommit): no BEGIN and ROLLBACK round trips around them.
+        # One read on its own (autocommit): no BEGIN and ROLLBACK round trips around it.
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             state = await queue_state(conn, bot, accounts)
