@@ -480,10 +480,11 @@ def notes(
             sa_share = profiles.share(raw, "(sqlalchemy/")
             detail = (
                 f" {sa_share:.0%} of its samples are under SQLAlchemy and {asyncpg_share:.0%}"
-                " under asyncpg, whose largest self time is the socket send of each statement:"
-                " the cost grows with statements per request (the engine's `pool_pre_ping`, then"
-                " BEGIN … COMMIT around the work; submit adds a SAVEPOINT for the id clash check,"
-                " the event insert and two NOTIFYs)."
+                " under asyncpg. Round trips per request: fetch one (the task row, an asyncpg"
+                " prepared statement outside a transaction, no pre-ping); submit five (the"
+                " admission read in autocommit, then BEGIN, the task INSERT, its first event"
+                " with both NOTIFYs in one statement, COMMIT); a client key adds its lookup with"
+                " its rate bucket and the two statements of its quota (docs/architecture.md)."
             )
         found.append(
             f"py-spy profile of the mjrelay web process during its last {endpoint} run:"
