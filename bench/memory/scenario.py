@@ -14,9 +14,10 @@ channel, …): filling those is expected growth of a stand-in for Discord, not o
 alone would take most of a 1.2× budget. So the bench runs the sandbox as its own process and
 gives `mjrelay up` its accounts (`MJRELAY_ACCOUNTS` with the sandbox's `api_base`), as with a
 real Discord; the sandbox's RSS is reported in a column of its own, where its bounds show as a
-plateau. With `--profile`, `mjrelay up` runs under tracemalloc from the second wave on
-(`bench/memory/traced.py`) and the tracebacks whose live allocations grew most until the last
-wave are listed (its RSS then includes tracemalloc's own records).
+plateau. `mjrelay up` runs through `bench/memory/traced.py`, which after each wave reports
+its Python heap (allocated blocks, live objects per type) and glibc's bytes in use and free but
+kept, so growth of objects shows apart from memory the allocator holds; with `--profile` it also
+runs under tracemalloc from the second wave on and the tracebacks that grew most are listed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -36,7 +38,7 @@ from sqlalchemy import text
 from bench import product
 from bench.e2e.scenario import SandboxProcess
 from bench.harness import BenchContext
-from bench.memory.traced import top_growth
+from bench.memory.traced import TRACE_VARIABLE, grown_types, top_growth
 from bench.plots import pyplot, save
 from bench.product import free_port, log_dir
 from bench.registry import scenario
@@ -53,7 +55,8 @@ WAVES_BUDGET_S = {"full": 1500.0, "smoke": 120.0}
 IN_FLIGHT = 200  # submits at once
 SANDBOX_ACCOUNTS = 10
 TARGET = 1.2
-Reading = tuple[int, float, float, float, int]  # tasks, RSS MiB of up, of the sandbox, s, failed
+# tasks, RSS MiB of up, of the sandbox, seconds, failed, up's heap (bench/memory/traced.py)
+Reading = tuple[int, float, float, float, int, dict[str, Any]]
 
 
 def _rss_mib(pid: int) -> float:
@@ -112,22 +115,26 @@ def _accounts_json(accounts: list, base_url: str) -> str:
     ])  # fmt: skip
 
 
-class _Snapshots:
-    """tracemalloc snapshots of the traced `mjrelay up`, taken on demand (SIGUSR2)."""
+class _Heap:
+    """What `mjrelay up` (run through `bench/memory/traced.py`) says of its heap, on demand."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.taken: list[Path] = []
+        self.counts: list[dict[str, Any]] = []
 
-    async def take(self, pid: int) -> None:
-        number = len(self.taken)
+    async def read(self, pid: int) -> dict[str, Any]:
+        number = len(self.counts)
         os.kill(pid, signal.SIGUSR2)
         deadline = time.monotonic() + 300
         while not (self.folder / f"{number}.done").exists():
             if time.monotonic() > deadline:
-                raise TimeoutError("no tracemalloc snapshot from mjrelay up")
-            await asyncio.sleep(0.5)
-        self.taken.append(self.folder / f"{number}.snap")
+                raise TimeoutError("mjrelay up did not describe its heap")
+            await asyncio.sleep(0.2)
+        self.counts.append(json.loads((self.folder / f"{number}.json").read_text()))
+        return self.counts[-1]
+
+    def snapshots(self) -> list[Path]:
+        return sorted(self.folder.glob("*.snap"), key=lambda p: int(p.stem))
 
 
 @scenario("memory", TITLE, budget_s=1600)
@@ -139,7 +146,8 @@ async def run(ctx: BenchContext) -> ScenarioResult:
     logs = log_dir("memory")
     template = await product.migrated_template(ctx)
     readings: list[Reading] = []
-    snapshots = _Snapshots(logs / "tracemalloc") if ctx.profile else None
+    heap = _Heap(logs / "heap")
+    heap.folder.mkdir()
     sandbox = SandboxProcess(
         product.python_module(
             "sandbox", "bench.e2e.sandbox_proc",
@@ -158,14 +166,13 @@ async def run(ctx: BenchContext) -> ScenarioResult:
                 MJRELAY_ACCOUNTS=_accounts_json(accounts, base_url),
                 MJRELAY_CALLBACK_ALLOWLIST="127.0.0.1",
             )  # fmt: skip
-            if snapshots is None:
-                up = product.python_module("up", "app.cli", ["up"], env, logs)
-            else:
-                argv = [str(snapshots.folder), "up"]
-                up = product.python_module("up", "bench.memory.traced", argv, env, logs)
+            if ctx.profile:
+                env[TRACE_VARIABLE] = "1"
+            argv = [str(heap.folder), "up"]
+            up = product.python_module("up", "bench.memory.traced", argv, env, logs)
             try:
                 await product.wait_until_ready(port, up, timeout_s=90)
-                waves = _Waves(ctx, port, url, up, sandbox, receiver.url(), snapshots)
+                waves = _Waves(ctx, port, url, up, sandbox, receiver.url(), heap)
                 await waves.run(checkpoints, result, readings)
             finally:
                 await up.stop(timeout_s=20)
@@ -178,18 +185,10 @@ async def run(ctx: BenchContext) -> ScenarioResult:
         Figure(f"RSS after {last[0]:,} tasks", last[1], "MiB", f"RSS after {first[0]:,} tasks",
                first[1], Target(f"≤ {TARGET}×", TARGET, on="ratio", higher_is_better=False))
     )  # fmt: skip
-    result.notes += growth_notes(readings)
-    if snapshots is not None:
-        result.notes.append(_traced_note(snapshots))
-    result.tables.append(
-        Table(
-            "RSS after each wave",
-            ("tasks finished", "mjrelay up, MiB", "sandbox process, MiB", "seconds since start",
-             "failed"),
-            tuple((f"{n:,}", f"{rss:.0f}", f"{sb:.0f}", f"{s:.0f}", str(f))
-                  for n, rss, sb, s, f in readings),
-        )
-    )  # fmt: skip
+    result.notes += growth_notes(readings) + heap_notes(readings)
+    if len(heap.snapshots()) >= 2:
+        result.notes.append(_traced_note(heap.snapshots()))
+    result.tables.append(_table(readings))
     result.plots = _plot(ctx, readings)
     result.elapsed_s = time.monotonic() - started
     return result
@@ -203,7 +202,7 @@ class _Waves:
     up: product.Process
     sandbox: SandboxProcess
     hook: str
-    snapshots: _Snapshots | None
+    heap: _Heap
 
     async def run(
         self, checkpoints: tuple[int, ...], result: ScenarioResult, readings: list[Reading]
@@ -227,23 +226,49 @@ class _Waves:
                 failed = await _until_finished(self.url, checkpoint - refused, self.up)
                 bar.update(checkpoint - done)
                 done = checkpoint
-                last = checkpoint == checkpoints[-1]
-                if self.snapshots is not None and (len(readings) == 1 or last):
-                    await self.snapshots.take(self.up.pid)
+                counts = await self.heap.read(self.up.pid)
                 readings.append((checkpoint, _rss_mib(self.up.pid),
                                  _rss_mib(self.sandbox.proc.pid),
-                                 time.monotonic() - started, failed))  # fmt: skip
+                                 time.monotonic() - started, failed, counts))  # fmt: skip
         bar.close()
 
 
-def _traced_note(snapshots: _Snapshots) -> str:
-    if len(snapshots.taken) < 2:
-        return "tracemalloc: fewer than two snapshots were taken (too few waves)."
-    lines = top_growth(snapshots.taken[0], snapshots.taken[-1], top=15)
+def _table(readings: list[Reading]) -> Table:
+    def mib(value: int | None) -> str:
+        return f"{value / 2**20:.0f}" if value is not None else "–"
+
+    return Table(
+        "RSS after each wave, and what the heap of mjrelay up holds",
+        ("tasks finished", "mjrelay up RSS, MiB", "sandbox process RSS, MiB",
+         "Python heap blocks (thousands)", "malloc in use, MiB", "malloc free but kept, MiB",
+         "seconds since start", "failed"),
+        tuple((f"{n:,}", f"{rss:.0f}", f"{sb:.0f}", f"{h['blocks'] / 1000:,.0f}",
+               mib(h["malloc_in_use"]), mib(h["malloc_free"]), f"{s:.0f}", str(f))
+              for n, rss, sb, s, f, h in readings),
+    )  # fmt: skip
+
+
+def heap_notes(readings: list[Reading]) -> list[str]:
+    """Which live objects grew from the second wave to the last (the first is warm-up)."""
+    if len(readings) < 3:
+        return []
+    (n0, *_, before), (n1, *_, after) = readings[1], readings[-1]
+    grown = grown_types(before["objects"], after["objects"])
+    blocks = after["blocks"] - before["blocks"]
+    return [
+        f"From {n0:,} to {n1:,} tasks the Python heap of mjrelay up changed by {blocks:+,} "
+        f"blocks ({blocks / (n1 - n0):+.1f} per task); the live objects whose count grew most: "
+        + (", ".join(grown) if grown else "none")
+        + "."
+    ]
+
+
+def _traced_note(snapshots: list[Path]) -> str:
+    lines = top_growth(snapshots[0], snapshots[-1], top=15)
     return (
-        "Run under tracemalloc (`--profile`; RSS then includes tracemalloc's own records): live "
-        "Python allocations that grew most between the second and the last wave, by traceback "
-        "(innermost first):\n\n```\n" + "\n".join(lines) + "\n```"
+        "Run with `--profile`, under tracemalloc from the second wave on (RSS then includes "
+        "tracemalloc's own records): the tracebacks whose live allocations grew most until the "
+        "last wave (innermost first):\n\n```\n" + "\n".join(lines) + "\n```"
     )
 
 

@@ -1,39 +1,86 @@
-"""`python -m bench.memory.traced DIR ARGS…`: `mjrelay ARGS…`, traced by tracemalloc on demand.
+"""`python -m bench.memory.traced DIR ARGS…`: `mjrelay ARGS…`, whose heap the bench can inspect.
 
-The first SIGUSR2 starts tracemalloc, so only what is allocated from then on is traced and the
-process runs at full speed until then (tracing slows it several times); each SIGUSR2 then
-collects garbage and writes a snapshot to DIR/N.snap (N = 0, 1, …; DIR/N.done once written).
-What the last snapshot holds is what was allocated after the first and is still alive: the
-growth. `top_growth(before, after)` summarises it by traceback.
+Each SIGUSR2 collects garbage and writes DIR/N.json (N = 0, 1, …; DIR/N.done once written): the
+Python heap's allocated blocks (`sys.getallocatedblocks`), glibc's bytes in use and free in its
+arenas (`mallinfo2`), and the count of live objects per type, so the memory scenario can tell
+growth of Python objects from memory that the allocator keeps. With MJRELAY_BENCH_TRACEMALLOC=1
+the second SIGUSR2 also starts tracemalloc (it slows the process several times, so only from then
+on) and it and each later one write a snapshot to DIR/N.snap: what the last holds was allocated
+after the second signal and is still alive. `top_growth(before, after)` summarises it by traceback.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import itertools
+import json
+import os
 import signal
 import sys
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 FRAMES = 6
 ROOT = Path(__file__).resolve().parents[2]
+TRACE_VARIABLE = "MJRELAY_BENCH_TRACEMALLOC"
 _IGNORED = (tracemalloc.__file__, "<frozen importlib._bootstrap>", "<unknown>")
 
 
-def _install(folder: Path) -> None:
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]  # fmt: skip
+
+
+def malloc_bytes() -> tuple[int, int] | None:
+    """glibc's (bytes in use, bytes free but kept) over its arenas and mmapped blocks."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        mallinfo2 = libc.mallinfo2
+    except (OSError, AttributeError, TypeError):  # not glibc ≥ 2.33
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return info.uordblks + info.hblkhd, info.fordblks
+
+
+def heap_counts() -> dict[str, Any]:
+    kinds = Counter(type(o).__qualname__ for o in gc.get_objects())
+    malloc = malloc_bytes()
+    return {
+        "blocks": sys.getallocatedblocks(),
+        "malloc_in_use": malloc[0] if malloc else None,
+        "malloc_free": malloc[1] if malloc else None,
+        "objects": dict(kinds),
+    }
+
+
+def _install(folder: Path, trace: bool) -> None:
     numbers = itertools.count()
 
     def dump(_signum: int, _frame: FrameType | None) -> None:
         gc.collect()
-        if not tracemalloc.is_tracing():
-            tracemalloc.start(FRAMES)
         number = next(numbers)
-        tracemalloc.take_snapshot().dump(str(folder / f"{number}.snap"))
+        (folder / f"{number}.json").write_text(json.dumps(heap_counts()))
+        if trace and number >= 1:  # from the second on: the first wave is warm-up
+            if not tracemalloc.is_tracing():
+                tracemalloc.start(FRAMES)
+            tracemalloc.take_snapshot().dump(str(folder / f"{number}.snap"))
         (folder / f"{number}.done").touch()
 
     signal.signal(signal.SIGUSR2, dump)
+
+
+def grown_types(before: dict[str, int], after: dict[str, int], top: int = 8) -> list[str]:
+    """The object types whose live count grew most, as `name +N`."""
+    grown = Counter(after)
+    grown.subtract(before)
+    return [f"{name} {n:+,}" for name, n in grown.most_common(top) if n > 0]
 
 
 def top_growth(before: Path, after: Path, top: int = 25) -> list[str]:
@@ -60,7 +107,7 @@ def _short(filename: str) -> str:
 def main() -> None:
     folder = Path(sys.argv[1])
     folder.mkdir(parents=True, exist_ok=True)
-    _install(folder)
+    _install(folder, os.environ.get(TRACE_VARIABLE) == "1")
     sys.argv = ["mjrelay", *sys.argv[2:]]
     from app.cli import main as mjrelay
 
