@@ -40,6 +40,7 @@ from app.dialects.changes import shows_a_change
 from app.domain.results import result_source
 from app.domain.status import TaskStatus, can_transition, is_final
 from app.domain.task import Task
+from app.domain.wake import wake_note
 from app.errors import MjRelayError
 from app.storage.keys import RESULT_KINDS, result_key
 from db import deliveries
@@ -152,9 +153,14 @@ async def create_task(
             status=task.status,
             kind=kind,
             data=dict(data or {}),
-            wake=task.status == TaskStatus.PENDING,
+            wake=_wake_note(task) if task.status == TaskStatus.PENDING else None,
         )
     return task
+
+
+def _wake_note(task: Task) -> str:
+    """Which runners the worker wakes for this pending task (app/domain/wake.py)."""
+    return wake_note(task.bot, task.account_id or task.filter_account_id, task.key_accounts)
 
 
 def _event_data(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -227,7 +233,7 @@ async def record_change(
             await _queue_archive(conn, changed)
         await q.notify(conn, q.TASK_EVENTS_CHANNEL, f"{task_id}:{seq}")
         if new_status == TaskStatus.PENDING and current.status != TaskStatus.PENDING:
-            await q.notify(conn, q.TASKS_CHANNEL, task_id)
+            await q.notify(conn, q.TASKS_CHANNEL, _wake_note(changed))
     return changed
 
 

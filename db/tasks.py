@@ -150,16 +150,23 @@ _EVENT_AND_NOTIFY = text(
         VALUES (:task_id, :seq, :status, :kind, CAST(:data AS jsonb))
     )
     SELECT pg_notify('{TASK_EVENTS_CHANNEL}', :task_id || ':' || CAST(:seq AS text)),
-        CASE WHEN CAST(:wake AS boolean) THEN pg_notify('{TASKS_CHANNEL}', :task_id) END
+        CASE WHEN CAST(:wake AS text) IS NOT NULL THEN pg_notify('{TASKS_CHANNEL}', :wake) END
     """
 )
 
 
 async def append_event_and_notify(
-    conn: AsyncConnection, *, task_id: str, seq: int, status: str, kind: str, data: Any, wake: bool
+    conn: AsyncConnection,
+    *,
+    task_id: str,
+    seq: int,
+    status: str,
+    kind: str,
+    data: Any,
+    wake: str | None = None,
 ) -> None:
-    """`append_task_event`, then NOTIFY `mjrelay_task_events` '<task_id>:<seq>' and, with
-    `wake`, `mjrelay_tasks` '<task_id>' (sent at COMMIT, in that order)."""
+    """`append_task_event`, then NOTIFY `mjrelay_task_events` '<task_id>:<seq>' and, with a
+    `wake` note (app/domain/wake.py), `mjrelay_tasks` with it (sent at COMMIT, in that order)."""
     params = {"task_id": task_id, "seq": seq, "status": status, "kind": kind, "wake": wake}
     await conn.execute(_EVENT_AND_NOTIFY, {**params, "data": json.dumps(data or {})})
 

@@ -57,6 +57,9 @@ class InFlightTasks:
     def __contains__(self, task_id: object) -> bool:
         return task_id in self._records
 
+    def __len__(self) -> int:
+        return len(self._records)
+
     def __iter__(self) -> Iterator[InFlight]:
         """A snapshot: records may be forgotten while the caller awaits."""
         return iter(list(self._records.values()))

@@ -45,6 +45,7 @@ from app.worker.modals import ModalAnswers
 from app.worker.ownership import OwnedAccount
 from app.worker.recovery import Recovery
 from app.worker.submit import Submitter
+from app.worker.wake_routing import Seat, WakeRouter
 from app.worker.wakeup import Wakeup
 from db import account_state, leasing
 from db.leasing import DEFAULT_POLICY, LeasePolicy
@@ -73,8 +74,10 @@ class AccountRunner:
         policy: LeasePolicy = DEFAULT_POLICY,
         state_refresh_s: float = 900.0,
         clock: Callable[[], float] = time.time,
+        router: WakeRouter | None = None,
     ) -> None:
         self.account = account
+        self.router = router
         self.engine = engine
         self.wakeup = wakeup
         self.poll_s = poll_s
@@ -97,6 +100,19 @@ class AccountRunner:
             ctx, self.follower, self.submitter, timeout_s=self.timeout_s, grace_s=reconcile_grace_s
         )
         self.follower.on_new_session = self.recovery.resync
+        self.seat = Seat(
+            account.id,
+            frozenset(account.row.get("bots") or ("mj",)),
+            wakeup,
+            in_flight=lambda: len(self.tasks),
+            room=self._room,
+            weight=float(account.row.get("weight") or 1),
+        )
+
+    def _room(self) -> int:
+        if not self.health.can_lease:
+            return 0
+        return max(int(self.account.row.get("concurrency") or 1) - len(self.tasks), 0)
 
     async def run(self) -> None:
         try:
@@ -117,6 +133,8 @@ class AccountRunner:
                 extra={"account": self.account.id, "fence": self.account.fence},
             )
         finally:
+            if self.router is not None:
+                self.router.leave(self.seat)
             for task in self._background:
                 task.cancel()
 
@@ -130,10 +148,19 @@ class AccountRunner:
         task.add_done_callback(self._background.discard)
 
     async def _lease_loop(self) -> None:
+        if self.router is not None:
+            self.router.join(self.seat)
         while True:
-            if self.health.can_lease:
-                for task in await self._lease():
-                    self._spawn(self.submitter.submit(task))
+            batons = self.router.take(self.seat) if self.router is not None else []
+            claimed: list[Task] = []
+            try:
+                if self.health.can_lease:
+                    claimed = await self._lease()
+                    for task in claimed:
+                        self._spawn(self.submitter.submit(task))
+            finally:  # wake-ups this lease could not use go on to another runner
+                if self.router is not None:
+                    self.router.settle(self.seat, batons, len(claimed))
             await self.wakeup.wait(self.poll_s)
 
     async def _lease(self) -> list[Task]:

@@ -29,9 +29,11 @@ from app.worker.ownership import OwnedAccount, Ownership
 from app.worker.retention import run_retention
 from app.worker.runner import AccountRunner
 from app.worker.sweeper import Sweeper
-from app.worker.wakeup import Listener, Wakeup
+from app.worker.wake_routing import WakeRouter
+from app.worker.wakeup import Wakeup
 from db import accounts as account_queries
 from db.leasing import LeasePolicy
+from db.listen import listen_hub
 from db.tasks import TASKS_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,7 @@ class Supervisor:
         self.database_url = database_url
         self.engine = engine
         self.worker_id = settings.worker_id or new_worker_id()
-        self._wakeups: set[Wakeup] = set()
+        self.router = WakeRouter(settings.account_choice)
         self._nonces = Nonces()  # one for all runners: two accounts never share a nonce
         self.sweeper = Sweeper(
             engine,
@@ -76,10 +78,23 @@ class Supervisor:
             on_released=self.sweeper.wake,
         )
 
-    def _wake_all(self, channel: str) -> None:
-        for wakeup in self._wakeups:
-            wakeup.fire()
-        self.sweeper.wake()  # a new task may be a follow-up pinned to a disabled account
+    def _task_pending(self, payload: str) -> None:
+        """A task became PENDING: one runner that can use it is woken (wake_routing)."""
+        if self.router.notified(payload).account is not None:
+            self.sweeper.wake()  # a follow-up pinned to a disabled account is handed over
+
+    def _listening(self, _resumed: bool) -> None:
+        """LISTEN (re)started: anything committed meanwhile was not heard; everyone looks."""
+        self.router.wake_all()
+        self.sweeper.wake()
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        hub = listen_hub(self.database_url)
+        subscription = hub.subscribe(TASKS_CHANNEL, self._task_pending, self._listening)
+        try:
+            await stop.wait()
+        finally:
+            subscription.close()
 
     async def _run_account(self, account: OwnedAccount) -> None:
         try:
@@ -96,36 +111,32 @@ class Supervisor:
 
     async def _drive_account(self, account: OwnedAccount) -> None:
         wakeup = Wakeup()
-        self._wakeups.add(wakeup)
-        try:
-            async with open_link(
-                account.row, self.settings.discord_api_base, self.settings.discord_bot_ids
-            ) as link:
-                runner = AccountRunner(
-                    account,
-                    link,
-                    self.engine,
-                    wakeup=wakeup,
-                    nonces=self._nonces,
-                    poll_s=self.settings.poll_interval_s,
-                    reconcile_grace_s=self.settings.reconcile_grace_s,
-                    policy=LeasePolicy(
-                        choice=self.settings.account_choice,
-                        fallback_relax=self.settings.fast_fallback_relax,
-                        wait_s=self.settings.account_choice_wait_s,
-                    ),
-                    state_refresh_s=self.settings.account_state_refresh_s,
-                )
-                await runner.run()
-        finally:
-            self._wakeups.discard(wakeup)
+        async with open_link(
+            account.row, self.settings.discord_api_base, self.settings.discord_bot_ids
+        ) as link:
+            runner = AccountRunner(
+                account,
+                link,
+                self.engine,
+                wakeup=wakeup,
+                nonces=self._nonces,
+                poll_s=self.settings.poll_interval_s,
+                reconcile_grace_s=self.settings.reconcile_grace_s,
+                policy=LeasePolicy(
+                    choice=self.settings.account_choice,
+                    fallback_relax=self.settings.fast_fallback_relax,
+                    wait_s=self.settings.account_choice_wait_s,
+                ),
+                state_refresh_s=self.settings.account_state_refresh_s,
+                router=self.router,
+            )
+            await runner.run()
 
     async def run(self, stop: asyncio.Event) -> None:
         await register_configured_accounts(self.engine, self.settings)
         log.info("supervisor started", extra={"worker": self.worker_id})
-        listener = Listener(self.database_url, [TASKS_CHANNEL], self._wake_all)
         async with asyncio.TaskGroup() as group:
-            group.create_task(listener.run(stop))
+            group.create_task(self._listen(stop))
             group.create_task(self.ownership.run(stop))
             group.create_task(self.sweeper.run(stop))
             store = ObjectStore(
