@@ -222,18 +222,21 @@ async def record_change(
             values.setdefault("finish_time", now_ms())
         seq = current.event_seq + 1
         values["event_seq"] = seq
-        await q.update_task(conn, task_id, values)
-        changed = Task.from_row(await q.get_task(conn, task_id) or {})
+        changed = Task.from_row(await q.update_task(conn, task_id, values) or {})
         event = dict(data) if data is not None else _event_data(changes)
-        await q.append_task_event(
-            conn, task_id=task_id, seq=seq, status=new_status, kind=kind, data=event
+        requeued = new_status == TaskStatus.PENDING and current.status != TaskStatus.PENDING
+        await q.append_event_and_notify(
+            conn,
+            task_id=task_id,
+            seq=seq,
+            status=new_status,
+            kind=kind,
+            data=event,
+            wake=_wake_note(changed) if requeued else None,
         )
         await _queue_callback(conn, changed, seq)
         if new_status == TaskStatus.SUCCESS and current.status != TaskStatus.SUCCESS:
             await _queue_archive(conn, changed)
-        await q.notify(conn, q.TASK_EVENTS_CHANNEL, f"{task_id}:{seq}")
-        if new_status == TaskStatus.PENDING and current.status != TaskStatus.PENDING:
-            await q.notify(conn, q.TASKS_CHANNEL, _wake_note(changed))
     return changed
 
 
@@ -271,12 +274,10 @@ async def record_note(
         values: dict[str, Any] = {"event_seq": seq}
         if properties:
             values["properties"] = {**current.properties, **properties}
-        await q.update_task(conn, task_id, values)
-        await q.append_task_event(
+        changed = Task.from_row(await q.update_task(conn, task_id, values) or {})
+        await q.append_event_and_notify(
             conn, task_id=task_id, seq=seq, status=current.status, kind=kind, data=dict(data)
         )
-        await q.notify(conn, q.TASK_EVENTS_CHANNEL, f"{task_id}:{seq}")
-        changed = Task.from_row(await q.get_task(conn, task_id) or {})
     return changed
 
 

@@ -99,7 +99,7 @@ def _claim_sql(choice: str, *, switch: bool) -> str:
                CASE WHEN a.daily_job_cap IS NULL THEN 2147483647
                     ELSE greatest(a.daily_job_cap - {_JOBS_TODAY}, 0) END AS cap_left
         FROM accounts a WHERE a.id = :account_id
-    )
+    ), claimed AS (
     UPDATE tasks t
     SET status = {STARTED}, account_id = :account_id, leased_by = :owner, fence = :fence,
         start_time = coalesce(t.start_time, (extract(epoch FROM clock_timestamp()) * 1000)::bigint),
@@ -119,6 +119,11 @@ def _claim_sql(choice: str, *, switch: bool) -> str:
         FOR UPDATE OF c SKIP LOCKED
     ))
     RETURNING t.*
+    ), touched AS (  -- when it last leased (the round robin's order); its row is locked already
+        UPDATE accounts SET last_leased_at = now()
+        WHERE id = :account_id AND EXISTS (SELECT 1 FROM claimed)
+    )
+    SELECT * FROM claimed
     """
 
 
@@ -128,7 +133,6 @@ _CLAIMS = {
     for choice in rules.ACCOUNT_CHOICES
     for switch in (False, True)
 }
-_TOUCH = text("UPDATE accounts SET last_leased_at = now() WHERE id = :account_id")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,8 +180,6 @@ async def lease_tasks(
         statement,
         account_id, owner, fence, limit, mode, policy.fallback_relax, policy.wait_s, niji_mode,
     )  # fmt: skip
-    if rows:
-        await conn.execute(_TOUCH, {"account_id": account_id})
     return [dict(row) for row in rows]
 
 

@@ -126,10 +126,17 @@ async def list_queued_tasks(
     return list((await conn.execute(stmt)).mappings())
 
 
-async def update_task(conn: AsyncConnection, task_id: str, values: Mapping[str, Any]) -> None:
-    await conn.execute(
-        update(tasks).where(tasks.c.id == task_id).values(**values, updated_at=func.now())
+async def update_task(
+    conn: AsyncConnection, task_id: str, values: Mapping[str, Any]
+) -> RowMapping | None:
+    """Update one task; the row as updated (one round trip: no read after the write)."""
+    result = await conn.execute(
+        update(tasks)
+        .where(tasks.c.id == task_id)
+        .values(**values, updated_at=func.now())
+        .returning(*tasks.columns)
     )
+    return result.mappings().first()
 
 
 async def append_task_event(

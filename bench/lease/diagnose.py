@@ -104,10 +104,15 @@ async def explain(url: str, params: LeaseParams) -> str:
             lock = await conn.execute(
                 text("EXPLAIN (ANALYZE, BUFFERS) " + leasing._LOCK_ACCOUNT.text), args
             )
-            args.update(concurrency=params.cap, bots=["mj"], limit=params.cap)
-            claim = await conn.execute(
-                text("EXPLAIN (ANALYZE, BUFFERS) " + leasing._CLAIM_PENDING.text), args
-            )
+            # The claim as the shipped lease sends it (asyncpg's $n parameters, default policy).
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            policy = leasing.DEFAULT_POLICY
+            claim = await driver.fetch(
+                "EXPLAIN (ANALYZE, BUFFERS) " + leasing._CLAIMS[(policy.choice, False)],
+                args["account_id"], OWNER, FENCE, params.cap, None, policy.fallback_relax,
+                policy.wait_s, None,
+            )  # fmt: skip
             plan = [row[0] for row in lock] + [""] + [row[0] for row in claim]
             await transaction.rollback()
     finally:
