@@ -28,7 +28,7 @@ from app.discord import commands
 from app.discord.command_index import CommandIndex
 from app.discord.commands import InteractionContext, UploadedAttachment
 from app.discord.constants import DEFAULT_API_BASE
-from app.discord.events import BotEvent, MessageDeleted, MessageEvent, Unknown
+from app.discord.events import BotEvent, JobProgress, MessageDeleted, MessageEvent, Unknown
 from app.discord.gateway import GatewayClient
 from app.discord.gateway_events import Dispatch, GatewayEvent, GatewayFatal
 from app.discord.parse import parse_dispatch
@@ -71,6 +71,9 @@ class DiscordSession:
         self.rest = DiscordRest(token, api_base=api_base, properties=self._properties)
         self.gateway: GatewayClient | None = None
         self._queue: asyncio.Queue[object] = asyncio.Queue()
+        # The newest queued progress of each progress message: an older one still queued behind
+        # it is stale when its turn comes (a reader that fell behind writes the latest only).
+        self._latest_progress: dict[str, JobProgress] = {}
         self._task: asyncio.Task[GatewayFatal | None] | None = None
         self.fatal: GatewayFatal | None = None
 
@@ -165,12 +168,18 @@ class DiscordSession:
             if item is _END:
                 self._queue.put_nowait(_END)  # let other iterators end too
                 return
+            if isinstance(item, JobProgress) and item.meta.message_id is not None:
+                if self._latest_progress.get(item.meta.message_id) is not item:
+                    continue  # superseded by a newer percent of the same message, still queued
+                del self._latest_progress[item.meta.message_id]
             yield cast(SessionEvent, item)
 
     async def _on_gateway_event(self, event: GatewayEvent) -> None:
         if isinstance(event, Dispatch):
             parsed = parse_dispatch(event.type, event.data, bot_ids=self._bot_ids)
             if self._wanted(parsed):
+                if isinstance(parsed, JobProgress) and parsed.meta.message_id is not None:
+                    self._latest_progress[parsed.meta.message_id] = parsed
                 self._queue.put_nowait(parsed)
             return
         if isinstance(event, GatewayFatal):
