@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.domain.account_state import AccountState
 from app.domain.actions import Bot
 from app.domain.speed import SPEED_MODES
+from db import gpu_time
 from db.tables import accounts
 from db.tasks import storable
 
@@ -48,18 +49,26 @@ async def record_account_state(
     noticed). A niji reading sets only niji's columns.
     """
     values: dict[str, Any]
+    where = _owned(account_id, owner, fence)
     if bot == Bot.NIJI:
         values = {**state.niji_columns(), "niji_state_read_at": func.now()}
     else:
         values = state.columns()
         if state.fast_minutes_left is not None:
             values["fast_exhausted"] = state.fast_minutes_left <= EXHAUSTED_MINUTES
+            values["fast_read_at"] = func.now()
+            if await _still_owned(conn, where):
+                await gpu_time.attribute_fast_time(conn, account_id, state.fast_minutes_left)
         values["state_read_at"] = func.now()
     values["updated_at"] = func.now()
-    result = await conn.execute(
-        update(accounts).where(*_owned(account_id, owner, fence)).values(**values)
-    )
+    result = await conn.execute(update(accounts).where(*where).values(**values))
     return bool(result.rowcount)
+
+
+async def _still_owned(conn: AsyncConnection, where: list[Any]) -> bool:
+    """Lock the account row if the lease still holds (a stale owner's reading counts nothing)."""
+    query = select(accounts.c.id).where(*where).with_for_update()
+    return (await conn.execute(query)).first() is not None
 
 
 async def set_job_mode(
@@ -94,8 +103,9 @@ async def mark_fast_exhausted(
     """Midjourney answered "Credits exhausted" (or an operator reset it): fast/turbo tasks go to
     other accounts; the account keeps serving relax."""
     values: dict[str, Any] = {"fast_exhausted": exhausted, "updated_at": func.now()}
-    if exhausted:
+    if exhausted:  # not a reading: the next one starts a new window (db/gpu_time.py)
         values["fast_minutes_left"] = 0.0
+        values["fast_read_at"] = None
     result = await conn.execute(
         update(accounts).where(*_owned(account_id, owner, fence)).values(**values)
     )

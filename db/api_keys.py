@@ -20,7 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.statuses import FINAL
+from app.domain.speed import FAST, TURBO
+from app.domain.status import TaskStatus
+from db.statuses import FINAL, sql_list
 
 _UTC_TODAY = "(now() AT TIME ZONE 'UTC')::date"
 _COLUMNS = (
@@ -209,20 +211,36 @@ async def admit_task(conn: AsyncConnection, key_id: int) -> Refusal | None:
     return None
 
 
+# The usage export's GPU minutes: succeeded fast and turbo tasks cost fast time; each counts its
+# /info estimate (db/gpu_time.py), else its wall-clock run time (docs/keys.md).
+_RAN_MS = "(t.finish_time - t.start_time)"
+_TIMED = "t.finish_time IS NOT NULL AND t.start_time IS NOT NULL"
+_GPU = (
+    f"t.status = {sql_list(TaskStatus.SUCCESS)} AND t.mode IN ('{FAST}', '{TURBO}')"
+    f" AND (t.gpu_minutes IS NOT NULL OR ({_TIMED}))"
+)
+
+
 async def usage_by_day(
     conn: AsyncConnection, key_id: int | None, first: date, last: date
 ) -> list[RowMapping]:
     """Tasks per key, UTC day, action, status and mode between two days (inclusive), with the
-    minutes they ran (start to finish: in fast or turbo mode, an estimate of the GPU time the
-    account spent) and their callbacks delivered; every key when `key_id` is None."""
+    minutes they ran (start to finish), the fast GPU minutes the succeeded fast and turbo ones
+    cost and where that figure comes from (`_GPU`), and their callbacks delivered; every key
+    when `key_id` is None."""
     result = await conn.execute(
         text(
-            """
+            f"""
             SELECT k.name AS key, (t.created_at AT TIME ZONE 'UTC')::date AS day,
                 t.action, t.status, t.mode, count(*) AS tasks,
-                round(coalesce(sum(t.finish_time - t.start_time)
-                    FILTER (WHERE t.finish_time IS NOT NULL AND t.start_time IS NOT NULL), 0)
-                    / 60000.0, 2) AS run_minutes,
+                round(coalesce(sum({_RAN_MS}) FILTER (WHERE {_TIMED}), 0) / 60000.0, 2)
+                    AS run_minutes,
+                round(coalesce(sum(coalesce(CAST(t.gpu_minutes AS numeric) * 60000, {_RAN_MS}))
+                    FILTER (WHERE {_GPU}), 0) / 60000.0, 2) AS gpu_minutes,
+                CASE WHEN count(*) FILTER (WHERE {_GPU}) = 0 THEN 'none'
+                     WHEN count(t.gpu_minutes) = count(*) FILTER (WHERE {_GPU}) THEN 'info'
+                     WHEN count(t.gpu_minutes) = 0 THEN 'wall-clock'
+                     ELSE 'info+wall-clock' END AS gpu_minutes_source,
                 coalesce(sum((SELECT count(*) FROM deliveries d
                               WHERE d.task_id = t.id AND d.status = 'delivered')), 0)
                     AS callbacks_delivered

@@ -94,6 +94,8 @@ accounts = Table(
     Column("fast_time_remaining", Text),
     Column("fast_minutes_left", Float),
     Column("fast_exhausted", Boolean, nullable=False, server_default=text("false")),
+    # When fast_minutes_left was last read from /info (the next reading's window starts there).
+    Column("fast_read_at", DateTime(timezone=True)),
     Column("subscription", Text),
     Column("queued_jobs", Integer),
     Column("running_jobs", Integer),
@@ -219,6 +221,8 @@ tasks = Table(
     # and the accounts that key may use (copied at submit, so the lease needs no join).
     Column("key_id", BigInteger, ForeignKey("api_keys.id", ondelete="SET NULL")),
     Column("key_accounts", ARRAY(Text)),
+    # Fast GPU minutes the task cost, its share of the drop of /info's fast time (db/gpu_time.py).
+    Column("gpu_minutes", Float),
     _created(),
     _updated(),
     # A key's unfinished tasks (its concurrency limit) and its newest tasks (its lists).

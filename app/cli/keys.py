@@ -212,7 +212,8 @@ def month_range(month: str | None) -> tuple[date, date]:
 
 
 USAGE_FIELDS = (
-    "key", "day", "action", "status", "mode", "tasks", "run_minutes", "callbacks_delivered",
+    "key", "day", "action", "status", "mode", "tasks", "run_minutes", "gpu_minutes",
+    "gpu_minutes_source", "callbacks_delivered",
 )  # fmt: skip
 
 

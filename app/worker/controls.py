@@ -36,6 +36,9 @@ from db import account_state as state_queries
 log = logging.getLogger(__name__)
 
 REMIX_RETRY_S = 60.0  # a /prefer remix that got no answer is tried again after this long
+# /info is read again when the account goes idle after fast or turbo jobs, at most this often,
+# so the fast time they spent is shared among few tasks (db/gpu_time.py, docs/keys.md).
+INFO_AFTER_JOBS_S = 60.0
 
 
 def state_of(reading: AccountReading) -> AccountState:
@@ -84,6 +87,7 @@ class AccountControls:
         self.uses_niji = Bot.NIJI in (row.get("bots") or ())
         self.remix_wanted: bool | None = row.get("remix_wanted")
         self._remix_tried_at = -REMIX_RETRY_S
+        self._info_after_jobs_at = -INFO_AFTER_JOBS_S
         self._replies = ControlReplies(ctx)
         self._switch_lock = asyncio.Lock()
 
@@ -234,6 +238,14 @@ class AccountControls:
             await self.out_of_fast_time()
         state.target = None
         return False
+
+    def fast_job_done(self, *, idle: bool) -> None:
+        """A fast or turbo job succeeded: read /info once the account is idle (at most once
+        every `INFO_AFTER_JOBS_S`; the scheduled refresh covers the rest)."""
+        now = self._ctx.clock()
+        if idle and now - self._info_after_jobs_at >= INFO_AFTER_JOBS_S:
+            self._info_after_jobs_at = now
+            self._ctx.spawn(self._ask_quietly("info", Bot.MJ))
 
     def remix_to_toggle(self) -> bool:
         """Remix as read differs from the operator's wish (and no recent try is pending)."""

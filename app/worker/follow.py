@@ -23,6 +23,7 @@ from app.discord.events import (
     ModalOpened,
 )
 from app.discord.gateway_events import GatewayFatal, Ready, Resumed
+from app.domain.speed import FAST, TURBO
 from app.domain.status import TaskStatus
 from app.worker.context import RunnerContext
 from app.worker.controls import AccountControls
@@ -32,6 +33,8 @@ from app.worker.translate import change_for_event
 from app.worker.video_clips import fetch_clips
 from app.worker.video_facts import finish_video, finishes_video
 from app.worker.wakeup import Wakeup
+
+PAID = (FAST, TURBO)  # the modes that spend fast time
 
 
 class Follower:
@@ -99,6 +102,8 @@ class Follower:
             changed = await self._ctx.tasks.apply(task_id, change)
             if change.kind == "video_grid" and changed is not None:
                 self._ctx.spawn(fetch_clips(self._ctx, changed))
+        if changed is not None and changed.status == TaskStatus.SUCCESS and changed.mode in PAID:
+            self._controls.fast_job_done(idle=not any(True for _ in self._ctx.tasks))
 
     async def _requeue_after_credits(self, task_id: str, reason: str) -> None:
         """Back to the queue: another account (or this one in relax) runs it. A follow-up stays

@@ -55,7 +55,8 @@ async def test_key_lifecycle_on_the_command_line(database_url: str, engine) -> N
     usage = run("key", "usage", "--month", "2026-12", **env)
     assert usage.returncode == 0
     assert next(csv.reader(io.StringIO(usage.stdout))) == [
-        "key", "day", "action", "status", "mode", "tasks", "run_minutes", "callbacks_delivered",
+        "key", "day", "action", "status", "mode", "tasks", "run_minutes", "gpu_minutes",
+        "gpu_minutes_source", "callbacks_delivered",
     ]  # fmt: skip
     as_json = json.loads(run("key", "usage", "shop", "--format", "json", **env).stdout)
     assert as_json["usage"] == []

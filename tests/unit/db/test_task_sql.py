@@ -4,7 +4,8 @@
   statement (`'PENDING'`) would silently stop matching if the domain renamed the status.
 - Task rows change in two places only (app/taskstore.py says why): `app/taskstore.py`, through
   `db/tasks.py`, for everything a client can see, and `db/leasing.py` for lease bookkeeping.
-  Retention deletes finished tasks (`db/retention.py`).
+  Retention deletes finished tasks (`db/retention.py`); metering writes `gpu_minutes` of finished
+  tasks, a figure no client sees change, so no event or callback goes with it (`db/gpu_time.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _WRITE_SQL = re.compile(r"\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+tasks\b", re.
 _WRITE_CORE = re.compile(r"\b(update|insert|delete)\(tasks\)")
 _STORE_CALL = re.compile(r"\b(q|tasks|task_queries)\.(update_task|insert_task)\(")
 
-SQL_WRITERS = {"db/tasks.py", "db/leasing.py", "db/retention.py"}
+SQL_WRITERS = {"db/tasks.py", "db/leasing.py", "db/retention.py", "db/gpu_time.py"}
 
 
 def _relative(path: Path) -> str:

@@ -34,8 +34,15 @@ async def test_usage_counts_a_keys_tasks_run_minutes_and_callbacks(api, engine) 
         await finish(engine, task_id)
     async with engine.begin() as conn:  # ran 90 s each; their callbacks delivered
         await conn.execute(
-            text("UPDATE tasks SET start_time = finish_time - 90000 WHERE id = ANY(:ids)"),
+            text(
+                "UPDATE tasks SET start_time = finish_time - 90000, mode = 'fast'"
+                " WHERE id = ANY(:ids)"
+            ),
             {"ids": ids},
+        )
+        # one has an estimate from /info (db/gpu_time.py), the other falls back to wall-clock
+        await conn.execute(
+            text("UPDATE tasks SET gpu_minutes = 2.0 WHERE id = :id"), {"id": ids[0]}
         )
         await conn.execute(
             text("UPDATE deliveries SET status = 'delivered' WHERE task_id = ANY(:ids)"),
@@ -47,7 +54,8 @@ async def test_usage_counts_a_keys_tasks_run_minutes_and_callbacks(api, engine) 
         everyone = usage_rows(await api_keys.usage_by_day(conn, None, first, last))
     (row,) = rows
     assert row["key"] == "shop" and row["action"] == "IMAGINE" and row["status"] == "SUCCESS"
-    assert row["tasks"] == 2 and row["run_minutes"] == 3.0
+    assert row["tasks"] == 2 and row["run_minutes"] == 3.0 and row["mode"] == "fast"
+    assert row["gpu_minutes"] == 3.5 and row["gpu_minutes_source"] == "info+wall-clock"
     assert row["callbacks_delivered"] >= 2
     assert {r["key"] for r in everyone} == {"shop", "other"}
     json.dumps(rows)  # plain JSON values
