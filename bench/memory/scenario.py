@@ -51,7 +51,7 @@ CHECKPOINTS = {"full": (100, 500, 1_000, 2_500, 5_000, 7_500, 10_000), "smoke": 
 CHECKPOINTS_VARIABLE = "MJRELAY_BENCH_MEMORY_TASKS"
 # No wave starts after this (a loaded machine may not reach 10,000): the figure is then the last
 # wave reached, and a note says so.
-WAVES_BUDGET_S = {"full": 1500.0, "smoke": 120.0}
+WAVES_BUDGET_S = {"full": 1800.0, "smoke": 120.0}
 IN_FLIGHT = 200  # submits at once
 SANDBOX_ACCOUNTS = 10
 TARGET = 1.2
@@ -137,7 +137,7 @@ class _Heap:
         return sorted(self.folder.glob("*.snap"), key=lambda p: int(p.stem))
 
 
-@scenario("memory", TITLE, budget_s=1600)
+@scenario("memory", TITLE, budget_s=1900)
 async def run(ctx: BenchContext) -> ScenarioResult:
     started = time.monotonic()
     checkpoints = _checkpoints(ctx)
