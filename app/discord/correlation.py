@@ -14,6 +14,7 @@ and the task ends by its timeout instead.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from app.discord.events import (
 
 # ---------------------------------------------------------------------------- prompts
 
+SETTLED_MAX = 20_000  # ended tasks' keys remembered (a replay brings at most a few hundred)
 _URL = re.compile(r"<?https?://[^\s>]+>?")
 _DASH = re.compile(r"[\u2014\u2013\u2012\u2212](?=\w)")  # — – ‒ − before a parameter name
 _PARAMS = re.compile(r"\s--?[a-z].*$", re.S | re.I)
@@ -90,12 +92,24 @@ class Correlator:
 
     def __init__(self) -> None:
         self._jobs: dict[str, TrackedJob] = {}
-        # Interaction ids, message ids and job hashes of tasks that already ended.
-        self._settled: set[str] = set()
+        # Interaction ids, message ids and job hashes of tasks that already ended, oldest first
+        # (a dict as an ordered set): each new gateway session's replay adds some, so only the
+        # newest SETTLED_MAX are kept, far more than one replay of recent messages brings.
+        self._settled: dict[str, None] = {}
 
     def settle(self, keys: Iterable[str | None]) -> None:
         """Keys of tasks that ended (before a takeover): their replayed messages match nothing."""
-        self._settled.update(k for k in keys if k)
+        for key in keys:
+            if key:
+                self._settled.pop(key, None)
+                self._settled[key] = None
+        excess = max(0, len(self._settled) - SETTLED_MAX)
+        for oldest in list(itertools.islice(self._settled, excess)):
+            del self._settled[oldest]
+
+    @property
+    def settled_count(self) -> int:
+        return len(self._settled)
 
     def track(
         self,
@@ -197,7 +211,7 @@ class Correlator:
         index = event.index if isinstance(event, JobFinished) else None
         ref = meta.reference_message_id
         job_hash = event.job_hash if isinstance(event, (JobProgress, JobFinished)) else None
-        if self._settled and not self._settled.isdisjoint(
+        if self._settled and not self._settled.keys().isdisjoint(
             k for k in (meta.interaction_id, meta.message_id, job_hash) if k
         ):
             return None  # a message of a task that already ended

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.discord.correlation import Correlator
+from app.discord.correlation import SETTLED_MAX, Correlator
 from app.discord.events import InteractionCreated, JobFinished, JobStarted, MessageMeta
 
 PROMPT = "the same quiet lake at dawn"
@@ -118,3 +118,15 @@ def test_re_adopting_a_tracked_job_keeps_what_it_learned() -> None:
     assert job is not None and job.adopted
     assert job.interaction_ids == {"ia"} and job.last_interaction_id == "ia"
     assert job.done and job.submitted_at == 1.0
+
+
+def test_settled_keys_are_bounded_and_the_newest_still_refuse_their_messages() -> None:
+    correlator = Correlator()
+    _adopt(correlator, "a", "1")
+    # Many gateway sessions, each replay settling the keys of a few hundred ended tasks.
+    for session in range(SETTLED_MAX // 100):
+        correlator.settle(f"s{session}-{n}" for n in range(300))
+    assert correlator.settled_count == SETTLED_MAX
+    # The newest replay's keys are kept: its ended task's result is still nobody's.
+    newest = SETTLED_MAX // 100 - 1
+    assert correlator.observe(_final(f"s{newest}-0", f"s{newest}-1", "h")) is None
