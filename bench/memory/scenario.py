@@ -273,14 +273,21 @@ def _traced_note(snapshots: list[Path]) -> str:
 
 
 def growth_notes(readings: list[Reading]) -> list[str]:
-    (n0, rss0, *_), (n1, rss1, *_) = readings[0], readings[-1]
+    """Where the growth of a missed target went: Python objects, or memory glibc keeps."""
+    (n0, rss0, *_, h0), (n1, rss1, *_, h1) = readings[0], readings[-1]
     if n1 == n0 or rss1 <= rss0 * TARGET:
         return []
     per_task_kib = (rss1 - rss0) * 1024 / (n1 - n0)
-    return [
+    note = (
         f"RSS of mjrelay up grew by {per_task_kib:,.1f} KiB per task from {n0:,} to {n1:,} "
-        "tasks. Run with `--profile` for the lines that grew (tracemalloc)."
-    ]
+        f"tasks ({rss1 - rss0:,.0f} MiB); its Python heap by {h1['blocks'] - h0['blocks']:+,} "
+        "blocks"
+    )
+    if h0["malloc_in_use"] is not None and h1["malloc_in_use"] is not None:
+        in_use = (h1["malloc_in_use"] - h0["malloc_in_use"]) / 2**20
+        kept = (h1["malloc_free"] - h0["malloc_free"]) / 2**20
+        note += f", glibc's bytes in use by {in_use:+,.0f} MiB, free but kept {kept:+,.0f} MiB"
+    return [note + ". `--profile` lists the tracebacks that grew (tracemalloc)."]
 
 
 def _plot(ctx: BenchContext, readings: list[Reading]) -> list:
