@@ -134,6 +134,8 @@ async def create_task(
     task = task.replace(
         event_seq=1, submit_time=task.submit_time if task.submit_time is not None else now_ms()
     )
+    if isinstance(db, AsyncEngine) and not files and not task.notify_url:
+        return await _create_alone(db, task, new_id, kind, data)
     async with transaction(db) as conn:
         for attempt in range(_MAX_ID_ATTEMPTS):
             try:
@@ -161,6 +163,19 @@ async def create_task(
 def _wake_note(task: Task) -> str:
     """Which runners the worker wakes for this pending task (app/domain/wake.py)."""
     return wake_note(task.bot, task.account_id or task.filter_account_id, task.key_accounts)
+
+
+async def _create_alone(db: AsyncEngine, task: Task, new_id: Any, kind: str, data: Any) -> Task:
+    """A task with no files and no callback: one statement on its own (the common submit)."""
+    wake, attempt = _wake_note(task) if task.status == TaskStatus.PENDING else None, 1
+    while True:
+        try:
+            await q.insert_task_alone(db, _row_values(task), kind=kind, data=data, wake=wake)
+            return task
+        except q.TaskIdTaken:
+            if new_id is None or attempt >= _MAX_ID_ATTEMPTS:
+                raise
+            task, attempt = task.replace(id=new_id()), attempt + 1
 
 
 def _event_data(changes: Mapping[str, Any]) -> dict[str, Any]:

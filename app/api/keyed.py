@@ -77,6 +77,8 @@ async def store_task(
     identical retry (same `Idempotency-Key` and request) gets the first task instead."""
     task = owned(task, caller)
     key = caller.key
+    if key is None and idem is None:  # nothing to write beside the task (its own transaction)
+        return await taskstore.create_task(engine, task, files=files, new_id=new_id)
     earlier = created = None
     async with engine.begin() as conn:
         if idem is not None:

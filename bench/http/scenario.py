@@ -481,9 +481,9 @@ def notes(
             detail = (
                 f" {sa_share:.0%} of its samples are under SQLAlchemy and {asyncpg_share:.0%}"
                 " under asyncpg. Round trips per request: fetch one (the task row, an asyncpg"
-                " prepared statement outside a transaction, no pre-ping); submit five (the"
-                " admission read in autocommit, then BEGIN, the task INSERT, its first event"
-                " with both NOTIFYs in one statement, COMMIT); a client key adds its lookup with"
+                " prepared statement outside a transaction, no pre-ping); submit two (the"
+                " admission read in autocommit, then the task, its first event and both NOTIFYs"
+                " in one statement committed on its own); a client key adds its lookup with"
                 " its rate bucket and the two statements of its quota (docs/architecture.md)."
             )
         found.append(

@@ -21,7 +21,7 @@ SOURCES = sorted([*ROOT.joinpath("app").rglob("*.py"), *ROOT.joinpath("db").rglo
 _LITERAL = re.compile("'(" + "|".join(s.value for s in TaskStatus) + ")'")
 _WRITE_SQL = re.compile(r"\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+tasks\b", re.IGNORECASE)
 _WRITE_CORE = re.compile(r"\b(update|insert|delete)\(tasks\)")
-_STORE_CALL = re.compile(r"\b(q|tasks|task_queries)\.(update_task|insert_task)\(")
+_STORE_CALL = re.compile(r"\b(q|tasks|task_queries)\.(update_task|insert_task|insert_task_alone)\(")
 
 SQL_WRITERS = {"db/tasks.py", "db/leasing.py", "db/retention.py", "db/gpu_time.py"}
 
