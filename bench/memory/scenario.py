@@ -13,8 +13,8 @@ jobs up to fixed bounds (`app/sandbox/bounds.py`: 128 MiB of CDN attachments, 1,
 channel, …): filling those is expected growth of a stand-in for Discord, not of the relay, and
 alone would take most of a 1.2× budget. So the bench runs the sandbox as its own process and
 gives `mjrelay up` its accounts (`MJRELAY_ACCOUNTS` with the sandbox's `api_base`), as with a
-real Discord; the sandbox's RSS is reported in a column of its own, where its bounds show as a
-plateau. `mjrelay up` runs through `bench/memory/traced.py`, which after each wave reports
+real Discord; the sandbox's RSS is reported in a column of its own, so its growth shows
+apart. `mjrelay up` runs through `bench/memory/traced.py`, which after each wave reports
 its Python heap (allocated blocks, live objects per type) and glibc's bytes in use and free but
 kept, so growth of objects shows apart from memory the allocator holds; with `--profile` it also
 runs under tracemalloc from the second wave on and the tracebacks that grew most are listed.
