@@ -151,6 +151,7 @@ async def start_sandbox(
     config = uvicorn.Config(
         create_app(core), log_level=log_level, access_log=False, lifespan="off",
         ws="websockets-sansio", ws_per_message_deflate=False, timeout_graceful_shutdown=2,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )  # fmt: skip
     server = uvicorn.Server(config)
     config.load()
@@ -167,6 +168,12 @@ async def start_sandbox(
         await core.aclose()
         await _stop(server)
         sock.close()
+
+
+# Discord's edge keeps an idle keep-alive connection open for minutes. uvicorn's default (5 s)
+# equals httpx's pool expiry (5 s): a client reusing a connection at ~5 s idle raced the close
+# and got a ReadError on a POST it must not retry (an interaction), failing the task.
+KEEP_ALIVE_S = 120
 
 
 async def _stop(server: uvicorn.Server, grace: float = 2.0) -> None:
