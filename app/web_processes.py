@@ -37,7 +37,10 @@ KILL_AFTER_EXTRA_S = 5.0  # beyond the children's own grace, before SIGKILL
 
 def listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, as getaddrinfo gives uvicorn's own sockets: asyncio sets TCP_NODELAY
+    # only on connections whose proto says TCP; with proto 0 every response waited on Nagle
+    # and the client's delayed ACK (~40 ms each: two processes served 0.29× of one).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
