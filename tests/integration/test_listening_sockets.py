@@ -1,6 +1,6 @@
-"""The listening socket `mjrelay web --workers N` hands its children: the connections it accepts
-get TCP_NODELAY from asyncio, as uvicorn's own sockets do (else each response waits ~40 ms on
-Nagle and the client's delayed ACK)."""
+"""The listening sockets we bind ourselves (`mjrelay web --workers N`, the sandbox): the
+connections they accept get TCP_NODELAY from asyncio, as uvicorn's own sockets do (else each
+response may wait ~40 ms on Nagle and the client's delayed ACK)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from app.web_processes import listening_socket
 
 
 async def test_connections_accepted_on_the_shared_socket_have_nodelay() -> None:
-    sock = listening_socket("127.0.0.1", 0)
+    await _accepted_with_nodelay(listening_socket("127.0.0.1", 0))
+
+
+async def _accepted_with_nodelay(sock: socket.socket) -> None:
     accepted: asyncio.Queue[int] = asyncio.Queue()
 
     def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -28,3 +31,9 @@ async def test_connections_accepted_on_the_shared_socket_have_nodelay() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_the_sandbox_listener_gives_its_connections_nodelay() -> None:
+    from app.sandbox.server import _bind
+
+    await _accepted_with_nodelay(_bind("127.0.0.1", 0))
