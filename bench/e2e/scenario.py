@@ -505,16 +505,14 @@ def notes(batches: list[Batch], params: E2eParams, raw: Path | None) -> list[str
             return sum(b.cpu_s.get(kind, 0.0) for b in one) * 1000 / tasks
 
         busy = sum(sum(b.cpu_s.values()) for b in one) / wall
+        kinds = ("sandbox", "worker(s)", "web", "PostgreSQL")
+        largest = max(kinds, key=per_task)
+        spent = ", ".join(f"{kind} {per_task(kind):,.0f} ms" for kind in kinds)
         found.append(
-            f"With {params.tasks} tasks at once the machine is saturated ({busy:.1f} of 2 cores"
-            f" busy) and the sandbox is the largest consumer: {per_task('sandbox'):,.0f} ms of"
-            " CPU per task (it draws, JPEG-encodes three previews and PNG-encodes each grid,"
-            f" under one GIL) against the worker's {per_task('worker(s)'):,.0f} ms, the web's"
-            f" {per_task('web'):,.0f} ms and PostgreSQL's {per_task('PostgreSQL'):,.0f} ms. So"
-            " the bot's own time at `instant` speed is seconds, tasks/s is capped by the sandbox"
-            " (more worker processes cannot raise it on 2 cores), and mjrelay's overhead at 100"
-            " at once is mostly waiting for a core. With one task per account at once (light"
-            " row) the overhead is the bridge's own latency."
+            f"With {params.tasks} tasks at once {busy:.1f} of 2 cores were busy; CPU per task:"
+            f" {spent}; the largest consumer is the {largest}. When the cores are saturated,"
+            " the overhead at 100 at once is mostly waiting for a core; with one task per"
+            " account at once (light row) the overhead is the bridge's own latency."
         )
     if _pooled(batches, LIGHT, "total_ms"):
         steps = {

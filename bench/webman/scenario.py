@@ -135,8 +135,8 @@ def notes(tasks: int, ours: dict[str, Any], peer: dict[str, Any]) -> list[str]:
     if busy >= 0.8:
         found.append(
             f"{cost}: CPU-bound. One process cannot pass ~1,000 / (CPU ms per task) tasks/s, so "
-            "the bridge's CPU per task (about 3× webman's at 100 at once), not the sandbox, is "
-            "the ceiling of this comparison."
+            f"the bridge's CPU per task ({_times(ours, peer)} webman's in this run), not the "
+            "sandbox, is the ceiling of this comparison."
         )
     else:
         found.append(
@@ -204,3 +204,9 @@ def _plot(ctx: BenchContext, measured: dict[int, list[dict[str, Any]]]) -> list[
         axis.set_ylabel(label)
         axis.legend()
     return [save(fig, ctx.plots_dir, "webman-side-by-side.png")]
+
+
+def _times(ours: dict[str, Any], peer: dict[str, Any]) -> str:
+    """mjrelay's CPU per task as a multiple of webman's, or a dash when webman's is unknown."""
+    theirs = peer.get("cpu_s_per_task") or 0.0
+    return f"{ours['cpu_s_per_task'] / theirs:.2f}×" if theirs else "–"
