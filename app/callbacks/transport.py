@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import socket
 import ssl
@@ -187,12 +188,21 @@ class _ResponseStream(httpx.AsyncByteStream):
             await closer()
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The process's one TLS client context. Building it loads certifi's CA bundle: ~10-30 ms of
+    CPU on the event loop, which every result download and callback client paid (a third of the
+    worker's samples in the e2e bench, delaying the gateway events queued behind it). Its
+    settings never change after this, so every connection may share it."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class GuardedTransport(httpx.AsyncBaseTransport):
     """HTTP/1.1 over a GuardedBackend, one fresh connection per request."""
 
     def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl.create_default_context(cafile=certifi.where()),
+            ssl_context=tls_context(),
             max_keepalive_connections=0,
             network_backend=backend,
         )

@@ -88,3 +88,32 @@ async def test_a_foreign_url_is_refused_before_any_lookup() -> None:
 )
 def test_media_types_come_from_the_bytes(data: bytes, expected: str | None) -> None:
     assert sniff_media_type(data) == expected
+
+
+async def test_downloads_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building a TLS context loads the CA bundle (tens of ms on the event loop, where the
+    worker follows its gateways): the process builds it once, not per result download."""
+    import ssl
+
+    built: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        built.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+
+    async def private(host: str, port: int) -> list[str]:
+        return ["10.0.0.7"]
+
+    for n in range(3):
+        with pytest.raises(BlockedDestination):
+            await download(
+                f"https://cdn.discordapp.com/attachments/1/2/{n}.png",
+                DISCORD,
+                max_bytes=1000,
+                timeout_s=5,
+                resolver=private,
+            )
+    assert len(built) <= 1
