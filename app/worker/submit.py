@@ -3,10 +3,21 @@
 A submit that Discord refuses with a 4xx fails the task with Discord's message; one refused for
 the account (401, 403) disables the account (`health`). A submit whose fate is unknown (5xx, a
 read timeout) fails the task rather than resending it: the bot might run it twice.
+
+A submit runs beside the runner and never ends by an exception: one raised before the
+interaction could go out (the database refused a connection, a file could not be read) puts the
+task back in the queue, retried until that write succeeds; one raised while sending fails it
+(its fate is unknown); one after Discord took it leaves the task to the follower (its messages
+settle it) and the runner's timeout. Otherwise a leased task would sit unsent until the timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +40,10 @@ from app.worker.health import (
 )
 from db import leasing
 from db import tasks as task_queries
+
+log = logging.getLogger(__name__)
+
+PUT_BACK_RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # then every 30 s while the task is held
 
 
 async def task_files(engine: AsyncEngine, task: Task, role: str = "input") -> list[UploadFile]:
@@ -58,6 +73,19 @@ def _in_mode(task: Task, mode: str) -> Task:
     )
 
 
+def _back_to_queue(task: Task) -> dict[str, Any]:
+    """A follow-up stays on this account, the only one that can press its parent's buttons."""
+    if task.parent_id is not None:
+        return {"status": TaskStatus.PENDING, "nonce": None}
+    return requeue_values()
+
+
+@dataclass
+class _Attempt:
+    # "prepare" → "send" while the interaction may go out → "sent" once Discord took it
+    stage: str = "prepare"
+
+
 class Submitter:
     def __init__(
         self, ctx: RunnerContext, health: AccountHealth, controls: AccountControls
@@ -82,6 +110,19 @@ class Submitter:
         return interactions.slash(ctx, task, index, nonce, uploads=uploads)
 
     async def submit(self, task: Task) -> None:
+        """Send a leased task; never raises (see the module's docstring)."""
+        attempt = _Attempt()
+        try:
+            await self._submit(task, attempt)
+        except Exception as exc:
+            log.exception("submit failed", extra={"task": task.id, "account": self._ctx.account.id})
+            if attempt.stage == "prepare":
+                await self._put_back(task, f"not sent: {type(exc).__name__}: {exc}")
+            elif attempt.stage == "send":
+                reason = f"Discord did not accept the interaction: {type(exc).__name__}"
+                await self._quietly(self._ctx.tasks.fail(task.id, reason, "submit_failed"))
+
+    async def _submit(self, task: Task, attempt: _Attempt) -> None:
         mode = await self._controls.ensure_mode(task)
         if mode is None:
             await self._not_here(task)
@@ -100,7 +141,7 @@ class Submitter:
             self._ctx.tasks.forget(task.id)
             return
         try:
-            await self._send(task, nonce)
+            await self._send(task, nonce, attempt)
         except (interactions.CannotSubmit, DiscordLocalError) as exc:
             await self._ctx.tasks.fail(task.id, str(exc), "submit_failed")
             return
@@ -112,6 +153,7 @@ class Submitter:
             reason = f"Discord did not accept the interaction: {exc}"
             await self._ctx.tasks.fail(task.id, reason, "submit_failed")
             return
+        attempt.stage = "sent"
         await self._record_submitted(task.id, nonce, mode, self._mode_note(task, mode))
 
     def _mode_note(self, task: Task, mode: str) -> str | None:
@@ -132,15 +174,35 @@ class Submitter:
                 await self._ctx.tasks.fail(task.id, reason, "submit_failed")
                 return
         async with self._ctx.tasks.lock(task.id):
-            pinned = task.parent_id is not None
-            values: dict[str, Any] = (
-                {"status": TaskStatus.PENDING, "nonce": None} if pinned else requeue_values()
-            )
+            values = _back_to_queue(task)
             values["params"] = {**task.params, "_modeSwitchFailures": failures}
             data = {"reason": f"account {self._ctx.account.id} cannot run it in a mode it accepts"}
             await self._ctx.tasks.record(task.id, values, "requeued", data)
 
-    async def _send(self, task: Task, nonce: str) -> None:
+    async def _put_back(self, task: Task, reason: str) -> None:
+        """Back to the queue (nothing went out), retried while the runner still holds the task:
+        the write that failed may fail again for a while."""
+        data = {"reason": f"account {self._ctx.account.id}: {reason}"[:500]}
+        values = _back_to_queue(task)
+        for tries in itertools.count():
+            if task.id not in self._ctx.tasks:
+                return  # settled meanwhile (its timeout, the account out of service)
+            try:
+                async with self._ctx.tasks.lock(task.id):
+                    if task.id in self._ctx.tasks:
+                        await self._ctx.tasks.record(task.id, values, "requeued", data)
+                return
+            except Exception:
+                log.exception("submit: task not put back yet", extra={"task": task.id})
+            await asyncio.sleep(PUT_BACK_RETRY_S[min(tries, len(PUT_BACK_RETRY_S) - 1)])
+
+    async def _quietly(self, write: Awaitable[None]) -> None:
+        try:
+            await write
+        except Exception:  # the runner's timeout settles the task
+            log.exception("submit: failure not recorded", extra={"account": self._ctx.account.id})
+
+    async def _send(self, task: Task, nonce: str, attempt: _Attempt) -> None:
         submission = await self._build(task, nonce)
         self._ctx.correlator.track(
             task.id,
@@ -150,6 +212,7 @@ class Submitter:
             parent_message_id=submission.parent_message_id,
             index=submission.index,
         )
+        attempt.stage = "send"
         try:
             await self._ctx.link.send(submission.payload)
         except InvalidFormBody:
@@ -157,8 +220,10 @@ class Submitter:
                 raise
             # Midjourney re-registered its commands: a stale version is refused (400, never
             # run). Take the current index and send the same job once more.
+            attempt.stage = "prepare"  # refused: it will not run
             await self._ctx.link.command_index(refresh=True)
             submission = await self._build(task, nonce)
+            attempt.stage = "send"
             await self._ctx.link.send(submission.payload)
 
     async def _record_submitted(
