@@ -146,6 +146,7 @@ class LeasePolicy:
 
 
 DEFAULT_POLICY = LeasePolicy()
+NO_LIMIT = 1000  # a claim's own limit when the caller sets none (the cap still applies)
 
 
 async def lease_tasks(
@@ -154,7 +155,7 @@ async def lease_tasks(
     account_id: str,
     owner: str,
     fence: int,
-    limit: int = 1000,
+    limit: int = NO_LIMIT,
     mode: str | None = None,
     switch: bool = False,
     policy: LeasePolicy = DEFAULT_POLICY,

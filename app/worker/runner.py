@@ -155,28 +155,40 @@ class AccountRunner:
             claimed: list[Task] = []
             try:
                 if self.health.can_lease:
-                    claimed = await self._lease()
+                    limit = self._claim_limit()
+                    claimed = await self._lease(limit)
                     for task in claimed:
                         self._spawn(self.submitter.submit(task))
+                    if limit is not None and len(claimed) >= limit:
+                        self.wakeup.fire()  # maybe more for this account: lease again at once
             finally:  # wake-ups this lease could not use go on to another runner
                 if self.router is not None:
                     self.router.settle(self.seat, batons, len(claimed))
             await self.wakeup.wait(self.poll_s)
 
-    async def _lease(self) -> list[Task]:
+    def _claim_limit(self) -> int | None:
+        """How many tasks one claim may take. The claim's SQL ranks accounts by their load
+        *before* it, so a runner that filled its free slots in one statement took a whole burst
+        for itself (10 tasks at once over 10 idle accounts all went to the first one leasing,
+        and each final message then queued behind the others' writes on its one gateway). So it
+        claims one at a time, leasing again at once after each: every claim defers to the
+        accounts that are now less busy. Fill-first wants the burst."""
+        return None if self.policy.choice == "fill-first" else 1
+
+    async def _lease(self, limit: int | None = None) -> list[Task]:
         """Tasks in the account's mode; when idle and there are none, one that needs a switch
         (its mode becomes the one leased in at once, so nothing of the old mode joins it)."""
         idle = not any(True for _ in self.tasks)
         if idle and self.controls.remix_to_toggle():
             await self.controls.toggle_remix()  # the operator's wish, before any job starts
-        claimed = await self._claim(switch=False)
+        claimed = await self._claim(switch=False, limit=limit)
         if not claimed and idle:
             claimed = await self._claim(switch=True)
             for task in claimed:
                 self.controls.switching_for(task)
         return claimed
 
-    async def _claim(self, *, switch: bool) -> list[Task]:
+    async def _claim(self, *, switch: bool, limit: int | None = None) -> list[Task]:
         async with self.engine.begin() as conn:
             settings = await account_state.get_account_state(conn, self.account.id)
             if settings is not None:
@@ -190,6 +202,7 @@ class AccountRunner:
                 niji_mode=self.controls.lease_mode(Bot.NIJI),
                 switch=switch,
                 policy=self.policy,
+                limit=limit if limit is not None else leasing.NO_LIMIT,
             )
             claimed = []
             for row in rows:
