@@ -42,6 +42,19 @@ def http_client(**options: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(verify=_TLS, **options)
 
 
+async def post_honouring_rate_limits(
+    client: httpx.AsyncClient, url: str, payload: Json, attempts: int = 20
+) -> httpx.Response:
+    """POST as a Discord client must: on 429 wait the body's `retry_after`, then send again
+    (the sandbox enforces Discord's per-account limit, which a fast test loop can reach)."""
+    for _ in range(attempts - 1):
+        response = await client.post(url, json=payload)
+        if response.status_code != 429:
+            return response
+        await asyncio.sleep(float(response.json().get("retry_after", 1.0)))
+    return await client.post(url, json=payload)
+
+
 _nonces = itertools.count(1_300_000_000_000_000_001)
 
 
@@ -208,7 +221,7 @@ class Driver:
         )
 
     async def post_interaction(self, payload: Json, expect: int = 204) -> httpx.Response:
-        response = await self.http.post("/interactions", json=payload)
+        response = await post_honouring_rate_limits(self.http, "/interactions", payload)
         assert response.status_code == expect, response.text
         return response
 

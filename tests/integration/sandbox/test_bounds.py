@@ -13,6 +13,7 @@ async def test_stores_stay_at_their_bounds_after_many_jobs(
     sandbox: Sandbox, driver: Driver
 ) -> None:
     core = sandbox.core
+    core.ratelimiter.limit = 100_000  # bounds, not Discord's 50 requests/s, are under test here
     core.cdn.max_bytes = 200_000  # a few dozen `instant` jobs' files
     core.messages.per_channel = 40
     results = core.midjourney.memory.results

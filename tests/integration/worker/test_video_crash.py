@@ -27,6 +27,7 @@ from app.domain.results import CLIP_URLS
 from app.sandbox import Sandbox, start_sandbox
 from app.worker.sandbox_accounts import register_sandbox_accounts
 from db import accounts as account_queries
+from tests.integration.sandbox.helpers import post_honouring_rate_limits
 from tests.integration.worker.helpers import crash_worker, events_of, status_of, until
 from tests.web import app_client
 
@@ -207,7 +208,7 @@ async def _chatter(sb: Sandbox, count: int) -> None:
     url = f"{sb.base_url}/api/v10/channels/{account.channel_id}/messages"
     async with httpx.AsyncClient(headers={"Authorization": account.token}) as client:
         for n in range(count):
-            answer = await client.post(url, json={"content": f"chatter {n}"})
+            answer = await post_honouring_rate_limits(client, url, {"content": f"chatter {n}"})
             assert answer.status_code == 200, answer.text
 
 
