@@ -14,7 +14,7 @@ Outside the tree, on purpose: a refused request is `CommandError` (`app/domain/e
 domain imports nothing of the app), which the API answers in each dialect's own error envelope;
 a bad input is a local `ValueError` subclass (e.g. `ImageError` in `app/domain/images.py`,
 `FormError` in `app/dashboard/actions.py`), answered where it is caught; and a few exceptions
-signal one expected case to the caller that handles it (`TaskIdTaken` in `db/tasks.py`,
+signal one expected case to the caller that handles it (`TaskIdTaken` in `db/task_inserts.py`,
 `DeliveryBusy` in `db/redelivery.py`, `AccountUnusable` in `app/worker/runner.py`,
 `BlockedDestination` in `app/callbacks/transport.py`).
 """

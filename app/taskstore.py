@@ -1,6 +1,7 @@
 """The one place a task's state changes: create it, or record a change — each in one transaction.
 
     create_task(db, task, files=…)          PENDING row + event 1 (+ callback)
+                                            (+ its client key's quota counted, or refused)
                                             NOTIFY mjrelay_tasks, mjrelay_task_events
     record_change(db, task_id, changes, …)  lock row, guard, update, event seq+1 (+ callback
                                             when the body shows a change, or the task ended)
@@ -30,7 +31,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -43,8 +44,10 @@ from app.domain.task import Task
 from app.domain.wake import wake_note
 from app.errors import MjRelayError
 from app.storage.keys import RESULT_KINDS, result_key
+from db import api_keys as key_queries
 from db import deliveries
 from db import objects as object_queries
+from db import task_inserts as inserts
 from db import tasks as q
 from db.tables import tasks as tasks_table
 
@@ -127,7 +130,9 @@ async def create_task(
 ) -> Task:
     """Insert `task` (as PENDING, or MODAL when waiting for client input) with its files.
 
-    An id clash is retried with `new_id()` when given. Returns the task as stored.
+    An id clash is retried with `new_id()` when given. Returns the task as stored. A task of a
+    client key (`key_id`) is counted against that key's limits in the same transaction, or not
+    written at all: db.api_keys.QuotaRefused.
     """
     if task.status not in (TaskStatus.PENDING, TaskStatus.MODAL):
         raise InvalidTransition(f"a new task starts PENDING or MODAL, not {task.status}")
@@ -139,9 +144,9 @@ async def create_task(
     async with transaction(db) as conn:
         for attempt in range(_MAX_ID_ATTEMPTS):
             try:
-                await q.insert_task(conn, _row_values(task))
+                await inserts.insert_task(conn, _row_values(task))
                 break
-            except q.TaskIdTaken:
+            except inserts.TaskIdTaken:
                 if new_id is None or attempt == _MAX_ID_ATTEMPTS - 1:
                     raise
                 task = task.replace(id=new_id())
@@ -157,6 +162,8 @@ async def create_task(
             data=dict(data or {}),
             wake=_wake_note(task) if task.status == TaskStatus.PENDING else None,
         )
+        if task.key_id is not None:  # last: the key's row stays locked only until the commit
+            await key_queries.admit(conn, task.key_id, inserted=True)
     return task
 
 
@@ -170,9 +177,9 @@ async def _create_alone(db: AsyncEngine, task: Task, new_id: Any, kind: str, dat
     wake, attempt = _wake_note(task) if task.status == TaskStatus.PENDING else None, 1
     while True:
         try:
-            await q.insert_task_alone(db, _row_values(task), kind=kind, data=data, wake=wake)
+            await inserts.insert_task_alone(db, _row_values(task), kind=kind, data=data, wake=wake)
             return task
-        except q.TaskIdTaken:
+        except inserts.TaskIdTaken:
             if new_id is None or attempt >= _MAX_ID_ATTEMPTS:
                 raise
             task, attempt = task.replace(id=new_id()), attempt + 1
@@ -298,16 +305,7 @@ async def record_note(
 
 async def store_file(conn: AsyncConnection, task_id: str, file: StoredFile) -> None:
     """Keep a file with a task (inside the caller's transaction)."""
-    await q.insert_task_file(
-        conn,
-        task_id=task_id,
-        name=file.name,
-        role=file.role,
-        content_type=file.content_type,
-        data=file.data,
-        position=file.position,
-        source=file.source,
-    )
+    await q.insert_task_file(conn, task_id=task_id, **asdict(file))
 
 
 async def get_task(db: Database, task_id: str, *, or_nonce: bool = False) -> Task | None:

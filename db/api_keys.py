@@ -1,13 +1,12 @@
 """SQL for client keys (docs/keys.md): the key rows, the rate bucket, the task quota.
 
 Every limit is decided in PostgreSQL so several web processes cannot race past it: the rate
-bucket is taken in the statement that looks the key up, and a task's admission runs in the
-transaction that inserted the task, as its last step: it counts the task in the key's row
-(an UPDATE: a `NO KEY UPDATE` lock, which leaves alone the `KEY SHARE` the task's foreign key
-holds), then counts today's and the unfinished tasks in a later statement (its snapshot taken
-after the lock was granted, so it sees every task committed by the submit that held the lock
-before, and its own); the commit follows at once. Submits of one key are serialised only for
-that short tail.
+bucket is taken in the statement that looks the key up, and a task's admission is one
+conditional UPDATE of the key's row (`ADMIT_CTES`), in the statement that inserts the task or,
+when the task is written with more rows, as the last step of that transaction. The UPDATE takes
+a `NO KEY UPDATE` lock (which leaves alone the `KEY SHARE` the task's foreign key holds) and
+compares the limits with counters on the row, re-read after any wait for the lock; the commit
+follows at once. Submits of one key are serialised only for that short tail.
 """
 
 from __future__ import annotations
@@ -161,56 +160,87 @@ class Refusal:
     retry_after_s: int | None
 
 
-# -- admit_task, two statements. The first counts the task in the key's total and so locks its
-# row (an UPDATE waits for the previous holder and then reads the row's newest version); the
-# second, whose snapshot is taken after the lock was granted, counts it in today's tasks and
-# counts the key's unfinished tasks (the new one included). A refusal rolls both back.
-_COUNT_TOTAL = text(
-    "UPDATE api_keys SET tasks_total = tasks_total + 1 WHERE id = :id"
-    " RETURNING tasks_total, total_limit, daily_limit, concurrency"
-)
-_COUNT_TODAY = text(
-    f"""
-    WITH day AS (
-        INSERT INTO api_key_days (key_id, day, tasks) VALUES (:id, {_UTC_TODAY}, 1)
+class QuotaRefused(Exception):
+    """A keyed task refused by its key's task limits (nothing was written)."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.reason)
+        self.refusal = refusal
+
+
+# -- The admission of a keyed task: one conditional UPDATE of its key's row counts the task in
+# the key's total and today's tasks when every limit allows it (`inflight`, the key's unfinished
+# tasks, is kept by a trigger on `tasks`: alembic 0009). An UPDATE that waited for a concurrent
+# submit's lock re-checks its condition on the row's newest version, so no race passes a limit,
+# and no count of the key's tasks runs while the row is locked. `:own` is 1 when the task was
+# inserted before the admission in the same transaction (the trigger counted it already).
+# `ADMIT_CTES` is a WITH list (`counted`, `usage_day`) that a task's INSERT joins (db/tasks.py).
+ADMIT_CTES = f"""
+    counted AS (
+        UPDATE api_keys k SET tasks_total = k.tasks_total + 1,
+            counted_day_tasks = CASE WHEN k.counted_day = {_UTC_TODAY}
+                THEN k.counted_day_tasks + 1 ELSE 1 END,
+            counted_day = {_UTC_TODAY}
+        WHERE k.id = :key_id
+          AND (k.total_limit IS NULL OR k.tasks_total < k.total_limit)
+          AND (k.daily_limit IS NULL OR k.counted_day IS DISTINCT FROM {_UTC_TODAY}
+               OR k.counted_day_tasks < k.daily_limit)
+          AND (k.concurrency IS NULL OR k.inflight - :own < k.concurrency)
+        RETURNING k.id
+    ), usage_day AS (
+        INSERT INTO api_key_days (key_id, day, tasks) SELECT id, {_UTC_TODAY}, 1 FROM counted
         ON CONFLICT (key_id, day) DO UPDATE SET tasks = api_key_days.tasks + 1
-        RETURNING tasks
-    )
-    SELECT
-        (SELECT tasks FROM day),
-        CASE WHEN CAST(:count_unfinished AS boolean) THEN
-            (SELECT count(*) FROM tasks WHERE key_id = :id AND status NOT IN ({FINAL}))
-        ELSE 0 END,
+    )"""
+_ADMIT = text(f"WITH {ADMIT_CTES} SELECT id FROM counted")
+_LIMITS = text(
+    f"""
+    SELECT tasks_total, total_limit, counted_day = {_UTC_TODAY} AS counted_today,
+        counted_day_tasks AS day_tasks, daily_limit,
+        inflight, concurrency,
         ceil(extract(epoch FROM date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day'
-            - (now() AT TIME ZONE 'UTC')))
+            - (now() AT TIME ZONE 'UTC'))) AS day_left_s
+    FROM api_keys WHERE id = :key_id
     """
 )
 CONCURRENCY_RETRY_S = 5
 
 
-async def admit_task(conn: AsyncConnection, key_id: int) -> Refusal | None:
-    """Count the task just inserted (in this transaction) against the key's limits, or say why
-    not (the caller then rolls back). Run it last and commit at once: the key's row stays locked
-    until the commit."""
-    counted = (await conn.execute(_COUNT_TOTAL, {"id": key_id})).mappings().first()
-    if counted is None:
+async def admit(conn: AsyncConnection, key_id: int, *, inserted: bool) -> None:
+    """Count a keyed task against its key's limits, or raise QuotaRefused (the caller's
+    transaction then rolls back). `inserted`: the task's row was written before, in this
+    transaction. Run it last and commit at once: the key's row stays locked until the commit."""
+    admitted = await conn.scalar(_ADMIT, {"key_id": key_id, "own": int(inserted)})
+    if admitted is None:
+        raise QuotaRefused(await refusal(conn, key_id, inserted=inserted))
+
+
+async def refusal(conn: AsyncConnection, key_id: int, *, inserted: bool = False) -> Refusal:
+    """Why the key's limits refused a task (read after the refusal: the limit it met)."""
+    row = (await conn.execute(_LIMITS, {"key_id": key_id})).mappings().first()
+    if row is None:
         return Refusal("API key no longer exists", None)
+    return refusal_of(row, inserted=inserted)
+
+
+def refusal_of(row: RowMapping | dict[str, Any], *, inserted: bool = False) -> Refusal:
+    """The limit a key's counters (`_LIMITS`) have reached."""
     total_limit, daily_limit, concurrency = (
-        counted["total_limit"],
-        counted["daily_limit"],
-        counted["concurrency"],
+        row["total_limit"],
+        row["daily_limit"],
+        row["concurrency"],
     )
-    if total_limit is not None and counted["tasks_total"] > total_limit:
+    if total_limit is not None and row["tasks_total"] >= total_limit:
         return Refusal(f"total limit of {total_limit} tasks reached", None)
-    params = {"id": key_id, "count_unfinished": concurrency is not None}
-    today, unfinished, day_left = (await conn.execute(_COUNT_TODAY, params)).one()
-    if daily_limit is not None and today > daily_limit:
-        return Refusal(f"daily limit of {daily_limit} tasks reached", max(1, int(day_left)))
-    if concurrency is not None and unfinished > concurrency:
+    if daily_limit is not None and row["counted_today"] and row["day_tasks"] >= daily_limit:
+        return Refusal(
+            f"daily limit of {daily_limit} tasks reached", max(1, int(row["day_left_s"]))
+        )
+    if concurrency is not None and row["inflight"] - int(inserted) >= concurrency:
         return Refusal(
             f"concurrency limit of {concurrency} unfinished tasks reached", CONCURRENCY_RETRY_S
         )
-    return None
+    # Another submit's task ended between the refusal and this read.
+    return Refusal("a task limit of the API key was reached; retry", CONCURRENCY_RETRY_S)
 
 
 # The usage export's GPU minutes: succeeded fast and turbo tasks cost fast time; each counts its

@@ -132,8 +132,10 @@ workers = Table(
 )
 
 # Client keys (docs/keys.md): only the SHA-256 of the key is kept. Limits are NULL when unset.
-# `tasks_total` counts every task the key created (its total limit); the rate limit is a token
-# bucket in `rate_tokens`, refilled from `rate_at` on each request.
+# `tasks_total` counts every task the key created (its total limit), `counted_day_tasks` those
+# of the UTC day `counted_day` (its daily limit), `inflight` its unfinished tasks (its
+# concurrency; kept by a trigger on `tasks`, alembic 0009); the rate limit is a token bucket in
+# `rate_tokens`, refilled from `rate_at` on each request.
 api_keys = Table(
     "api_keys",
     metadata,
@@ -153,6 +155,9 @@ api_keys = Table(
     Column("tasks_total", BigInteger, nullable=False, server_default="0"),
     Column("rate_tokens", Float, nullable=False, server_default="0"),
     Column("rate_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("inflight", Integer, nullable=False, server_default="0"),
+    Column("counted_day", Date),
+    Column("counted_day_tasks", Integer, nullable=False, server_default="0"),
     _created(),
     _updated(),
 )

@@ -11,8 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -34,66 +33,6 @@ def storable(text: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-class TaskIdTaken(Exception):
-    """`insert_task` hit an existing id (two submissions drew the same random digits)."""
-
-
-# Built once: the values go in as parameters, so a submit builds no statement (SQLAlchemy's
-# compiled cache answers for each set of columns).
-_INSERT_TASK = (
-    pg_insert(tasks).on_conflict_do_nothing(index_elements=[tasks.c.id]).returning(tasks.c.id)
-)
-
-
-async def insert_task(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
-    """Insert one task row. A clashing id raises TaskIdTaken (`ON CONFLICT DO NOTHING` on the
-    id: no savepoint, so no SAVEPOINT and RELEASE round trips around every insert)."""
-    if (await conn.execute(_INSERT_TASK, dict(values))).first() is None:
-        raise TaskIdTaken(values.get("id"))
-
-
-# -- insert_task_alone: a new task without files or callback, as one statement run on its own
-# (autocommit: atomic, and durable at its own commit): the row, event 1 and the NOTIFYs of
-# `append_event_and_notify`. Two round trips fewer than BEGIN … COMMIT around three statements.
-_ALONE: dict[tuple[str, ...], TextClause] = {}
-
-
-def _alone_statement(columns: tuple[str, ...]) -> TextClause:
-    names = ", ".join(columns)
-    values = ", ".join(f":{c}" for c in columns)
-    stmt = text(
-        f"""
-        WITH new AS (
-            INSERT INTO tasks ({names}) VALUES ({values})
-            ON CONFLICT (id) DO NOTHING RETURNING id
-        ), event AS (
-            INSERT INTO task_events (task_id, seq, status, kind, data)
-            SELECT id, 1, :status, :event_kind, CAST(:event_data AS jsonb) FROM new
-        )
-        SELECT id, pg_notify('{TASK_EVENTS_CHANNEL}', id || ':' || '1'),
-            CASE WHEN CAST(:wake AS text) IS NOT NULL THEN pg_notify('{TASKS_CHANNEL}', :wake) END
-        FROM new
-        """
-    )
-    return stmt.bindparams(*(bindparam(c, type_=tasks.c[c].type) for c in columns))
-
-
-async def insert_task_alone(
-    engine: AsyncEngine, values: Mapping[str, Any], *, kind: str, data: Any, wake: str | None
-) -> None:
-    """Insert one task row with its first event and NOTIFYs (`wake`: the note of app/domain/wake.py
-    for `mjrelay_tasks`, None for none), committed. A clashing id raises TaskIdTaken."""
-    columns = tuple(sorted(values))
-    stmt = _ALONE.get(columns)
-    if stmt is None:
-        stmt = _ALONE[columns] = _alone_statement(columns)
-    params = {**values, "event_kind": kind, "event_data": json.dumps(data or {}), "wake": wake}
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        if (await conn.execute(stmt, params)).first() is None:
-            raise TaskIdTaken(values.get("id"))
 
 
 async def lock_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:

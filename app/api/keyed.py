@@ -1,9 +1,10 @@
 """Writing a new task as its caller: the client key's mark and quota, the `Idempotency-Key`.
 
-`store_task` writes the task in one transaction with, in this order: the idempotency claim (a
-concurrent identical retry waits on its unique index, then reads the committed task), the task
-itself, the idempotency row's task id, and last the key's quota (db/api_keys.py `admit_task`),
-so the key's row stays locked only from its counting to the commit. Docs: docs/keys.md.
+`store_task` writes the task with its key's quota (counted by app/taskstore.py in the statement
+or transaction that inserts it: db/api_keys.py `ADMIT_CTES`) and, with an `Idempotency-Key`, in
+one transaction with, in this order: the idempotency claim (a concurrent identical retry waits on
+its unique index, then reads the committed task), the task, its quota, the idempotency row's
+task id. Docs: docs/keys.md.
 """
 
 from __future__ import annotations
@@ -76,28 +77,23 @@ async def store_task(
     """Write the new task with its idempotency key and its key's quota in one transaction; an
     identical retry (same `Idempotency-Key` and request) gets the first task instead."""
     task = owned(task, caller)
-    key = caller.key
-    if key is None and idem is None:  # nothing to write beside the task (its own transaction)
-        return await taskstore.create_task(engine, task, files=files, new_id=new_id)
-    earlier = created = None
-    async with engine.begin() as conn:
-        if idem is not None:
+    try:
+        if idem is None:  # the task alone: its own statement or transaction (app/taskstore.py)
+            return await taskstore.create_task(engine, task, files=files, new_id=new_id)
+        async with engine.begin() as conn:
             earlier = await idempotency.claim(conn, caller.scope, idem.key, idem.request_hash)
-        if earlier is None:
-            created = await taskstore.create_task(conn, task, files=files, new_id=new_id)
-            if idem is not None:
+            if earlier is None:
+                created = await taskstore.create_task(conn, task, files=files, new_id=new_id)
                 await idempotency.settle(conn, caller.scope, idem.key, created.id)
-            if key is not None:  # last, so the key's row is locked only until the commit
-                refusal = await api_keys.admit_task(conn, key.id)
-                if refusal is not None:
-                    raise CommandError(
-                        ErrorKind.QUOTA_EXCEEDED,
-                        f"API key {key.name}: {refusal.reason}",
-                        retry_after=refusal.retry_after_s,
-                    )
-    if created is not None:
-        return created
-    replayed = await _replayed(engine, earlier, idem) if idem is not None else None
+                return created
+    except api_keys.QuotaRefused as refused:
+        key_name = caller.key.name if caller.key is not None else "?"
+        raise CommandError(
+            ErrorKind.QUOTA_EXCEEDED,
+            f"API key {key_name}: {refused.refusal.reason}",
+            retry_after=refused.refusal.retry_after_s,
+        ) from None
+    replayed = await _replayed(engine, earlier, idem)
     if replayed is None:
         raise CommandError(ErrorKind.WRONG_STATE, "the first submit with this key is gone")
     return replayed

@@ -1,0 +1,109 @@
+"""SQL that inserts a new task: in the caller's transaction (`insert_task`), or alone with its
+first event and NOTIFYs (`insert_task_alone`), a client key's task admitted by its key's limits
+in the same statement. Only app/taskstore.py calls these (tests/unit/db/test_task_sql.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from db import api_keys
+from db.tables import tasks
+from db.tasks import TASK_EVENTS_CHANNEL, TASKS_CHANNEL
+
+
+class TaskIdTaken(Exception):
+    """`insert_task` hit an existing id (two submissions drew the same random digits)."""
+
+
+# Built once: the values go in as parameters, so a submit builds no statement (SQLAlchemy's
+# compiled cache answers for each set of columns).
+_INSERT_TASK = (
+    pg_insert(tasks).on_conflict_do_nothing(index_elements=[tasks.c.id]).returning(tasks.c.id)
+)
+
+
+async def insert_task(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
+    """Insert one task row. A clashing id raises TaskIdTaken (`ON CONFLICT DO NOTHING` on the
+    id: no savepoint, so no SAVEPOINT and RELEASE round trips around every insert)."""
+    if (await conn.execute(_INSERT_TASK, dict(values))).first() is None:
+        raise TaskIdTaken(values.get("id"))
+
+
+# -- insert_task_alone: a new task without files or callback, as one statement run on its own
+# (autocommit: atomic, and durable at its own commit): the row, event 1 and the NOTIFYs of
+# `append_event_and_notify`. Two round trips fewer than BEGIN … COMMIT around three statements.
+_ALONE: dict[tuple[tuple[str, ...], bool], TextClause] = {}
+
+
+def _alone_statement(columns: tuple[str, ...], keyed: bool) -> TextClause:
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    if keyed:
+        # Admitted by its key's limits in the same statement (db/api_keys.py `ADMIT_CTES`): the
+        # row is inserted only when the key's row was counted. No `ON CONFLICT` here: a clashing
+        # id fails the whole statement, so the key's counts roll back with it.
+        insert_new = f"""{api_keys.ADMIT_CTES}, new AS (
+            INSERT INTO tasks ({names}) SELECT {values} FROM counted RETURNING id
+        )"""
+    else:
+        insert_new = f"""new AS (
+            INSERT INTO tasks ({names}) VALUES ({values})
+            ON CONFLICT (id) DO NOTHING RETURNING id
+        )"""
+    stmt = text(
+        f"""
+        WITH {insert_new}, event AS (
+            INSERT INTO task_events (task_id, seq, status, kind, data)
+            SELECT id, 1, :status, :event_kind, CAST(:event_data AS jsonb) FROM new
+        )
+        SELECT id, pg_notify('{TASK_EVENTS_CHANNEL}', id || ':' || '1'),
+            CASE WHEN CAST(:wake AS text) IS NOT NULL THEN pg_notify('{TASKS_CHANNEL}', :wake) END
+        FROM new
+        """
+    )
+    return stmt.bindparams(*(bindparam(c, type_=tasks.c[c].type) for c in columns))
+
+
+def _is_id_clash(error: IntegrityError) -> bool:
+    """A unique violation of the tasks' primary key (named by db/tables.py's convention)."""
+    driver_error = getattr(error.orig, "__cause__", None)
+    return getattr(driver_error, "constraint_name", None) == f"pk_{tasks.name}"
+
+
+async def insert_task_alone(
+    engine: AsyncEngine, values: Mapping[str, Any], *, kind: str, data: Any, wake: str | None
+) -> None:
+    """Insert one task row with its first event and NOTIFYs (`wake`: the note of app/domain/wake.py
+    for `mjrelay_tasks`, None for none), committed. A clashing id raises TaskIdTaken. A task
+    with a `key_id` is admitted by its key's limits in the same statement, or not inserted:
+    QuotaRefused (db/api_keys.py)."""
+    columns = tuple(sorted(values))
+    key_id = values.get("key_id")
+    keyed = key_id is not None
+    stmt = _ALONE.get((columns, keyed))
+    if stmt is None:
+        stmt = _ALONE[(columns, keyed)] = _alone_statement(columns, keyed)
+    params = {**values, "event_kind": kind, "event_data": json.dumps(data or {}), "wake": wake}
+    if keyed:
+        params["own"] = 0
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            inserted = (await conn.execute(stmt, params)).first()
+        except IntegrityError as error:
+            if _is_id_clash(error):
+                raise TaskIdTaken(values.get("id")) from None
+            raise
+        if inserted is not None:
+            return
+        if key_id is None:
+            raise TaskIdTaken(values.get("id"))
+        raise api_keys.QuotaRefused(await api_keys.refusal(conn, int(key_id)))
