@@ -163,7 +163,7 @@ async def create_task(
             wake=_wake_note(task) if task.status == TaskStatus.PENDING else None,
         )
         if task.key_id is not None:  # last: the key's row stays locked only until the commit
-            await key_queries.admit(conn, task.key_id, inserted=True)
+            await key_queries.admit(conn, task.key_id)
     return task
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.statuses import ACTIVE, PENDING
@@ -35,50 +35,53 @@ class QueueState:
         return self.accounts > 0 and self.running + self.pending >= self.capacity
 
 
-# -- queue_state: the accounts' room and the work already there (pending rows are few: the
-# partial index keeps that count cheap however many finished tasks exist).
-_ROOM = text(
-    """
-    SELECT count(*), coalesce(sum(concurrency), 0), coalesce(sum(concurrency + queue_size), 0)
+# -- queue_state: the accounts' room and the work already there. The work is counted up to the
+# room's capacity only: `full` needs no more, and `ahead` (below capacity) is then exact, so a
+# burst of pending tasks (or no account at all: capacity 0) costs a submit nothing beyond it.
+_ROOM = """
+    SELECT count(*) AS accounts, coalesce(sum(concurrency), 0) AS slots,
+        coalesce(sum(concurrency + queue_size), 0) AS capacity
     FROM accounts
     WHERE enabled AND health <> 'disabled' AND :bot = ANY(bots)
-    """
-)
-_WORK = text(
-    f"""
-    SELECT count(*) FILTER (WHERE status IN ({ACTIVE})), count(*) FILTER (WHERE status = {PENDING})
-    FROM tasks
+"""
+_WORK = f"""
+    SELECT status FROM tasks
     WHERE status IN ({PENDING}, {ACTIVE}) AND bot = :bot
-    """
-)
+"""
 
 # -- the same for some accounts only (an `accountFilter`, a follow-up's account, an API key's
 # accounts): their room, the tasks running on them, and the pending tasks that can run on none
 # but them (pinned there, filtered to one of them, or of a key limited to some of them). Pending
 # tasks free to run anywhere are not counted: other accounts take them (docs/keys.md).
-_SOME_ROOM = text(
-    """
-    SELECT count(*), coalesce(sum(concurrency), 0), coalesce(sum(concurrency + queue_size), 0)
-    FROM accounts
-    WHERE enabled AND health <> 'disabled' AND :bot = ANY(bots)
+_SOME_ROOM = f"""
+    {_ROOM}
       AND id = ANY(CAST(:accounts AS text[]))
-    """
-)
-_SOME_WORK = text(
-    f"""
-    SELECT count(*) FILTER (WHERE status IN ({ACTIVE})), count(*) FILTER (WHERE status = {PENDING})
-    FROM tasks
-    WHERE status IN ({PENDING}, {ACTIVE}) AND bot = :bot
+"""
+_SOME_WORK = f"""
+    {_WORK}
       AND (account_id = ANY(CAST(:accounts AS text[]))
            OR (status = {PENDING} AND account_id IS NULL
                AND (filter_account_id = ANY(CAST(:accounts AS text[]))
                     OR key_accounts <@ CAST(:accounts AS text[]))))
-    """
-)
+"""
 
-# Room and work side by side in one statement: one round trip, one snapshot.
-_ALL = text(f"SELECT * FROM ({_ROOM.text}) AS room, ({_WORK.text}) AS work")
-_SOME = text(f"SELECT * FROM ({_SOME_ROOM.text}) AS room, ({_SOME_WORK.text}) AS work")
+
+def _state(room: str, work: str) -> TextClause:
+    """Room and work side by side in one statement: one round trip, one snapshot."""
+    return text(
+        f"""
+        WITH room AS ({room})
+        SELECT room.accounts, room.slots, room.capacity,
+            count(*) FILTER (WHERE work.status IN ({ACTIVE})),
+            count(*) FILTER (WHERE work.status = {PENDING})
+        FROM room LEFT JOIN ({work} LIMIT (SELECT capacity FROM room)) AS work ON true
+        GROUP BY room.accounts, room.slots, room.capacity
+        """
+    )
+
+
+_ALL = _state(_ROOM, _WORK)
+_SOME = _state(_SOME_ROOM, _SOME_WORK)
 
 
 async def queue_state(

@@ -17,10 +17,11 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.speed import FAST, TURBO
 from app.domain.status import TaskStatus
+from db import driver
 from db.statuses import FINAL, sql_list
 
 _UTC_TODAY = "(now() AT TIME ZONE 'UTC')::date"
@@ -83,29 +84,28 @@ _AVAIL = (
 _USABLE = (
     "k.rate_per_min IS NOT NULL AND k.enabled AND (k.expires_at IS NULL OR k.expires_at > now())"
 )
-_USE_KEY = text(
-    f"""
+_USE_KEY = f"""
     WITH relaxed AS (
         SELECT set_config('synchronous_commit', 'off', true)
     ), found AS (
         SELECT {_COLUMNS}, {_AVAIL} AS avail, {_USABLE} AS limited FROM api_keys k
-        WHERE key_hash = :h
+        WHERE key_hash = $1
     ), taken AS (
         UPDATE api_keys k SET rate_tokens = {_AVAIL} - 1, rate_at = clock_timestamp()
-        WHERE k.key_hash = :h AND {_USABLE} AND {_AVAIL} >= 1
+        WHERE k.key_hash = $1 AND {_USABLE} AND {_AVAIL} >= 1
         RETURNING k.id
     )
     SELECT found.*,
         CASE WHEN NOT coalesce(found.limited, false) OR EXISTS (SELECT 1 FROM taken) THEN 0.0
              ELSE greatest((1 - found.avail) * 60.0 / found.rate_per_min, 0.001) END AS wait_s
     FROM found, relaxed
-    """
-)
+"""
 
 
-async def use_key(conn: AsyncConnection, key_hash: str) -> RowMapping | None:
-    """The key (with `wait_s`: seconds until its rate allows this request, 0 = go on)."""
-    return (await conn.execute(_USE_KEY, {"h": key_hash})).mappings().first()
+async def use_key(engine: AsyncEngine, key_hash: str) -> dict[str, Any] | None:
+    """The key (with `wait_s`: seconds until its rate allows this request, 0 = go on), in one
+    statement on its own (db/driver.py: no transaction around it, no SQLAlchemy execution)."""
+    return await driver.fetchrow(engine, _USE_KEY, key_hash)
 
 
 async def key_by_name(conn: AsyncConnection, name: str) -> RowMapping | None:
@@ -169,23 +169,23 @@ class QuotaRefused(Exception):
 
 
 # -- The admission of a keyed task: one conditional UPDATE of its key's row counts the task in
-# the key's total and today's tasks when every limit allows it (`inflight`, the key's unfinished
-# tasks, is kept by a trigger on `tasks`: alembic 0009). An UPDATE that waited for a concurrent
-# submit's lock re-checks its condition on the row's newest version, so no race passes a limit,
-# and no count of the key's tasks runs while the row is locked. `:own` is 1 when the task was
-# inserted before the admission in the same transaction (the trigger counted it already).
-# `ADMIT_CTES` is a WITH list (`counted`, `usage_day`) that a task's INSERT joins (db/tasks.py).
+# the key's total, today's tasks and its unfinished tasks (`inflight`, which a trigger on `tasks`
+# lowers when one ends: alembic 0009) when every limit allows it. An UPDATE that waited for a
+# concurrent submit's lock re-checks its condition on the row's newest version, so no race
+# passes a limit, and no count of the key's tasks runs while the row is locked. Every keyed
+# task is inserted through it (app/taskstore.py). `ADMIT_CTES` is a WITH list (`counted`,
+# `usage_day`) that a task's INSERT joins (db/task_inserts.py).
 ADMIT_CTES = f"""
     counted AS (
         UPDATE api_keys k SET tasks_total = k.tasks_total + 1,
             counted_day_tasks = CASE WHEN k.counted_day = {_UTC_TODAY}
                 THEN k.counted_day_tasks + 1 ELSE 1 END,
-            counted_day = {_UTC_TODAY}
+            counted_day = {_UTC_TODAY}, inflight = k.inflight + 1
         WHERE k.id = :key_id
           AND (k.total_limit IS NULL OR k.tasks_total < k.total_limit)
           AND (k.daily_limit IS NULL OR k.counted_day IS DISTINCT FROM {_UTC_TODAY}
                OR k.counted_day_tasks < k.daily_limit)
-          AND (k.concurrency IS NULL OR k.inflight - :own < k.concurrency)
+          AND (k.concurrency IS NULL OR k.inflight < k.concurrency)
         RETURNING k.id
     ), usage_day AS (
         INSERT INTO api_key_days (key_id, day, tasks) SELECT id, {_UTC_TODAY}, 1 FROM counted
@@ -205,24 +205,23 @@ _LIMITS = text(
 CONCURRENCY_RETRY_S = 5
 
 
-async def admit(conn: AsyncConnection, key_id: int, *, inserted: bool) -> None:
+async def admit(conn: AsyncConnection, key_id: int) -> None:
     """Count a keyed task against its key's limits, or raise QuotaRefused (the caller's
-    transaction then rolls back). `inserted`: the task's row was written before, in this
-    transaction. Run it last and commit at once: the key's row stays locked until the commit."""
-    admitted = await conn.scalar(_ADMIT, {"key_id": key_id, "own": int(inserted)})
-    if admitted is None:
-        raise QuotaRefused(await refusal(conn, key_id, inserted=inserted))
+    transaction then rolls back). Run it last and commit at once: the key's row stays locked
+    until the commit."""
+    if await conn.scalar(_ADMIT, {"key_id": key_id}) is None:
+        raise QuotaRefused(await refusal(conn, key_id))
 
 
-async def refusal(conn: AsyncConnection, key_id: int, *, inserted: bool = False) -> Refusal:
+async def refusal(conn: AsyncConnection, key_id: int) -> Refusal:
     """Why the key's limits refused a task (read after the refusal: the limit it met)."""
     row = (await conn.execute(_LIMITS, {"key_id": key_id})).mappings().first()
     if row is None:
         return Refusal("API key no longer exists", None)
-    return refusal_of(row, inserted=inserted)
+    return refusal_of(row)
 
 
-def refusal_of(row: RowMapping | dict[str, Any], *, inserted: bool = False) -> Refusal:
+def refusal_of(row: RowMapping | dict[str, Any]) -> Refusal:
     """The limit a key's counters (`_LIMITS`) have reached."""
     total_limit, daily_limit, concurrency = (
         row["total_limit"],
@@ -235,7 +234,7 @@ def refusal_of(row: RowMapping | dict[str, Any], *, inserted: bool = False) -> R
         return Refusal(
             f"daily limit of {daily_limit} tasks reached", max(1, int(row["day_left_s"]))
         )
-    if concurrency is not None and row["inflight"] - int(inserted) >= concurrency:
+    if concurrency is not None and row["inflight"] >= concurrency:
         return Refusal(
             f"concurrency limit of {concurrency} unfinished tasks reached", CONCURRENCY_RETRY_S
         )

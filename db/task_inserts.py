@@ -92,8 +92,6 @@ async def insert_task_alone(
     if stmt is None:
         stmt = _ALONE[(columns, keyed)] = _alone_statement(columns, keyed)
     params = {**values, "event_kind": kind, "event_data": json.dumps(data or {}), "wake": wake}
-    if keyed:
-        params["own"] = 0
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         try:

@@ -7,8 +7,9 @@ Create Date: 2026-12-02 01:00:00.000000
 A keyed submit is admitted by one conditional UPDATE of its key's row (db/api_keys.py): the
 limits are compared with counters on that row, which PostgreSQL re-reads after waiting for a
 concurrent submit's lock, so no count of the key's tasks runs while the row is locked.
-`api_keys.inflight` counts the key's unfinished tasks, kept by a trigger on `tasks` (insert, a
-status crossing between unfinished and final, delete), so every writer keeps it right.
+`api_keys.inflight` counts the key's unfinished tasks: the admission adds the new task (every
+keyed task is inserted through it: app/taskstore.py), and a trigger on `tasks` follows a status
+crossing between unfinished and final and a delete, whoever writes them.
 `api_keys.counted_day` / `counted_day_tasks`: the tasks of the UTC day, the daily limit.
 docs/keys.md (issue 18).
 """
@@ -32,7 +33,7 @@ _FINAL = "'SUCCESS', 'FAILURE', 'CANCEL'"
 _FUNCTION = f"""
 CREATE FUNCTION mjrelay_key_inflight() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP <> 'INSERT' AND OLD.key_id IS NOT NULL AND OLD.status NOT IN ({_FINAL}) THEN
+    IF OLD.key_id IS NOT NULL AND OLD.status NOT IN ({_FINAL}) THEN
         UPDATE api_keys SET inflight = inflight - 1 WHERE id = OLD.key_id;
     END IF;
     IF TG_OP <> 'DELETE' AND NEW.key_id IS NOT NULL AND NEW.status NOT IN ({_FINAL}) THEN
@@ -43,11 +44,6 @@ END
 $$
 """
 _TRIGGERS = (
-    f"""
-    CREATE TRIGGER tasks_key_inflight_insert AFTER INSERT ON tasks FOR EACH ROW
-    WHEN (NEW.key_id IS NOT NULL AND NEW.status NOT IN ({_FINAL}))
-    EXECUTE FUNCTION mjrelay_key_inflight()
-    """,
     f"""
     CREATE TRIGGER tasks_key_inflight_update AFTER UPDATE OF status ON tasks FOR EACH ROW
     WHEN (NEW.key_id IS NOT NULL
@@ -87,7 +83,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("insert", "update", "delete"):
+    for name in ("update", "delete"):
         op.execute(f"DROP TRIGGER tasks_key_inflight_{name} ON tasks")
     op.execute("DROP FUNCTION mjrelay_key_inflight()")
     op.drop_column("api_keys", "counted_day_tasks")

@@ -67,10 +67,7 @@ async def _looked_up(request: Request, presented: str) -> tuple[ApiKey | None, f
     if cached is not None:
         found: tuple[ApiKey | None, float] = cached
         return found
-    # One statement on its own (autocommit): no BEGIN and COMMIT round trips around it.
-    async with request.app.state.engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        row = await q.use_key(conn, key_hash(presented))
+    row = await q.use_key(request.app.state.engine, key_hash(presented))
     key = ApiKey.from_row(row) if row is not None else None
     wait = float(row["wait_s"]) if row is not None else 0.0
     request.scope[_LOOKED_UP] = (key, wait)

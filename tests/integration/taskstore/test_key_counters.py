@@ -1,5 +1,6 @@
 """A client key's counters on its row (alembic 0009): `inflight` follows the key's unfinished
-tasks through every writer (the trigger), and a keyed insert counts its key exactly once."""
+tasks (the admission counts a new one, a trigger follows every other writer), and a keyed
+insert counts its key exactly once."""
 
 from __future__ import annotations
 
