@@ -69,7 +69,7 @@ async def _serve_until(
 
 
 async def migrate(database_url: str) -> str | None:
-    async with connected_engine(database_url, pool_size=1) as engine:
+    async with connected_engine(database_url, pool_size=2) as engine:
         await migrations.upgrade(engine)
         return await migrations.current_revision(engine)
 
@@ -98,7 +98,7 @@ async def run_worker_process(settings: Settings, database_url: str) -> None:
 async def _needs_sandbox(settings: Settings, database_url: str) -> bool:
     if settings.accounts:
         return False
-    async with connected_engine(database_url, pool_size=1) as engine, engine.connect() as conn:
+    async with connected_engine(database_url, pool_size=2) as engine, engine.connect() as conn:
         return await account_queries.count_real_accounts(conn) == 0
 
 
@@ -114,7 +114,7 @@ async def _sandbox_if_needed(settings: Settings, database_url: str) -> AsyncIter
     async with start_sandbox(
         host="127.0.0.1", port=0, accounts=settings.sandbox_accounts, speed=settings.sandbox_speed
     ) as sandbox:
-        async with connected_engine(database_url, pool_size=1) as engine:
+        async with connected_engine(database_url, pool_size=2) as engine:
             await register_sandbox_accounts(engine, sandbox.accounts, sandbox.base_url)
         yield
 

@@ -20,6 +20,7 @@ from app.api.endpoint import loggable_path
 from app.config import Settings
 from app.dashboard.headers import SecurityHeaders
 from app.storage.store import ObjectStore
+from db.connection_budget import check_connection_budget, web_connections
 from db.engine import make_engine
 
 log = logging.getLogger(__name__)
@@ -34,15 +35,19 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings, database_url: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.engine = make_engine(database_url)
+        app.state.engine = make_engine(database_url, pool_size=settings.db_pool_size)
         app.state.store = ObjectStore(
             settings.storage_location(),
             public_url=settings.storage_public_url,
             presign_s=settings.storage_presign_s,
         )
+        # In the background: a server that is down must not hold the web process's start.
+        most = web_connections(settings.db_pool_size)
+        budget = asyncio.create_task(check_connection_budget(app.state.engine, "web", most))
         try:
             yield
         finally:
+            budget.cancel()
             await app.state.engine.dispose()
 
     routes = [

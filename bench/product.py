@@ -37,7 +37,7 @@ async def migrated_template(ctx: BenchContext) -> str:
     key = id(ctx)
     if key not in _TEMPLATES:
         url = await ctx.create_database("mjrelay_tpl")
-        engine = make_engine(url, pool_size=1)
+        engine = make_engine(url, pool_size=2)
         try:
             await migrations.upgrade(engine)
         finally:

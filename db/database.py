@@ -64,7 +64,7 @@ async def ping(engine: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def connected_engine(url: str, *, pool_size: int = 10) -> AsyncIterator[AsyncEngine]:
+async def connected_engine(url: str, *, pool_size: int = 20) -> AsyncIterator[AsyncEngine]:
     """An engine that has answered a ping; disposed on exit."""
     engine = make_engine(url, pool_size=pool_size)
     try:

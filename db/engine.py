@@ -8,7 +8,10 @@ checkout (`DisconnectionError`). A connection that breaks while in steady use fa
 statement, and SQLAlchemy then invalidates the whole pool (every connection older than the
 error is replaced at its next checkout), so the next request runs on a new connection.
 
-`pool_size` is the steady number of connections; the pool keeps up to twice that open.
+`pool_size` is the most connections the pool opens, all kept open once opened (no overflow:
+an overflow connection is closed at checkin, so a busy web process connected and disconnected,
+a dozen round trips and a backend start, on most requests). The web and worker processes take
+it from `MJRELAY_DB_POOL_SIZE` (docs/deployment.md "Database connections").
 """
 
 from __future__ import annotations
@@ -27,14 +30,11 @@ _IDLE_SINCE = "mjrelay_idle_since"
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, echo: bool = False, idle_ping_s: float = IDLE_PING_S
+    url: str, *, pool_size: int = 20, echo: bool = False, idle_ping_s: float = IDLE_PING_S
 ) -> AsyncEngine:
     engine = create_async_engine(
         sqlalchemy_url(url),
-        # As many connections as before (pool_size + the old overflow) but all kept open:
-        # overflow connections are closed at checkin, so a busy web process connected and
-        # disconnected (a dozen round trips and a backend start) on most requests.
-        pool_size=2 * pool_size,
+        pool_size=pool_size,
         max_overflow=0,
         pool_pre_ping=False,
         echo=echo,

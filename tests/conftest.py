@@ -87,7 +87,7 @@ async def template_url(pg_server_url: str) -> str:
         f'CREATE DATABASE "{TEMPLATE_DB}"',
     )
     url = with_database(pg_server_url, TEMPLATE_DB)
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=2)
     try:
         await migrations.upgrade(engine)
     finally:
@@ -129,7 +129,7 @@ async def empty_database_url(pg_server_url: str) -> AsyncIterator[str]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url, pool_size=5)
+    engine = make_engine(database_url, pool_size=10)
     try:
         yield engine
     finally:

@@ -112,7 +112,7 @@ def with_connection(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     with database(load_cli_settings(quiet=True)) as handle:
 
         async def run() -> T:
-            async with connected_engine(handle.url, pool_size=1) as engine:
+            async with connected_engine(handle.url, pool_size=2) as engine:
                 await ensure_schema(engine, embedded=handle.embedded is not None)
                 async with engine.begin() as conn:
                     return await work(conn)

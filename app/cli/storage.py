@@ -39,7 +39,7 @@ def _with_store(work: Callable[[object, ObjectStore], Awaitable[T]]) -> T:
     with database(settings) as handle:
 
         async def go() -> T:
-            engine = make_engine(handle.url, pool_size=2)
+            engine = make_engine(handle.url, pool_size=4)
             try:
                 return await work(engine, store)
             finally:

@@ -60,6 +60,7 @@ _PARSERS: dict[str, Callable[[str], Any] | _Listed] = {
     "host": v.as_optional_str,
     "port": v.as_port,
     "web_concurrency": v.as_int_between(1, 64),
+    "db_pool_size": v.as_int_between(2, 500),
     "log_level": v.one_of(LOG_LEVELS),
     "log_format": v.one_of(LOG_FORMATS),
     "callback_allowlist": _Listed(v.as_allowlist),

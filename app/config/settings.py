@@ -48,6 +48,7 @@ class Settings:
     host: str | None = None
     port: int = 8080
     web_concurrency: int = 1  # web processes sharing the port (`mjrelay web`)
+    db_pool_size: int = 20  # most PostgreSQL connections of a web or worker process's pool
     log_level: str = "info"
     log_format: str = "auto"
     # Worker

@@ -135,7 +135,7 @@ async def _paced(
 
 async def _seed_tasks(url: str, tasks: int, hook: str) -> list[str]:
     ids = [str(1_800_000_000_000_000 + n) for n in range(tasks)]
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=2)
     try:
         async with engine.begin() as conn:
             await conn.execute(
@@ -154,7 +154,7 @@ async def _seed_tasks(url: str, tasks: int, hook: str) -> list[str]:
 
 async def _produce_ours(url: str, ids: list[str], params: Pace, starts: Starts,
                         ready: Callable[[], Awaitable[None]], bar: Progress) -> float:  # fmt: skip
-    engine = make_engine(url, pool_size=params.producers)
+    engine = make_engine(url, pool_size=2 * params.producers)
 
     async def change(i: int) -> None:
         task_id = ids[i % len(ids)]

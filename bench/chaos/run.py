@@ -316,7 +316,7 @@ async def run_chaos(ctx: BenchContext, params: ChaosParams) -> Outcome:
             ctx.database("chaos", template) as url,
             start_sandbox(accounts=params.accounts, speed="fast", seed=params.seed) as sb,
         ):
-            engine = make_engine(url, pool_size=4)
+            engine = make_engine(url, pool_size=8)
             fleet = Fleet(url, hook_env, logs)
             stop = asyncio.Event()
             try:

@@ -52,7 +52,7 @@ async def seed(url: str, store_url: str, env: dict[str, str], data: bytes) -> No
     from app.storage.store import ObjectStore
     from db import objects as object_queries
 
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=2)
     try:
         exists = await taskstore.get_task(engine, TASK_ID)
         if exists is None:

@@ -15,8 +15,9 @@ and the figure per server is the median run.
   with one of 32 client keys (as 32 clients), every key with every limit set (daily, total,
   concurrency, rate; none ever reached): the key lookup, its rate bucket and its quota
   admission on top of the submit (issue 18). Its figure is against the submit without a key in
-  the same run. submit-1key: every connection on one key, whose submits are serialised for the
-  tail of their transactions (the exact limits' price): one client's ceiling.
+  the same run. submit-1key: every connection on one key, whose submits are serialised from
+  the quota's UPDATE of the key's row to their commit (the exact limits' price): one client's
+  ceiling.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def _buttons(job: str) -> list[dict[str, object]]:
 async def seed_finished_tasks(url: str) -> list[str]:
     """SEEDED finished imagine tasks, as a worker leaves them (image, buttons, hash, times)."""
     ids = [str(1_700_000_000_000_000 + n) for n in range(SEEDED)]
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=2)
     try:
         async with engine.begin() as conn:
             for n, task_id in enumerate(ids):
@@ -175,7 +176,7 @@ async def add_limited_keys(url: str, count: int) -> list[str]:
     from db import api_keys
 
     keys = [new_key() for _ in range(count)]
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=2)
     try:
         async with engine.begin() as conn:
             for n, key in enumerate(keys):
@@ -483,8 +484,9 @@ def notes(
                 " under asyncpg. Round trips per request: fetch one (the task row, an asyncpg"
                 " prepared statement outside a transaction, no pre-ping); submit two (the"
                 " admission read in autocommit, then the task, its first event and both NOTIFYs"
-                " in one statement committed on its own); a client key adds its lookup with"
-                " its rate bucket and the two statements of its quota (docs/architecture.md)."
+                " in one statement committed on its own); a client key adds one, its lookup"
+                " with its rate bucket (an asyncpg prepared statement); its quota is part of"
+                " the task's statement (docs/architecture.md)."
             )
         found.append(
             f"py-spy profile of the mjrelay web process during its last {endpoint} run:"

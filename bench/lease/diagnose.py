@@ -96,7 +96,7 @@ def package_shares(root: Any) -> list[tuple[str, float]]:
 
 async def explain(url: str, params: LeaseParams) -> str:
     """EXPLAIN ANALYZE of the lock and the claim, as one claimer runs them; rolled back."""
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=2)
     try:
         async with engine.connect() as conn:
             transaction = await conn.begin()

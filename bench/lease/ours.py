@@ -65,14 +65,14 @@ class MjrelayLease:
         self.cap = 1
 
     async def install(self, url: str) -> None:
-        engine = make_engine(url, pool_size=1)
+        engine = make_engine(url, pool_size=2)
         try:
             await migrations.upgrade(engine)
         finally:
             await engine.dispose()
 
     async def seed(self, url: str, params: LeaseParams) -> None:
-        engine = make_engine(url, pool_size=1)
+        engine = make_engine(url, pool_size=2)
         try:
             async with engine.begin() as conn:
                 await conn.execute(
@@ -90,7 +90,7 @@ class MjrelayLease:
 
     async def open(self, url: str, params: LeaseParams) -> None:
         # make_engine allows pool_size + the same again in overflow.
-        self.engine = make_engine(url, pool_size=max(1, params.connections // 2))
+        self.engine = make_engine(url, pool_size=params.connections)
         self.cap = params.cap
         await warm_pool(self.engine, params.connections)
 
@@ -115,7 +115,7 @@ class MjrelayLease:
             self.engine = None
 
     async def completed(self, url: str) -> int:
-        engine = make_engine(url, pool_size=1)
+        engine = make_engine(url, pool_size=2)
         try:
             async with engine.connect() as conn:
                 query = text("SELECT count(*) FROM tasks WHERE status = 'SUCCESS'")

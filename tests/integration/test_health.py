@@ -45,7 +45,7 @@ async def test_readyz_unavailable_when_database_unreachable() -> None:
 
 
 async def test_metrics_exposes_prometheus_text_with_database_gauges(database_url: str) -> None:
-    engine = make_engine(database_url, pool_size=1)
+    engine = make_engine(database_url, pool_size=2)
     async with engine.begin() as conn:
         await conn.execute(
             text(
@@ -91,7 +91,7 @@ def _plan_work(plan: dict) -> int:
 async def test_metrics_reads_no_whole_table(database_url: str) -> None:
     """A long history (thousands of finished tasks and delivered callbacks) costs a scrape
     nothing: every statement /metrics runs touches only a bounded number of rows."""
-    engine = make_engine(database_url, pool_size=1)
+    engine = make_engine(database_url, pool_size=2)
     async with engine.begin() as conn:
         await conn.execute(
             text(

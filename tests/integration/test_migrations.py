@@ -15,7 +15,7 @@ async def _tables(engine) -> set[str]:
 
 
 async def test_migrations_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
-    engine = make_engine(empty_database_url, pool_size=1)
+    engine = make_engine(empty_database_url, pool_size=2)
     try:
         await migrations.upgrade(engine)
         assert await migrations.is_at_head(engine)

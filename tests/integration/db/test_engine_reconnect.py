@@ -20,7 +20,7 @@ async def _backend_pid(engine) -> int:  # type: ignore[no-untyped-def]
 
 
 async def _terminate(url: str, pid: int) -> None:
-    admin = make_engine(url, pool_size=1)
+    admin = make_engine(url, pool_size=2)
     try:
         async with admin.connect() as conn:
             await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
@@ -31,7 +31,7 @@ async def _terminate(url: str, pid: int) -> None:
 async def test_a_rested_connection_killed_by_the_server_is_replaced_at_checkout(
     database_url: str,
 ) -> None:
-    engine = make_engine(database_url, pool_size=1, idle_ping_s=0.05)
+    engine = make_engine(database_url, pool_size=2, idle_ping_s=0.05)
     try:
         old = await _backend_pid(engine)
         await _terminate(database_url, old)
@@ -45,7 +45,7 @@ async def test_a_rested_connection_killed_by_the_server_is_replaced_at_checkout(
 async def test_a_busy_connection_killed_by_the_server_fails_once_then_the_pool_recovers(
     database_url: str,
 ) -> None:
-    engine = make_engine(database_url, pool_size=2, idle_ping_s=3600)  # never pinged
+    engine = make_engine(database_url, pool_size=4, idle_ping_s=3600)  # never pinged
     try:
         old = await _backend_pid(engine)
         await _terminate(database_url, old)
@@ -61,7 +61,7 @@ async def test_a_busy_connection_killed_by_the_server_fails_once_then_the_pool_r
 async def test_connections_in_steady_use_are_not_pinged(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = make_engine(database_url, pool_size=1)
+    engine = make_engine(database_url, pool_size=2)
     pings: list[int] = []
     try:
         async with engine.connect() as conn:
@@ -71,7 +71,7 @@ async def test_connections_in_steady_use_are_not_pinged(
         for _ in range(3):
             await _backend_pid(engine)
         assert pings == []
-        rested = make_engine(database_url, pool_size=1, idle_ping_s=0.0)
+        rested = make_engine(database_url, pool_size=2, idle_ping_s=0.0)
         try:
             await _backend_pid(rested)
             await _backend_pid(rested)
