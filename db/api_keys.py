@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.domain.speed import FAST, TURBO
 from app.domain.status import TaskStatus
 from db import driver
-from db.statuses import FINAL, sql_list
+from db.statuses import sql_list
 
 _UTC_TODAY = "(now() AT TIME ZONE 'UTC')::date"
 _COLUMNS = (
@@ -123,10 +123,9 @@ async def list_keys(conn: AsyncConnection) -> list[RowMapping]:
             SELECT k.id, k.name, k.key_prefix, k.admin, k.enabled, k.expires_at, k.daily_limit,
                 k.total_limit, k.concurrency, k.rate_per_min, k.dialects, k.accounts,
                 k.tasks_total, k.created_at,
-                coalesce((SELECT d.tasks FROM api_key_days d
-                          WHERE d.key_id = k.id AND d.day = {_UTC_TODAY}), 0) AS tasks_today,
-                (SELECT count(*) FROM tasks t
-                 WHERE t.key_id = k.id AND t.status NOT IN ({FINAL})) AS unfinished
+                CASE WHEN k.counted_day = {_UTC_TODAY} THEN k.counted_day_tasks ELSE 0 END
+                    AS tasks_today,
+                k.inflight AS unfinished
             FROM api_keys k ORDER BY k.name
             """
         )
@@ -173,8 +172,8 @@ class QuotaRefused(Exception):
 # lowers when one ends: alembic 0009) when every limit allows it. An UPDATE that waited for a
 # concurrent submit's lock re-checks its condition on the row's newest version, so no race
 # passes a limit, and no count of the key's tasks runs while the row is locked. Every keyed
-# task is inserted through it (app/taskstore.py). `ADMIT_CTES` is a WITH list (`counted`,
-# `usage_day`) that a task's INSERT joins (db/task_inserts.py).
+# task is inserted through it (app/taskstore.py). `ADMIT_CTES` is a WITH list (`counted`) that
+# a task's INSERT joins (db/task_inserts.py).
 ADMIT_CTES = f"""
     counted AS (
         UPDATE api_keys k SET tasks_total = k.tasks_total + 1,
@@ -187,9 +186,6 @@ ADMIT_CTES = f"""
                OR k.counted_day_tasks < k.daily_limit)
           AND (k.concurrency IS NULL OR k.inflight < k.concurrency)
         RETURNING k.id
-    ), usage_day AS (
-        INSERT INTO api_key_days (key_id, day, tasks) SELECT id, {_UTC_TODAY}, 1 FROM counted
-        ON CONFLICT (key_id, day) DO UPDATE SET tasks = api_key_days.tasks + 1
     )"""
 _ADMIT = text(f"WITH {ADMIT_CTES} SELECT id FROM counted")
 _LIMITS = text(
@@ -289,11 +285,16 @@ async def usage_by_day(
 
 
 async def days_of(conn: AsyncConnection, key_id: int, since: date) -> list[RowMapping]:
-    """Tasks per UTC day of one key since `since` (the dashboard's usage)."""
+    """Tasks per UTC day of one key since `since` (the dashboard's usage), from its tasks (kept
+    `MJRELAY_RETENTION_DAYS`; `ix_tasks_key_id_created_at`)."""
     result = await conn.execute(
         text(
-            "SELECT day, tasks FROM api_key_days WHERE key_id = :id AND day >= :since"
-            " ORDER BY day DESC"
+            """
+            SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS tasks
+            FROM tasks
+            WHERE key_id = :id AND created_at >= CAST(:since AS date) AT TIME ZONE 'UTC'
+            GROUP BY 1 ORDER BY 1 DESC
+            """
         ),
         {"id": key_id, "since": since},
     )

@@ -39,24 +39,19 @@ class KeyStats:
 
 
 # Client keys for `/metrics`: the KEY_LABELS keys with the most tasks by name, every other key
-# summed under OTHER_KEYS, so the label set stays bounded however many keys there are. Unfinished
-# tasks are read from `ix_tasks_key_unfinished`, at most COUNT_CAP entries.
+# summed under OTHER_KEYS, so the label set stays bounded however many keys there are. Today's
+# and unfinished tasks are the counters on the key's row (db/api_keys.py).
 KEY_LABELS = 50
 OTHER_KEYS = "_other"
 _KEYS = text(
     f"""
-    WITH unfinished AS (
-        SELECT key_id, count(*) AS n FROM (
-            SELECT key_id FROM tasks WHERE key_id IS NOT NULL AND status NOT IN ({FINAL})
-            LIMIT {COUNT_CAP}) AS u
-        GROUP BY key_id
-    ), ranked AS (
-        SELECT k.name, k.tasks_total, coalesce(d.tasks, 0) AS today, coalesce(u.n, 0) AS open,
+    WITH ranked AS (
+        SELECT k.name, k.tasks_total,
+            CASE WHEN k.counted_day = (now() AT TIME ZONE 'UTC')::date
+                 THEN k.counted_day_tasks ELSE 0 END AS today,
+            k.inflight AS open,
             row_number() OVER (ORDER BY k.tasks_total DESC, k.name) AS rank
         FROM api_keys k
-        LEFT JOIN api_key_days d
-            ON d.key_id = k.id AND d.day = (now() AT TIME ZONE 'UTC')::date
-        LEFT JOIN unfinished u ON u.key_id = k.id
     )
     SELECT CASE WHEN rank <= {KEY_LABELS} THEN name ELSE '{OTHER_KEYS}' END AS label,
         sum(tasks_total), sum(today), sum(open)

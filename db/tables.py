@@ -12,7 +12,7 @@ accounts), `task_files` (a task's input images and masks), `task_objects` (its r
 object storage, and the archive job that puts them there),
 `callback_endpoints` (callback URLs disabled after a 410), `dashboard_sessions` and
 `dashboard_login_failures` (dashboard sign-ins and their rate limit), `api_keys`,
-`api_key_days` and `idempotency_keys` (client keys, their daily counts, idempotent submits).
+and `idempotency_keys` (client keys, idempotent submits).
 """
 
 from __future__ import annotations
@@ -160,15 +160,6 @@ api_keys = Table(
     Column("counted_day_tasks", Integer, nullable=False, server_default="0"),
     _created(),
     _updated(),
-)
-
-# Tasks a key created per UTC day: its daily limit, and its usage by day.
-api_key_days = Table(
-    "api_key_days",
-    metadata,
-    Column("key_id", BigInteger, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("tasks", Integer, nullable=False, server_default="0"),
 )
 
 tasks = Table(

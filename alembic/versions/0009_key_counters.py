@@ -10,8 +10,9 @@ concurrent submit's lock, so no count of the key's tasks runs while the row is l
 `api_keys.inflight` counts the key's unfinished tasks: the admission adds the new task (every
 keyed task is inserted through it: app/taskstore.py), and a trigger on `tasks` follows a status
 crossing between unfinished and final and a delete, whoever writes them.
-`api_keys.counted_day` / `counted_day_tasks`: the tasks of the UTC day, the daily limit.
-docs/keys.md (issue 18).
+`api_keys.counted_day` / `counted_day_tasks`: the tasks of the UTC day, the daily limit; they
+replace `api_key_days` (an upsert per submit), whose history the key's tasks give (the
+dashboard's usage per day counts them). docs/keys.md (issue 18).
 """
 
 from __future__ import annotations
@@ -80,9 +81,30 @@ def upgrade() -> None:
                                     AND d.day = (now() AT TIME ZONE 'UTC')::date), 0)
         """
     )
+    op.drop_table("api_key_days")
 
 
 def downgrade() -> None:
+    op.create_table(
+        "api_key_days",
+        sa.Column("key_id", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("tasks", sa.Integer(), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(
+            ["key_id"],
+            ["api_keys.id"],
+            name=op.f("fk_api_key_days_key_id_api_keys"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("key_id", "day", name=op.f("pk_api_key_days")),
+    )
+    op.execute(
+        """
+        INSERT INTO api_key_days (key_id, day, tasks)
+        SELECT key_id, (created_at AT TIME ZONE 'UTC')::date, count(*) FROM tasks
+        WHERE key_id IS NOT NULL GROUP BY 1, 2
+        """
+    )
     for name in ("update", "delete"):
         op.execute(f"DROP TRIGGER tasks_key_inflight_{name} ON tasks")
     op.execute("DROP FUNCTION mjrelay_key_inflight()")
