@@ -20,8 +20,10 @@ from app.api.endpoint import loggable_path
 from app.config import Settings
 from app.dashboard.headers import SecurityHeaders
 from app.storage.store import ObjectStore
+from db import driver
 from db.connection_budget import check_connection_budget, web_connections
 from db.engine import make_engine
+from db.urls import asyncpg_dsn
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,11 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings, database_url: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.engine = make_engine(database_url, pool_size=settings.db_pool_size)
+        # Half the connections serve the hottest statements (fetch, a key's lookup) on a plain
+        # asyncpg pool (db/driver.py), half everything else through SQLAlchemy.
+        hot = settings.db_pool_size // 2
+        app.state.engine = make_engine(database_url, pool_size=settings.db_pool_size - hot)
+        driver.attach(app.state.engine, asyncpg_dsn(database_url), hot)
         app.state.store = ObjectStore(
             settings.storage_location(),
             public_url=settings.storage_public_url,
@@ -48,6 +54,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             yield
         finally:
             budget.cancel()
+            driver.detach(app.state.engine)
             await app.state.engine.dispose()
 
     routes = [

@@ -1,20 +1,125 @@
-"""The hottest reads on the driver's own connection: one asyncpg prepared statement, no
-SQLAlchemy statement execution and no transaction around it (a single statement is atomic).
+"""The hottest statements on a small asyncpg pool of their own: one prepared statement per
+request, no SQLAlchemy checkout and no transaction around it (a single statement is atomic).
 
-A pooled connection is checked out as usual (db/engine.py pings it after a rest). The driver's
-errors bypass SQLAlchemy, so a connection the server closed is invalidated here, as SQLAlchemy
-does for its own statements: the next checkout opens a fresh one.
+Measured on a fetch, SQLAlchemy's checkout and return of a pooled connection cost more Python
+time than the statement itself (docs/benchmarks.md, http). So an engine made by
+`db.engine.make_engine` carries a few connections as a plain asyncpg pool (`attach`), opened
+on first use in each event loop, with the same JSON decoding as SQLAlchemy's dialect. The
+pool does not ping: a statement that meets a connection the server closed (a PostgreSQL
+restart ends every backend) is run once more on a fresh one, so the request after a restart
+succeeds. An engine without a hot pool (tools, tests) runs the statement on its own pool's
+driver connection, invalidating one the server closed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+# An idle hot connection is closed after this long (fewer connections held when quiet).
+IDLE_CLOSE_S = 60.0
+# A connection the server ended fails its next statement with one of these (an ended idle
+# connection can leave asyncpg's protocol mid-state: InternalClientError).
+_BROKEN = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.PostgresConnectionError,
+    ConnectionError,
+)
+
+
+@dataclass
+class _HotPool:
+    dsn: str
+    size: int
+    by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncpg.Pool] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
+    locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
+
+    async def pool(self) -> asyncpg.Pool:
+        loop = asyncio.get_running_loop()
+        found = self.by_loop.get(loop)
+        if found is not None:
+            return found
+        async with self.locks.setdefault(loop, asyncio.Lock()):
+            found = self.by_loop.get(loop)
+            if found is None:
+                found = await asyncpg.create_pool(
+                    self.dsn,
+                    min_size=0,
+                    max_size=self.size,
+                    max_inactive_connection_lifetime=IDLE_CLOSE_S,
+                    init=_decode_json,
+                )
+                self.by_loop[loop] = found
+        return found
+
+    def terminate(self) -> None:
+        for pool in list(self.by_loop.values()):
+            pool.terminate()
+        self.by_loop.clear()
+
+
+_HOT: weakref.WeakKeyDictionary[Engine, _HotPool] = weakref.WeakKeyDictionary()
+
+
+async def _decode_json(conn: asyncpg.Connection) -> None:
+    """json and jsonb values as Python objects, as SQLAlchemy's asyncpg dialect gives them."""
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, encoder=lambda value: value, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+def attach(engine: AsyncEngine, dsn: str, size: int) -> None:
+    """Give `engine` a hot pool of `size` connections to `dsn` (closed with the engine)."""
+    _HOT[engine.sync_engine] = _HotPool(dsn, size)
+
+
+def detach(engine: AsyncEngine) -> None:
+    """Close the engine's hot pool (its dispose)."""
+    hot = _HOT.pop(engine.sync_engine, None)
+    if hot is not None:
+        hot.terminate()
 
 
 async def fetchrow(engine: AsyncEngine, sql: str, *args: Any) -> dict[str, Any] | None:
     """The first row of `sql` (asyncpg `$n` parameters) as a dict, or None."""
+    hot = _HOT.get(engine.sync_engine)
+    if hot is None:
+        return await _on_engine(engine, sql, args)
+    pool = await hot.pool()
+    for attempt in (1, 2):
+        try:
+            async with pool.acquire() as conn:
+                try:
+                    row = await conn.fetchrow(sql, *args)
+                except _BROKEN:
+                    # So the pool opens a fresh one in its place (it may have let it go).
+                    with contextlib.suppress(asyncpg.exceptions.InterfaceError):
+                        conn.terminate()
+                    raise
+            break
+        except _BROKEN:
+            if attempt == 2:
+                raise
+    return dict(row) if row is not None else None
+
+
+async def _on_engine(engine: AsyncEngine, sql: str, args: tuple[Any, ...]) -> dict[str, Any] | None:
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection

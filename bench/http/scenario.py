@@ -65,7 +65,7 @@ class HttpParams:
     warmup_s: float = 1.0
 
 
-FULL = HttpParams(duration_s=6.0, connections=32, rounds=2)
+FULL = HttpParams(duration_s=6.0, connections=32, rounds=3)
 SMOKE = HttpParams(duration_s=1.0, connections=4, rounds=1, warmup_s=0.0)
 
 
@@ -284,6 +284,13 @@ async def run_http(ctx: BenchContext, params: HttpParams) -> ScenarioResult:
     for endpoint, summary_text in profile.items():
         (ctx.plots_dir / f"http-web-{endpoint}-profile.txt").write_text(summary_text)
     result.notes += notes(runs, sorted(profile), len(body), logs)
+    paired = paired_key_ratios(runs)
+    if paired:
+        shown = ", ".join(f"{x:.2f}×" for x in paired)
+        result.notes.append(
+            "Client keys, round by round (keyed submit over the unkeyed submit of the same"
+            f" round, the three submits run back to back): {shown}."
+        )
     result.elapsed_s = time.monotonic() - started
     return result
 
@@ -309,7 +316,7 @@ async def _rounds(ctx: BenchContext, params: HttpParams, ids: list[str], logs: P
     plan = [
         (r, e, s)
         for r in range(params.rounds)
-        for e in scripts
+        for e in _round_order(r)
         for s in ("bare", "mjrelay")
         if not (s == "bare" and e in ONLY_OURS)
     ]
@@ -376,6 +383,27 @@ class Meter:
             if self.postmaster_pid is not None:
                 spent = sum(max(0.0, v - self.pg0.get(k, 0.0)) for k, v in pg.items())
                 run.pg_cpu_us = spent * 1e6 / run.requests
+
+
+SUBMITS = ("submit", "submit-keys", "submit-1key")
+
+
+def _round_order(round_: int) -> list[str]:
+    """Fetch, then the three submits back to back, their order turned by one each round: a
+    slow spell of the machine (a checkpoint, autovacuum of the growing tasks table) then falls
+    on a different one each time instead of always on the same."""
+    turn = round_ % len(SUBMITS)
+    return ["fetch", *SUBMITS[turn:], *SUBMITS[:turn]]
+
+
+def paired_key_ratios(runs: list[WrkRun]) -> list[float]:
+    """Keyed submit req/s over the unkeyed submit's of the same round, round by round."""
+    by = {(r.endpoint, r.round): r.rate for r in runs if r.server == "mjrelay"}
+    return [
+        by[("submit-keys", n)] / by[("submit", n)]
+        for n in sorted({r.round for r in runs})
+        if by.get(("submit", n)) and ("submit-keys", n) in by
+    ]
 
 
 def _median(runs: list[WrkRun], server: str, endpoint: str) -> float:
