@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import TextClause, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db import driver
 from db.statuses import ACTIVE, PENDING
 
 
@@ -42,11 +42,11 @@ _ROOM = """
     SELECT count(*) AS accounts, coalesce(sum(concurrency), 0) AS slots,
         coalesce(sum(concurrency + queue_size), 0) AS capacity
     FROM accounts
-    WHERE enabled AND health <> 'disabled' AND :bot = ANY(bots)
+    WHERE enabled AND health <> 'disabled' AND $1 = ANY(bots)
 """
 _WORK = f"""
     SELECT status FROM tasks
-    WHERE status IN ({PENDING}, {ACTIVE}) AND bot = :bot
+    WHERE status IN ({PENDING}, {ACTIVE}) AND bot = $1
 """
 
 # -- the same for some accounts only (an `accountFilter`, a follow-up's account, an API key's
@@ -55,29 +55,28 @@ _WORK = f"""
 # tasks free to run anywhere are not counted: other accounts take them (docs/keys.md).
 _SOME_ROOM = f"""
     {_ROOM}
-      AND id = ANY(CAST(:accounts AS text[]))
+      AND id = ANY(CAST($2 AS text[]))
 """
 _SOME_WORK = f"""
     {_WORK}
-      AND (account_id = ANY(CAST(:accounts AS text[]))
+      AND (account_id = ANY(CAST($2 AS text[]))
            OR (status = {PENDING} AND account_id IS NULL
-               AND (filter_account_id = ANY(CAST(:accounts AS text[]))
-                    OR key_accounts <@ CAST(:accounts AS text[]))))
+               AND (filter_account_id = ANY(CAST($2 AS text[]))
+                    OR key_accounts <@ CAST($2 AS text[]))))
 """
 
 
-def _state(room: str, work: str) -> TextClause:
-    """Room and work side by side in one statement: one round trip, one snapshot."""
-    return text(
-        f"""
+def _state(room: str, work: str) -> str:
+    """Room and work side by side in one statement: one round trip, one snapshot (a plain
+    asyncpg prepared statement on its own: db/driver.py)."""
+    return f"""
         WITH room AS ({room})
         SELECT room.accounts, room.slots, room.capacity,
-            count(*) FILTER (WHERE work.status IN ({ACTIVE})),
-            count(*) FILTER (WHERE work.status = {PENDING})
+            count(*) FILTER (WHERE work.status IN ({ACTIVE})) AS running,
+            count(*) FILTER (WHERE work.status = {PENDING}) AS pending
         FROM room LEFT JOIN ({work} LIMIT (SELECT capacity FROM room)) AS work ON true
         GROUP BY room.accounts, room.slots, room.capacity
-        """
-    )
+    """
 
 
 _ALL = _state(_ROOM, _WORK)
@@ -85,13 +84,18 @@ _SOME = _state(_SOME_ROOM, _SOME_WORK)
 
 
 async def queue_state(
-    conn: AsyncConnection, bot: str, accounts: Sequence[str] | None = None
+    engine: AsyncEngine, bot: str, accounts: Sequence[str] | None = None
 ) -> QueueState:
     """The queue of every account serving `bot`, or of `accounts` only."""
-    params: dict[str, object]
     if accounts is None:
-        stmt, params = _ALL, {"bot": bot}
+        row = await driver.fetchrow(engine, _ALL, bot)
     else:
-        stmt, params = _SOME, {"bot": bot, "accounts": list(accounts)}
-    accounts_n, slots, capacity, running, pending = (await conn.execute(stmt, params)).one()
-    return QueueState(int(accounts_n), int(slots), int(capacity), int(running), int(pending))
+        row = await driver.fetchrow(engine, _SOME, bot, list(accounts))
+    assert row is not None  # an aggregate over `room`: always one row
+    return QueueState(
+        int(row["accounts"]),
+        int(row["slots"]),
+        int(row["capacity"]),
+        int(row["running"]),
+        int(row["pending"]),
+    )

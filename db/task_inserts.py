@@ -6,15 +6,18 @@ in the same statement. Only app/taskstore.py calls these (tests/unit/db/test_tas
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, text
+import asyncpg
+from sqlalchemy import JSON
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db import api_keys
+from db import api_keys, driver
 from db.tables import tasks
 from db.tasks import TASK_EVENTS_CHANNEL, TASKS_CHANNEL
 
@@ -40,12 +43,24 @@ async def insert_task(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
 # -- insert_task_alone: a new task without files or callback, as one statement run on its own
 # (autocommit: atomic, and durable at its own commit): the row, event 1 and the NOTIFYs of
 # `append_event_and_notify`. Two round trips fewer than BEGIN … COMMIT around three statements.
-_ALONE: dict[tuple[tuple[str, ...], bool], TextClause] = {}
+# It is the submit's hot path, so it runs as a plain asyncpg prepared statement (db/driver.py):
+# built once per set of columns, each value cast to its column's type.
+_PG = postgresql.dialect()
 
 
-def _alone_statement(columns: tuple[str, ...], keyed: bool) -> TextClause:
+@dataclass(frozen=True)
+class _Alone:
+    sql: str
+    order: tuple[str, ...]  # the `$n` parameters' names, in order
+    json_columns: frozenset[str]
+
+
+_ALONE: dict[tuple[tuple[str, ...], bool], _Alone] = {}
+
+
+def _alone_statement(columns: tuple[str, ...], keyed: bool) -> _Alone:
     names = ", ".join(columns)
-    values = ", ".join(f":{c}" for c in columns)
+    values = ", ".join(f"CAST(:{c} AS {tasks.c[c].type.compile(dialect=_PG)})" for c in columns)
     if keyed:
         # Admitted by its key's limits in the same statement (db/api_keys.py `ADMIT_CTES`): the
         # row is inserted only when the key's row was counted. No `ON CONFLICT` here: a clashing
@@ -58,24 +73,24 @@ def _alone_statement(columns: tuple[str, ...], keyed: bool) -> TextClause:
             INSERT INTO tasks ({names}) VALUES ({values})
             ON CONFLICT (id) DO NOTHING RETURNING id
         )"""
-    stmt = text(
-        f"""
+    sql = f"""
         WITH {insert_new}, event AS (
             INSERT INTO task_events (task_id, seq, status, kind, data)
-            SELECT id, 1, :status, :event_kind, CAST(:event_data AS jsonb) FROM new
+            SELECT id, 1, CAST(:status AS text), :event_kind, CAST(:event_data AS jsonb) FROM new
         )
         SELECT id, pg_notify('{TASK_EVENTS_CHANNEL}', id || ':' || '1'),
             CASE WHEN CAST(:wake AS text) IS NOT NULL THEN pg_notify('{TASKS_CHANNEL}', :wake) END
         FROM new
-        """
-    )
-    return stmt.bindparams(*(bindparam(c, type_=tasks.c[c].type) for c in columns))
+    """
+    order = (*columns, "event_kind", "event_data", "wake")
+    position = {name: n for n, name in enumerate(order, start=1)}
+    positional = _NAMED.sub(lambda m: f"${position[m.group(1)]}", sql)
+    json_columns = frozenset(c for c in columns if isinstance(tasks.c[c].type, JSON))
+    return _Alone(positional, order, json_columns)
 
 
-def _is_id_clash(error: IntegrityError) -> bool:
-    """A unique violation of the tasks' primary key (named by db/tables.py's convention)."""
-    driver_error = getattr(error.orig, "__cause__", None)
-    return getattr(driver_error, "constraint_name", None) == f"pk_{tasks.name}"
+# `:name` parameters (not the `::type` casts).
+_NAMED = re.compile(r"(?<![:\w]):([a-z_]+)\b")
 
 
 async def insert_task_alone(
@@ -87,21 +102,25 @@ async def insert_task_alone(
     QuotaRefused (db/api_keys.py)."""
     columns = tuple(sorted(values))
     key_id = values.get("key_id")
-    keyed = key_id is not None
-    stmt = _ALONE.get((columns, keyed))
+    stmt = _ALONE.get((columns, key_id is not None))
     if stmt is None:
-        stmt = _ALONE[(columns, keyed)] = _alone_statement(columns, keyed)
-    params = {**values, "event_kind": kind, "event_data": json.dumps(data or {}), "wake": wake}
+        stmt = _ALONE[(columns, key_id is not None)] = _alone_statement(columns, key_id is not None)
+    given = {**values, "event_kind": kind, "event_data": json.dumps(data or {}), "wake": wake}
+    args = [
+        json.dumps(given[name])
+        if name in stmt.json_columns and given[name] is not None
+        else given[name]
+        for name in stmt.order
+    ]
+    try:
+        inserted = await driver.fetchrow(engine, stmt.sql, *args)
+    except asyncpg.exceptions.UniqueViolationError as error:
+        if error.constraint_name == f"pk_{tasks.name}":
+            raise TaskIdTaken(values.get("id")) from None
+        raise
+    if inserted is not None:
+        return
+    if key_id is None:
+        raise TaskIdTaken(values.get("id"))
     async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            inserted = (await conn.execute(stmt, params)).first()
-        except IntegrityError as error:
-            if _is_id_clash(error):
-                raise TaskIdTaken(values.get("id")) from None
-            raise
-        if inserted is not None:
-            return
-        if key_id is None:
-            raise TaskIdTaken(values.get("id"))
         raise api_keys.QuotaRefused(await api_keys.refusal(conn, int(key_id)))

@@ -112,10 +112,7 @@ class TaskService(TaskReader):
         and an account added later picks it up.
         """
         accounts = admission_accounts(self.caller, account_id)
-        # One read on its own (autocommit): no BEGIN and ROLLBACK round trips around it.
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            state = await queue_state(conn, bot, accounts)
+        state = await queue_state(self.engine, bot, accounts)  # one statement on its own
         if state.full:
             raise CommandError(ErrorKind.QUEUE_FULL, "队列已满，请稍后尝试")
         return state

@@ -509,12 +509,12 @@ def notes(
             sa_share = profiles.share(raw, "(sqlalchemy/")
             detail = (
                 f" {sa_share:.0%} of its samples are under SQLAlchemy and {asyncpg_share:.0%}"
-                " under asyncpg. Round trips per request: fetch one (the task row, an asyncpg"
-                " prepared statement outside a transaction, no pre-ping); submit two (the"
-                " admission read in autocommit, then the task, its first event and both NOTIFYs"
-                " in one statement committed on its own); a client key adds one, its lookup"
-                " with its rate bucket (an asyncpg prepared statement); its quota is part of"
-                " the task's statement (docs/architecture.md)."
+                " under asyncpg. Round trips per request, each an asyncpg prepared statement"
+                " outside a transaction on the web process's hot pool (db/driver.py): fetch one"
+                " (the task row); submit two (the admission read, then the task, its first"
+                " event and both NOTIFYs in one statement); a client key adds one, its lookup"
+                " with its rate bucket; its quota is part of the task's statement"
+                " (docs/architecture.md)."
             )
         found.append(
             f"py-spy profile of the mjrelay web process during its last {endpoint} run:"
