@@ -70,17 +70,24 @@ async def insert_key(
     return int(key_id)
 
 
-# -- use_key: the key by its hash, and (when it is usable and has a rate) one token of its
-# bucket, in one statement: `wait_s` is 0 when the request may go on. The token is taken by a
-# plain UPDATE whose condition is checked again on the row's newest version once the row is free
-# (a lock then an UPDATE of the same row in one statement could deadlock with the submits of the
-# same key: bench http's submit-1key). A refused request changes nothing (a full bucket refills
-# the same either way). The bucket's commit does not wait for the disk (`synchronous_commit` off
-# for this transaction): a crash may forget the last tokens taken, which costs nothing.
+# -- use_key: the key by its hash, and (when it is usable and has a rate) tokens of its bucket,
+# in one statement: `wait_s` is 0 when the request may go on, `granted` the tokens taken (this
+# request's and those a web process keeps for the next ones of the key: app/api/key_cache.py).
+# A process takes up to a tenth of a second's worth of the rate at once (at most
+# TOKEN_BATCH_MAX; one token for rates under 600/min), so at most that much of the rate is lost
+# when the tokens it keeps expire unused. The tokens are taken by a plain UPDATE whose condition
+# is checked again on the row's newest version once the row is free (a lock then an UPDATE of
+# the same row in one statement could deadlock with the submits of the same key: bench http's
+# submit-1key); `rate_granted` carries the number taken out of it. A refused request changes
+# nothing (a full bucket refills the same either way). The bucket's commit does not wait for the
+# disk (`synchronous_commit` off for this transaction): a crash may forget the last tokens
+# taken, which costs nothing.
+TOKEN_BATCH_MAX = 16
 _AVAIL = (
     "least(k.rate_per_min::float8, k.rate_tokens"
     " + extract(epoch FROM clock_timestamp() - k.rate_at) * k.rate_per_min / 60.0)"
 )
+_BATCH = f"least(floor({_AVAIL}), greatest(1, least({TOKEN_BATCH_MAX}, k.rate_per_min / 600)))"
 _USABLE = (
     "k.rate_per_min IS NOT NULL AND k.enabled AND (k.expires_at IS NULL OR k.expires_at > now())"
 )
@@ -91,11 +98,12 @@ _USE_KEY = f"""
         SELECT {_COLUMNS}, {_AVAIL} AS avail, {_USABLE} AS limited FROM api_keys k
         WHERE key_hash = $1
     ), taken AS (
-        UPDATE api_keys k SET rate_tokens = {_AVAIL} - 1, rate_at = clock_timestamp()
+        UPDATE api_keys k SET rate_granted = {_BATCH}, rate_tokens = {_AVAIL} - {_BATCH},
+            rate_at = clock_timestamp()
         WHERE k.key_hash = $1 AND {_USABLE} AND {_AVAIL} >= 1
-        RETURNING k.id
+        RETURNING k.rate_granted
     )
-    SELECT found.*,
+    SELECT found.*, (SELECT rate_granted FROM taken) AS granted,
         CASE WHEN NOT coalesce(found.limited, false) OR EXISTS (SELECT 1 FROM taken) THEN 0.0
              ELSE greatest((1 - found.avail) * 60.0 / found.rate_per_min, 0.001) END AS wait_s
     FROM found, relaxed
@@ -103,8 +111,9 @@ _USE_KEY = f"""
 
 
 async def use_key(engine: AsyncEngine, key_hash: str) -> dict[str, Any] | None:
-    """The key (with `wait_s`: seconds until its rate allows this request, 0 = go on), in one
-    statement on its own (db/driver.py: no transaction around it, no SQLAlchemy execution)."""
+    """The key (with `wait_s`: seconds until its rate allows this request, 0 = go on; and
+    `granted`: the tokens taken, None when it has no rate), in one statement on its own
+    (db/driver.py: no transaction around it, no SQLAlchemy execution)."""
     return await driver.fetchrow(engine, _USE_KEY, key_hash)
 
 
@@ -157,6 +166,7 @@ async def rotate(conn: AsyncConnection, name: str, key_hash: str, key_prefix: st
 class Refusal:
     reason: str
     retry_after_s: int | None
+    unauthorized: bool = False  # the key itself is refused (disabled or expired meanwhile)
 
 
 class QuotaRefused(Exception):
@@ -171,7 +181,9 @@ class QuotaRefused(Exception):
 # the key's total, today's tasks and its unfinished tasks (`inflight`, which a trigger on `tasks`
 # lowers when one ends: alembic 0009) when every limit allows it. An UPDATE that waited for a
 # concurrent submit's lock re-checks its condition on the row's newest version, so no race
-# passes a limit, and no count of the key's tasks runs while the row is locked. Every keyed
+# passes a limit, and no count of the key's tasks runs while the row is locked. It checks the
+# key itself again (enabled, not expired): a web process may use a lookup made a moment before
+# the key was disabled (app/api/key_cache.py), but no task is created for it. Every keyed
 # task is inserted through it (app/taskstore.py). `ADMIT_CTES` is a WITH list (`counted`) that
 # a task's INSERT joins (db/task_inserts.py).
 ADMIT_CTES = f"""
@@ -180,7 +192,7 @@ ADMIT_CTES = f"""
             counted_day_tasks = CASE WHEN k.counted_day = {_UTC_TODAY}
                 THEN k.counted_day_tasks + 1 ELSE 1 END,
             counted_day = {_UTC_TODAY}, inflight = k.inflight + 1
-        WHERE k.id = :key_id
+        WHERE k.id = :key_id AND k.enabled AND (k.expires_at IS NULL OR k.expires_at > now())
           AND (k.total_limit IS NULL OR k.tasks_total < k.total_limit)
           AND (k.daily_limit IS NULL OR k.counted_day IS DISTINCT FROM {_UTC_TODAY}
                OR k.counted_day_tasks < k.daily_limit)
@@ -190,7 +202,8 @@ ADMIT_CTES = f"""
 _ADMIT = text(f"WITH {ADMIT_CTES} SELECT id FROM counted")
 _LIMITS = text(
     f"""
-    SELECT tasks_total, total_limit, counted_day = {_UTC_TODAY} AS counted_today,
+    SELECT enabled, expires_at IS NOT NULL AND expires_at <= now() AS expired,
+        tasks_total, total_limit, counted_day = {_UTC_TODAY} AS counted_today,
         counted_day_tasks AS day_tasks, daily_limit,
         inflight, concurrency,
         ceil(extract(epoch FROM date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day'
@@ -218,7 +231,12 @@ async def refusal(conn: AsyncConnection, key_id: int) -> Refusal:
 
 
 def refusal_of(row: RowMapping | dict[str, Any]) -> Refusal:
-    """The limit a key's counters (`_LIMITS`) have reached."""
+    """The limit a key's counters (`_LIMITS`) have reached, or the key's own refusal (a web
+    process may have looked it up a moment before it was disabled: app/api/key_cache.py)."""
+    if not row["enabled"]:
+        return Refusal("API key is disabled", None, unauthorized=True)
+    if row["expired"]:
+        return Refusal("API key has expired", None, unauthorized=True)
     total_limit, daily_limit, concurrency = (
         row["total_limit"],
         row["daily_limit"],

@@ -135,7 +135,8 @@ workers = Table(
 # `tasks_total` counts every task the key created (its total limit), `counted_day_tasks` those
 # of the UTC day `counted_day` (its daily limit), `inflight` its unfinished tasks (its
 # concurrency; kept by a trigger on `tasks`, alembic 0009); the rate limit is a token bucket in
-# `rate_tokens`, refilled from `rate_at` on each request.
+# `rate_tokens`, refilled from `rate_at` on each request (`rate_granted`: the tokens its last
+# taking took, db/api_keys.py `use_key`).
 api_keys = Table(
     "api_keys",
     metadata,
@@ -158,6 +159,7 @@ api_keys = Table(
     Column("inflight", Integer, nullable=False, server_default="0"),
     Column("counted_day", Date),
     Column("counted_day_tasks", Integer, nullable=False, server_default="0"),
+    Column("rate_granted", Integer, nullable=False, server_default="0"),
     _created(),
     _updated(),
 )

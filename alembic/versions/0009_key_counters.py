@@ -12,7 +12,8 @@ keyed task is inserted through it: app/taskstore.py), and a trigger on `tasks` f
 crossing between unfinished and final and a delete, whoever writes them.
 `api_keys.counted_day` / `counted_day_tasks`: the tasks of the UTC day, the daily limit; they
 replace `api_key_days` (an upsert per submit), whose history the key's tasks give (the
-dashboard's usage per day counts them). docs/keys.md (issue 18).
+dashboard's usage per day counts them). `api_keys.rate_granted`: the tokens the last taking
+took from the rate bucket (a web process takes a few at once). docs/keys.md (issue 18).
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ def upgrade() -> None:
     op.add_column(
         "api_keys", sa.Column("counted_day_tasks", sa.Integer(), nullable=False, server_default="0")
     )
+    op.add_column(
+        "api_keys", sa.Column("rate_granted", sa.Integer(), nullable=False, server_default="0")
+    )
     op.execute(_FUNCTION)
     for trigger in _TRIGGERS:
         op.execute(trigger)
@@ -108,6 +112,7 @@ def downgrade() -> None:
     for name in ("update", "delete"):
         op.execute(f"DROP TRIGGER tasks_key_inflight_{name} ON tasks")
     op.execute("DROP FUNCTION mjrelay_key_inflight()")
+    op.drop_column("api_keys", "rate_granted")
     op.drop_column("api_keys", "counted_day_tasks")
     op.drop_column("api_keys", "counted_day")
     op.drop_column("api_keys", "inflight")

@@ -5,13 +5,15 @@ Bearer`, webman's header), so a client changes only the value it sends. It is lo
 SHA-256 before any byte of the body is read; a key that is unknown, disabled, expired or not
 allowed on the dialect is refused like a wrong secret, and its request rate is taken from its
 bucket in PostgreSQL (docs/keys.md). The dialect secrets act as admin keys. The lookup is done
-once per request (the auto-dialect routes authenticate twice), and only when a value shaped
-like a key is presented, so servers without keys make no extra query.
+at most once per request (the auto-dialect routes authenticate twice), only when a value shaped
+like a key is presented, so servers without keys make no extra query, and not at all while
+this process remembers the key from a lookup a moment ago (app/api/key_cache.py).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +26,7 @@ from app.api.access import (
     secret_matches,
 )
 from app.api.auth import presented_secret
+from app.api.key_cache import KeyCache
 from app.config import Settings
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.keys import ApiKey, key_hash, looks_like_key
@@ -61,15 +64,31 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _key_cache(request: Request) -> KeyCache:
+    state = request.app.state
+    cache: KeyCache | None = getattr(state, "key_cache", None)
+    if cache is None:
+        cache = state.key_cache = KeyCache()
+    return cache
+
+
 async def _looked_up(request: Request, presented: str) -> tuple[ApiKey | None, float]:
-    """(the key, seconds to wait for its rate bucket), from the database once per request."""
+    """(the key, seconds to wait for its rate bucket), once per request: from this process's
+    memory of a lookup a moment ago (app/api/key_cache.py), else from the database."""
     cached = request.scope.get(_LOOKED_UP)
     if cached is not None:
         found: tuple[ApiKey | None, float] = cached
         return found
-    row = await q.use_key(request.app.state.engine, key_hash(presented))
-    key = ApiKey.from_row(row) if row is not None else None
-    wait = float(row["wait_s"]) if row is not None else 0.0
+    digest, now = key_hash(presented), time.monotonic()
+    cache = _key_cache(request)
+    key, wait = cache.take(digest, now), 0.0
+    if key is None:
+        row = await q.use_key(request.app.state.engine, digest)
+        key = ApiKey.from_row(row) if row is not None else None
+        wait = float(row["wait_s"]) if row is not None else 0.0
+        if row is not None and key is not None and wait == 0 and key.usable(datetime.now(UTC)):
+            spare = None if row["granted"] is None else max(0, int(row["granted"]) - 1)
+            cache.keep(digest, key, spare, now)
     request.scope[_LOOKED_UP] = (key, wait)
     return key, wait
 

@@ -87,6 +87,8 @@ async def store_task(
                 await idempotency.settle(conn, caller.scope, idem.key, created.id)
                 return created
     except api_keys.QuotaRefused as refused:
+        if refused.refusal.unauthorized:  # disabled or expired since this process looked it up
+            raise CommandError(ErrorKind.UNAUTHORIZED, refused.refusal.reason) from None
         key_name = caller.key.name if caller.key is not None else "?"
         raise CommandError(
             ErrorKind.QUOTA_EXCEEDED,

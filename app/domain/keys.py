@@ -94,6 +94,10 @@ class ApiKey:
             accounts=tuple(accounts) if accounts else None,
         )
 
+    def usable(self, now: datetime) -> bool:
+        """Enabled and not expired."""
+        return self.refusal_any(now) is None
+
     def refusal_any(self, now: datetime) -> str | None:
         """Why this key may not be used now at all, or None."""
         if not self.enabled:
