@@ -68,9 +68,12 @@ _RECORD_PROGRESS = """() => {
   new MutationObserver(record).observe(panel, { subtree: true, childList: true, attributes: true });
 }"""
 # The task's <video> has decoded a frame of its MP4 (HAVE_CURRENT_DATA) and knows its length.
-_VIDEO_PLAYS = """() => {
+_ARCHIVED_VIDEO_PLAYS = """() => {
   const video = document.getElementById("task-video");
-  return video !== null && video.readyState >= 2 && video.duration > 0 && !video.error;
+  if (video === null || video.readyState < 2 || !(video.duration > 0) || video.error) return null;
+  const src = video.getAttribute("src") || "";
+  if (!src.startsWith("/files/") || video.videoWidth === 0) return null;
+  return [src, video.videoWidth, video.videoHeight, video.duration];
 }"""
 _IMAGE_LOADED = """() => {
   const img = document.getElementById("task-image");
@@ -262,12 +265,9 @@ async def test_a_video_tasks_page_plays_its_mp4(database_url: str, engine: Async
             await done(engine, video_id)
             await page.goto(f"{base}/dashboard/tasks/{video_id}")
             assert await _finished(page) == "SUCCESS"
-            await page.wait_for_function(_VIDEO_PLAYS)
-            src = await page.locator("#task-video").get_attribute("src")
-            facts = await page.evaluate(
-                "() => { const v = document.getElementById('task-video');"
-                " return [v.videoWidth, v.videoHeight, v.duration]; }"
-            )
-    assert src is not None and src.startswith(f"/files/{video_id}/")  # the archived MP4
-    width, height, duration = facts
+            # Read in the same check that sees it play: a live update (the clip archived) may
+            # replace the element between two separate reads.
+            playing = await page.wait_for_function(_ARCHIVED_VIDEO_PLAYS)
+            src, width, height, duration = await playing.json_value()
+    assert src.startswith(f"/files/{video_id}/")  # the archived MP4
     assert width > 0 and height > 0 and duration > 0
