@@ -61,9 +61,9 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
+        *routing.api_routes(settings),  # the hot ones first: routes are tried in order
         *deliveries.ROUTES,
         *dashboard.routes(database_url),
-        *routing.api_routes(settings),
     ]
     app = Starlette(
         routes=routes,

@@ -113,18 +113,20 @@ def api_routes(settings: Settings) -> list[BaseRoute]:
     webman_prefixed = webman_routes.routes("")
     if prefix:
         webman_prefixed += webman_routes.routes(prefix)
+    # The routes clients call without a dialect prefix first: Starlette tries routes in order
+    # (a regex each), and a fetch polled in a loop was the 27th (no two of these paths overlap).
     return [
-        Route("/openapi.json", openapi.endpoint, methods=["GET"], include_in_schema=False),
+        Route("/mj/submit/imagine", submit_imagine, methods=["POST"]),
+        Route("/mj/submit/change", submit_change, methods=["POST"]),
+        *novicezk_routes.routes(submit_imagine_change=False),
+        *discordxy_routes.routes(submit_imagine_change=False),
+        *webman_routes.routes(prefix),
         Route("/files/{task_id}/{token}/{name}", files.serve, methods=["GET"]),
         Mount("/discordxy", routes=discordxy_routes.routes()),
         Mount("/webman", routes=webman_prefixed),
         Mount("/novicezk", routes=novicezk_routes.routes()),
-        Route("/mj/submit/imagine", submit_imagine, methods=["POST"]),
-        Route("/mj/submit/change", submit_change, methods=["POST"]),
-        *discordxy_routes.routes(submit_imagine_change=False),
-        *novicezk_routes.routes(submit_imagine_change=False),
         *novicezk_routes.speed_routes(),
-        *webman_routes.routes(prefix),
+        Route("/openapi.json", openapi.endpoint, methods=["GET"], include_in_schema=False),
     ]
 
 
