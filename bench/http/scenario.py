@@ -322,7 +322,7 @@ async def _rounds(ctx: BenchContext, params: HttpParams, ids: list[str], logs: P
         if not (s == "bare" and e in ONLY_OURS)
     ]
     bar = ctx.progress(len(plan), "http", unit="run")
-    profile_of = ("fetch", "submit")
+    profile_of = ("fetch", "submit", "submit-keys")
     raws = {e: logs / f"web-{e}.pyspy.txt" for e in scripts}
     profiled: set[str] = set()
     try:
