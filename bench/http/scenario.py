@@ -514,9 +514,9 @@ def notes(
                 " under asyncpg. Round trips per request, each an asyncpg prepared statement"
                 " outside a transaction on the web process's hot pool (db/driver.py): fetch one"
                 " (the task row); submit two (the admission read, then the task, its first"
-                " event and both NOTIFYs in one statement); a client key adds one, its lookup"
-                " with its rate bucket; its quota is part of the task's statement"
-                " (docs/architecture.md)."
+                " event and both NOTIFYs in one statement); a client key adds its lookup with"
+                " its rate tokens once per second or per 16 requests (app/api/key_cache.py); its"
+                " quota is part of the task's statement (docs/architecture.md)."
             )
         found.append(
             f"py-spy profile of the mjrelay web process during its last {endpoint} run:"
