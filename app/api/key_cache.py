@@ -5,9 +5,9 @@ A key's lookup (db/api_keys.py `use_key`) is a round trip that cost a keyed subm
 its rate. So a web process keeps a usable key for `TTL_S` after looking it up, with the spare
 rate tokens that lookup took from the key's bucket (a tenth of a second's worth at most): a
 request of that key then needs no lookup until its tokens or its time run out. What that
-changes: a key disabled or rotated may still be used for reads for up to `TTL_S` in a process
-that had just looked it up; it can create no task then (the admission checks the key again in
-SQL). Expiry is checked on every request. Tokens a process keeps and does not use are lost, at
+changes: in a process that had just looked it up, a key disabled meanwhile may still read for
+up to `TTL_S` but create no task (the admission checks the key again in SQL), and a rotated
+key's old value may still read and submit for up to `TTL_S`. Expiry is checked on every request. Tokens a process keeps and does not use are lost, at
 most a tenth of the key's rate. Only usable keys are kept, so a refusal is never remembered.
 
 Pure: the caller passes the clock's reading.
