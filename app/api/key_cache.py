@@ -7,8 +7,9 @@ rate tokens that lookup took from the key's bucket (a tenth of a second's worth 
 request of that key then needs no lookup until its tokens or its time run out. What that
 changes: in a process that had just looked it up, a key disabled meanwhile may still read for
 up to `TTL_S` but create no task (the admission checks the key again in SQL), and a rotated
-key's old value may still read and submit for up to `TTL_S`. Expiry is checked on every request. Tokens a process keeps and does not use are lost, at
-most a tenth of the key's rate. Only usable keys are kept, so a refusal is never remembered.
+key's old value may still read and submit for up to `TTL_S`. Expiry is checked on every
+request. Tokens a process keeps and does not use are lost, at most a tenth of the key's rate.
+Only usable keys are kept, so a refusal is never remembered.
 
 Pure: the caller passes the clock's reading.
 """
