@@ -41,7 +41,7 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
         # asyncpg pool (db/driver.py), half everything else through SQLAlchemy.
         hot = settings.db_pool_size // 2
         app.state.engine = make_engine(database_url, pool_size=settings.db_pool_size - hot)
-        driver.attach(app.state.engine, asyncpg_dsn(database_url), hot)
+        await driver.attach(app.state.engine, asyncpg_dsn(database_url), hot)
         app.state.store = ObjectStore(
             settings.storage_location(),
             public_url=settings.storage_public_url,

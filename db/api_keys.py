@@ -25,6 +25,8 @@ from db import driver
 from db.statuses import sql_list
 
 _UTC_TODAY = "(now() AT TIME ZONE 'UTC')::date"
+# A key that may be used now (`ApiKey.refusal_any` in SQL): enabled and not expired.
+_ALIVE = "k.enabled AND (k.expires_at IS NULL OR k.expires_at > now())"
 _COLUMNS = (
     "id, name, key_prefix, admin, enabled, expires_at, daily_limit, total_limit, concurrency,"
     " rate_per_min, dialects, accounts, tasks_total, created_at"
@@ -88,9 +90,7 @@ _AVAIL = (
     " + extract(epoch FROM clock_timestamp() - k.rate_at) * k.rate_per_min / 60.0)"
 )
 _BATCH = f"least(floor({_AVAIL}), greatest(1, least({TOKEN_BATCH_MAX}, k.rate_per_min / 600)))"
-_USABLE = (
-    "k.rate_per_min IS NOT NULL AND k.enabled AND (k.expires_at IS NULL OR k.expires_at > now())"
-)
+_USABLE = f"k.rate_per_min IS NOT NULL AND {_ALIVE}"
 _USE_KEY = f"""
     WITH relaxed AS (
         SELECT set_config('synchronous_commit', 'off', true)
@@ -192,7 +192,7 @@ ADMIT_CTES = f"""
             counted_day_tasks = CASE WHEN k.counted_day = {_UTC_TODAY}
                 THEN k.counted_day_tasks + 1 ELSE 1 END,
             counted_day = {_UTC_TODAY}, inflight = k.inflight + 1
-        WHERE k.id = :key_id AND k.enabled AND (k.expires_at IS NULL OR k.expires_at > now())
+        WHERE k.id = :key_id AND {_ALIVE}
           AND (k.total_limit IS NULL OR k.tasks_total < k.total_limit)
           AND (k.daily_limit IS NULL OR k.counted_day IS DISTINCT FROM {_UTC_TODAY}
                OR k.counted_day_tasks < k.daily_limit)

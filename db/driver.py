@@ -2,22 +2,20 @@
 request, no SQLAlchemy checkout and no transaction around it (a single statement is atomic).
 
 Measured on a fetch, SQLAlchemy's checkout and return of a pooled connection cost more Python
-time than the statement itself (docs/benchmarks.md, http). So an engine made by
-`db.engine.make_engine` carries a few connections as a plain asyncpg pool (`attach`), opened
-on first use in each event loop, with the same JSON decoding as SQLAlchemy's dialect. The
-pool does not ping: a statement that meets a connection the server closed (a PostgreSQL
-restart ends every backend) is run once more on a fresh one, so the request after a restart
-succeeds. An engine without a hot pool (tools, tests) runs the statement on its own pool's
-driver connection, invalidating one the server closed.
+time than the statement itself (docs/benchmarks.md, http). So the web process's engine carries
+a few connections as a plain asyncpg pool (`attach`, app/web.py), opened as statements need
+them, with the same JSON decoding as SQLAlchemy's dialect. The pool does not ping: a statement
+that meets a connection the server closed (a PostgreSQL restart ends every backend) is run
+once more on a fresh one, so the request after a restart succeeds. An engine without a hot
+pool (tools, tests) runs the statement on its own pool's driver connection, invalidating one
+the server closed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import weakref
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -38,43 +36,7 @@ _BROKEN = (
 )
 
 
-@dataclass
-class _HotPool:
-    dsn: str
-    size: int
-    by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncpg.Pool] = field(
-        default_factory=weakref.WeakKeyDictionary
-    )
-    locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = field(
-        default_factory=weakref.WeakKeyDictionary
-    )
-
-    async def pool(self) -> asyncpg.Pool:
-        loop = asyncio.get_running_loop()
-        found = self.by_loop.get(loop)
-        if found is not None:
-            return found
-        async with self.locks.setdefault(loop, asyncio.Lock()):
-            found = self.by_loop.get(loop)
-            if found is None:
-                found = await asyncpg.create_pool(
-                    self.dsn,
-                    min_size=0,
-                    max_size=self.size,
-                    max_inactive_connection_lifetime=IDLE_CLOSE_S,
-                    init=_decode_json,
-                    reset=_keep_session,
-                )
-                self.by_loop[loop] = found
-        return found
-
-    def terminate(self) -> None:
-        for pool in list(self.by_loop.values()):
-            pool.terminate()
-        self.by_loop.clear()
-
-
-_HOT: weakref.WeakKeyDictionary[Engine, _HotPool] = weakref.WeakKeyDictionary()
+_HOT: weakref.WeakKeyDictionary[Engine, asyncpg.Pool] = weakref.WeakKeyDictionary()
 
 
 async def _decode_json(conn: asyncpg.Connection) -> None:
@@ -91,24 +53,32 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     reset (`RESET ALL`, `UNLISTEN *`, …) was one more round trip per statement."""
 
 
-def attach(engine: AsyncEngine, dsn: str, size: int) -> None:
-    """Give `engine` a hot pool of `size` connections to `dsn` (closed with the engine)."""
-    _HOT[engine.sync_engine] = _HotPool(dsn, size)
+async def attach(engine: AsyncEngine, dsn: str, size: int) -> None:
+    """Give `engine` a hot pool of up to `size` connections to `dsn`, in the running event loop.
+    No connection is opened until a statement needs one (a server that is down does not hold a
+    process's start)."""
+    _HOT[engine.sync_engine] = await asyncpg.create_pool(
+        dsn,
+        min_size=0,
+        max_size=size,
+        max_inactive_connection_lifetime=IDLE_CLOSE_S,
+        init=_decode_json,
+        reset=_keep_session,
+    )
 
 
 def detach(engine: AsyncEngine) -> None:
     """Close the engine's hot pool (its dispose)."""
-    hot = _HOT.pop(engine.sync_engine, None)
-    if hot is not None:
-        hot.terminate()
+    pool = _HOT.pop(engine.sync_engine, None)
+    if pool is not None:
+        pool.terminate()
 
 
 async def fetchrow(engine: AsyncEngine, sql: str, *args: Any) -> dict[str, Any] | None:
     """The first row of `sql` (asyncpg `$n` parameters) as a dict, or None."""
-    hot = _HOT.get(engine.sync_engine)
-    if hot is None:
+    pool = _HOT.get(engine.sync_engine)
+    if pool is None:
         return await _on_engine(engine, sql, args)
-    pool = await hot.pool()
     for attempt in (1, 2):
         try:
             async with pool.acquire() as conn:

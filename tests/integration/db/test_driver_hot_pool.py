@@ -15,7 +15,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 async def test_rows_decode_json_and_survive_a_server_ended_connection(database_url: str) -> None:
     engine = make_engine(database_url, pool_size=2)
-    driver.attach(engine, asyncpg_dsn(database_url), 2)
+    await driver.attach(engine, asyncpg_dsn(database_url), 2)
     try:
         sql = "SELECT pg_backend_pid() AS pid, CAST($1 AS jsonb) AS doc"
         first = await driver.fetchrow(engine, sql, '{"a": [1, 2]}')
