@@ -5,6 +5,7 @@ in the same statement. Only app/taskstore.py calls these (tests/unit/db/test_tas
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -55,9 +56,7 @@ class _Alone:
     json_columns: frozenset[str]
 
 
-_ALONE: dict[tuple[tuple[str, ...], bool], _Alone] = {}
-
-
+@functools.cache
 def _alone_statement(columns: tuple[str, ...], keyed: bool) -> _Alone:
     names = ", ".join(columns)
     values = ", ".join(f"CAST(:{c} AS {tasks.c[c].type.compile(dialect=_PG)})" for c in columns)
@@ -102,9 +101,7 @@ async def insert_task_alone(
     QuotaRefused (db/api_keys.py)."""
     columns = tuple(sorted(values))
     key_id = values.get("key_id")
-    stmt = _ALONE.get((columns, key_id is not None))
-    if stmt is None:
-        stmt = _ALONE[(columns, key_id is not None)] = _alone_statement(columns, key_id is not None)
+    stmt = _alone_statement(columns, key_id is not None)
     given = {**values, "event_kind": kind, "event_data": json.dumps(data or {}), "wake": wake}
     args = [
         json.dumps(given[name])
