@@ -22,7 +22,9 @@ from app.web import create_app
 from app.worker.main import run_worker
 from db import accounts as account_queries
 from db import migrations
+from db.connection_budget import check_connection_budget, web_connections
 from db.database import connected_engine
+from db.engine import make_engine
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +76,44 @@ async def migrate(database_url: str) -> str | None:
         return await migrations.current_revision(engine)
 
 
+async def _check_web_connections(settings: Settings, database_url: str) -> None:
+    """Log whether this web process's connections fit on the server (db/connection_budget.py),
+    on a connection of its own, apart from the app's pools."""
+    engine = make_engine(database_url, pool_size=2)
+    try:
+        await check_connection_budget(engine, "web", web_connections(settings.db_pool_size))
+    finally:
+        await engine.dispose()
+
+
+async def _serve_web(
+    settings: Settings,
+    database_url: str,
+    host: str,
+    stop: asyncio.Event,
+    sockets: list[socket.socket] | None = None,
+) -> None:
+    # In the background: a server that is down must not hold the web process's start.
+    budget = asyncio.create_task(_check_web_connections(settings, database_url))
+    try:
+        await _serve_until(_web_server(settings, database_url, host), stop, sockets)
+    finally:
+        budget.cancel()
+
+
 async def run_web(settings: Settings, database_url: str) -> None:
     host = settings.host or "0.0.0.0"
     stop = asyncio.Event()
     shutdown.watch(stop, settings.shutdown_grace_s)
     log.info("web listening", extra={"host": host, "port": settings.port})
-    await _serve_until(_web_server(settings, database_url, host), stop)
+    await _serve_web(settings, database_url, host, stop)
 
 
 async def serve_web_on(
     settings: Settings, database_url: str, host: str, stop: asyncio.Event, sock: socket.socket
 ) -> None:
     """One of several web processes: serve on the parent's listening socket until `stop`."""
-    await _serve_until(_web_server(settings, database_url, host), stop, [sock])
+    await _serve_web(settings, database_url, host, stop, [sock])
 
 
 async def run_worker_process(settings: Settings, database_url: str) -> None:

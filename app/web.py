@@ -21,7 +21,6 @@ from app.config import Settings
 from app.dashboard.headers import SecurityHeaders
 from app.storage.store import ObjectStore
 from db import driver
-from db.connection_budget import check_connection_budget, web_connections
 from db.engine import make_engine
 from db.urls import asyncpg_dsn
 
@@ -47,13 +46,9 @@ def create_app(settings: Settings, database_url: str) -> Starlette:
             public_url=settings.storage_public_url,
             presign_s=settings.storage_presign_s,
         )
-        # In the background: a server that is down must not hold the web process's start.
-        most = web_connections(settings.db_pool_size)
-        budget = asyncio.create_task(check_connection_budget(app.state.engine, "web", most))
         try:
             yield
         finally:
-            budget.cancel()
             driver.detach(app.state.engine)
             await app.state.engine.dispose()
 
