@@ -41,6 +41,10 @@ class HeldBack:
     def hold(self, delivery_id: int, seconds: float) -> None:
         self._until[delivery_id] = time.monotonic() + seconds
 
+    def holds(self, delivery_id: int) -> bool:
+        until = self._until.get(delivery_id)
+        return until is not None and until > time.monotonic()
+
     def release(self, delivery_id: int) -> None:
         self._until.pop(delivery_id, None)
 

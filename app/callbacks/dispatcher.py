@@ -135,6 +135,11 @@ class Dispatcher:
         if delivery is None:
             await close_quietly(conn)
             return moved > 0  # blocked rows left the candidate window: claim again at once
+        if self._held_back.holds(delivery.id):
+            # Held back while the claim was on its way (its skip list was read before an
+            # attempt gave the row up): let it go and claim again with the list as it is now.
+            await close_quietly(conn)
+            return True
         assert self._attempts is not None
         task = asyncio.create_task(self._attempts.run(conn, delivery))
         self._inflight.add(task)

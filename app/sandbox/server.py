@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
@@ -58,6 +58,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"message": f"{status}: {reasons.get(status, 'Error')}", "code": 0}, status)
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    # The client hung up while sending its body (a worker stopping mid-request): nobody reads
+    # the answer, and it is no server error worth a traceback.
+    return Response(status_code=400)
+
+
 def create_app(core: SandboxCore) -> Starlette:
     api_routes = [*rest_guilds.GUILD_ROUTES, *rest.API_ROUTES, *attachment_links.ROUTES]
     routes = [
@@ -71,7 +77,14 @@ def create_app(core: SandboxCore) -> Starlette:
         Route("/_sandbox/accounts", sandbox_accounts),
         Route("/_sandbox/faults", sandbox_faults, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, 500: http_error})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            HTTPException: http_error,
+            ClientDisconnect: client_gone,
+            500: http_error,
+        },
+    )
     app.state.core = core
     return app
 

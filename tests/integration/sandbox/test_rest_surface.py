@@ -223,3 +223,23 @@ async def test_relax_jobs_run_slower_than_fast_ones() -> None:
     assert final["content"].endswith("(relaxed)")
     assert relaxed >= 5 * 0.05 * 10  # its pauses alone: a lower bound, whatever the load
     assert relaxed > fast  # same rendering work, 2.25 s more sleeping
+
+
+async def test_a_client_hanging_up_mid_body_logs_no_traceback(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A worker stopping while it posts an interaction: the body never arrives in full.
+    host, port = sandbox.base_url.split("//")[1].split("/")[0].split(":")
+    token = sandbox.accounts[0].token
+    _reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /api/v9/interactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: {token}\r\nContent-Length: 1000\r\n\r\n".encode()
+        + b'{"type": 2'
+    )
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.sleep(0.3)  # the server notices the hang-up and finishes the request
+    assert not [r for r in caplog.records if r.exc_info], caplog.text
