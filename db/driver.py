@@ -14,13 +14,14 @@ the server closed.
 from __future__ import annotations
 
 import contextlib
-import json
 import weakref
 from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.domain import json_codec
 
 # An idle hot connection is closed after this long (fewer connections held when quiet).
 IDLE_CLOSE_S = 60.0
@@ -43,7 +44,7 @@ async def _decode_json(conn: asyncpg.Connection) -> None:
     """json and jsonb values as Python objects, as SQLAlchemy's asyncpg dialect gives them."""
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
-            name, encoder=lambda value: value, decoder=json.loads, schema="pg_catalog"
+            name, encoder=lambda value: value, decoder=json_codec.loads, schema="pg_catalog"
         )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from app.domain import json_codec
 from db.urls import sqlalchemy_url
 
 IDLE_PING_S = 2.0
@@ -38,6 +39,8 @@ def make_engine(
         max_overflow=0,
         pool_pre_ping=False,
         echo=echo,
+        json_serializer=json_codec.dumps_text,
+        json_deserializer=json_codec.loads,
     )
     ping_after_rest(engine, idle_ping_s)
     return engine

@@ -6,7 +6,6 @@ in the same statement. Only app/taskstore.py calls these (tests/unit/db/test_tas
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.domain import json_codec
 from db import api_keys, driver
 from db.tables import tasks
 from db.tasks import TASK_EVENTS_CHANNEL, TASKS_CHANNEL
@@ -102,9 +102,14 @@ async def insert_task_alone(
     columns = tuple(sorted(values))
     key_id = values.get("key_id")
     stmt = _alone_statement(columns, key_id is not None)
-    given = {**values, "event_kind": kind, "event_data": json.dumps(data or {}), "wake": wake}
+    given = {
+        **values,
+        "event_kind": kind,
+        "event_data": json_codec.dumps_text(data or {}),
+        "wake": wake,
+    }
     args = [
-        json.dumps(given[name])
+        json_codec.dumps_text(given[name])
         if name in stmt.json_columns and given[name] is not None
         else given[name]
         for name in stmt.order

@@ -7,7 +7,6 @@ callback row is written beside it. Nothing here commits.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.domain import json_codec
 from app.domain.status import TaskStatus
 from db import driver
 from db.tables import task_events, task_files, tasks
@@ -156,7 +156,7 @@ async def append_event_and_notify(
     """`append_task_event`, then NOTIFY `mjrelay_task_events` '<task_id>:<seq>' and, with a
     `wake` note (app/domain/wake.py), `mjrelay_tasks` with it (sent at COMMIT, in that order)."""
     params = {"task_id": task_id, "seq": seq, "status": status, "kind": kind, "wake": wake}
-    await conn.execute(_EVENT_AND_NOTIFY, {**params, "data": json.dumps(data or {})})
+    await conn.execute(_EVENT_AND_NOTIFY, {**params, "data": json_codec.dumps_text(data or {})})
 
 
 async def notify(conn: AsyncConnection, channel: str, payload: str = "") -> None:

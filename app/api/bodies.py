@@ -9,7 +9,6 @@ reason (TOO_LARGE for size), never an exception page.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.formparsers import FormParser, MultiPartException, MultiPartParse
 from starlette.requests import ClientDisconnect, Request
 
 from app.dialects.fields import invalid
+from app.domain import json_codec
 from app.domain.errors import CommandError, ErrorKind
 from app.domain.images import ImageError, InputImage, check_image
 from app.domain.limits import MAX_FORM_FIELDS
@@ -83,7 +83,7 @@ async def read_json(request: Request, limit: int) -> Any:
         value: Any = {}
     else:
         try:
-            value = json.loads(raw)
+            value = json_codec.loads(raw)
         except (ValueError, RecursionError):
             raise invalid("request body is not valid JSON") from None
     request.state.json_body = value
@@ -158,7 +158,7 @@ async def read_webman(request: Request, limit: int) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        return json_codec.loads(raw)
     except (ValueError, RecursionError):
         raise invalid("request body must be JSON or a form") from None
 

@@ -6,7 +6,6 @@ handler already set wins, so `/files` keeps its own choices.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Images and videos of running tasks come from the bot's own links (Discord's CDN, or the
@@ -25,13 +24,13 @@ DASHBOARD_CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-_EVERYWHERE = {"x-content-type-options": "nosniff"}
-_DASHBOARD = {
-    **_EVERYWHERE,
-    "content-security-policy": DASHBOARD_CSP,
-    "x-frame-options": "DENY",
-    "referrer-policy": "same-origin",
-}
+_EVERYWHERE = [(b"x-content-type-options", b"nosniff")]
+_DASHBOARD = [
+    *_EVERYWHERE,
+    (b"content-security-policy", DASHBOARD_CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
 
 
 def _is_dashboard(path: str) -> bool:
@@ -50,10 +49,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
-                    if name not in headers:
-                        headers[name] = value
+                # The raw list, not MutableHeaders: this runs on every response of the API.
+                headers = message["headers"] = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in extra if h[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

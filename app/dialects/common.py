@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.domain import json_codec
 from app.domain.results import MORE_CLIPS, POSTER_EXTENSION, poster_of, result_source
 from app.domain.task import Task
 
@@ -14,14 +14,8 @@ _MEDIA_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".webm", 
 
 
 def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
-    """The one JSON serializer of responses and callbacks: compact UTF-8.
-
-    A lone surrogate (JSON input may carry `"\\ud800"`, and messages echo input) has no UTF-8
-    form; `backslashreplace` writes it as the JSON escape `\\ud800` it came in as.
-    """
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys).encode(
-        "utf-8", "backslashreplace"
-    )
+    """The one JSON serializer of responses and callbacks: compact UTF-8 (app/domain/json_codec)."""
+    return json_codec.dumps(value, sort_keys=sort_keys)
 
 
 def envelope(head: bytes, body: bytes, tail: bytes = b"}") -> bytes:

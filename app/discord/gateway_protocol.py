@@ -31,7 +31,6 @@ unusable). Time is always passed in, so tests drive it with a fake clock.
 from __future__ import annotations
 
 import enum
-import json
 import random
 import zlib
 from collections.abc import Callable
@@ -51,6 +50,7 @@ from app.discord.gateway_wire import (
     resume_frame,
 )
 from app.discord.properties import DEFAULT_CAPABILITIES, ClientProperties
+from app.domain import json_codec
 
 DEFAULT_HELLO_TIMEOUT = 20.0
 RESUME_CLOSE_CODE = 4000  # any non-1000/1001 code keeps the session resumable
@@ -174,7 +174,7 @@ class GatewayProtocol:
             text = self._decode(message)
             if text is None:
                 return []
-            payload = json.loads(text)
+            payload = json_codec.loads(text)
         except (ValueError, RecursionError, zlib.error, UnicodeDecodeError):
             # RecursionError: JSON nested deeper than Python's stack, still just a bad frame.
             return self._close(CloseAction.RESUME, "undecodable frame")
