@@ -413,6 +413,7 @@ def _median(runs: list[WrkRun], server: str, endpoint: str) -> float:
 
 
 def figures(runs: list[WrkRun]) -> list[Figure]:
+    paired = paired_key_ratios(runs)
     return [
         Figure("fetch req/s (`GET /mj/task/{id}/fetch`)", _median(runs, "mjrelay", "fetch"),
                "req/s", "bare Starlette JSON endpoint", _median(runs, "bare", "fetch"),
@@ -422,7 +423,12 @@ def figures(runs: list[WrkRun]) -> list[Figure]:
                Target("≥ 25 % (0.25×)", TARGET_SUBMIT_RATIO, on="ratio")),
         Figure(f"submit req/s with client keys and all their limits ({KEYS} keys)",
                _median(runs, "mjrelay", "submit-keys"), "req/s", "the same submit without a key",
-               _median(runs, "mjrelay", "submit"),
+               _median(runs, "mjrelay", "submit")),
+        # The target on the rounds' own ratios: each pair ran back to back, so a slower stretch
+        # of this shared machine slows both sides of a pair, not one side of the medians.
+        Figure(f"client keys ({KEYS}): keyed over unkeyed submit, median of the rounds' ratios",
+               statistics.median(paired) if paired else 0.0, "×",
+               "no cost (the same submit without a key)", 1.0,
                Target("≥ 90 % (0.9×)", TARGET_KEY_RATIO, on="ratio")),
         Figure("submit req/s, every connection on one client key",
                _median(runs, "mjrelay", "submit-1key"), "req/s",
