@@ -97,15 +97,16 @@ def _row_values(task: Task) -> dict[str, Any]:
     return values
 
 
-async def _queue_callback(conn: AsyncConnection, task: Task, seq: int) -> None:
+async def _queue_callback(conn: AsyncConnection, task: Task, seq: int, last: Any = ...) -> None:
+    """`last`: the newest callback's payload when the caller read it with the locked row."""
     if not task.notify_url:
         return
     payload = render_callback(task)
     # Only a change the receiver can see is worth a callback; a final state always is
     # (app/dialects/changes.py). The task row is locked, so the last payload is stable.
-    if not is_final(task.status) and not shows_a_change(
-        await deliveries.last_payload(conn, task.id), payload
-    ):
+    if last is ...:
+        last = await deliveries.last_payload(conn, task.id) if not is_final(task.status) else None
+    if not is_final(task.status) and not shows_a_change(last and bytes(last), payload):
         return
     # The callback outbox row for event `seq`, in the caller's transaction; NOTIFY at commit.
     await deliveries.insert_delivery(
@@ -115,8 +116,8 @@ async def _queue_callback(conn: AsyncConnection, task: Task, seq: int) -> None:
         url=task.notify_url,
         dialect=task.dialect,
         payload=payload,
+        notify=True,
     )
-    await deliveries.notify_deliveries(conn)
 
 
 async def create_task(
@@ -217,7 +218,7 @@ async def record_change(
     if unknown:
         raise ValueError(f"not changeable task column(s): {', '.join(sorted(unknown))}")
     async with transaction(db) as conn:
-        row = await q.lock_task(conn, task_id)
+        row = await q.lock_task_for_change(conn, task_id)
         if row is None:
             return None
         current = Task.from_row(row)
@@ -244,19 +245,17 @@ async def record_change(
             values.setdefault("finish_time", now_ms())
         seq = current.event_seq + 1
         values["event_seq"] = seq
-        changed = Task.from_row(await q.update_task(conn, task_id, values) or {})
         event = dict(data) if data is not None else _event_data(changes)
         requeued = new_status == TaskStatus.PENDING and current.status != TaskStatus.PENDING
-        await q.append_event_and_notify(
-            conn,
-            task_id=task_id,
-            seq=seq,
-            status=new_status,
-            kind=kind,
-            data=event,
-            wake=_wake_note(changed) if requeued else None,
+        # The wake note reads plain columns (bot, accounts): the row as it will be.
+        wake = _wake_note(Task.from_row({**row, **values})) if requeued else None
+        changed = Task.from_row(
+            await q.update_task_with_event(
+                conn, task_id, values, seq=seq, status=new_status, kind=kind, data=event, wake=wake
+            )
+            or {}
         )
-        await _queue_callback(conn, changed, seq)
+        await _queue_callback(conn, changed, seq, row["last_callback"])
         if new_status == TaskStatus.SUCCESS and current.status != TaskStatus.SUCCESS:
             await _queue_archive(conn, changed)
     return changed

@@ -52,6 +52,10 @@ _INSERT = text(
     RETURNING id, seq, webhook_id
     """
 )
+# The same with the dispatchers' NOTIFY in one statement (one round trip less per callback).
+_INSERT_AND_NOTIFY = text(
+    f"WITH d AS ({_INSERT.text}) SELECT d.*, pg_notify('{CHANNEL}', '') AS notified FROM d"
+)
 
 
 # -- last_payload: the body of the task's newest callback, to skip one that would show nothing new.
@@ -81,11 +85,13 @@ async def insert_delivery(
     payload: bytes,
     seq: int | None = None,
     webhook_id: str | None = None,
+    notify: bool = False,
 ) -> NewDelivery:
-    """Queue a callback; `payload` is sent byte for byte. Due at once."""
+    """Queue a callback; `payload` is sent byte for byte. Due at once. `notify`: with the
+    dispatchers' NOTIFY (`notify_deliveries`) in the same statement."""
     row = (
         await conn.execute(
-            _INSERT,
+            _INSERT_AND_NOTIFY if notify else _INSERT,
             {
                 "task_id": task_id,
                 "seq": seq,

@@ -7,17 +7,19 @@ callback row is written beside it. Nothing here commits.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import TextClause
 
 from app.domain import json_codec
 from app.domain.status import TaskStatus
 from db import driver
-from db.tables import task_events, task_files, tasks
+from db.tables import deliveries, task_events, task_files, tasks
 
 TASKS_CHANNEL = "mjrelay_tasks"
 # Every task change: payload "<task_id>:<seq>" (the dashboard's live updates, GET /events).
@@ -41,6 +43,29 @@ async def lock_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
         return None
     result = await conn.execute(select(tasks).where(tasks.c.id == task_id).with_for_update())
     return result.mappings().first()
+
+
+# -- lock_task_for_change: the row locked, with the payload of its newest callback when it has a
+# notify URL (`last_callback`: what the next one is compared with) in the same round trip.
+_NEWEST_CALLBACK = (
+    select(deliveries.c.payload)
+    .where(deliveries.c.task_id == tasks.c.id)
+    .order_by(deliveries.c.seq.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_LOCK_FOR_CHANGE = (
+    select(tasks, case((tasks.c.notify_url.is_not(None), _NEWEST_CALLBACK)).label("last_callback"))
+    .where(tasks.c.id == bindparam("task_id"))
+    .with_for_update(of=tasks)
+)
+
+
+async def lock_task_for_change(conn: AsyncConnection, task_id: str) -> RowMapping | None:
+    """`lock_task` plus `last_callback` (bytes, or None: no notify URL or no callback yet)."""
+    if not storable(task_id):
+        return None
+    return (await conn.execute(_LOCK_FOR_CHANGE, {"task_id": task_id})).mappings().first()
 
 
 async def get_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
@@ -118,6 +143,45 @@ async def update_task(
         .returning(*tasks.columns)
     )
     return result.mappings().first()
+
+
+@functools.cache
+def _change_statement(columns: tuple[str, ...]) -> TextClause:
+    """UPDATE of `columns` + the event + its NOTIFYs as one statement, typed like the table."""
+    sets = ", ".join(f"{name} = :{name}" for name in columns)
+    sql = f"""
+        WITH changed AS (
+            UPDATE tasks SET {sets}, updated_at = now() WHERE id = :ev_task_id RETURNING *
+        ), event AS (
+            INSERT INTO task_events (task_id, seq, status, kind, data)
+            SELECT id, :ev_seq, :ev_status, :ev_kind, CAST(:ev_data AS jsonb) FROM changed
+        )
+        SELECT changed.*, pg_notify('{TASK_EVENTS_CHANNEL}', id || ':' || CAST(:ev_seq AS text)),
+            CASE WHEN CAST(:ev_wake AS text) IS NOT NULL
+                THEN pg_notify('{TASKS_CHANNEL}', :ev_wake) END
+        FROM changed
+    """
+    binds = [bindparam(name, type_=tasks.c[name].type) for name in columns]
+    # Typed by name (RETURNING * has the table's order on disk, not the model's).
+    return text(sql).bindparams(*binds).columns(**{c.name: c.type for c in tasks.columns})
+
+
+async def update_task_with_event(
+    conn: AsyncConnection,
+    task_id: str,
+    values: Mapping[str, Any],
+    *,
+    seq: int,
+    status: str,
+    kind: str,
+    data: Any,
+    wake: str | None = None,
+) -> RowMapping | None:
+    """`update_task` and `append_event_and_notify` in one round trip; the row as updated."""
+    statement = _change_statement(tuple(sorted(values)))
+    params = {"ev_task_id": task_id, "ev_seq": seq, "ev_status": status, "ev_kind": kind}
+    params |= {"ev_data": json_codec.dumps_text(data or {}), "ev_wake": wake}
+    return (await conn.execute(statement, {**values, **params})).mappings().first()
 
 
 async def append_task_event(
