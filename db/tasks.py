@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import TextualSelect
 
 from app.domain import json_codec
 from app.domain.status import TaskStatus
@@ -146,7 +146,7 @@ async def update_task(
 
 
 @functools.cache
-def _change_statement(columns: tuple[str, ...]) -> TextClause:
+def _change_statement(columns: tuple[str, ...]) -> TextualSelect:
     """UPDATE of `columns` + the event + its NOTIFYs as one statement, typed like the table."""
     sets = ", ".join(f"{name} = :{name}" for name in columns)
     sql = f"""
