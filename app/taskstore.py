@@ -295,11 +295,10 @@ async def record_note(
         values: dict[str, Any] = {"event_seq": seq}
         if properties:
             values["properties"] = {**current.properties, **properties}
-        changed = Task.from_row(await q.update_task(conn, task_id, values) or {})
-        await q.append_event_and_notify(
-            conn, task_id=task_id, seq=seq, status=current.status, kind=kind, data=dict(data)
+        changed_row = await q.update_task_with_event(
+            conn, task_id, values, seq=seq, status=current.status, kind=kind, data=dict(data)
         )
-    return changed
+    return Task.from_row(changed_row or {})
 
 
 async def store_file(conn: AsyncConnection, task_id: str, file: StoredFile) -> None:

@@ -77,35 +77,56 @@ def detach(engine: AsyncEngine) -> None:
 
 async def fetchrow(engine: AsyncEngine, sql: str, *args: Any) -> dict[str, Any] | None:
     """The first row of `sql` (asyncpg `$n` parameters) as a dict, or None."""
+    rows = await _run(engine, sql, args, one=True)
+    return dict(rows[0]) if rows else None
+
+
+async def fetch(engine: AsyncEngine, sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Every row of `sql` (asyncpg `$n` parameters) as dicts."""
+    return [dict(row) for row in await _run(engine, sql, args, one=False)]
+
+
+async def _run(
+    engine: AsyncEngine, sql: str, args: tuple[Any, ...], *, one: bool
+) -> list[asyncpg.Record]:
     pool = _HOT.get(engine.sync_engine)
     if pool is None:
-        return await _on_engine(engine, sql, args)
+        return await _on_engine(engine, sql, args, one=one)
     for attempt in (1, 2):
         try:
             async with pool.acquire() as conn:
                 try:
-                    row = await conn.fetchrow(sql, *args)
+                    return await _execute(conn, sql, args, one=one)
                 except _BROKEN:
                     # So the pool opens a fresh one in its place (it may have let it go).
                     with contextlib.suppress(asyncpg.exceptions.InterfaceError):
                         conn.terminate()
                     raise
-            break
         except _BROKEN:
             if attempt == 2:
                 raise
-    return dict(row) if row is not None else None
+    raise AssertionError("unreachable")
 
 
-async def _on_engine(engine: AsyncEngine, sql: str, args: tuple[Any, ...]) -> dict[str, Any] | None:
+async def _execute(
+    conn: asyncpg.Connection, sql: str, args: tuple[Any, ...], *, one: bool
+) -> list[asyncpg.Record]:
+    if one:
+        row = await conn.fetchrow(sql, *args)
+        return [row] if row is not None else []
+    return list(await conn.fetch(sql, *args))
+
+
+async def _on_engine(
+    engine: AsyncEngine, sql: str, args: tuple[Any, ...], *, one: bool
+) -> list[asyncpg.Record]:
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
         try:
-            row = await driver.fetchrow(sql, *args)
+            return await _execute(driver, sql, args, one=one)
         except Exception:
             if driver.is_closed():
                 await conn.invalidate()
             raise
-    return dict(row) if row is not None else None

@@ -27,8 +27,9 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db import driver
 from db import lease_rules as rules
 from db.statuses import ACTIVE, PENDING, STARTED
 
@@ -174,10 +175,10 @@ async def lease_tasks(
     params = {"account_id": account_id, "owner": owner, "fence": fence}
     if (await conn.execute(_LOCK_ACCOUNT, params)).one_or_none() is None:
         return []
-    driver = (await conn.get_raw_connection()).driver_connection
-    assert driver is not None and driver.is_in_transaction(), "lease_tasks needs a transaction"
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None and raw.is_in_transaction(), "lease_tasks needs a transaction"
     statement = _CLAIMS[(policy.choice, switch)]
-    rows = await driver.fetch(
+    rows = await raw.fetch(
         statement,
         account_id, owner, fence, limit, mode, policy.fallback_relax, policy.wait_s, niji_mode,
     )  # fmt: skip
@@ -221,18 +222,17 @@ async def unassign_queued(conn: AsyncConnection, account_id: str) -> Sequence[st
 # -- mark_submitting: record the nonce *before* the interaction goes out (fenced).
 # After a crash the next owner finds the nonce and looks for it on Discord before it would
 # ever resubmit, which is how one task is never submitted twice.
-_MARK_SUBMITTING = text(
-    f"""
-    UPDATE tasks SET nonce = :nonce, submit_attempts = submit_attempts + 1, updated_at = now()
-    WHERE id = :task_id AND leased_by = :owner AND fence = :fence AND status = {STARTED}
+_MARK_SUBMITTING = f"""
+    UPDATE tasks SET nonce = $4, submit_attempts = submit_attempts + 1, updated_at = now()
+    WHERE id = $1 AND leased_by = $2 AND fence = $3 AND status = {STARTED}
     RETURNING submit_attempts
-    """
-)
+"""
 
 
 async def mark_submitting(
-    conn: AsyncConnection, *, task_id: str, owner: str, fence: int, nonce: str
+    engine: AsyncEngine, *, task_id: str, owner: str, fence: int, nonce: str
 ) -> int | None:
-    """The task's submit attempt count, or None when this worker no longer holds it."""
-    params = {"task_id": task_id, "owner": owner, "fence": fence, "nonce": nonce}
-    return (await conn.execute(_MARK_SUBMITTING, params)).scalar_one_or_none()
+    """The task's submit attempt count, or None when this worker no longer holds it. One
+    statement committed on its own (db/driver.py: no BEGIN, no COMMIT round trip)."""
+    row = await driver.fetchrow(engine, _MARK_SUBMITTING, task_id, owner, fence, nonce)
+    return None if row is None else int(row["submit_attempts"])

@@ -297,6 +297,17 @@ async def list_task_files(
     return list(result.mappings())
 
 
+_TASK_FILES_SQL = (
+    f"SELECT {', '.join(c.name for c in task_files.columns)} FROM task_files"
+    " WHERE task_id = $1 AND role = $2 ORDER BY position"
+)
+
+
+async def read_task_files(engine: AsyncEngine, task_id: str, role: str) -> list[dict[str, Any]]:
+    """`list_task_files` of one role as one statement on its own (db/driver.py: no BEGIN)."""
+    return await driver.fetch(engine, _TASK_FILES_SQL, task_id, role)
+
+
 async def list_finished_children(conn: AsyncConnection, parent_id: str) -> list[RowMapping]:
     """The SUCCESS follow-ups of a task, newest first (a video's clips, for trueai's extend)."""
     stmt = (

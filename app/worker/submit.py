@@ -48,8 +48,7 @@ PUT_BACK_RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # then every 30 s while the
 
 async def task_files(engine: AsyncEngine, task: Task, role: str = "input") -> list[UploadFile]:
     """The files a client gave the task (`input` images, a Vary (Region) `mask`)."""
-    async with engine.connect() as conn:
-        rows = await task_queries.list_task_files(conn, task.id, role)
+    rows = await task_queries.read_task_files(engine, task.id, role)
     return [
         UploadFile(
             row["name"],
@@ -129,14 +128,13 @@ class Submitter:
             return
         task = _in_mode(task, mode)
         nonce = self._ctx.nonces.next(self._ctx.clock())
-        async with self._ctx.engine.begin() as conn:
-            attempts = await leasing.mark_submitting(
-                conn,
-                task_id=task.id,
-                owner=self._ctx.account.owner,
-                fence=self._ctx.account.fence,
-                nonce=nonce,
-            )
+        attempts = await leasing.mark_submitting(
+            self._ctx.engine,
+            task_id=task.id,
+            owner=self._ctx.account.owner,
+            fence=self._ctx.account.fence,
+            nonce=nonce,
+        )
         if attempts is None:
             self._ctx.tasks.forget(task.id)
             return

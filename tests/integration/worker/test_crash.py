@@ -24,6 +24,12 @@ async def _statuses(engine: AsyncEngine) -> dict[str, int]:
         return {row.status: int(row.count) for row in rows}
 
 
+async def _registered(engine: AsyncEngine, worker_id: str) -> bool:
+    async with engine.connect() as conn:
+        found = await conn.scalar(text("SELECT 1 FROM workers WHERE id = :id"), {"id": worker_id})
+        return found is not None
+
+
 async def _owners(engine: AsyncEngine) -> set[str | None]:
     async with engine.connect() as conn:
         return set((await conn.execute(text("SELECT owner FROM accounts"))).scalars())
@@ -56,8 +62,11 @@ async def test_kill_9_mid_flight_every_task_finishes_once(
 
             second = crash_worker(database_url, "worker-b")
             try:
+                up_s = None  # when worker-b had started (its row in `workers`)
                 while await _owners(engine) != {"worker-b"}:
-                    assert time.monotonic() - killed_at < TTL_S + 5, "takeover too slow"
+                    if up_s is None and await _registered(engine, "worker-b"):
+                        up_s = time.monotonic() - killed_at
+                    assert time.monotonic() - killed_at < TTL_S + 15, "takeover too slow"
                     await asyncio.sleep(0.05)
                 takeover_s = time.monotonic() - killed_at
                 while (await _statuses(engine)).get("SUCCESS", 0) < TASKS:
@@ -76,4 +85,6 @@ async def test_kill_9_mid_flight_every_task_finishes_once(
         assert len(imagines) == TASKS, "a task was submitted twice (or never)"
         assert all(count == 1 for count in sb.submissions.nonce_counts().values())
     assert in_flight.get("SUCCESS", 0) < TASKS  # the kill really happened mid-flight
-    assert takeover_s <= TTL_S + 2
+    # Taken over once the dead worker's lease ran out, or as soon as worker-b was up when its
+    # start (a Python process's imports, slow on a loaded machine) took longer than that.
+    assert takeover_s <= max(TTL_S, up_s if up_s is not None else 0.0) + 2
