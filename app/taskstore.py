@@ -45,7 +45,7 @@ from app.domain.wake import wake_note
 from app.errors import MjRelayError
 from app.storage.keys import RESULT_KINDS, result_key
 from db import api_keys as key_queries
-from db import deliveries
+from db import deliveries, task_file_rows
 from db import objects as object_queries
 from db import task_inserts as inserts
 from db import tasks as q
@@ -303,7 +303,7 @@ async def record_note(
 
 async def store_file(conn: AsyncConnection, task_id: str, file: StoredFile) -> None:
     """Keep a file with a task (inside the caller's transaction)."""
-    await q.insert_task_file(conn, task_id=task_id, **asdict(file))
+    await task_file_rows.insert_task_file(conn, task_id=task_id, **asdict(file))
 
 
 async def get_task(db: Database, task_id: str, *, or_nonce: bool = False) -> Task | None:

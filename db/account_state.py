@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -152,12 +152,33 @@ _STATE_COLUMNS = [
 ]  # fmt: skip
 
 
+# Built once: SQLAlchemy keeps a statement object's cache key (a new select per call is keyed
+# again each time).
+_STATE = select(*_STATE_COLUMNS).where(accounts.c.id == bindparam("account_id"))
+_STATE_FOR_LEASE = _STATE.where(
+    accounts.c.owner == bindparam("owner"),
+    accounts.c.fence == bindparam("fence"),
+    accounts.c.enabled,
+    accounts.c.health == "ok",
+).with_for_update()
+
+
 async def get_account_state(conn: AsyncConnection, account_id: str) -> RowMapping | None:
     """The state columns of one account (no token)."""
     if not storable(account_id):
         return None
-    query = select(*_STATE_COLUMNS).where(accounts.c.id == account_id)
-    return (await conn.execute(query)).mappings().one_or_none()
+    return (await conn.execute(_STATE, {"account_id": account_id})).mappings().one_or_none()
+
+
+async def lock_for_lease(
+    conn: AsyncConnection, account_id: str, *, owner: str, fence: int
+) -> RowMapping | None:
+    """The account's state with its row locked for a lease (`leasing.lease_tasks(locked=True)`),
+    when this owner holds it under this fence and it is enabled and healthy; else None."""
+    if not storable(account_id):
+        return None
+    params = {"account_id": account_id, "owner": owner, "fence": fence}
+    return (await conn.execute(_STATE_FOR_LEASE, params)).mappings().one_or_none()
 
 
 # Jobs an account started since midnight UTC: its daily cap counts these.

@@ -161,6 +161,7 @@ async def lease_tasks(
     switch: bool = False,
     policy: LeasePolicy = DEFAULT_POLICY,
     niji_mode: str | None = None,
+    locked: bool = False,
 ) -> list[dict[str, Any]]:
     """Claim pending tasks for one account within its cap; returns the claimed rows (STARTED).
 
@@ -168,12 +169,13 @@ async def lease_tasks(
     the same for niji・journey's tasks (its niji_job_mode; the bot keeps its own); `switch`:
     claim at most one task that needs another mode (the caller switches first; only when idle).
     Run inside a transaction; the claims count against the cap from the moment they commit.
+    `locked`: the caller locked the account's row in it already (`account_state.lock_for_lease`).
     The lock goes through SQLAlchemy, which opens the caller's transaction on the driver; the
     claim, the hot part, goes to asyncpg directly (a prepared statement, no SQLAlchemy
     compilation or result processing) inside that same transaction.
     """
     params = {"account_id": account_id, "owner": owner, "fence": fence}
-    if (await conn.execute(_LOCK_ACCOUNT, params)).one_or_none() is None:
+    if not locked and (await conn.execute(_LOCK_ACCOUNT, params)).one_or_none() is None:
         return []
     raw = (await conn.get_raw_connection()).driver_connection
     assert raw is not None and raw.is_in_transaction(), "lease_tasks needs a transaction"

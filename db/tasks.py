@@ -1,6 +1,7 @@
 """SQL for tasks, their events and their files. Every statement is a named async function.
 
-The invariants live in `app/taskstore.py`, which calls these inside one transaction: the task
+A task's files have their own module (`db/task_file_rows.py`). The invariants live in
+`app/taskstore.py`, which calls these inside one transaction: the task
 row is locked (`lock_task`) before it changes, its event gets `seq = event_seq + 1`, and the
 callback row is written beside it. Nothing here commits.
 """
@@ -19,7 +20,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 from app.domain import json_codec
 from app.domain.status import TaskStatus
 from db import driver
-from db.tables import deliveries, task_events, task_files, tasks
+from db.tables import deliveries, task_events, tasks
 
 TASKS_CHANNEL = "mjrelay_tasks"
 # Every task change: payload "<task_id>:<seq>" (the dashboard's live updates, GET /events).
@@ -37,12 +38,17 @@ def storable(text: object) -> bool:
     return True
 
 
+# Built once: SQLAlchemy keeps a statement object's cache key (a new select per call is keyed
+# again each time).
+_GET = select(tasks).where(tasks.c.id == bindparam("task_id"))
+_LOCK = _GET.with_for_update()
+
+
 async def lock_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
     """The task row, locked until the transaction ends (`SELECT … FOR UPDATE`)."""
     if not storable(task_id):
         return None
-    result = await conn.execute(select(tasks).where(tasks.c.id == task_id).with_for_update())
-    return result.mappings().first()
+    return (await conn.execute(_LOCK, {"task_id": task_id})).mappings().first()
 
 
 # -- lock_task_for_change: the row locked, with the payload of its newest callback when it has a
@@ -71,8 +77,7 @@ async def lock_task_for_change(conn: AsyncConnection, task_id: str) -> RowMappin
 async def get_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
     if not storable(task_id):
         return None
-    result = await conn.execute(select(tasks).where(tasks.c.id == task_id))
-    return result.mappings().first()
+    return (await conn.execute(_GET, {"task_id": task_id})).mappings().first()
 
 
 # Every fetch reads this: the driver's prepared statement, outside a transaction (db/driver.py).
@@ -235,77 +240,6 @@ async def list_task_events(conn: AsyncConnection, task_id: str) -> list[RowMappi
         select(task_events).where(task_events.c.task_id == task_id).order_by(task_events.c.seq)
     )
     return list(result.mappings())
-
-
-# ----------------------------------------------------------------------------------- task files
-
-
-async def insert_task_file(
-    conn: AsyncConnection,
-    *,
-    task_id: str,
-    name: str,
-    role: str,
-    content_type: str,
-    data: bytes,
-    position: int = 0,
-    source: str | None = None,
-) -> None:
-    """Store a file of a task; an existing file of that name is replaced."""
-    stmt = text(
-        """
-        INSERT INTO task_files (task_id, name, role, position, content_type, size, source, data)
-        VALUES (:task_id, :name, :role, :position, :content_type, :size, :source, :data)
-        ON CONFLICT (task_id, name) DO UPDATE
-        SET role = excluded.role, position = excluded.position,
-            content_type = excluded.content_type, size = excluded.size,
-            source = excluded.source, data = excluded.data
-        """
-    )
-    await conn.execute(
-        stmt,
-        {
-            "task_id": task_id,
-            "name": name,
-            "role": role,
-            "position": position,
-            "content_type": content_type,
-            "size": len(data),
-            "source": source,
-            "data": data,
-        },
-    )
-
-
-async def get_task_file(conn: AsyncConnection, task_id: str, name: str) -> RowMapping | None:
-    if not (storable(task_id) and storable(name)):
-        return None
-    result = await conn.execute(
-        select(task_files).where(task_files.c.task_id == task_id, task_files.c.name == name)
-    )
-    return result.mappings().first()
-
-
-async def list_task_files(
-    conn: AsyncConnection, task_id: str, role: str | None = None
-) -> list[RowMapping]:
-    """A task's files (bytes included), by role then position; `role="input"` for uploads."""
-    stmt = select(task_files).where(task_files.c.task_id == task_id)
-    if role is not None:
-        stmt = stmt.where(task_files.c.role == role)
-    result = await conn.execute(stmt.order_by(task_files.c.role, task_files.c.position))
-    return list(result.mappings())
-
-
-_TASK_FILES_SQL = (
-    f"SELECT {', '.join(c.name for c in task_files.columns)} FROM task_files"
-    " WHERE task_id = $1 AND role = $2 ORDER BY position"
-)
-
-
-async def read_task_files(engine: AsyncEngine, task_id: str, role: str) -> list[dict[str, Any]]:
-    """`list_task_files` of one role as one statement on its own (db/driver.py: no BEGIN)."""
-    return await driver.fetch(engine, _TASK_FILES_SQL, task_id, role)
 
 
 async def list_finished_children(conn: AsyncConnection, parent_id: str) -> list[RowMapping]:

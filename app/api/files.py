@@ -35,6 +35,7 @@ from app.storage.legacy import move_blob
 from app.storage.ranges import Unsatisfiable, etag_matches, parse_range
 from app.storage.store import NotStored, ObjectStore, StorageError
 from db import objects as object_queries
+from db import task_file_rows
 from db import tasks as q
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ async def stored_object(
     if clip is not None:
         return await _stored_poster(request, task, clip, kind)
     async with engine.connect() as conn:
-        blob = await q.get_task_file(conn, task.id, kind)
+        blob = await task_file_rows.get_task_file(conn, task.id, kind)
     if blob is not None and blob["role"] in ("result", "thumb"):
         await move_blob(engine, store, dict(blob), task.prop("_file_token"))
     else:

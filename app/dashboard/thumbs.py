@@ -23,6 +23,7 @@ from app.storage.keys import THUMB
 from app.storage.legacy import move_blob
 from app.storage.store import NotStored, StorageError
 from db import objects as object_queries
+from db import task_file_rows
 from db import tasks as q
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ async def _make_thumbnail(request: Request, task: Task) -> RowMapping | None:
     """The thumbnail row after moving an old blob, or archiving the image, or shrinking it."""
     engine, store = request.app.state.engine, store_of(request)
     async with engine.connect() as conn:
-        blob = await q.get_task_file(conn, task.id, THUMB)
+        blob = await task_file_rows.get_task_file(conn, task.id, THUMB)
     if blob is not None and blob["role"] == THUMB:
         await move_blob(engine, store, dict(blob), task.prop("_file_token"))
     else:

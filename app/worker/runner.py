@@ -190,9 +190,16 @@ class AccountRunner:
 
     async def _claim(self, *, switch: bool, limit: int | None = None) -> list[Task]:
         async with self.engine.begin() as conn:
-            settings = await account_state.get_account_state(conn, self.account.id)
-            if settings is not None:
-                self.controls.sync(dict(settings))
+            owner, fence = self.account.owner, self.account.fence
+            settings = await account_state.lock_for_lease(
+                conn, self.account.id, owner=owner, fence=fence
+            )
+            if settings is None:  # not ours, or out of service: nothing to lease
+                settings = await account_state.get_account_state(conn, self.account.id)
+                if settings is not None:
+                    self.controls.sync(dict(settings))
+                return []
+            self.controls.sync(dict(settings))
             rows = await leasing.lease_tasks(
                 conn,
                 account_id=self.account.id,
@@ -203,6 +210,7 @@ class AccountRunner:
                 switch=switch,
                 policy=self.policy,
                 limit=limit if limit is not None else leasing.NO_LIMIT,
+                locked=True,
             )
             claimed = []
             for row in rows:

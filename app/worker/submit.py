@@ -38,8 +38,7 @@ from app.worker.health import (
     requeue_values,
     submit_refused_reason,
 )
-from db import leasing
-from db import tasks as task_queries
+from db import leasing, task_file_rows
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ PUT_BACK_RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # then every 30 s while the
 
 async def task_files(engine: AsyncEngine, task: Task, role: str = "input") -> list[UploadFile]:
     """The files a client gave the task (`input` images, a Vary (Region) `mask`)."""
-    rows = await task_queries.read_task_files(engine, task.id, role)
+    rows = await task_file_rows.read_task_files(engine, task.id, role)
     return [
         UploadFile(
             row["name"],

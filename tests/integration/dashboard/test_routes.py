@@ -12,7 +12,7 @@ from app import taskstore
 from app.domain.task import Task
 from db import accounts as account_queries
 from db import objects as object_queries
-from db import tasks as q
+from db import task_file_rows
 from db.tables import deliveries, tasks
 from tests.integration.api.conftest import ACCOUNT, add_account, finish, no_writes
 
@@ -412,7 +412,7 @@ async def test_list_thumbnails_are_small_webp_kept_in_the_store(web, engine) -> 
     await _task(engine, "1000000000000021")
     task = await finish(engine, "1000000000000021")
     async with engine.begin() as conn:  # a result archived the old way, as bytes in the database
-        await q.insert_task_file(
+        await task_file_rows.insert_task_file(
             conn,
             task_id=task.id,
             name="image",
@@ -434,7 +434,7 @@ async def test_list_thumbnails_are_small_webp_kept_in_the_store(web, engine) -> 
     assert none.status_code == 404
     async with engine.connect() as conn:
         stored = await object_queries.get_object(conn, task.id, "thumb")
-        blob = await q.get_task_file(conn, task.id, "image")
+        blob = await task_file_rows.get_task_file(conn, task.id, "image")
     assert stored is not None and stored["state"] == "stored"
     assert stored["source"] == task.image_url and stored["size"] == len(first.content)
     assert blob is None  # moved into the store on the way

@@ -20,7 +20,7 @@ from app.storage.location import parse_storage_url
 from app.storage.store import ObjectStore
 from app.worker.retention import purge_once
 from db import objects as object_queries
-from db import tasks as q
+from db import task_file_rows
 from tests.integration.storage.conftest import Backend
 from tests.integration.storage.helpers import object_row, web_client
 
@@ -133,7 +133,7 @@ async def test_old_blobs_move_into_the_store_and_old_urls_keep_working(
             engine, task_id, {"status": "SUCCESS", "image_url": url}, kind="finished"
         )
         async with engine.begin() as conn:  # archived before object storage existed
-            await q.insert_task_file(
+            await task_file_rows.insert_task_file(
                 conn, task_id=task_id, name="image", role="result",
                 content_type="image/png", data=PNG, source=url,
             )  # fmt: skip

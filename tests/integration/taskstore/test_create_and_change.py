@@ -9,6 +9,7 @@ from app.dialects import render_callback
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 from app.taskstore import InvalidTransition, StoredFile, create_task, get_task, record_change
+from db import task_file_rows
 from db import tasks as q
 from db.tables import deliveries, task_events, tasks
 
@@ -54,7 +55,7 @@ async def test_create_task_stores_files(engine) -> None:
     file = StoredFile(name="input-0.png", role="input", content_type="image/png", data=b"\x89PNG")
     task = await create_task(engine, _task(), files=[file])
     async with engine.connect() as conn:
-        files = await q.list_task_files(conn, task.id, role="input")
+        files = await task_file_rows.list_task_files(conn, task.id, role="input")
     assert [(f["name"], f["data"], f["size"]) for f in files] == [("input-0.png", b"\x89PNG", 4)]
 
 
