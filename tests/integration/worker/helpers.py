@@ -51,8 +51,8 @@ async def task_rows(engine: AsyncEngine) -> list[Row[Any]]:
         return list((await conn.execute(text(query))).all())
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
+async def until(check: Callable[[], Awaitable[bool]], what: str, wait_s: float = WAIT_S) -> None:
+    deadline = time.monotonic() + wait_s
     while not await check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.05)

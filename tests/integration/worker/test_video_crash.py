@@ -83,11 +83,11 @@ async def _until_started(engine: AsyncEngine, task_id: str) -> None:
     await until(started, "the bot to start the video")
 
 
-async def _until_final(engine: AsyncEngine, task_id: str, what: str) -> None:
+async def _until_final(engine: AsyncEngine, task_id: str, what: str, wait_s: float = 30) -> None:
     async def final() -> bool:
         return (await status_of(engine, task_id)).status in ("SUCCESS", "FAILURE")
 
-    await until(final, what)
+    await until(final, what, wait_s)
 
 
 async def _until_posted(sb: Sandbox, count: int) -> None:
@@ -167,7 +167,9 @@ async def test_a_new_session_after_the_grid_records_the_clips_posted_in_the_gap(
             missed = await status_of(engine, task_id)
             await sb.inject_fault("clear", account=0)  # the next IDENTIFY gets a new session
 
-            await _until_final(engine, task_id, "the clips after the new READY")
+            # The refused IDENTIFYs grew the gateway's reconnect backoff (capped at 30 s): the
+            # new session may come that long after the fault is cleared.
+            await _until_final(engine, task_id, "the clips after the new READY", wait_s=70)
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(20)
