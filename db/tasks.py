@@ -154,21 +154,24 @@ async def update_task(
 def _change_statement(columns: tuple[str, ...]) -> TextualSelect:
     """UPDATE of `columns` + the event + its NOTIFYs as one statement, typed like the table."""
     sets = ", ".join(f"{name} = :{name}" for name in columns)
+    returned = ", ".join(c.name for c in tasks.columns)  # the model's order: read by position
     sql = f"""
         WITH changed AS (
-            UPDATE tasks SET {sets}, updated_at = now() WHERE id = :ev_task_id RETURNING *
+            UPDATE tasks SET {sets}, updated_at = now() WHERE id = :ev_task_id
+            RETURNING {returned}
         ), event AS (
             INSERT INTO task_events (task_id, seq, status, kind, data)
             SELECT id, :ev_seq, :ev_status, :ev_kind, CAST(:ev_data AS jsonb) FROM changed
+        ), notified AS (
+            SELECT pg_notify('{TASK_EVENTS_CHANNEL}', id || ':' || CAST(:ev_seq AS text)),
+                CASE WHEN CAST(:ev_wake AS text) IS NOT NULL
+                    THEN pg_notify('{TASKS_CHANNEL}', :ev_wake) END
+            FROM changed
         )
-        SELECT changed.*, pg_notify('{TASK_EVENTS_CHANNEL}', id || ':' || CAST(:ev_seq AS text)),
-            CASE WHEN CAST(:ev_wake AS text) IS NOT NULL
-                THEN pg_notify('{TASKS_CHANNEL}', :ev_wake) END
-        FROM changed
+        SELECT changed.* FROM changed CROSS JOIN notified
     """
     binds = [bindparam(name, type_=tasks.c[name].type) for name in columns]
-    # Typed by name (RETURNING * has the table's order on disk, not the model's).
-    return text(sql).bindparams(*binds).columns(**{c.name: c.type for c in tasks.columns})
+    return text(sql).bindparams(*binds).columns(*tasks.columns)
 
 
 async def update_task_with_event(
