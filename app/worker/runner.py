@@ -159,8 +159,12 @@ class AccountRunner:
                     claimed = await self._lease(limit)
                     for task in claimed:
                         self._spawn(self.submitter.submit(task))
-                    if limit is not None and len(claimed) >= limit:
-                        self.wakeup.fire()  # maybe more for this account: lease again at once
+                    if limit is not None and len(claimed) >= limit and len(batons) != len(claimed):
+                        # Maybe more for this account: lease again at once. Not when each task
+                        # claimed answered a notification of its own (the light-load case): the
+                        # next notification or a freed slot wakes it, and the lease it would
+                        # spend finding nothing is a whole transaction per task.
+                        self.wakeup.fire()
             finally:  # wake-ups this lease could not use go on to another runner
                 if self.router is not None:
                     self.router.settle(self.seat, batons, len(claimed))
