@@ -168,8 +168,9 @@ class Ownership:
                 await runner
 
     async def _stop_all(self) -> None:
-        for account_id in list(self._runners):
-            await self._drop(account_id)
+        # All at once: each runner's stop may wait for its gateway's closing handshake (up to
+        # its close timeout), and one after another those waits added up past a shutdown's.
+        await asyncio.gather(*(self._drop(account_id) for account_id in list(self._runners)))
         with contextlib.suppress(Exception):
             async with self._engine.begin() as conn:
                 await account_queries.release_accounts(conn, self._owner)
