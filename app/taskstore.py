@@ -97,16 +97,14 @@ def _row_values(task: Task) -> dict[str, Any]:
     return values
 
 
-async def _queue_callback(conn: AsyncConnection, task: Task, seq: int, last: Any = ...) -> None:
-    """`last`: the newest callback's payload when the caller read it with the locked row."""
+async def _queue_callback(conn: AsyncConnection, task: Task, seq: int, last: bytes | None) -> None:
+    """`last`: the task's newest callback payload, read with its locked row (None: none yet)."""
     if not task.notify_url:
         return
     payload = render_callback(task)
     # Only a change the receiver can see is worth a callback; a final state always is
     # (app/dialects/changes.py). The task row is locked, so the last payload is stable.
-    if last is ...:
-        last = await deliveries.last_payload(conn, task.id) if not is_final(task.status) else None
-    if not is_final(task.status) and not shows_a_change(last and bytes(last), payload):
+    if not is_final(task.status) and not shows_a_change(last, payload):
         return
     # The callback outbox row for event `seq`, in the caller's transaction; NOTIFY at commit.
     await deliveries.insert_delivery(
@@ -153,7 +151,7 @@ async def create_task(
                 task = task.replace(id=new_id())
         for file in files:
             await store_file(conn, task.id, file)
-        await _queue_callback(conn, task, 1)
+        await _queue_callback(conn, task, 1, None)  # a new task: no callback before it
         await q.append_event_and_notify(
             conn,
             task_id=task.id,
@@ -255,7 +253,8 @@ async def record_change(
             )
             or {}
         )
-        await _queue_callback(conn, changed, seq, row["last_callback"])
+        last = row["last_callback"]
+        await _queue_callback(conn, changed, seq, None if last is None else bytes(last))
         if new_status == TaskStatus.SUCCESS and current.status != TaskStatus.SUCCESS:
             await _queue_archive(conn, changed)
     return changed

@@ -58,17 +58,6 @@ _INSERT_AND_NOTIFY = text(
 )
 
 
-# -- last_payload: the body of the task's newest callback, to skip one that would show nothing new.
-_LAST_PAYLOAD = text(
-    "SELECT payload FROM deliveries WHERE task_id = :task_id ORDER BY seq DESC LIMIT 1"
-)
-
-
-async def last_payload(conn: AsyncConnection, task_id: str) -> bytes | None:
-    value = await conn.scalar(_LAST_PAYLOAD, {"task_id": task_id})
-    return None if value is None else bytes(value)
-
-
 @dataclass(frozen=True)
 class NewDelivery:
     id: int
