@@ -60,17 +60,6 @@ async def get_task_file(conn: AsyncConnection, task_id: str, name: str) -> RowMa
     return result.mappings().first()
 
 
-async def list_task_files(
-    conn: AsyncConnection, task_id: str, role: str | None = None
-) -> list[RowMapping]:
-    """A task's files (bytes included), by role then position; `role="input"` for uploads."""
-    stmt = select(task_files).where(task_files.c.task_id == task_id)
-    if role is not None:
-        stmt = stmt.where(task_files.c.role == role)
-    result = await conn.execute(stmt.order_by(task_files.c.role, task_files.c.position))
-    return list(result.mappings())
-
-
 _TASK_FILES_SQL = (
     f"SELECT {', '.join(c.name for c in task_files.columns)} FROM task_files"
     " WHERE task_id = $1 AND role = $2 ORDER BY position"
@@ -78,5 +67,6 @@ _TASK_FILES_SQL = (
 
 
 async def read_task_files(engine: AsyncEngine, task_id: str, role: str) -> list[dict[str, Any]]:
-    """`list_task_files` of one role as one statement on its own (db/driver.py: no BEGIN)."""
+    """A task's files of one `role` (bytes included) by position: `"input"` for uploads, `"mask"`
+    for a Vary (Region) mask. One statement on its own (db/driver.py: no BEGIN)."""
     return await driver.fetch(engine, _TASK_FILES_SQL, task_id, role)

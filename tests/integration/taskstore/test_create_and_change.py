@@ -54,8 +54,7 @@ async def test_create_task_retries_a_clashing_id(engine) -> None:
 async def test_create_task_stores_files(engine) -> None:
     file = StoredFile(name="input-0.png", role="input", content_type="image/png", data=b"\x89PNG")
     task = await create_task(engine, _task(), files=[file])
-    async with engine.connect() as conn:
-        files = await task_file_rows.list_task_files(conn, task.id, role="input")
+    files = await task_file_rows.read_task_files(engine, task.id, "input")
     assert [(f["name"], f["data"], f["size"]) for f in files] == [("input-0.png", b"\x89PNG", 4)]
 
 
