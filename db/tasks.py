@@ -1,9 +1,9 @@
-"""SQL for tasks, their events and their files. Every statement is a named async function.
+"""SQL for tasks and their events. Every statement is a named async function.
 
 A task's files have their own module (`db/task_file_rows.py`). The invariants live in
-`app/taskstore.py`, which calls these inside one transaction: the task
-row is locked (`lock_task`) before it changes, its event gets `seq = event_seq + 1`, and the
-callback row is written beside it. Nothing here commits.
+`app/taskstore.py`, which calls these inside one transaction: the task row is locked
+(`lock_task`, or `lock_task_for_change` with its newest callback) before it changes, its event
+gets `seq = event_seq + 1`, and the callback row is written beside it. Nothing here commits.
 """
 
 from __future__ import annotations

@@ -207,8 +207,8 @@ class AccountRunner:
             rows = await leasing.lease_tasks(
                 conn,
                 account_id=self.account.id,
-                owner=self.account.owner,
-                fence=self.account.fence,
+                owner=owner,
+                fence=fence,
                 mode=self.controls.lease_mode(Bot.MJ),
                 niji_mode=self.controls.lease_mode(Bot.NIJI),
                 switch=switch,
