@@ -284,7 +284,11 @@ async def record_note(
     """Append an event that changes no status (e.g. `archived`), merging `properties` in.
 
     No callback: what a receiver acts on (the status, the result URL it was given) is unchanged.
+    On an engine it is one statement on its own (no row read first: `properties` merge in SQL).
     """
+    if isinstance(db, AsyncEngine):
+        noted = await q.note_task(db, task_id, kind=kind, data=dict(data), properties=properties)
+        return Task.from_row(noted) if noted is not None else None
     async with transaction(db) as conn:
         row = await q.lock_task(conn, task_id)
         if row is None:

@@ -75,6 +75,14 @@ def detach(engine: AsyncEngine) -> None:
         pool.terminate()
 
 
+def positional(statement: str, names: list[str]) -> str:
+    """`:name` placeholders as asyncpg's `$n`, in the order of `names` (no name may be the start
+    of a later one's: `:id` before `:id_2` would break it)."""
+    for number, name in enumerate(names, start=1):
+        statement = statement.replace(f":{name}", f"${number}")
+    return statement
+
+
 async def fetchrow(engine: AsyncEngine, sql: str, *args: Any) -> dict[str, Any] | None:
     """The first row of `sql` (asyncpg `$n` parameters) as a dict, or None."""
     rows = await _run(engine, sql, args, one=True)

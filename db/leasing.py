@@ -45,13 +45,6 @@ _LOCK_ACCOUNT = text(
 )
 
 
-def _positional(statement: str, names: list[str]) -> str:
-    """`:name` placeholders as asyncpg's `$n`, in the order of `names`."""
-    for number, name in enumerate(names, start=1):
-        statement = statement.replace(f":{name}", f"${number}")
-    return statement
-
-
 # -- claim: oldest pending tasks for this account, up to its free slots and its daily cap.
 # A separate statement from the lock above, so its snapshot (READ COMMITTED) is taken after the
 # lock was granted and the count sees every claim committed meanwhile. The claim matches
@@ -130,7 +123,7 @@ def _claim_sql(choice: str, *, switch: bool) -> str:
 
 _CLAIM_PARAMS = ["account_id", "owner", "fence", "limit", "mode", "fallback", "wait_s", "niji_mode"]
 _CLAIMS = {
-    (choice, switch): _positional(_claim_sql(choice, switch=switch), _CLAIM_PARAMS)
+    (choice, switch): driver.positional(_claim_sql(choice, switch=switch), _CLAIM_PARAMS)
     for choice in rules.ACCOUNT_CHOICES
     for switch in (False, True)
 }

@@ -9,11 +9,14 @@ mark_stored / mark_retry / mark_failed   the attempt's outcome
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import RowMapping, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.types import Float, Text
+
+from db import driver
 
 ARCHIVE_CHANNEL = "mjrelay_archive"
 
@@ -59,6 +62,19 @@ async def claim_due(
     return list(result.mappings())
 
 
+_STORED_COLUMNS = ["task_id", "name", "key", "source", "content_type", "size", "sha256"]
+_STORED = """
+    INSERT INTO task_objects (task_id, name, key, state, source, content_type, size, sha256,
+                              stored_at)
+    VALUES (:task_id, :name, :key, 'stored', :source, :content_type, :size, :sha256, now())
+    ON CONFLICT (task_id, name) DO UPDATE
+    SET key = excluded.key, state = 'stored', source = excluded.source,
+        content_type = excluded.content_type, size = excluded.size,
+        sha256 = excluded.sha256, stored_at = now(), last_error = NULL
+"""
+_STORED_POSITIONAL = driver.positional(_STORED, _STORED_COLUMNS)
+
+
 async def mark_stored(
     conn: AsyncConnection,
     *,
@@ -71,27 +87,25 @@ async def mark_stored(
     source: str | None,
 ) -> None:
     """Record a stored object (insert or update: lazy copies and migrations have no job row)."""
-    await conn.execute(
-        text(
-            """
-            INSERT INTO task_objects (task_id, name, key, state, source, content_type, size,
-                                      sha256, stored_at)
-            VALUES (:task_id, :name, :key, 'stored', :source, :content_type, :size, :sha256, now())
-            ON CONFLICT (task_id, name) DO UPDATE
-            SET key = excluded.key, state = 'stored', source = excluded.source,
-                content_type = excluded.content_type, size = excluded.size,
-                sha256 = excluded.sha256, stored_at = now(), last_error = NULL
-            """
-        ),
-        {
-            "task_id": task_id,
-            "name": name,
-            "key": key,
-            "source": source,
-            "content_type": content_type,
-            "size": size,
-            "sha256": sha256,
-        },
+    values: dict[str, Any] = {"task_id": task_id, "name": name, "key": key, "source": source}
+    values |= {"content_type": content_type, "size": size, "sha256": sha256}
+    await conn.execute(text(_STORED), values)
+
+
+async def record_stored(
+    engine: AsyncEngine,
+    *,
+    task_id: str,
+    name: str,
+    key: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    source: str | None,
+) -> None:
+    """`mark_stored` as one statement committed on its own (db/driver.py: no BEGIN/COMMIT)."""
+    await driver.fetch(
+        engine, _STORED_POSITIONAL, task_id, name, key, source, content_type, size, sha256
     )
 
 
@@ -182,9 +196,10 @@ async def drop_legacy_blob(conn: AsyncConnection, *, task_id: str, name: str) ->
     )
 
 
-async def signing_account(conn: AsyncConnection, account_id: str) -> RowMapping | None:
-    """The account that can ask Discord to re-sign a task's links: api_base and token only."""
-    result = await conn.execute(
-        text("SELECT api_base, token FROM accounts WHERE id = :id"), {"id": account_id}
-    )
-    return result.mappings().first()
+_SIGNING_ACCOUNT = "SELECT api_base, token FROM accounts WHERE id = $1"
+
+
+async def signing_account(engine: AsyncEngine, account_id: str) -> dict[str, Any] | None:
+    """The account that can ask Discord to re-sign a task's links, and whose API base (the
+    sandbox's, or a proxy's) serves its files: api_base and token only. One statement."""
+    return await driver.fetchrow(engine, _SIGNING_ACCOUNT, account_id)

@@ -81,7 +81,8 @@ async def get_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
 
 
 # Every fetch reads this: the driver's prepared statement, outside a transaction (db/driver.py).
-_GET_TASK_SQL = f"SELECT {', '.join(c.name for c in tasks.columns)} FROM tasks WHERE id = $1"
+_COLUMN_LIST = ", ".join(c.name for c in tasks.columns)
+_GET_TASK_SQL = f"SELECT {_COLUMN_LIST} FROM tasks WHERE id = $1"
 
 
 async def read_task(engine: AsyncEngine, task_id: str) -> dict[str, Any] | None:
@@ -190,6 +191,43 @@ async def update_task_with_event(
     params = {"ev_task_id": task_id, "ev_seq": seq, "ev_status": status, "ev_kind": kind}
     params |= {"ev_data": json_codec.dumps_text(data or {}), "ev_wake": wake}
     return (await conn.execute(statement, {**values, **params})).mappings().first()
+
+
+# -- note_task: an event that changes no status, `properties` merged in at the top level, as
+# one statement committed on its own. `event_seq` moves under the row lock the UPDATE takes, so
+# a change committed meanwhile is counted (READ COMMITTED re-reads the row it waited for).
+_NOTE_SQL = f"""
+    WITH changed AS (
+        UPDATE tasks SET event_seq = event_seq + 1, updated_at = now(),
+            properties = CASE WHEN CAST($4 AS jsonb) IS NULL THEN properties
+                ELSE coalesce(properties, '{{}}'::jsonb) || CAST($4 AS jsonb) END
+        WHERE id = $1
+        RETURNING {_COLUMN_LIST}
+    ), event AS (
+        INSERT INTO task_events (task_id, seq, status, kind, data)
+        SELECT id, event_seq, status, $2, CAST($3 AS jsonb) FROM changed
+    ), notified AS (
+        SELECT pg_notify('{TASK_EVENTS_CHANNEL}', id || ':' || CAST(event_seq AS text))
+        FROM changed
+    )
+    SELECT changed.* FROM changed CROSS JOIN notified
+"""
+
+
+async def note_task(
+    engine: AsyncEngine,
+    task_id: str,
+    *,
+    kind: str,
+    data: Any,
+    properties: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Append a note event (and merge `properties`); the row as updated, None when no task."""
+    if not storable(task_id):
+        return None
+    merged = None if not properties else json_codec.dumps_text(dict(properties))
+    event = json_codec.dumps_text(data or {})
+    return await driver.fetchrow(engine, _NOTE_SQL, task_id, kind, event, merged)
 
 
 async def append_task_event(

@@ -3,7 +3,8 @@ transaction (the dispatcher's theory of operation is in dispatcher.py).
 
 Whatever raises, the delivery leaves its attempt counted and backed off (or given up): a row that
 went back to the queue as it was would be claimed again at once, and a few such rows would hold
-every slot. When even that cannot be written, this process holds the row back for a while
+every slot. A record that fails gives the claim's transaction up; the fallback then counts the
+attempt apart. When even that cannot be written, this process holds the row back for a while
 (`HeldBack`); another dispatcher may still take it.
 """
 
@@ -77,19 +78,20 @@ class Attempts:
         self._warned_hosts: set[str] = set()
 
     async def run(self, conn: AsyncConnection, delivery: ClaimedDelivery) -> None:
-        """Send once and record the result on `conn`, the claim's connection (closed after)."""
+        """Send once and record the result on `conn`, the claim's connection (closed after).
+
+        No savepoint around the record (two round trips on every callback): when the record
+        fails, the claim's transaction is given up, which frees the row, and the fallback counts
+        the attempt on a connection of its own (guarded by the attempt count, so a row another
+        dispatcher took meanwhile is left alone). Meanwhile this process holds the row back.
+        """
         try:
             metrics.LAG.observe(delivery.lag_s)
             attempt = await self._send_safely(delivery)
-            try:
-                async with conn.begin_nested():
-                    await self._record(conn, delivery, attempt)
-            except Exception as exc:
-                log.exception("could not record callback delivery %s", delivery.id)
-                await self._record_unrecordable(conn, delivery, exc)
+            await self._record(conn, delivery, attempt)
             await conn.commit()
         except Exception as exc:
-            log.exception("could not record callback delivery %s; retrying", delivery.id)
+            log.exception("could not record callback delivery %s", delivery.id)
             # Closing frees the row: keep this process's claims off it until the fallback ran.
             self._held_back.hold(delivery.id, self._unrecordable_backoff_s())
             await close_quietly(conn)

@@ -32,10 +32,12 @@ from app.discord.events import BotEvent, JobProgress, MessageDeleted, MessageEve
 from app.discord.gateway import GatewayClient
 from app.discord.gateway_events import Dispatch, GatewayEvent, GatewayFatal
 from app.discord.parse import parse_dispatch
+from app.discord.payload import opt_str
 from app.discord.properties import ClientProperties
 from app.discord.rest import DEFAULT_INPAINT_URL, DiscordRest, UploadFile
 
 SessionEvent = GatewayEvent | BotEvent
+_MESSAGE_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE"})
 _END = object()
 
 
@@ -176,6 +178,8 @@ class DiscordSession:
 
     async def _on_gateway_event(self, event: GatewayEvent) -> None:
         if isinstance(event, Dispatch):
+            if self._elsewhere(event):
+                return
             parsed = parse_dispatch(event.type, event.data, bot_ids=self._bot_ids)
             if self._wanted(parsed):
                 if isinstance(parsed, JobProgress) and parsed.meta.message_id is not None:
@@ -187,6 +191,15 @@ class DiscordSession:
         self._queue.put_nowait(event)
         if isinstance(event, GatewayFatal):
             self._queue.put_nowait(_END)
+
+    def _elsewhere(self, event: Dispatch) -> bool:
+        """A message of another channel, known before it is parsed: every account in a guild
+        gets every channel's messages, so with ten accounts in one guild nine in ten of them
+        are someone else's (`_wanted` would drop what they parse to anyway)."""
+        if event.type not in _MESSAGE_EVENTS or not isinstance(event.data, dict):
+            return False
+        channel = opt_str(event.data.get("channel_id"))
+        return channel is not None and channel != self.channel_id
 
     def _wanted(self, event: BotEvent) -> bool:
         if isinstance(event, Unknown):

@@ -87,13 +87,16 @@ async def archive_file(
     *,
     default_api_base: str,
     refresh: Refresher | None = None,
+    sources: ResultSources | None = None,
 ) -> Archived:
-    """Download the task's `kind` result, put it under `key`, record it as stored."""
+    """Download the task's `kind` result, put it under `key`, record it as stored. `sources`:
+    where its files may come from, when the caller read the task's account already."""
     url = source_url(task, kind) if kind in RESULT_KINDS else None
     if not url:
         raise LookupError(f"task {task.id} has no {kind}")
-    async with engine.connect() as conn:
-        sources = await sources_for(conn, task, default_api_base)
+    if sources is None:
+        async with engine.connect() as conn:
+            sources = await sources_for(conn, task, default_api_base)
     fetched = await fetch(url, sources, refresh)
     content_type = sniff_media_type(fetched.data) or DOWNLOAD_TYPE
     archived = await _put_and_record(
@@ -160,15 +163,14 @@ async def _put_and_record(
     """Put `data` under `key`, then record the task's `name` object as stored."""
     archived = Archived(key, content_type, len(data), hashlib.sha256(data).hexdigest())
     await store.put(key, data, content_type)
-    async with engine.begin() as conn:
-        await object_queries.mark_stored(
-            conn,
-            task_id=task_id,
-            name=name,
-            key=key,
-            content_type=content_type,
-            size=archived.size,
-            sha256=archived.sha256,
-            source=source,
-        )
+    await object_queries.record_stored(
+        engine,
+        task_id=task_id,
+        name=name,
+        key=key,
+        content_type=content_type,
+        size=archived.size,
+        sha256=archived.sha256,
+        source=source,
+    )
     return archived

@@ -23,6 +23,7 @@ from app import taskstore
 from app.storage.archive import archive_file
 from app.storage.legacy import migrate_legacy_blobs
 from app.storage.refresh import Refresher, refresher_for
+from app.storage.sources import ResultSources
 from app.storage.store import ObjectStore
 from app.worker.wakeup import Listener, Wakeup
 from db import objects as object_queries
@@ -103,7 +104,7 @@ class Archiver:
         if task is None:
             return  # deleted meanwhile: its row went with it
         try:
-            refresh = await self._refresher(task.account_id)
+            account = await self._account(task.account_id)
             archived = await archive_file(
                 self.engine,
                 self.store,
@@ -111,7 +112,8 @@ class Archiver:
                 name,
                 job["key"],
                 default_api_base=self.default_api_base,
-                refresh=refresh,
+                refresh=self._refresher(account),
+                sources=ResultSources.for_api_base(self._api_base(account)),
             )
         except Exception as exc:
             await self._failed_attempt(job, reason_of(exc))
@@ -132,14 +134,19 @@ class Archiver:
         current = properties.get("_public_files") if isinstance(properties, dict) else None
         return {"_public_files": {**(current if isinstance(current, dict) else {}), name: public}}
 
-    async def _refresher(self, account_id: str | None) -> Refresher | None:
+    async def _account(self, account_id: str | None) -> dict[str, Any] | None:
+        """The task's account as the archive needs it (api_base, token), in one read."""
         if not account_id:
             return None
-        async with self.engine.connect() as conn:
-            account = await object_queries.signing_account(conn, account_id)
+        return await object_queries.signing_account(self.engine, account_id)
+
+    def _api_base(self, account: dict[str, Any] | None) -> str:
+        return (account["api_base"] if account is not None else None) or self.default_api_base
+
+    def _refresher(self, account: dict[str, Any] | None) -> Refresher | None:
         if account is None:
             return None
-        return refresher_for(account["api_base"] or self.default_api_base, account["token"])
+        return refresher_for(self._api_base(account), account["token"])
 
     async def _failed_attempt(self, job: RowMapping, reason: str) -> None:
         task_id, name = job["task_id"], job["name"]

@@ -1,4 +1,5 @@
-"""A session whose reader fell behind hands over only the newest progress of each message."""
+"""A session whose reader fell behind hands over only the newest progress of each message; a
+message of another channel is dropped before it is parsed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from app.discord import session as session_module
 from app.discord.events import JobProgress, JobStarted
 from app.discord.gateway_events import Dispatch
 from app.discord.session import DiscordSession
@@ -55,3 +57,30 @@ def test_stale_progress_of_a_message_is_skipped_but_others_are_kept(
         ("m-b", 20),
         ("m-a", 90),
     ]
+
+
+def test_another_channels_message_is_dropped_unparsed(
+    spec_fixture: Callable[..., Any], monkeypatch: Any
+) -> None:
+    start = spec_fixture("mj-start.message_create.json")
+    channel = start["d"]["channel_id"]
+    author = start["d"]["author"]["id"]
+    parsed: list[str] = []
+    real_parse = session_module.parse_dispatch
+
+    def counting_parse(event_type: str, data: Any, **kwargs: Any) -> Any:
+        parsed.append(str(data.get("channel_id")))
+        return real_parse(event_type, data, **kwargs)
+
+    monkeypatch.setattr(session_module, "parse_dispatch", counting_parse)
+    elsewhere = {**copy.deepcopy(start["d"]), "channel_id": "999" + channel}
+
+    async def scenario() -> list[Any]:
+        session = DiscordSession("token", channel_id=channel, bot_ids=[author])
+        for data in (elsewhere, start["d"]):
+            await session._on_gateway_event(Dispatch(type=start["t"], seq=None, data=data))
+        return await asyncio.wait_for(_drain(session, 1), 5)
+
+    [seen] = asyncio.run(scenario())
+    assert isinstance(seen, JobStarted) and seen.meta.channel_id == channel
+    assert parsed == [channel]  # the other channel's message never reached the parser
