@@ -60,6 +60,15 @@ class AccountUnusable(Exception):
     """The account cannot work (bad token, ban, captcha…); the runner stops."""
 
 
+def lease_again_at_once(limit: int | None, claimed: int, batons: int, room: int) -> bool:
+    """After a claim: maybe more for this account, so lease again without waiting. Only after a
+    full claim, and not when each task claimed answered a notification of its own (the
+    light-load case), nor when the account has no slot left (in a backlog each claim of one
+    fills the last slot, and the lease after it found the cap): the next notification or a
+    freed slot wakes the runner, and a lease that finds nothing is a whole transaction."""
+    return limit is not None and claimed >= limit and batons != claimed and room > 0
+
+
 class AccountRunner:
     def __init__(
         self,
@@ -159,11 +168,7 @@ class AccountRunner:
                     claimed = await self._lease(limit)
                     for task in claimed:
                         self._spawn(self.submitter.submit(task))
-                    if limit is not None and len(claimed) >= limit and len(batons) != len(claimed):
-                        # Maybe more for this account: lease again at once. Not when each task
-                        # claimed answered a notification of its own (the light-load case): the
-                        # next notification or a freed slot wakes it, and the lease it would
-                        # spend finding nothing is a whole transaction per task.
+                    if lease_again_at_once(limit, len(claimed), len(batons), self._room()):
                         self.wakeup.fire()
             finally:  # wake-ups this lease could not use go on to another runner
                 if self.router is not None:
