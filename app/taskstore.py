@@ -8,7 +8,7 @@
                                             NOTIFY mjrelay_deliveries (+ mjrelay_tasks on PENDING)
                                             NOTIFY mjrelay_task_events '<task_id>:<seq>'
                                             (+ on SUCCESS: archive jobs of its result files,
-                                            NOTIFY mjrelay_archive)
+                                            each with NOTIFY mjrelay_archive)
     record_note(db, task_id, kind, …)       an event about a task that changes no status (its
                                             files archived, or not), with optional properties
 
@@ -262,15 +262,11 @@ async def record_change(
 
 async def _queue_archive(conn: AsyncConnection, task: Task) -> None:
     """The archive jobs of a task that just succeeded: durable with the SUCCESS itself."""
-    queued = False
     for kind in RESULT_KINDS:
         key = result_key(task, kind)
         source = result_source(task, kind)
         if key is not None and source:
             await object_queries.enqueue(conn, task_id=task.id, name=kind, key=key, source=source)
-            queued = True
-    if queued:
-        await object_queries.notify_archive(conn)
 
 
 async def record_note(

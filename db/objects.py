@@ -1,6 +1,7 @@
 """SQL for `task_objects`: a task's files in object storage and the archive job of each.
 
-enqueue          a pending row (the SUCCESS transaction writes it; re-arming a failed one)
+enqueue          a pending row and its NOTIFY (the SUCCESS transaction writes it; re-arming a
+                 failed one)
 claim_due        pending rows whose time has come: attempts+1 and the next try scheduled
                  *before* the attempt runs, so a crash mid-attempt is simply retried then
 mark_stored / mark_retry / mark_failed   the attempt's outcome
@@ -20,14 +21,21 @@ from db import driver
 
 ARCHIVE_CHANNEL = "mjrelay_archive"
 
+# -- enqueue: an archive job, and the archiver's wake-up when a row was written (PostgreSQL sends
+# one NOTIFY per channel and payload per transaction however many jobs queued it).
 _ENQUEUE = text(
-    """
-    INSERT INTO task_objects (task_id, name, key, source)
-    VALUES (:task_id, :name, :key, :source)
-    ON CONFLICT (task_id, name) DO UPDATE
-    SET key = excluded.key, source = excluded.source, state = 'pending', attempts = 0,
-        next_attempt_at = now(), last_error = NULL
-    WHERE task_objects.state <> 'stored' OR task_objects.source IS DISTINCT FROM excluded.source
+    f"""
+    WITH queued AS (
+        INSERT INTO task_objects (task_id, name, key, source)
+        VALUES (:task_id, :name, :key, :source)
+        ON CONFLICT (task_id, name) DO UPDATE
+        SET key = excluded.key, source = excluded.source, state = 'pending', attempts = 0,
+            next_attempt_at = now(), last_error = NULL
+        WHERE task_objects.state <> 'stored'
+           OR task_objects.source IS DISTINCT FROM excluded.source
+        RETURNING 1
+    )
+    SELECT pg_notify('{ARCHIVE_CHANNEL}', '') FROM queued
     """
 )
 
@@ -48,6 +56,7 @@ _CLAIM = text(
 
 
 async def enqueue(conn: AsyncConnection, *, task_id: str, name: str, key: str, source: str) -> None:
+    """Queue (or re-arm) the job; the archiver hears of it at COMMIT."""
     await conn.execute(_ENQUEUE, {"task_id": task_id, "name": name, "key": key, "source": source})
 
 
