@@ -3,14 +3,13 @@
     create_task(db, task, files=…)          PENDING row + event 1 (+ callback)
                                             (+ its client key's quota counted, or refused)
                                             NOTIFY mjrelay_tasks, mjrelay_task_events
-    record_change(db, task_id, changes, …)  lock row, guard, update, event seq+1 (+ callback
+    record_change(db, task_id, changes, …)  guarded update + event seq+1 in one statement
+                                            (db/task_changes.py; else lock, decide) (+ callback
                                             when the body shows a change, or the task ended)
                                             NOTIFY mjrelay_deliveries (+ mjrelay_tasks on PENDING)
                                             NOTIFY mjrelay_task_events '<task_id>:<seq>'
-                                            (+ on SUCCESS: archive jobs of its result files,
-                                            each with NOTIFY mjrelay_archive)
-    record_note(db, task_id, kind, …)       an event about a task that changes no status (its
-                                            files archived, or not), with optional properties
+                                            (+ on SUCCESS: archive jobs, NOTIFY mjrelay_archive)
+    (app/task_notes.py: record_note, an event about a task that changes no status)
 
 `db` is an AsyncEngine (a transaction is opened and committed here) or an AsyncConnection (the
 work joins the caller's transaction, or opens one when none is active). Callback rows hold
@@ -47,6 +46,7 @@ from app.storage.keys import RESULT_KINDS, result_key
 from db import api_keys as key_queries
 from db import deliveries, task_file_rows
 from db import objects as object_queries
+from db import task_changes as changes_sql
 from db import task_inserts as inserts
 from db import tasks as q
 from db.tables import tasks as tasks_table
@@ -216,7 +216,14 @@ async def record_change(
     if unknown:
         raise ValueError(f"not changeable task column(s): {', '.join(sorted(unknown))}")
     async with transaction(db) as conn:
-        row = await q.lock_task_for_change(conn, task_id)
+        if changes.get("status") != TaskStatus.PENDING:  # a requeue's wake note reads the row
+            at_once = await _change_at_once(
+                conn, task_id, changes, kind, data, expected_fence, expected_account_id,
+                expected_statuses,
+            )  # fmt: skip
+            if at_once is not None:
+                return at_once
+        row = await q.lock_task_for_change(conn, task_id)  # refused (or a requeue): say why
         if row is None:
             return None
         current = Task.from_row(row)
@@ -260,6 +267,35 @@ async def record_change(
     return changed
 
 
+async def _change_at_once(
+    conn: AsyncConnection,
+    task_id: str,
+    changes: Mapping[str, Any],
+    kind: str,
+    data: Mapping[str, Any] | None,
+    fence: int | None,
+    account_id: str | None,
+    statuses: Collection[str] | None,
+) -> Task | None:
+    """`record_change` in one statement (db/task_changes.py) when its guards hold, else None."""
+    values = dict(changes)
+    if "status" in values:
+        values["status"] = str(values["status"])
+    event = dict(data) if data is not None else _event_data(changes)
+    row = await changes_sql.change_task(
+        conn, task_id, values, kind=kind, data=event, now_ms=now_ms(), fence=fence,
+        account_id=account_id, expected_statuses=statuses,
+    )  # fmt: skip
+    if row is None:
+        return None
+    changed = Task.from_row(row)
+    last = row["last_callback"]
+    await _queue_callback(conn, changed, changed.event_seq, None if last is None else bytes(last))
+    if changed.status == TaskStatus.SUCCESS and "status" in values:  # it was not final before
+        await _queue_archive(conn, changed)
+    return changed
+
+
 async def _queue_archive(conn: AsyncConnection, task: Task) -> None:
     """The archive jobs of a task that just succeeded: durable with the SUCCESS itself."""
     for kind in RESULT_KINDS:
@@ -267,37 +303,6 @@ async def _queue_archive(conn: AsyncConnection, task: Task) -> None:
         source = result_source(task, kind)
         if key is not None and source:
             await object_queries.enqueue(conn, task_id=task.id, name=kind, key=key, source=source)
-
-
-async def record_note(
-    db: Database,
-    task_id: str,
-    *,
-    kind: str,
-    data: Mapping[str, Any],
-    properties: Mapping[str, Any] | None = None,
-) -> Task | None:
-    """Append an event that changes no status (e.g. `archived`), merging `properties` in.
-
-    No callback: what a receiver acts on (the status, the result URL it was given) is unchanged.
-    On an engine it is one statement on its own (no row read first: `properties` merge in SQL).
-    """
-    if isinstance(db, AsyncEngine):
-        noted = await q.note_task(db, task_id, kind=kind, data=dict(data), properties=properties)
-        return Task.from_row(noted) if noted is not None else None
-    async with transaction(db) as conn:
-        row = await q.lock_task(conn, task_id)
-        if row is None:
-            return None
-        current = Task.from_row(row)
-        seq = current.event_seq + 1
-        values: dict[str, Any] = {"event_seq": seq}
-        if properties:
-            values["properties"] = {**current.properties, **properties}
-        changed_row = await q.update_task_with_event(
-            conn, task_id, values, seq=seq, status=current.status, kind=kind, data=dict(data)
-        )
-    return Task.from_row(changed_row or {})
 
 
 async def store_file(conn: AsyncConnection, task_id: str, file: StoredFile) -> None:

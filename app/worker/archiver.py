@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import taskstore
+from app import task_notes, taskstore
 from app.storage.archive import archive_file
 from app.storage.legacy import migrate_legacy_blobs
 from app.storage.refresh import Refresher, refresher_for
@@ -119,7 +119,7 @@ class Archiver:
             await self._failed_attempt(job, reason_of(exc))
             return
         public = self.store.public_url(archived.key)
-        await taskstore.record_note(
+        await task_notes.record_note(
             self.engine,
             task_id,
             kind="archived",
@@ -160,7 +160,7 @@ class Archiver:
                 await object_queries.mark_retry(conn, task_id=task_id, name=name, error=reason)
                 return
             await object_queries.mark_failed(conn, task_id=task_id, name=name, error=reason)
-            await taskstore.record_note(
+            await task_notes.record_note(
                 conn,
                 task_id,
                 kind="archive_failed",

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.dialects import render_callback
 from app.domain.status import TaskStatus
@@ -124,3 +125,51 @@ async def test_record_change_joins_the_callers_transaction(engine) -> None:
     async with engine.connect() as conn:
         row = (await conn.execute(select(tasks).where(tasks.c.id == task.id))).mappings().one()
     assert row["progress"] == 0 and row["event_seq"] == 1
+
+
+async def test_a_change_the_guards_allow_is_one_statement_and_its_callback(engine) -> None:
+    """No row read first: the guarded UPDATE (with its event) and the callback row only."""
+    task = await create_task(engine, _task(notify_url="http://example.test/hook"))
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        changed = await record_change(
+            engine, task.id, {"status": "RUNNING", "progress": 7}, kind="progress"
+        )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert changed is not None and changed.progress == 7 and changed.event_seq == 2
+    assert len(statements) == 2, statements
+    assert "UPDATE tasks" in statements[0] and "INSERT INTO deliveries" in statements[1]
+    sent = await _rows(engine, deliveries, task.id)
+    assert max(sent, key=lambda d: d["seq"])["payload"] == render_callback(changed)
+
+
+async def test_concurrent_changes_of_one_task_number_their_events_in_turn(engine) -> None:
+    task = await create_task(engine, _task(notify_url="http://example.test/hook"))
+    await record_change(engine, task.id, {"status": "RUNNING"}, kind="run")
+    results = await asyncio.gather(
+        *(record_change(engine, task.id, {"progress": p}, kind="progress") for p in range(1, 9))
+    )
+    assert sorted(r.event_seq for r in results if r is not None) == list(range(3, 11))
+    events = await _rows(engine, task_events, task.id)
+    assert sorted(e["seq"] for e in events) == list(range(1, 11))
+    sent = await _rows(engine, deliveries, task.id)
+    assert len({d["seq"] for d in sent}) == len(sent)
+
+
+async def test_start_time_is_the_first_start_and_a_final_status_stamps_its_finish(engine) -> None:
+    task = await create_task(engine, _task())
+    started = await record_change(engine, task.id, {"status": "STARTED"}, kind="leased")
+    assert started is not None and started.start_time and not started.finish_time
+    await record_change(engine, task.id, {"status": "SUBMITTED"}, kind="submitted")
+    again = await record_change(engine, task.id, {"status": "STARTED"}, kind="again")
+    assert again is not None and again.start_time == started.start_time
+    ended = await record_change(
+        engine, task.id, {"status": "FAILURE", "fail_reason": "x"}, kind="failed"
+    )
+    assert ended is not None and ended.finish_time and ended.start_time == started.start_time

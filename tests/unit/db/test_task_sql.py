@@ -2,9 +2,10 @@
 
 - Statuses in SQL (db/) come from `TaskStatus` through db/statuses.py: a literal retyped in a
   statement (`'PENDING'`) would silently stop matching if the domain renamed the status.
-- Task rows change in two places only (app/taskstore.py says why): `app/taskstore.py`, through
-  `db/tasks.py` and `db/task_inserts.py`, for everything a client can see, and `db/leasing.py`
-  for lease bookkeeping.
+- Task rows change in two places only (app/taskstore.py says why): `app/taskstore.py` (and its
+  notes, app/task_notes.py), through `db/tasks.py`, `db/task_changes.py` and
+  `db/task_inserts.py`, for everything a client can see, and `db/leasing.py` for lease
+  bookkeeping.
   Retention deletes finished tasks (`db/retention.py`); metering writes `gpu_minutes` of finished
   tasks, a figure no client sees change, so no event or callback goes with it (`db/gpu_time.py`).
 """
@@ -23,11 +24,13 @@ _LITERAL = re.compile("'(" + "|".join(s.value for s in TaskStatus) + ")'")
 _WRITE_SQL = re.compile(r"\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+tasks\b", re.IGNORECASE)
 _WRITE_CORE = re.compile(r"\b(update|insert|delete)\(tasks\)")
 _STORE_CALL = re.compile(
-    r"\b(q|tasks|task_queries|inserts|task_inserts)\.(update_task|insert_task|insert_task_alone)\("
+    r"\b(q|tasks|task_queries|inserts|task_inserts|changes)\."
+    r"(update_task|insert_task|insert_task_alone|change_task)\("
 )
 
 SQL_WRITERS = {
     "db/tasks.py",
+    "db/task_changes.py",
     "db/task_inserts.py",
     "db/leasing.py",
     "db/retention.py",
