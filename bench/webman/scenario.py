@@ -118,6 +118,14 @@ def fill(result: ScenarioResult, measured: dict[int, list[dict[str, Any]]]) -> N
 
 def notes(tasks: int, ours: dict[str, Any], peer: dict[str, Any]) -> list[str]:
     found = []
+    refused = tasks - int(peer.get("accepted", tasks))
+    if refused:
+        found.append(
+            f"{tasks} at once: webman accepted {tasks - refused} of {tasks} submits; the other "
+            f"{refused} failed at the HTTP client (its 30 s timeout or a dropped connection). A "
+            "task never accepted is never completed, so its tasks/s counts as 0 and the ratio "
+            "has no value."
+        )
     stuck = peer["not_finished"]
     if stuck:
         found.append(
