@@ -129,8 +129,8 @@ def notes(tasks: int, ours: dict[str, Any], peer: dict[str, Any]) -> list[str]:
     stuck = peer["not_finished"]
     if stuck:
         found.append(
-            f"{tasks} at once: at the end {stuck} of webman's {tasks} tasks were still not "
-            f"finished by its fetch (it had sent {peer['callbacks']} final callbacks): the stuck "
+            f"{tasks} at once: at the end {stuck} of the {peer.get('accepted', tasks)} tasks "
+            f"webman accepted were still not finished by its fetch (it had sent {peer['callbacks']} final callbacks): the stuck "
             "tasks of issue 19. Its tasks/s counts only what it finished before the burst ended "
             "for it."
         )
@@ -148,9 +148,9 @@ def notes(tasks: int, ours: dict[str, Any], peer: dict[str, Any]) -> list[str]:
         )
     else:
         found.append(
-            f"{cost}: not CPU-bound, so the bottleneck is waiting, not computing; this run does "
-            "not measure where (a candidate: every new task's NOTIFY wakes the lease loop of "
-            "every account, see the end-to-end section)."
+            f"{cost}: not CPU-bound in its own process. Its two cores are shared with "
+            "PostgreSQL, the sandbox and the client (the end-to-end section's CPU table has each "
+            "one's share per task), so the process waits for a core as well as for its database."
         )
     if ours["p99_s"] > 5 * ours["p50_s"] or ours["p50_s"] > 2:
         found.append(
