@@ -130,7 +130,8 @@ def notes(tasks: int, ours: dict[str, Any], peer: dict[str, Any]) -> list[str]:
     if stuck:
         found.append(
             f"{tasks} at once: at the end {stuck} of the {peer.get('accepted', tasks)} tasks "
-            f"webman accepted were still not finished by its fetch (it had sent {peer['callbacks']} final callbacks): the stuck "
+            "webman accepted were still not finished by its fetch (it had sent "
+            f"{peer['callbacks']} final callbacks): the stuck "
             "tasks of issue 19. Its tasks/s counts only what it finished before the burst ended "
             "for it."
         )
