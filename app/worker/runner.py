@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import taskstore
 from app.discord.correlation import Correlator
@@ -186,18 +186,21 @@ class AccountRunner:
 
     async def _lease(self, limit: int | None = None) -> list[Task]:
         """Tasks in the account's mode; when idle and there are none, one that needs a switch
-        (its mode becomes the one leased in at once, so nothing of the old mode joins it)."""
+        (its mode becomes the one leased in at once, so nothing of the old mode joins it). Both
+        claims in one transaction: an idle runner that finds nothing (each one whose last task
+        just ended) spends one, not two."""
         idle = not any(True for _ in self.tasks)
         if idle and self.controls.remix_to_toggle():
             await self.controls.toggle_remix()  # the operator's wish, before any job starts
-        claimed = await self._claim(switch=False, limit=limit)
-        if not claimed and idle:
-            claimed = await self._claim(switch=True)
+        claimed, switched = await self._claim(limit=limit, idle=idle)
+        if switched:
             for task in claimed:
                 self.controls.switching_for(task)
         return claimed
 
-    async def _claim(self, *, switch: bool, limit: int | None = None) -> list[Task]:
+    async def _claim(self, *, limit: int | None, idle: bool) -> tuple[list[Task], bool]:
+        """The claimed tasks, and whether they need a mode switch."""
+        switched = False
         async with self.engine.begin() as conn:
             owner, fence = self.account.owner, self.account.fence
             settings = await account_state.lock_for_lease(
@@ -207,20 +210,12 @@ class AccountRunner:
                 settings = await account_state.get_account_state(conn, self.account.id)
                 if settings is not None:
                     self.controls.sync(dict(settings))
-                return []
+                return [], False
             self.controls.sync(dict(settings))
-            rows = await leasing.lease_tasks(
-                conn,
-                account_id=self.account.id,
-                owner=owner,
-                fence=fence,
-                mode=self.controls.lease_mode(Bot.MJ),
-                niji_mode=self.controls.lease_mode(Bot.NIJI),
-                switch=switch,
-                policy=self.policy,
-                limit=limit if limit is not None else leasing.NO_LIMIT,
-                locked=True,
-            )
+            rows = await self._claim_rows(conn, owner, fence, switch=False, limit=limit)
+            if not rows and idle:
+                rows = await self._claim_rows(conn, owner, fence, switch=True, limit=None)
+                switched = True
             claimed = []
             for row in rows:
                 # The lease moved it to STARTED; its history and callback say so, same transaction.
@@ -229,7 +224,23 @@ class AccountRunner:
                     claimed.append(task)
         for task in claimed:
             self.tasks.hold(task, self.clock() + self.timeout_s)
-        return claimed
+        return claimed, switched
+
+    async def _claim_rows(
+        self, conn: AsyncConnection, owner: str, fence: int, *, switch: bool, limit: int | None
+    ) -> list[dict[str, Any]]:
+        return await leasing.lease_tasks(
+            conn,
+            account_id=self.account.id,
+            owner=owner,
+            fence=fence,
+            mode=self.controls.lease_mode(Bot.MJ),
+            niji_mode=self.controls.lease_mode(Bot.NIJI),
+            switch=switch,
+            policy=self.policy,
+            limit=limit if limit is not None else leasing.NO_LIMIT,
+            locked=True,
+        )
 
     async def _timeout_loop(self) -> None:
         while True:
