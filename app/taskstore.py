@@ -127,18 +127,16 @@ async def create_task(
     kind: str = "created",
     data: Mapping[str, Any] | None = None,
 ) -> Task:
-    """Insert `task` (as PENDING, or MODAL when waiting for client input) with its files.
-
-    An id clash is retried with `new_id()` when given. Returns the task as stored. A task of a
-    client key (`key_id`) is counted against that key's limits in the same transaction, or not
-    written at all: db.api_keys.QuotaRefused.
-    """
+    """Insert `task` (as PENDING, or MODAL when waiting for client input) with its files. An id
+    clash is retried with `new_id()` when given. Returns the task as stored. A task of a client
+    key (`key_id`) is counted against its limits in the same transaction, or not written at all:
+    db.api_keys.QuotaRefused."""
     if task.status not in (TaskStatus.PENDING, TaskStatus.MODAL):
         raise InvalidTransition(f"a new task starts PENDING or MODAL, not {task.status}")
     task = task.replace(
         event_seq=1, submit_time=task.submit_time if task.submit_time is not None else now_ms()
     )
-    if isinstance(db, AsyncEngine) and not files and not task.notify_url:
+    if isinstance(db, AsyncEngine) and not files:
         return await _create_alone(db, task, new_id, kind, data)
     async with transaction(db) as conn:
         for attempt in range(_MAX_ID_ATTEMPTS):
@@ -172,11 +170,14 @@ def _wake_note(task: Task) -> str:
 
 
 async def _create_alone(db: AsyncEngine, task: Task, new_id: Any, kind: str, data: Any) -> Task:
-    """A task with no files and no callback: one statement on its own (the common submit)."""
+    """A task with no files: one statement on its own, callback 1 included (the common submit)."""
     wake, attempt = _wake_note(task) if task.status == TaskStatus.PENDING else None, 1
     while True:
+        payload = render_callback(task) if task.notify_url else None  # a new one always shows
         try:
-            await inserts.insert_task_alone(db, _row_values(task), kind=kind, data=data, wake=wake)
+            await inserts.insert_task_alone(
+                db, _row_values(task), kind=kind, data=data, wake=wake, callback=payload
+            )
             return task
         except inserts.TaskIdTaken:
             if new_id is None or attempt >= _MAX_ID_ATTEMPTS:
@@ -184,13 +185,12 @@ async def _create_alone(db: AsyncEngine, task: Task, new_id: Any, kind: str, dat
             task, attempt = task.replace(id=new_id()), attempt + 1
 
 
+_NOT_IN_EVENTS = frozenset({"buttons", "params", "properties", "inputs", "client_data"})
+
+
 def _event_data(changes: Mapping[str, Any]) -> dict[str, Any]:
-    skip = {"buttons", "params", "properties", "inputs", "client_data"}
-    return {k: v for k, v in changes.items() if k not in skip and _is_plain(v)}
-
-
-def _is_plain(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
+    plain = (str, int, float, bool, type(None))
+    return {k: v for k, v in changes.items() if k not in _NOT_IN_EVENTS and isinstance(v, plain)}
 
 
 async def record_change(

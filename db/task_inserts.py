@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain import json_codec
 from db import api_keys, driver
+from db.deliveries import CHANNEL as DELIVERIES_CHANNEL
+from db.deliveries import new_webhook_id
 from db.tables import tasks
 from db.tasks import TASK_EVENTS_CHANNEL, TASKS_CHANNEL
 
@@ -57,7 +59,7 @@ class _Alone:
 
 
 @functools.cache
-def _alone_statement(columns: tuple[str, ...], keyed: bool) -> _Alone:
+def _alone_statement(columns: tuple[str, ...], keyed: bool, callback: bool = False) -> _Alone:
     names = ", ".join(columns)
     values = ", ".join(f"CAST(:{c} AS {tasks.c[c].type.compile(dialect=_PG)})" for c in columns)
     if keyed:
@@ -72,16 +74,30 @@ def _alone_statement(columns: tuple[str, ...], keyed: bool) -> _Alone:
             INSERT INTO tasks ({names}) VALUES ({values})
             ON CONFLICT (id) DO NOTHING RETURNING id
         )"""
+    # With a notify URL: callback 1 (its payload rendered by the caller) and the dispatchers'
+    # NOTIFY go in the same statement (db/deliveries.py's outbox row).
+    outbox = (
+        """, outbox AS (
+            INSERT INTO deliveries (task_id, seq, webhook_id, url, dialect, payload)
+            SELECT id, 1, :cb_webhook_id, CAST(:notify_url AS text), CAST(:dialect AS text),
+                   CAST(:cb_payload AS bytea) FROM new
+        )"""
+        if callback
+        else ""
+    )
+    told = f", pg_notify('{DELIVERIES_CHANNEL}', '')" if callback else ""
     sql = f"""
         WITH {insert_new}, event AS (
             INSERT INTO task_events (task_id, seq, status, kind, data)
             SELECT id, 1, CAST(:status AS text), :event_kind, CAST(:event_data AS jsonb) FROM new
-        )
+        ){outbox}
         SELECT id, pg_notify('{TASK_EVENTS_CHANNEL}', id || ':' || '1'),
             CASE WHEN CAST(:wake AS text) IS NOT NULL THEN pg_notify('{TASKS_CHANNEL}', :wake) END
+            {told}
         FROM new
     """
-    order = (*columns, "event_kind", "event_data", "wake")
+    extra = ("cb_webhook_id", "cb_payload") if callback else ()
+    order = (*columns, "event_kind", "event_data", "wake", *extra)
     position = {name: n for n, name in enumerate(order, start=1)}
     positional = _NAMED.sub(lambda m: f"${position[m.group(1)]}", sql)
     json_columns = frozenset(c for c in columns if isinstance(tasks.c[c].type, JSON))
@@ -93,20 +109,29 @@ _NAMED = re.compile(r"(?<![:\w]):([a-z_]+)\b")
 
 
 async def insert_task_alone(
-    engine: AsyncEngine, values: Mapping[str, Any], *, kind: str, data: Any, wake: str | None
+    engine: AsyncEngine,
+    values: Mapping[str, Any],
+    *,
+    kind: str,
+    data: Any,
+    wake: str | None,
+    callback: bytes | None = None,
 ) -> None:
     """Insert one task row with its first event and NOTIFYs (`wake`: the note of app/domain/wake.py
     for `mjrelay_tasks`, None for none), committed. A clashing id raises TaskIdTaken. A task
     with a `key_id` is admitted by its key's limits in the same statement, or not inserted:
-    QuotaRefused (db/api_keys.py)."""
+    QuotaRefused (db/api_keys.py). `callback`: the payload of callback 1, queued with it (the
+    task has a notify URL)."""
     columns = tuple(sorted(values))
     key_id = values.get("key_id")
-    stmt = _alone_statement(columns, key_id is not None)
+    stmt = _alone_statement(columns, key_id is not None, callback is not None)
     given = {
         **values,
         "event_kind": kind,
         "event_data": json_codec.dumps_text(data or {}),
         "wake": wake,
+        "cb_webhook_id": new_webhook_id(),
+        "cb_payload": callback,
     }
     args = [
         json_codec.dumps_text(given[name])

@@ -1,15 +1,19 @@
-"""A task's SUCCESS queues its archive jobs and wakes the archiver at COMMIT, once."""
+"""A task's SUCCESS queues its archive jobs and wakes the archiver at COMMIT, once; a new task
+with a notify URL wakes the callback dispatchers."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.dialects import render_callback
 from app.domain.status import TaskStatus
 from app.domain.task import Task
 from app.taskstore import create_task, record_change
+from db.deliveries import CHANNEL as DELIVERIES_CHANNEL
 from db.listen import listen_hub
 from db.objects import ARCHIVE_CHANNEL
 from tests.integration.taskstore.test_wake_note import Heard
@@ -45,3 +49,19 @@ async def test_success_queues_the_archive_and_wakes_the_archiver(
     async with engine.connect() as conn:
         rows = (await conn.execute(text("SELECT name, state FROM task_objects"))).all()
     assert ("image", "pending") in [tuple(r) for r in rows]
+
+
+async def test_a_new_task_with_a_notify_url_wakes_the_dispatchers(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    heard = Heard()
+    task = Task(id="1000000000000010", dialect="novicezk", action="IMAGINE", prompt="b",
+                notify_url="http://example.test/hook")  # fmt: skip
+    async with listen_hub(database_url).subscribed(DELIVERIES_CHANNEL, heard.hear):
+        stored = await create_task(engine, task)
+        await heard.until(1)
+    async with engine.connect() as conn:
+        [row] = (await conn.execute(text("SELECT seq, url, payload FROM deliveries"))).all()
+    assert (row.seq, row.url) == (1, "http://example.test/hook")
+    assert bytes(row.payload) == render_callback(stored)
+    assert json.loads(bytes(row.payload))["id"] == task.id
