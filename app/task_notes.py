@@ -25,22 +25,14 @@ async def record_note(
     data: Mapping[str, Any],
     properties: Mapping[str, Any] | None = None,
 ) -> Task | None:
-    """Append an event that changes no status (e.g. `archived`), merging `properties` in.
-    On an engine it is one statement on its own (no row read first: `properties` merge in SQL).
-    """
+    """Append an event that changes no status (e.g. `archived`), merging `properties` in: one
+    statement, no row read first (`properties` merge in SQL). On an engine it commits on its
+    own; on a connection it joins the caller's transaction (or opens one)."""
     if isinstance(db, AsyncEngine):
         noted = await q.note_task(db, task_id, kind=kind, data=dict(data), properties=properties)
-        return Task.from_row(noted) if noted is not None else None
-    async with transaction(db) as conn:
-        row = await q.lock_task(conn, task_id)
-        if row is None:
-            return None
-        current = Task.from_row(row)
-        seq = current.event_seq + 1
-        values: dict[str, Any] = {"event_seq": seq}
-        if properties:
-            values["properties"] = {**current.properties, **properties}
-        changed_row = await q.update_task_with_event(
-            conn, task_id, values, seq=seq, status=current.status, kind=kind, data=dict(data)
-        )
-    return Task.from_row(changed_row or {})
+    else:
+        async with transaction(db) as conn:
+            noted = await q.note_task(
+                conn, task_id, kind=kind, data=dict(data), properties=properties
+            )
+    return Task.from_row(noted) if noted is not None else None

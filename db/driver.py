@@ -14,7 +14,9 @@ the server closed.
 from __future__ import annotations
 
 import contextlib
+import re
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -75,12 +77,15 @@ def detach(engine: AsyncEngine) -> None:
         pool.terminate()
 
 
-def positional(statement: str, names: list[str]) -> str:
-    """`:name` placeholders as asyncpg's `$n`, in the order of `names` (no name may be the start
-    of a later one's: `:id` before `:id_2` would break it)."""
-    for number, name in enumerate(names, start=1):
-        statement = statement.replace(f":{name}", f"${number}")
-    return statement
+# `:name` parameters (not the `::type` casts, nor a time's `00:00`).
+_NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
+
+
+def positional(statement: str, names: Sequence[str]) -> str:
+    """`:name` placeholders as asyncpg's `$n`, numbered by their place in `names` (a name may be
+    used more than once; one that `names` lacks is an error)."""
+    position = {name: number for number, name in enumerate(names, start=1)}
+    return _NAMED.sub(lambda found: f"${position[found.group(1)]}", statement)
 
 
 async def fetchrow(engine: AsyncEngine, sql: str, *args: Any) -> dict[str, Any] | None:

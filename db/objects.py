@@ -85,7 +85,7 @@ _STORED_POSITIONAL = driver.positional(_STORED, _STORED_COLUMNS)
 
 
 async def mark_stored(
-    conn: AsyncConnection,
+    db: AsyncEngine | AsyncConnection,
     *,
     task_id: str,
     name: str,
@@ -95,27 +95,14 @@ async def mark_stored(
     sha256: str,
     source: str | None,
 ) -> None:
-    """Record a stored object (insert or update: lazy copies and migrations have no job row)."""
-    values: dict[str, Any] = {"task_id": task_id, "name": name, "key": key, "source": source}
-    values |= {"content_type": content_type, "size": size, "sha256": sha256}
-    await conn.execute(text(_STORED), values)
-
-
-async def record_stored(
-    engine: AsyncEngine,
-    *,
-    task_id: str,
-    name: str,
-    key: str,
-    content_type: str,
-    size: int,
-    sha256: str,
-    source: str | None,
-) -> None:
-    """`mark_stored` as one statement committed on its own (db/driver.py: no BEGIN/COMMIT)."""
-    await driver.fetch(
-        engine, _STORED_POSITIONAL, task_id, name, key, source, content_type, size, sha256
-    )
+    """Record a stored object (insert or update: lazy copies and migrations have no job row): in
+    a connection's transaction, or on an engine as one statement committed on its own
+    (db/driver.py: no BEGIN/COMMIT)."""
+    values = [task_id, name, key, source, content_type, size, sha256]
+    if isinstance(db, AsyncEngine):
+        await driver.fetch(db, _STORED_POSITIONAL, *values)
+    else:
+        await db.execute(text(_STORED), dict(zip(_STORED_COLUMNS, values, strict=True)))
 
 
 async def mark_retry(conn: AsyncConnection, *, task_id: str, name: str, error: str) -> None:

@@ -6,7 +6,6 @@ in the same statement. Only app/taskstore.py calls these (tests/unit/db/test_tas
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,14 +97,9 @@ def _alone_statement(columns: tuple[str, ...], keyed: bool, callback: bool = Fal
     """
     extra = ("cb_webhook_id", "cb_payload") if callback else ()
     order = (*columns, "event_kind", "event_data", "wake", *extra)
-    position = {name: n for n, name in enumerate(order, start=1)}
-    positional = _NAMED.sub(lambda m: f"${position[m.group(1)]}", sql)
+    positional = driver.positional(sql, order)
     json_columns = frozenset(c for c in columns if isinstance(tasks.c[c].type, JSON))
     return _Alone(positional, order, json_columns)
-
-
-# `:name` parameters (not the `::type` casts).
-_NAMED = re.compile(r"(?<![:\w]):([a-z_]+)\b")
 
 
 async def insert_task_alone(

@@ -1,9 +1,10 @@
 """SQL for tasks and their events. Every statement is a named async function.
 
 A task's files have their own module (`db/task_file_rows.py`). The invariants live in
-`app/taskstore.py`, which calls these inside one transaction: the task row is locked
-(`lock_task`, or `lock_task_for_change` with its newest callback) before it changes, its event
-gets `seq = event_seq + 1`, and the callback row is written beside it. Nothing here commits.
+`app/taskstore.py`, which calls these inside one transaction: a change's guarded UPDATE
+(db/task_changes.py) or `lock_task_for_change` (the row locked, with its newest callback) comes
+first, its event gets `seq = event_seq + 1`, and the callback row is written beside it. Nothing
+here commits but `note_task` and `read_task` on an engine (one statement on its own).
 """
 
 from __future__ import annotations
@@ -41,14 +42,6 @@ def storable(text: object) -> bool:
 # Built once: SQLAlchemy keeps a statement object's cache key (a new select per call is keyed
 # again each time).
 _GET = select(tasks).where(tasks.c.id == bindparam("task_id"))
-_LOCK = _GET.with_for_update()
-
-
-async def lock_task(conn: AsyncConnection, task_id: str) -> RowMapping | None:
-    """The task row, locked until the transaction ends (`SELECT … FOR UPDATE`)."""
-    if not storable(task_id):
-        return None
-    return (await conn.execute(_LOCK, {"task_id": task_id})).mappings().first()
 
 
 # -- lock_task_for_change: the row locked, with the payload of its newest callback when it has a
@@ -68,7 +61,8 @@ _LOCK_FOR_CHANGE = (
 
 
 async def lock_task_for_change(conn: AsyncConnection, task_id: str) -> RowMapping | None:
-    """`lock_task` plus `last_callback` (bytes, or None: no notify URL or no callback yet)."""
+    """The task row, locked until the transaction ends (`SELECT … FOR UPDATE`), with
+    `last_callback` (bytes, or None: no notify URL or no callback yet)."""
     if not storable(task_id):
         return None
     return (await conn.execute(_LOCK_FOR_CHANGE, {"task_id": task_id})).mappings().first()
@@ -194,40 +188,47 @@ async def update_task_with_event(
 
 
 # -- note_task: an event that changes no status, `properties` merged in at the top level, as
-# one statement committed on its own. `event_seq` moves under the row lock the UPDATE takes, so
-# a change committed meanwhile is counted (READ COMMITTED re-reads the row it waited for).
-_NOTE_SQL = f"""
+# one statement. `event_seq` moves under the row lock the UPDATE takes, so a change committed
+# meanwhile is counted (READ COMMITTED re-reads the row it waited for).
+_NOTE_NAMES = ("task_id", "kind", "data", "properties")
+_NOTE = f"""
     WITH changed AS (
         UPDATE tasks SET event_seq = event_seq + 1, updated_at = now(),
-            properties = CASE WHEN CAST($4 AS jsonb) IS NULL THEN properties
-                ELSE coalesce(properties, '{{}}'::jsonb) || CAST($4 AS jsonb) END
-        WHERE id = $1
+            properties = CASE WHEN CAST(:properties AS jsonb) IS NULL THEN properties
+                ELSE coalesce(properties, '{{}}'::jsonb) || CAST(:properties AS jsonb) END
+        WHERE id = :task_id
         RETURNING {_COLUMN_LIST}
     ), event AS (
         INSERT INTO task_events (task_id, seq, status, kind, data)
-        SELECT id, event_seq, status, $2, CAST($3 AS jsonb) FROM changed
+        SELECT id, event_seq, status, :kind, CAST(:data AS jsonb) FROM changed
     ), notified AS (
         SELECT pg_notify('{TASK_EVENTS_CHANNEL}', id || ':' || CAST(event_seq AS text))
         FROM changed
     )
     SELECT changed.* FROM changed CROSS JOIN notified
 """
+_NOTE_POSITIONAL = driver.positional(_NOTE, _NOTE_NAMES)
 
 
 async def note_task(
-    engine: AsyncEngine,
+    db: AsyncEngine | AsyncConnection,
     task_id: str,
     *,
     kind: str,
     data: Any,
     properties: Mapping[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """Append a note event (and merge `properties`); the row as updated, None when no task."""
+    """Append a note event (and merge `properties`); the row as updated, None when no task. In
+    a connection's transaction, or on an engine committed on its own."""
     if not storable(task_id):
         return None
     merged = None if not properties else json_codec.dumps_text(dict(properties))
-    event = json_codec.dumps_text(data or {})
-    return await driver.fetchrow(engine, _NOTE_SQL, task_id, kind, event, merged)
+    values = (task_id, kind, json_codec.dumps_text(data or {}), merged)
+    if isinstance(db, AsyncEngine):
+        return await driver.fetchrow(db, _NOTE_POSITIONAL, *values)
+    params = dict(zip(_NOTE_NAMES, values, strict=True))
+    row = (await db.execute(text(_NOTE), params)).mappings().first()
+    return None if row is None else dict(row)
 
 
 async def append_task_event(

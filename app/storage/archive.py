@@ -163,7 +163,7 @@ async def _put_and_record(
     """Put `data` under `key`, then record the task's `name` object as stored."""
     archived = Archived(key, content_type, len(data), hashlib.sha256(data).hexdigest())
     await store.put(key, data, content_type)
-    await object_queries.record_stored(
+    await object_queries.mark_stored(
         engine,
         task_id=task_id,
         name=name,
