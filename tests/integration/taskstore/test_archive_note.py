@@ -16,19 +16,13 @@ from app.taskstore import create_task, record_change
 from db.deliveries import CHANNEL as DELIVERIES_CHANNEL
 from db.listen import listen_hub
 from db.objects import ARCHIVE_CHANNEL
-from tests.integration.taskstore.test_wake_note import Heard
+from tests.integration.taskstore.helpers import Heard, add_account
 
 
 async def test_success_queues_the_archive_and_wakes_the_archiver(
     database_url: str, engine: AsyncEngine
 ) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO accounts (id, token, guild_id, channel_id)"
-                " VALUES ('acct-1', 'tok', 'g', 'c')"
-            )
-        )
+    await add_account(engine, "acct-1")
     heard = Heard()
     task = Task(id="1000000000000009", dialect="novicezk", action="IMAGINE", prompt="a")
     async with listen_hub(database_url).subscribed(ARCHIVE_CHANNEL, heard.hear):

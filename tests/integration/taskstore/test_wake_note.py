@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.status import TaskStatus
@@ -13,36 +10,13 @@ from app.domain.wake import WakeNote, read_wake_note
 from app.taskstore import create_task, record_change
 from db.listen import listen_hub
 from db.tasks import TASKS_CHANNEL
-
-
-class Heard(list[str]):
-    """The payloads heard; `until(n)` waits for the n-th."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._more = asyncio.Event()
-
-    def hear(self, payload: str) -> None:
-        self.append(payload)
-        self._more.set()
-
-    async def until(self, n: int) -> None:
-        async with asyncio.timeout(10):
-            while len(self) < n:
-                self._more.clear()
-                await self._more.wait()
+from tests.integration.taskstore.helpers import Heard, add_account
 
 
 async def test_created_and_requeued_tasks_say_which_accounts_can_lease_them(
     database_url: str, engine: AsyncEngine
 ) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO accounts (id, token, guild_id, channel_id)"
-                " VALUES ('acct-2', 'tok', 'g', 'c')"
-            )
-        )
+    await add_account(engine, "acct-2")
     payloads = Heard()
     async with listen_hub(database_url).subscribed(TASKS_CHANNEL, payloads.hear):
         keyed = Task(id="1000000000000001", dialect="novicezk", action="IMAGINE", prompt="a",
